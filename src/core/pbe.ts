@@ -1,0 +1,174 @@
+/**
+ * Password-based encryption used inside keystores, on Node's native crypto: PBES2 (PBKDF2 + AES/3DES,
+ * RFC 8018) and the PKCS#12 PBE schemes (RFC 7292 appendix B/C). Only RC2, which OpenSSL 3 keeps in its
+ * legacy provider and Node does not load, falls back to node-forge's JavaScript implementation.
+ */
+import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
+import { child, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
+
+const hashByOid: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+  '1.2.840.113549.2.5': 'md5',
+};
+
+const hmacPrfByOid: Record<string, string> = {
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
+};
+
+const pbes2Ciphers: Record<string, { name: string; keyLength: number }> = {
+  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLength: 16 },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLength: 24 },
+  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLength: 32 },
+  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLength: 24 },
+};
+
+const pkcs12Pbe: Record<string, { cipher: string; keyLength: number; ivLength: number; rc2Bits?: number }> = {
+  '1.2.840.113549.1.12.1.3': { cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+  '1.2.840.113549.1.12.1.4': { cipher: 'des-ede-cbc', keyLength: 16, ivLength: 8 },
+  '1.2.840.113549.1.12.1.5': { cipher: 'rc2-cbc', keyLength: 16, ivLength: 8, rc2Bits: 128 },
+  '1.2.840.113549.1.12.1.6': { cipher: 'rc2-cbc', keyLength: 5, ivLength: 8, rc2Bits: 40 },
+};
+
+const PBES2 = '1.2.840.113549.1.5.13';
+const PBKDF2 = '1.2.840.113549.1.5.12';
+
+/** Raised when an algorithm is well-formed but not one we decrypt. */
+export class UnsupportedAlgorithmError extends Error {
+  override name = 'UnsupportedAlgorithmError';
+  constructor(readonly oid: string) {
+    super(`unsupported algorithm ${oid}`);
+  }
+}
+
+/** Node hash name for a digest AlgorithmIdentifier's OID. */
+export function hashName(oid: string): string {
+  const name = hashByOid[oid];
+  if (!name) throw new UnsupportedAlgorithmError(oid);
+  return name;
+}
+
+/** The password as PKCS#12 wants it: UTF-16BE with a two-byte terminator (RFC 7292 B.1). */
+export function bmpPassword(password: string): Buffer {
+  const le = Buffer.from(password + '\0', 'utf16le');
+  return Buffer.from(le).swap16();
+}
+
+/** The PKCS#12 key derivation function (RFC 7292 appendix B.2): id 1 key, 2 IV, 3 MAC key. */
+export function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id: 1 | 2 | 3, iterations: number, length: number): Buffer {
+  const u = createHash(hash).digest().length;
+  const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
+  const fill = (src: Buffer): Buffer => {
+    if (src.length === 0) return Buffer.alloc(0);
+    const out = Buffer.alloc(v * Math.ceil(src.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = src[i % src.length]!;
+    return out;
+  };
+  const d = Buffer.alloc(v, id);
+  const i = Buffer.concat([fill(salt), fill(password)]);
+  const blocks: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let a = createHash(hash).update(d).update(i).digest();
+    for (let r = 1; r < iterations; r++) a = createHash(hash).update(a).digest();
+    blocks.push(a);
+    if (produced + u >= length) break;
+    // I_j = (I_j + B + 1) mod 2^(8v), B being A repeated to v bytes.
+    const b = fill(a);
+    for (let j = 0; j < i.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = i[j + k]! + b[k]! + carry;
+        i[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/**
+ * Decrypts data protected by a PBES2 or PKCS#12 PBE AlgorithmIdentifier. A null password is the
+ * zero-length one that some tools use for "no password" instead of an empty BMPString.
+ * Throws BadDecryptError when the password is wrong (bad padding), UnsupportedAlgorithmError when the
+ * scheme is unknown, DerError when the parameters are malformed.
+ */
+export async function decryptPbe(algorithm: Node, data: Buffer, password: string | null): Promise<Buffer> {
+  const oid = readOid(child(algorithm, 0));
+  const params = child(algorithm, 1);
+  if (oid === PBES2) return decryptPbes2(params, data, password ?? '');
+  const scheme = pkcs12Pbe[oid];
+  if (!scheme) throw new UnsupportedAlgorithmError(oid);
+  const salt = readOctets(child(params, 0));
+  const iterations = readSmallInt(child(params, 1));
+  const pw = password === null ? Buffer.alloc(0) : bmpPassword(password);
+  const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, scheme.keyLength);
+  const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, scheme.ivLength);
+  if (scheme.rc2Bits !== undefined) return decryptRc2(key, iv, data, scheme.rc2Bits);
+  return decipher(scheme.cipher, key, iv, data);
+}
+
+function decryptPbes2(params: Node, data: Buffer, password: string): Buffer {
+  const kdf = child(params, 0);
+  const enc = child(params, 1);
+  const kdfOid = readOid(child(kdf, 0));
+  if (kdfOid !== PBKDF2) throw new UnsupportedAlgorithmError(kdfOid);
+  const kdfParams = child(kdf, 1);
+  const salt = readOctets(child(kdfParams, 0));
+  const iterations = readSmallInt(child(kdfParams, 1));
+  let prf = 'sha1';
+  for (const extra of kdfParams.children.slice(2)) {
+    if (extra.tagNumber === Tag.sequence) {
+      const prfOid = readOid(child(extra, 0));
+      const name = hmacPrfByOid[prfOid];
+      if (!name) throw new UnsupportedAlgorithmError(prfOid);
+      prf = name;
+    }
+  }
+  const encOid = readOid(child(enc, 0));
+  const cipher = pbes2Ciphers[encOid];
+  if (!cipher) throw new UnsupportedAlgorithmError(encOid);
+  const iv = readOctets(child(enc, 1));
+  // PBES2 takes the password as UTF-8 bytes (RFC 8018; OpenSSL and Java agree).
+  const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  return decipher(cipher.name, key, iv, data);
+}
+
+/** Raised when decryption produces bad padding: almost always a wrong password. */
+export class BadDecryptError extends Error {
+  override name = 'BadDecryptError';
+}
+
+function decipher(name: string, key: Buffer, iv: Buffer, data: Buffer): Buffer {
+  try {
+    const d = createDecipheriv(name, key, iv);
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (/BAD_DECRYPT|WRONG_FINAL_BLOCK_LENGTH/.test(code) || /bad decrypt/i.test(String(err))) {
+      throw new BadDecryptError('decryption failed');
+    }
+    if (/unsupported|Unknown cipher/i.test(String(err))) throw new UnsupportedAlgorithmError(name);
+    throw err;
+  }
+}
+
+async function decryptRc2(key: Buffer, iv: Buffer, data: Buffer, bits: number): Promise<Buffer> {
+  // RC2 is only in OpenSSL 3's legacy provider, which Node does not load: use node-forge's, loaded
+  // only here so that no other path pays for it.
+  const [{ default: rc2 }, { default: util }] = await Promise.all([
+    import('node-forge/lib/rc2.js'),
+    import('node-forge/lib/util.js'),
+  ]);
+  const cipher = rc2.createDecryptionCipher(util.createBuffer(key.toString('binary')), bits);
+  cipher.start(util.createBuffer(iv.toString('binary')));
+  cipher.update(util.createBuffer(data.toString('binary')));
+  if (!cipher.finish()) throw new BadDecryptError('decryption failed');
+  return Buffer.from(cipher.output.getBytes(), 'binary');
+}

@@ -1,0 +1,296 @@
+/**
+ * A local Cumulocity-like device token endpoint, for the tests and `npm run demo`: mutual TLS with
+ * `requestCert` against the fixture device CA, `POST /devicecontrol/deviceAccessToken`, RS256 tokens with
+ * the claims of a real device token, the same token again before half-life, and faults on request.
+ * It listens on loopback only.
+ */
+import { createPrivateKey, createSign, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CHAIN_HEADER, parseChainHeader } from '../core/chain-header.js';
+
+/** What the endpoint can be told to do instead of answering well. */
+export type Fault =
+  | 'http400'
+  | 'http401'
+  | 'http403'
+  | 'http404'
+  | 'http422'
+  | 'http429'
+  | 'http500'
+  | 'http503'
+  | 'html400'
+  | 'not-json'
+  | 'no-token'
+  | 'not-jwt'
+  | 'oversized'
+  | 'hang'
+  | 'reset'
+  | 'redirect';
+
+export const FAULTS: readonly Fault[] = ['http400', 'http401', 'http403', 'http404', 'http422', 'http429', 'http500', 'http503', 'html400', 'not-json', 'no-token', 'not-jwt', 'oversized', 'hang', 'reset', 'redirect'];
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  tenant?: string;
+  lifetimeSeconds?: number;
+  /** Which server certificate to present: one for localhost, or one for another name. */
+  serverCert?: 'localhost' | 'wronghost';
+  /** Cap the TLS version, e.g. to see how a client-certificate refusal looks under TLS 1.2. */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** 'handshake' (default): untrusted client certificates fail the TLS handshake; 'http': they get a 401. */
+  clientCheck?: 'handshake' | 'http';
+  /** The clock in milliseconds, for token times. */
+  now?: () => number;
+  fixturesDir?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  accept: string | undefined;
+  authorization: boolean;
+  contentLength: number;
+  clientCn: string | undefined;
+  /** Subjects' CNs of the certificates presented in the TLS handshake, leaf first. */
+  handshakeChain: string[];
+  /** Number of certificates in X-Ssl-Cert-Chain, or undefined when absent. */
+  chainHeaderCount: number | undefined;
+  tlsVersion: string | null;
+}
+
+interface Issued {
+  token: string;
+  iat: number;
+  exp: number;
+}
+
+const ERROR_BODIES: Record<string, { status: number; error: string; message: string }> = {
+  http400: { status: 400, error: 'Device Certificates/Bad Request', message: 'Cannot parse X509 certificate. : Incomplete data' },
+  http401: { status: 401, error: 'security/Unauthorized', message: 'Invalid certificate chain!' },
+  http403: { status: 403, error: 'security/Forbidden', message: 'Access is denied' },
+  http404: { status: 404, error: 'Not Found', message: 'This feature is disabled, please contact system administrator.' },
+  http422: { status: 422, error: 'Invalid Data', message: 'Cannot process certificate data.' },
+  http429: { status: 429, error: 'Too Many Requests', message: 'Rate limit exceeded' },
+  http500: { status: 500, error: 'general/internalError', message: 'Internal server error' },
+  http503: { status: 503, error: 'general/serviceUnavailable', message: 'Service temporarily unavailable' },
+};
+
+const fixtures = (dir: string, name: string): Buffer => readFileSync(new URL(name, dir));
+const DEFAULT_FIXTURES = new URL('../../fixtures/pki/', import.meta.url).href;
+
+/** The local endpoint. `start()` it, point the client at `url`, `stop()` it. */
+export class Emulator {
+  readonly requests: RecordedRequest[] = [];
+  /** The next answers' fault; `faultCount` limits how many requests get it (then it clears). */
+  fault: Fault | undefined;
+  faultCount = Infinity;
+  lifetimeSeconds: number;
+  /** Tokens minted (not counting the same token handed out again). */
+  issued = 0;
+  private readonly server: Server;
+  private readonly signingKey: KeyObject;
+  private readonly tokens = new Map<string, Issued>();
+  private readonly sockets = new Set<Socket>();
+  private readonly options: EmulatorOptions;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.options = options;
+    this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
+    const dir = options.fixturesDir ?? DEFAULT_FIXTURES;
+    this.signingKey = createPrivateKey(fixtures(dir, 'token-signing.key'));
+    const serverName = options.serverCert === 'wronghost' ? 'server-wronghost' : 'server';
+    const check = options.clientCheck ?? 'handshake';
+    this.server = createServer(
+      {
+        key: fixtures(dir, `${serverName}.key`),
+        cert: fixtures(dir, `${serverName}.crt`),
+        ca: [fixtures(dir, 'device-root-ca.crt')],
+        requestCert: true,
+        rejectUnauthorized: check === 'handshake',
+        ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    // Handshake refusals are expected here; they must not crash the server.
+    this.server.on('tlsClientError', () => undefined);
+  }
+
+  /** Starts listening (port 0: any free port); resolves when ready. */
+  async start(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    return this;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The tenant URL to give the client (host localhost, so the server certificate's name matches). */
+  get url(): string {
+    return `https://localhost:${this.port}`;
+  }
+
+  /** Stops listening and cuts open connections. */
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Forgets issued tokens, so the next request mints a new one. */
+  forgetTokens(): void {
+    this.tokens.clear();
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket as TLSSocket;
+    const peer = socket.getPeerCertificate(true);
+    const handshakeChain: string[] = [];
+    for (let c = peer, i = 0; c && c.subject && i < 10; i++) {
+      handshakeChain.push(String(c.subject.CN));
+      if (!c.issuerCertificate || c.issuerCertificate === c) break;
+      c = c.issuerCertificate;
+    }
+    const chainHeader = req.headers[CHAIN_HEADER.toLowerCase()];
+    const chainHeaderCerts = typeof chainHeader === 'string' ? parseChainHeader(chainHeader) : undefined;
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      accept: req.headers.accept,
+      authorization: req.headers.authorization !== undefined,
+      contentLength: Number(req.headers['content-length'] ?? 0),
+      clientCn: peer?.subject?.CN ? String(peer.subject.CN) : undefined,
+      handshakeChain,
+      chainHeaderCount: chainHeaderCerts?.length,
+      tlsVersion: socket.getProtocol(),
+    };
+    this.requests.push(record);
+    req.resume();
+    req.on('end', () => this.answer(req, res, socket, record, chainHeaderCerts));
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, socket: TLSSocket, record: RecordedRequest, chainHeaderCerts: string[] | undefined): void {
+    if (req.method !== 'POST' || record.path !== '/devicecontrol/deviceAccessToken') {
+      return this.json(res, 404, { error: 'general/notFound', message: `Nothing at ${req.method} ${record.path}` });
+    }
+    const fault = this.takeFault();
+    if (fault) return this.misbehave(fault, res, socket);
+    if (!socket.authorized) {
+      return this.json(res, 401, { error: 'security/Unauthorized', message: 'Invalid certificate chain!' });
+    }
+    if (chainHeaderCerts) {
+      try {
+        for (const pem of chainHeaderCerts) new X509Certificate(pem);
+      } catch {
+        return this.json(res, 400, { error: 'Device Certificates/Bad Request', message: 'Cannot parse X509 certificate. : Incomplete data' });
+      }
+    }
+    const cn = record.clientCn ?? 'unknown';
+    const host = (req.headers.host ?? 'localhost').replace(/:\d+$/, '');
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const previous = this.tokens.get(cn);
+    // Half-life rule: before iat + (exp - iat) / 2 the platform hands out the same token again.
+    if (previous && nowSeconds < previous.iat + (previous.exp - previous.iat) / 2) {
+      return this.json(res, 200, { accessToken: previous.token, idToken: null }, 'application/vnd.com.nsn.cumulocity.managedobject+json; charset=UTF-8; ver=0.9');
+    }
+    const issued = this.mint(cn, host, nowSeconds);
+    this.tokens.set(cn, issued);
+    this.json(res, 200, { accessToken: issued.token, idToken: null }, 'application/vnd.com.nsn.cumulocity.managedobject+json; charset=UTF-8; ver=0.9');
+  }
+
+  private takeFault(): Fault | undefined {
+    const fault = this.fault;
+    if (!fault) return undefined;
+    this.faultCount -= 1;
+    if (this.faultCount <= 0) {
+      this.fault = undefined;
+      this.faultCount = Infinity;
+    }
+    return fault;
+  }
+
+  private misbehave(fault: Fault, res: ServerResponse, socket: TLSSocket): void {
+    const body = ERROR_BODIES[fault];
+    if (body) return this.json(res, body.status, { error: body.error, message: body.message, info: 'https://cumulocity.com/guides/reference/rest-implementation' }, 'application/vnd.com.nsn.cumulocity.error+json');
+    switch (fault) {
+      case 'html400':
+        res.writeHead(400, { 'Content-Type': 'text/html' });
+        res.end('<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n');
+        return;
+      case 'not-json':
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('<html><body>Service maintenance</body></html>');
+        return;
+      case 'no-token':
+        return this.json(res, 200, { idToken: null });
+      case 'not-jwt':
+        return this.json(res, 200, { accessToken: 'not-a-jwt', idToken: null });
+      case 'oversized': {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const push = (): void => {
+          while (sent < 4 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', push);
+          }
+          res.end('{}');
+        };
+        push();
+        return;
+      }
+      case 'hang':
+        return; // never answer
+      case 'reset':
+        socket.destroy();
+        return;
+      case 'redirect':
+        res.writeHead(302, { Location: 'https://example.invalid/devicecontrol/deviceAccessToken' });
+        res.end();
+        return;
+    }
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+    res.writeHead(status, { 'Content-Type': contentType });
+    res.end(JSON.stringify(body));
+  }
+
+  private mint(cn: string, host: string, iat: number): Issued {
+    const exp = iat + this.lifetimeSeconds;
+    const header = { alg: 'RS256' };
+    const claims = {
+      jti: randomUUID(),
+      iss: host,
+      aud: host,
+      sub: `device_${cn}`,
+      tci: 'device_token_config',
+      iat,
+      nbf: iat,
+      exp,
+      tfa: false,
+      ten: this.options.tenant ?? 't12345',
+      xsrfToken: randomBytes(15).toString('base64url'),
+    };
+    const encode = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${encode(header)}.${encode(claims)}`;
+    const signature = createSign('RSA-SHA256').update(input).sign(this.signingKey).toString('base64url');
+    this.issued += 1;
+    return { token: `${input}.${signature}`, iat, exp };
+  }
+}
