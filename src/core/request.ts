@@ -49,6 +49,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
 
   return new Promise<RawResponse>((resolve, reject) => {
     let tcpConnected = false;
+    let keysExchanged = false;
     let tlsDone = false;
     let settled = false;
     const finish = (err: C8yError | undefined, value?: RawResponse): void => {
@@ -86,8 +87,12 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
     request.on('socket', (socket) => {
       socket.once('connect', () => (tcpConnected = true));
       socket.once('secureConnect', () => (tlsDone = true));
+      // Key material exists once the client has sent its key exchange, and with it (TLS 1.2) its
+      // certificate: a reset after this point is the server turning the certificate down. The
+      // material itself is ignored, never stored.
+      socket.once('keylog', () => (keysExchanged = true));
     });
-    request.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, tlsDone }, trust)));
+    request.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust)));
     request.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -114,7 +119,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
         if (res.headers.location) value.location = res.headers.location;
         finish(undefined, value);
       });
-      res.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, tlsDone }, trust)));
+      res.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust)));
     });
     request.end();
   });
@@ -139,7 +144,7 @@ const CLIENT_CERT_CAUSES =
   'the chain lacks an intermediate, or the device is not registered for certificate authentication. Run `c8ytoken verify-chain` to check the certificates locally.';
 
 /** Turns a Node network/TLS error into a classified C8yError. */
-export function classifyError(err: Error, endpoint: URL, state: { tcpConnected: boolean; tlsDone: boolean }, trust: Trust): C8yError {
+export function classifyError(err: Error, endpoint: URL, state: { tcpConnected: boolean; keysExchanged: boolean; tlsDone: boolean }, trust: Trust): C8yError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const where = endpoint.origin;
   const facts = { url: endpoint.href, nodeCode: code };
@@ -185,8 +190,8 @@ export function classifyError(err: Error, endpoint: URL, state: { tcpConnected: 
   if (code === 'ECONNRESET' || /socket hang up/i.test(err.message)) {
     // Under TLS 1.3 the client finishes its handshake before the server has checked the client
     // certificate; a refusal then surfaces only as a reset right after it (cumulocity.md).
-    if (state.tlsDone) {
-      return new C8yError('CLIENT_CERT_REJECTED', `${where} closed the connection right after the TLS handshake: the server did not accept the device certificate.`, {
+    if (state.tlsDone || state.keysExchanged) {
+      return new C8yError('CLIENT_CERT_REJECTED', `${where} closed the connection ${state.tlsDone ? 'right after' : 'during'} the TLS handshake, once it had the device certificate: the server did not accept the device certificate.`, {
         hint: CLIENT_CERT_CAUSES,
         cause: err,
         details: facts,

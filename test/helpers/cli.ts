@@ -1,0 +1,50 @@
+/** Runs the built CLI as a child process with a clean environment, as a user's shell would. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin } from './paths.js';
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string>;
+  input?: string;
+  cwd?: string;
+  /** Kill with this signal after the given milliseconds. */
+  killAfter?: { ms: number; signal: NodeJS.Signals };
+}
+
+/** A fresh, empty folder (used as HOME and working directory, so no real config is found). */
+export function tempDir(prefix = 'c8ytoken-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Asynchronous on purpose: the local endpoint runs in the test process and must keep answering. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const home = tempDir('c8ytoken-home-');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    USERPROFILE: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    NO_COLOR: '1',
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    if (options.killAfter) setTimeout(() => child.kill(options.killAfter!.signal), options.killAfter.ms);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -1,0 +1,19 @@
+/** Assertions on typed errors: tests check the stable code, not the wording. */
+import { expect } from 'vitest';
+import { C8yError } from '../../src/core/errors.js';
+
+/** The C8yError a promise or function fails with; fails the test when it does not fail that way. */
+export async function caught(action: Promise<unknown> | (() => unknown)): Promise<C8yError> {
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (err) {
+    expect(err).toBeInstanceOf(C8yError);
+    return err as C8yError;
+  }
+  throw new Error('expected a C8yError, but it succeeded');
+}
+
+/** The code of the C8yError it fails with. */
+export async function codeOf(action: Promise<unknown> | (() => unknown)): Promise<string> {
+  return (await caught(action)).code;
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { bmpPassword, pkcs12Kdf } from '../../src/core/pbe.js';
+
+// Expected values computed with OpenSSL 3: `openssl kdf -keylen N -kdfopt digest:D -kdfopt pass:P
+// -kdfopt hexsalt:S -kdfopt id:I -kdfopt iter:C PKCS12KDF` (pass: raw bytes, not BMP), and the classic
+// BMP-password vector ("smeg") used by OpenSSL's and Bouncy Castle's tests.
+describe('pkcs12Kdf (RFC 7292 B.2)', () => {
+  const salt = Buffer.from('0A58CF64530D823F', 'hex');
+  it('matches OpenSSL for a key (id 1) and an IV (id 2)', () => {
+    expect(pkcs12Kdf('sha1', Buffer.from('smeg'), salt, 1, 1, 24).toString('hex')).toBe('cdf5d700bdb714fdc96a189db3acc281be29a33e39facb89');
+    expect(pkcs12Kdf('sha1', Buffer.from('smeg'), salt, 2, 1, 8).toString('hex')).toBe('f90c6f00ed097684');
+  });
+  it('matches OpenSSL for a SHA-256 MAC key with 1000 iterations', () => {
+    const key = pkcs12Kdf('sha256', Buffer.from('changeit'), Buffer.from('0102030405060708', 'hex'), 3, 1000, 32);
+    expect(key.toString('hex')).toBe('5460127e94f39b09410332a77cfe4b43622ab11054b2ad30a32338fce1a49906');
+  });
+  it('matches the published BMP-password vector', () => {
+    expect(pkcs12Kdf('sha1', bmpPassword('smeg'), salt, 1, 1, 24).toString('hex')).toBe('8aaae6297b6cb04642ab5b077851284eb7128f1a2a7fbca3');
+  });
+  it('encodes passwords as UTF-16BE with a terminator', () => {
+    expect(bmpPassword('ab').toString('hex')).toBe('006100620000');
+    expect(bmpPassword('').toString('hex')).toBe('0000');
+  });
+});

@@ -1,0 +1,139 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/core/settings.js';
+import { resolvePassword } from '../../src/core/passwords.js';
+import { caught, codeOf } from '../helpers/errors.js';
+import { tempDir } from '../helpers/cli.js';
+
+function project(files: Record<string, string>): string {
+  const dir = tempDir('settings-');
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
+}
+
+const load = (dir: string, flags = {}, env: NodeJS.ProcessEnv = {}, cwd = dir) => loadSettings({ flags, env, cwd, searchFrom: cwd });
+
+describe('loadSettings', () => {
+  it('applies defaults when nothing is configured', async () => {
+    const s = await load(tempDir());
+    expect(s.endpoint).toBeUndefined();
+    expect(s.chainHeader).toBe('auto');
+    expect(s.timeoutMs).toBe(30_000);
+  });
+
+  it('merges flags > environment > profile > top level', async () => {
+    const dir = project({
+      '.c8ytokenrc.yaml': [
+        'url: https://top.example.com',
+        'cert: certs/top.pem',
+        'chainHeader: none',
+        'timeout: 10s',
+        'profiles:',
+        '  staging:',
+        '    url: https://staging.example.com',
+        '    timeout: 20s',
+      ].join('\n'),
+    });
+    const top = await load(dir);
+    expect(top.endpoint?.href).toBe('https://top.example.com:8443/devicecontrol/deviceAccessToken');
+    expect(top.cert).toBe(join(dir, 'certs/top.pem'));
+    expect(top.chainHeader).toBe('none');
+    expect(top.timeoutMs).toBe(10_000);
+
+    const profiled = await load(dir, { profile: 'staging' });
+    expect(profiled.endpoint?.hostname).toBe('staging.example.com');
+    expect(profiled.timeoutMs).toBe(20_000);
+    expect(profiled.chainHeader).toBe('none'); // from the top level, not overridden
+
+    const env = await load(dir, { profile: 'staging' }, { C8Y_HOST: 'https://env.example.com', C8YTOKEN_TIMEOUT: '5s' });
+    expect(env.endpoint?.hostname).toBe('env.example.com');
+    expect(env.timeoutMs).toBe(5_000);
+
+    const flags = await load(dir, { profile: 'staging', url: 'flag.example.com:9443', timeout: '1m' }, { C8Y_HOST: 'https://env.example.com' });
+    expect(flags.endpoint?.href).toBe('https://flag.example.com:9443/devicecontrol/deviceAccessToken');
+    expect(flags.timeoutMs).toBe(60_000);
+  });
+
+  it('reads the URL from C8YTOKEN_URL, then C8Y_HOST, C8Y_BASEURL, C8Y_URL, skipping empty ones', async () => {
+    const dir = tempDir();
+    expect((await load(dir, {}, { C8Y_URL: 'https://c.example', C8Y_BASEURL: 'https://b.example' })).endpoint?.hostname).toBe('b.example');
+    expect((await load(dir, {}, { C8Y_HOST: '', C8Y_URL: 'https://c.example' })).endpoint?.hostname).toBe('c.example');
+    expect((await load(dir, {}, { C8Y_HOST: 'https://a.example', C8YTOKEN_URL: 'https://own.example' })).endpoint?.hostname).toBe('own.example');
+  });
+
+  it('resolves config paths against the config file, flag paths against the working directory', async () => {
+    const dir = project({ 'conf/c8y.json': JSON.stringify({ keystore: { path: 'device.p12', alias: 'dev' }, truststore: 'trust.jks' }) });
+    const s = await load(dir, { config: 'conf/c8y.json', key: 'k.pem' });
+    expect(s.keystore).toEqual({ path: join(dir, 'conf/device.p12'), alias: 'dev' });
+    expect(s.truststore).toBe(join(dir, 'conf/trust.jks'));
+    expect(s.key).toBe(join(dir, 'k.pem'));
+    expect(s.configPath).toBe(join(dir, 'conf/c8y.json'));
+  });
+
+  it('finds the config file in a parent folder', async () => {
+    const dir = project({ '.c8ytokenrc': '{"url": "https://parent.example"}', 'sub/deeper/.keep': '' });
+    const s = await load(dir, {}, {}, join(dir, 'sub/deeper'));
+    expect(s.endpoint?.hostname).toBe('parent.example');
+  });
+
+  it('reports every problem of a config file at once, with key paths', async () => {
+    const dir = project({
+      '.c8ytokenrc.json': JSON.stringify({ url: 42, chainHeader: 'sometimes', timeout: 'soon', keystore: { type: 'pem' }, profiles: { a: { cert: [] } }, colour: 'red' }),
+    });
+    const err = await caught(load(dir));
+    expect(err.code).toBe('CONFIG_INVALID');
+    for (const path of ['url', 'chainHeader', 'timeout', 'keystore.type', 'profiles.a.cert']) expect(err.message).toContain(`- ${path}:`);
+    expect(err.exitCode).toBe(3);
+  });
+
+  it('warns about unknown keys without failing', async () => {
+    const dir = project({ '.c8ytokenrc.json': JSON.stringify({ url: 'https://x.example', colour: 'red', keystore: { pth: 'x' } }) });
+    const s = await load(dir);
+    expect(s.warnings.join('\n')).toMatch(/"colour" is not a known setting/);
+    expect(s.warnings.join('\n')).toMatch(/"keystore.pth" is not a known setting/);
+  });
+
+  it('reports unreadable files, syntax errors, unknown profiles and JavaScript configs', async () => {
+    expect(await codeOf(load(tempDir(), { config: 'nope.json' }))).toBe('CONFIG_UNREADABLE');
+    expect(await codeOf(load(project({ '.c8ytokenrc.json': '{"url": ' })))).toBe('CONFIG_UNREADABLE');
+    expect(await codeOf(load(project({ '.c8ytokenrc.json': '{}' }), { profile: 'prod' }))).toBe('CONFIG_INVALID');
+    expect(await codeOf(load(project({ 'c.js': 'module.exports = {}' }), { config: 'c.js' }))).toBe('CONFIG_INVALID');
+  });
+
+  it('rejects bad values from flags as usage and from the environment as configuration', async () => {
+    expect(await codeOf(load(tempDir(), { timeout: 'later' }))).toBe('USAGE');
+    expect(await codeOf(load(tempDir(), {}, { C8YTOKEN_CHAIN_HEADER: 'sometimes' }))).toBe('CONFIG_INVALID');
+    expect(await codeOf(load(tempDir(), { url: 'http://insecure.example' }))).toBe('BAD_URL');
+  });
+});
+
+describe('password resolution', () => {
+  it('takes the flag file over the environment over the config file', async () => {
+    const dir = project({ 'pw.txt': 'from-file\n', 'cfg.txt': 'from-config-file' });
+    const base = { label: 'keystore password', envName: 'C8YTOKEN_KEYSTORE_PASSWORD' };
+    const warn = () => undefined;
+    expect(await resolvePassword({ ...base, flagFile: join(dir, 'pw.txt'), envValue: 'env' }, undefined, warn)).toBe('from-file');
+    expect(await resolvePassword({ ...base, envValue: 'env', configValue: 'inline' }, undefined, warn)).toBe('env');
+    expect(await resolvePassword({ ...base, configFile: join(dir, 'cfg.txt'), configValue: 'inline' }, undefined, warn)).toBe('from-config-file');
+    expect(await resolvePassword({ ...base }, async () => 'typed', warn)).toBe('typed');
+    expect(await resolvePassword({ ...base }, undefined, warn)).toBeUndefined();
+  });
+
+  it.skipIf(process.platform === 'win32')('warns when a config file with a password is readable by others', async () => {
+    const dir = project({ '.c8ytokenrc.json': '{"keystore": {"password": "x"}}' });
+    const path = join(dir, '.c8ytokenrc.json');
+    const warnings: string[] = [];
+    chmodSync(path, 0o644);
+    await resolvePassword({ label: 'keystore password', envName: 'X', configValue: 'x', configPath: path }, undefined, (m) => warnings.push(m));
+    expect(warnings.join()).toMatch(/can be read by other users: chmod 600/);
+    expect(warnings.join()).not.toContain('"x"');
+    chmodSync(path, 0o600);
+    warnings.length = 0;
+    await resolvePassword({ label: 'keystore password', envName: 'X', configValue: 'x', configPath: path }, undefined, (m) => warnings.push(m));
+    expect(warnings).toEqual([]);
+  });
+});
