@@ -48,8 +48,9 @@ export function cleanToken(text: string): string {
 /** Decodes a compact JWS; `where` names the source in messages ("from stdin", "in FILE"). */
 export function decodeJwt(token: string, where = ''): DecodedJwt {
   const at = where ? where : '';
-  if (token === '') throw new JwtError('empty', at);
+  if (typeof token !== 'string' || token === '') throw new JwtError('empty', at);
   const parts = token.split('.');
+  if (parts.length === 5) throw new JwtError('parts', at, 'it has 5 parts: an encrypted JWT (JWE), which cannot be read without its key');
   if (parts.length !== 3) throw new JwtError('parts', at, `found ${parts.length}`);
   const [h, p, s] = parts as [string, string, string];
   const header = decodePart(h, 'header', at);

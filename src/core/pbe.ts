@@ -4,6 +4,7 @@
  * legacy provider and Node does not load, falls back to node-forge's JavaScript implementation.
  */
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
+import { iterateSha1 } from './sha1-iterate.js';
 import { child, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
 
 const hashByOid: Record<string, string> = {
@@ -75,8 +76,9 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id: 1 | 
   const i = Buffer.concat([fill(salt), fill(password)]);
   const blocks: Buffer[] = [];
   for (let produced = 0; produced < length; produced += u) {
-    let a = createHash(hash).update(d).update(i).digest();
-    for (let r = 1; r < iterations; r++) a = createHash(hash).update(a).digest();
+    let a: Buffer = createHash(hash).update(d).update(i).digest();
+    if (hash === 'sha1') a = iterateSha1(a, iterations - 1);
+    else for (let r = 1; r < iterations; r++) a = createHash(hash).update(a).digest();
     blocks.push(a);
     if (produced + u >= length) break;
     // I_j = (I_j + B + 1) mod 2^(8v), B being A repeated to v bytes.

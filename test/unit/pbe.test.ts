@@ -22,3 +22,15 @@ describe('pkcs12Kdf (RFC 7292 B.2)', () => {
     expect(bmpPassword('').toString('hex')).toBe('0000');
   });
 });
+
+describe('iterateSha1', () => {
+  it('equals createHash applied round by round', async () => {
+    const { createHash } = await import('node:crypto');
+    const { iterateSha1 } = await import('../../src/core/sha1-iterate.js');
+    let expected = createHash('sha1').update('seed').digest();
+    const start = expected;
+    for (let i = 0; i < 1000; i++) expected = createHash('sha1').update(expected).digest();
+    expect(iterateSha1(start, 1000).toString('hex')).toBe(expected.toString('hex'));
+    expect(iterateSha1(start, 0).equals(start)).toBe(true);
+  });
+});

@@ -1,0 +1,103 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chainHeaderValue, parseChainHeader } from '../../src/core/chain-header.js';
+import { formatDuration, formatRelative, parseDuration } from '../../src/core/duration.js';
+import { tokenEndpoint } from '../../src/core/endpoint.js';
+import { ExitCode, exitCodeFor, isRetryable } from '../../src/core/errors.js';
+import { exportLine } from '../../src/output/shell.js';
+import { bodyExcerpt, errorFromResponse } from '../../src/core/token-response.js';
+import { codeOf } from '../helpers/errors.js';
+import { pki } from '../helpers/paths.js';
+
+describe('tokenEndpoint', () => {
+  it('uses port 8443 unless the URL names one', () => {
+    expect(tokenEndpoint('https://t12345.eu-latest.cumulocity.com', 'x').href).toBe('https://t12345.eu-latest.cumulocity.com:8443/devicecontrol/deviceAccessToken');
+    expect(tokenEndpoint('t12345.eu-latest.cumulocity.com', 'x').port).toBe('8443');
+    expect(tokenEndpoint('https://edge.local:9443/some/path', 'x').href).toBe('https://edge.local:9443/devicecontrol/deviceAccessToken');
+    expect(tokenEndpoint('https://[::1]', 'x').href).toBe('https://[::1]:8443/devicecontrol/deviceAccessToken');
+  });
+  it('refuses what cannot carry mutual TLS', async () => {
+    expect(await codeOf(() => tokenEndpoint('http://t1.example', 'x'))).toBe('BAD_URL');
+    expect(await codeOf(() => tokenEndpoint('https://user:pw@t1.example', 'x'))).toBe('BAD_URL');
+    expect(await codeOf(() => tokenEndpoint('https://', 'x'))).toBe('BAD_URL');
+  });
+});
+
+describe('X-Ssl-Cert-Chain', () => {
+  const chain = [new X509Certificate(readFileSync(pki('device-rsa.crt'))), new X509Certificate(readFileSync(pki('device-intermediate-ca.crt')))];
+  it('carries the certificates after the leaf, on one line, and round-trips', () => {
+    const value = chainHeaderValue(chain, 'auto')!;
+    expect(value).not.toMatch(/[\r\n]/);
+    expect(value).toMatch(/^-----BEGIN CERTIFICATE----- MII\S+ .* -----END CERTIFICATE-----$/);
+    const back = parseChainHeader(value);
+    expect(back).toHaveLength(1);
+    expect(new X509Certificate(back[0]!).fingerprint256).toBe(chain[1]!.fingerprint256);
+  });
+  it('has no value for none, or when there is nothing after the leaf', () => {
+    expect(chainHeaderValue(chain, 'none')).toBeUndefined();
+    expect(chainHeaderValue(chain.slice(0, 1), 'auto')).toBeUndefined();
+    expect(parseChainHeader(chainHeaderValue(chain, 'full')!)).toHaveLength(2);
+  });
+});
+
+describe('durations', () => {
+  it('parses what people write', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('30')).toBe(30_000);
+    expect(parseDuration(12)).toBe(12_000);
+    for (const bad of ['', 'soon', '5 minutes', '1h30', '-5s', 'm5']) expect(parseDuration(bad)).toBeUndefined();
+  });
+  it('formats relative times', () => {
+    expect(formatDuration(42 * 60_000)).toBe('42 min');
+    expect(formatDuration(3 * 3_600_000 + 5 * 60_000)).toBe('3 h 5 min');
+    expect(formatRelative(10_000 + 42 * 60_000, 10_000)).toBe('in 42 min');
+    expect(formatRelative(0, 3 * 3_600_000)).toBe('3 h ago');
+  });
+});
+
+describe('shell export lines', () => {
+  it('quote values so nothing breaks out', () => {
+    expect(exportLine('bash', 'X', "a'b")).toBe(`export X='a'\\''b'`);
+    expect(exportLine('fish', 'X', "a'b\\")).toBe(`set -gx X 'a\\'b\\\\'`);
+    expect(exportLine('powershell', 'X', "a'b")).toBe(`$env:X = 'a''b'`);
+  });
+});
+
+describe('platform answers', () => {
+  const url = new URL('https://t1.example:8443/devicecontrol/deviceAccessToken');
+  const res = (status: number, body: string, contentType = 'application/json') => ({ status, contentType, body: Buffer.from(body) });
+  it('carry the platform error and message', () => {
+    const err = errorFromResponse(res(401, JSON.stringify({ error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' })), url);
+    expect(err.code).toBe('PLATFORM_UNAUTHORIZED');
+    expect(err.message).toContain('security/Unauthorized: Invalid certificate chain!');
+  });
+  it('reduce HTML to a readable excerpt', () => {
+    expect(bodyExcerpt(Buffer.from('<html><head><title>400 The SSL certificate error</title></head><body>...</body></html>'))).toBe('400 The SSL certificate error');
+    expect(bodyExcerpt(Buffer.from('<p>' + 'x'.repeat(500) + '</p>')).length).toBeLessThanOrEqual(160);
+    expect(bodyExcerpt(Buffer.from([0x01, 0x41]))).toBe('?A');
+  });
+  it('map other statuses to their class', () => {
+    expect(errorFromResponse(res(418, ''), url).exitCode).toBe(ExitCode.platformRefused);
+    expect(errorFromResponse(res(502, '<html>bad gateway</html>'), url).code).toBe('PLATFORM_ERROR');
+  });
+});
+
+describe('exit codes', () => {
+  it('follow the table in design.md', () => {
+    expect(exitCodeFor('USAGE')).toBe(2);
+    expect(exitCodeFor('NO_URL')).toBe(3);
+    expect(exitCodeFor('WRONG_PASSWORD')).toBe(4);
+    expect(exitCodeFor('TIMEOUT')).toBe(5);
+    expect(exitCodeFor('CLIENT_CERT_REJECTED')).toBe(6);
+    expect(exitCodeFor('PLATFORM_FEATURE_DISABLED')).toBe(7);
+    expect(exitCodeFor('PLATFORM_BUSY')).toBe(8);
+    expect(exitCodeFor('OUTPUT_UNWRITABLE')).toBe(9);
+    expect(exitCodeFor('INTERRUPTED')).toBe(130);
+    expect(isRetryable('PLATFORM_ERROR')).toBe(true);
+    expect(isRetryable('PLATFORM_UNAUTHORIZED')).toBe(false);
+  });
+});
