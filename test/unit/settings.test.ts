@@ -137,3 +137,19 @@ describe('password resolution', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('.c8ytokenrc.example', () => {
+  it('is a valid config file that documents every key', async () => {
+    const { readFileSync, copyFileSync } = await import('node:fs');
+    const { root } = await import('../helpers/paths.js');
+    const example = join(root, '.c8ytokenrc.example');
+    const dir = tempDir();
+    copyFileSync(example, join(dir, 'example.yaml'));
+    const s = await load(dir, { config: 'example.yaml' });
+    expect(s.warnings).toEqual([]);
+    expect(s.endpoint?.hostname).toBe('t12345.eu-latest.cumulocity.com');
+    const text = readFileSync(example, 'utf8');
+    const keys = ['url', 'cert', 'key', 'keyPassword', 'keyPasswordFile', 'keystore', 'path', 'type', 'password', 'passwordFile', 'alias', 'truststore', 'deviceCa', 'chainHeader', 'timeout', 'profiles'];
+    for (const key of keys) expect(text).toMatch(new RegExp(`^\\s*#?\\s*${key}:`, 'm'));
+  });
+});
