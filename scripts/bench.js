@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm run bench`: what c8ytoken costs against the floor (bare Node, a minimal Node client) and the peer
+// (curl), measured in the same run on the same machine. Whole processes, a warm-up, then several runs;
+// medians, min–max spread and ratios. A benchmark, not a test: nothing fails on a number.
+//
+//   npm run bench                 table on stdout
+//   npm run bench -- --runs 20    more runs per case
+//   npm run bench -- --json       one JSON object, for tracking
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } } });
+const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pki = (f) => join(root, 'fixtures/pki', f);
+const bin = join(root, 'bin/c8ytoken.js');
+const node = process.execPath;
+// GNU time gives CPU time and peak memory of the child; without it only wall time is measured.
+const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%e', 'true']).status === 0 ? '/usr/bin/time' : undefined;
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
+
+/** Starts the local endpoint in its own process (spawnSync below would block one in this process). */
+async function startEndpoint() {
+  const child = spawn(node, [join(root, 'scripts/emulator.js'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      err += d;
+      const m = /on (https:\/\/localhost:\d+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`endpoint exited ${code}: ${err}`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+function once(cmd, args, env) {
+  const timed = gnuTime ? [gnuTime, ['-f', 'BENCH %e %U %S %M', cmd, ...args]] : [cmd, args];
+  const start = process.hrtime.bigint();
+  const r = spawnSync(timed[0], timed[1], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return { wall, cpu: m ? (Number(m[2]) + Number(m[3])) * 1000 : undefined, rssKb: m ? Number(m[4]) : undefined };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+function measure(name, cmd, args, env = {}) {
+  for (let i = 0; i < WARMUP; i++) once(cmd, args, env);
+  const samples = Array.from({ length: RUNS }, () => once(cmd, args, env));
+  const walls = samples.map((s) => s.wall);
+  const cpus = samples.map((s) => s.cpu).filter((x) => x !== undefined);
+  const rss = samples.map((s) => s.rssKb).filter((x) => x !== undefined);
+  return {
+    name,
+    wallMs: median(walls),
+    wallMinMs: Math.min(...walls),
+    wallMaxMs: Math.max(...walls),
+    cpuMs: cpus.length ? median(cpus) : null,
+    peakRssMb: rss.length ? Math.max(...rss) / 1024 : null,
+  };
+}
+
+const endpoint = await startEndpoint();
+const results = {};
+try {
+  const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' };
+  const common = ['fetch', '--url', endpoint.url, '--truststore', pki('truststore.pem'), '-q'];
+  const pem = [...common, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+  const token = spawnSync(node, [bin, ...pem], { encoding: 'utf8' }).stdout.trim();
+  const cases = [
+    ['node -e 0', node, ['-e', '0']],
+    ['c8ytoken --version', node, [bin, '--version']],
+    ['c8ytoken inspect TOKEN', node, [bin, 'inspect', token]],
+    ['minimal Node https client (PEM)', node, [join(root, 'scripts/bench/min-client.js'), endpoint.url, pki('device-rsa.chain.pem'), pki('device-rsa.key'), pki('truststore.pem')]],
+    ...(hasCurl
+      ? [['curl --cert --key --cacert', 'curl', ['-sf', '-X', 'POST', '-H', 'Accept: application/json', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--cacert', pki('truststore.pem'), `${endpoint.url}/devicecontrol/deviceAccessToken`]]]
+      : []),
+    ['c8ytoken fetch (PEM)', node, [bin, ...pem]],
+    ['c8ytoken fetch (PKCS#12, OpenSSL 3)', node, [bin, ...common, '--keystore', pki('device-rsa.p12')]],
+    ['c8ytoken fetch (PKCS#12, legacy)', node, [bin, ...common, '--keystore', pki('device-rsa.legacy.p12')]],
+    ['c8ytoken fetch (PKCS#12, keytool)', node, [bin, ...common, '--keystore', pki('device-rsa.keytool.p12')]],
+    ['c8ytoken fetch (JKS)', node, [bin, ...common, '--keystore', pki('device-rsa.jks')]],
+  ];
+  for (const [name, cmd, args] of cases) {
+    results[name] = measure(name, cmd, args, env);
+    if (!values.json) process.stderr.write(`measured ${name}\n`);
+  }
+} finally {
+  endpoint.stop();
+}
+
+const ratio = (a, b) => (results[a] && results[b] ? results[a].wallMs / results[b].wallMs : null);
+const comparisons = [
+  ['c8ytoken --version', 'node -e 0', 1.3],
+  ['c8ytoken inspect TOKEN', 'node -e 0', 1.3],
+  ['c8ytoken fetch (PEM)', 'minimal Node https client (PEM)', 1.25],
+  ['c8ytoken fetch (PEM)', 'curl --cert --key --cacert', null],
+  ['c8ytoken fetch (PKCS#12, OpenSSL 3)', 'c8ytoken fetch (PEM)', 1.2],
+  ['c8ytoken fetch (PKCS#12, legacy)', 'c8ytoken fetch (PEM)', 1.2],
+  ['c8ytoken fetch (PKCS#12, keytool)', 'c8ytoken fetch (PEM)', 1.2],
+  ['c8ytoken fetch (JKS)', 'c8ytoken fetch (PEM)', 1.2],
+].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), goal }));
+
+const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model, runs: RUNS, warmup: WARMUP, cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)' };
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ machine, results: Object.values(results), comparisons }, null, 2)}\n`);
+} else {
+  const f = (x, d = 0) => (x === null || x === undefined ? '—' : x.toFixed(d));
+  console.log(`\nc8ytoken benchmark: ${machine.node}, ${machine.platform}, ${machine.cpus} × ${machine.cpu}; ${RUNS} runs after ${WARMUP} warm-up; CPU and memory: ${machine.cpuAndMemory}\n`);
+  console.log('| case | wall median ms | min–max ms | CPU median ms | peak RSS MB |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of Object.values(results)) console.log(`| ${r.name} | ${f(r.wallMs, 1)} | ${f(r.wallMinMs)}–${f(r.wallMaxMs)} | ${f(r.cpuMs)} | ${f(r.peakRssMb, 1)} |`);
+  console.log('\n| case | compared with | ratio (wall) | goal |');
+  console.log('|---|---|---:|---:|');
+  for (const c of comparisons) console.log(`| ${c.case} | ${c.baseline} | ${f(c.ratio, 2)} | ${c.goal ? `≤ ${c.goal}` : '—'} |`);
+}
