@@ -156,6 +156,33 @@ ${CONNECTION_HELP}`,
       }
     });
 
+  addConnectionOptions(program.command('verify-chain'))
+    .description('check the device certificate, key and chain locally (and, with --connect, the TLS handshake)')
+    .option('--at <date>', 'check validity at this moment instead of now, e.g. 2027-01-01')
+    .option('--connect', 'also perform the TLS handshake with the platform (no token is requested)')
+    .addOption(new Option('--purpose <purpose>', 'what the certificate must be good for: client (default; what the platform needs), server, any').choices(['client', 'server', 'any']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  c8ytoken verify-chain --keystore device.p12
+  c8ytoken verify-chain --cert device.pem --key device.key --device-ca device-root.pem
+  c8ytoken verify-chain --keystore device.jks --json | jq '.checks[] | select(.verdict == "fail")'
+  c8ytoken verify-chain --keystore device.p12 --connect
+  c8ytoken verify-chain --cert device.pem --at 2027-01-01
+
+Exit code 0 when every check passes (warnings allowed), 1 when a check fails, 4 when the files cannot be read.
+${CONNECTION_HELP}`,
+    )
+    .action(async (opts) => {
+      const t = term();
+      const [{ verifyChainCommand }, out] = await Promise.all([import('./commands/verify-chain.js'), import('./output/verify-output.js')]);
+      const result = await verifyChainCommand({ connection: connectionFlags(opts, globals), at: opts.at, connect: opts.connect === true, purpose: opts.purpose as 'client' | 'server' | 'any' | undefined }, commandIo(() => undefined));
+      if (t.json) io.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, deviceCa: result.deviceCa ?? null, handshake: result.handshake ?? null }, null, 2)}\n`);
+      else if (!t.quiet) io.stdout.write(out.renderVerify(result, { color: useColor(io.stdout, io.env, globals.color === false), unicode: out.supportsUnicode(io.env) }));
+      if (!result.ok) exitCode = ExitCode.checkFailed;
+    });
+
   program
     .command('inspect')
     .description('decode a token and explain it (no network, no keys)')

@@ -36,9 +36,13 @@ export function buildPath(leaf: X509Certificate, pool: readonly X509Certificate[
   return { path, extra: unused };
 }
 
-/** The leaf of an unordered set: the certificate that issued none of the others. */
+/**
+ * The leaf of an unordered set: a certificate that issued none of the others, preferring one that is
+ * not a CA and not self-signed (a stray root in the file is not the device), then file order.
+ */
 export function findLeaf(certs: readonly X509Certificate[]): X509Certificate | undefined {
-  return certs.find((c) => !certs.some((other) => other !== c && !isSelfSigned(other) && isIssuedBy(other, c))) ?? certs[0];
+  const issuedNothing = certs.filter((c) => !certs.some((other) => other !== c && !isSelfSigned(other) && isIssuedBy(other, c)));
+  return issuedNothing.find((c) => !c.ca && !isSelfSigned(c)) ?? issuedNothing.find((c) => !isSelfSigned(c)) ?? issuedNothing[0] ?? certs[0];
 }
 
 /** True when the private key belongs to the certificate (same public key). */

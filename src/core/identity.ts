@@ -99,7 +99,8 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
   return { key, chain: [...path, ...extra], source: certPath };
 }
 
-async function decodePemKey(pem: string, path: string, passwords: PasswordBook): Promise<KeyObject> {
+/** Decodes a PEM private key, asking for its password only when it is encrypted. */
+export async function decodePemKey(pem: string, path: string, passwords: PasswordBook): Promise<KeyObject> {
   const encrypted = /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(pem);
   let passphrase: string | undefined;
   if (encrypted) {
@@ -126,7 +127,8 @@ async function decodePemKey(pem: string, path: string, passwords: PasswordBook):
   }
 }
 
-async function readOrFail(path: string, what: string): Promise<Buffer> {
+/** Reads a file, or throws the file error naming its role. */
+export async function readOrFail(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
