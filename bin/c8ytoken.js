@@ -20,5 +20,11 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  // SIGHUP asks `watch` to refresh now; Windows has no SIGHUP to send.
+  onRefreshRequest: (callback) => {
+    if (process.platform === 'win32') return () => undefined;
+    process.on('SIGHUP', callback);
+    return () => process.off('SIGHUP', callback);
+  },
 });
 process.exitCode = controller.signal.aborted ? (controller.signal.reason === 'SIGINT' ? 130 : 143) : code;

@@ -18,6 +18,8 @@ export interface CliIo {
   cwd: string;
   signal?: AbortSignal;
   now?: () => number;
+  /** Registers a "refresh now" callback (SIGHUP); returns an unregister function. */
+  onRefreshRequest?: (callback: () => void) => () => void;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -128,7 +130,9 @@ Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 net
     .description('get a device access token over mutual TLS; print it or write it to a file')
     .addOption(new Option('--format <format>', 'token (default), header (for curl -H @-), json, env').choices(['token', 'header', 'json', 'env']))
     .addOption(new Option('--shell <shell>', 'shell syntax for --format env').choices(['bash', 'zsh', 'fish', 'powershell']).default('bash'))
-    .option('-o, --output <file>', 'write the token to FILE (atomically, mode 0600, no newline) instead of stdout')
+    .option('-o, --output <file>', 'write the token to FILE (atomically, mode 0600, no newline) instead of stdout; reuses the token already there while it is before its half-life')
+    .option('--cache <file>', 'reuse the token in FILE while it is before its half-life, and keep FILE updated (for stdout output)')
+    .option('--force', 'always ask the platform, even when the cached token is still fresh')
     .addHelpText(
       'after',
       `
@@ -145,7 +149,7 @@ ${CONNECTION_HELP}`,
       const [{ fetchCommand }, out, { startSpinner }] = await Promise.all([import('./commands/fetch.js'), import('./output/fetch-output.js'), import('./output/terminal.js')]);
       const spinner = await startSpinner('Fetching the device token…', io.stderr as NodeJS.WriteStream, t);
       try {
-        const result = await fetchCommand({ connection: connectionFlags(opts, globals), output: opts.output }, commandIo((m) => spinner.update(m)));
+        const result = await fetchCommand({ connection: connectionFlags(opts, globals), output: opts.output, cache: opts.cache, force: opts.force === true }, commandIo((m) => spinner.update(m)));
         spinner.stop();
         const format = opts.format ?? (t.json ? 'json' : 'token');
         if (!result.written) io.stdout.write(out.renderToken(result, format, opts.shell));
@@ -181,6 +185,63 @@ ${CONNECTION_HELP}`,
       if (t.json) io.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, deviceCa: result.deviceCa ?? null, handshake: result.handshake ?? null }, null, 2)}\n`);
       else if (!t.quiet) io.stdout.write(out.renderVerify(result, { color: useColor(io.stdout, io.env, globals.color === false), unicode: out.supportsUnicode(io.env) }));
       if (!result.ok) exitCode = ExitCode.checkFailed;
+    });
+
+  addConnectionOptions(program.command('watch'))
+    .description('keep a token file fresh: refresh after half the lifetime, retry through outages, forever')
+    .requiredOption('-o, --output <file>', 'the token file to keep fresh (atomic writes, mode 0600)')
+    .option('--exec', 'after each new token, run the command given after -- (argv as given, no shell)')
+    .argument('[command...]', 'with --exec: the command and its arguments, after --')
+    .option('--once', 'fetch if needed, write, and exit (for cron and systemd timers)')
+    .option('--exit-on-error', 'exit with the error class code instead of retrying failures retrying will not fix')
+    .option('--min-retry <duration>', 'first retry delay after a failure (default 2s)')
+    .option('--max-retry <duration>', 'longest retry delay (default 5m)')
+    .option('--slow-retry <duration>', 'retry delay after a failure retrying will not fix, e.g. a rejected certificate (default 5m)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  c8ytoken watch -o /var/lib/c8y/token
+  c8ytoken watch -o token --exec -- systemctl reload my-agent
+  c8ytoken watch -o token --json
+  c8ytoken watch -o token --once
+
+Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact.
+${CONNECTION_HELP}`,
+    )
+    .action(async (command, opts) => {
+      const t = term();
+      if (opts.exec && command.length === 0) throw new C8yError('USAGE', '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.');
+      if (!opts.exec && command.length > 0) throw new C8yError('USAGE', `Unexpected argument "${command[0]}".`, { hint: 'To run a command after each new token, use --exec -- COMMAND ARGS.' });
+      const [{ watchCommand }, { renderWatchEvent }, { parseDuration }] = await Promise.all([import('./commands/watch.js'), import('./output/watch-output.js'), import('./core/duration.js')]);
+      const duration = (value: string | undefined, flag: string, fallback: number): number => {
+        if (value === undefined) return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) throw new C8yError('USAGE', `${flag} must be a duration like 2s or 5m, not "${value}".`);
+        return ms;
+      };
+      const base = commandIo(() => undefined);
+      exitCode = await watchCommand(
+        {
+          connection: connectionFlags(opts, globals),
+          output: opts.output,
+          exec: opts.exec ? command : undefined,
+          once: opts.once === true,
+          exitOnError: opts.exitOnError === true,
+          minRetryMs: duration(opts.minRetry, '--min-retry', 2_000),
+          maxRetryMs: duration(opts.maxRetry, '--max-retry', 300_000),
+          slowRetryMs: duration(opts.slowRetry, '--slow-retry', 300_000),
+        },
+        {
+          ...base,
+          emit: (event) => {
+            if (t.json) io.stdout.write(`${JSON.stringify(event)}\n`);
+            else if (!t.quiet || event.event === 'error' || event.event === 'expired') io.stderr.write(`${renderWatchEvent(event)}\n`);
+          },
+          random: Math.random,
+          onRefreshRequest: io.onRefreshRequest,
+        },
+      );
     });
 
   program

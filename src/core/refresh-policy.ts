@@ -1,0 +1,46 @@
+/**
+ * When to ask the platform for a token, and when to try again. The half-life rule (cumulocity.md): a
+ * device gets a new token only after iat + (exp - iat) / 2, so never ask earlier; what the platform
+ * answers earlier is most likely the same token again.
+ */
+import { tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
+
+/** A token file's token is reusable when it is for this device and before its half-life. */
+export function reusableToken(jwt: DecodedJwt, deviceUser: string | undefined, host: string, nowMs: number): { reusable: boolean; reason: string; times: TokenTimes } {
+  const times = tokenTimes(jwt.claims);
+  const now = nowMs / 1000;
+  if (deviceUser !== undefined && jwt.claims.sub !== deviceUser) return { reusable: false, reason: `it is for ${String(jwt.claims.sub)}, not ${deviceUser}`, times };
+  // A token says which tenant host issued it; one from another host is of no use here.
+  if (typeof jwt.claims.iss === 'string' && jwt.claims.iss !== host) return { reusable: false, reason: `it was issued by ${jwt.claims.iss}, not ${host}`, times };
+  if (times.expiresAt === undefined || times.refreshAfter === undefined) return { reusable: false, reason: 'its times cannot be read', times };
+  if (now >= times.expiresAt) return { reusable: false, reason: 'it has expired', times };
+  if (now >= times.refreshAfter) return { reusable: false, reason: 'it is past its half-life', times };
+  return { reusable: true, reason: 'it is before its half-life', times };
+}
+
+export interface ScheduleOptions {
+  /** 0..1, drawn fresh for each schedule (Math.random in production; fixed in tests). */
+  random: number;
+}
+
+/**
+ * When to refresh a token: its half-life plus a small jitter (at most 5% of the lifetime, at most 60 s),
+ * so a fleet started together does not ask together; never before the half-life, always well before
+ * expiry. Undefined when the token's times cannot be read.
+ */
+export function refreshTime(times: TokenTimes, opts: ScheduleOptions): number | undefined {
+  if (times.refreshAfter === undefined || times.lifetimeSeconds === undefined) return undefined;
+  const jitter = Math.min(times.lifetimeSeconds * 0.05, 60) * opts.random;
+  return (times.refreshAfter + jitter) * 1000;
+}
+
+export interface BackoffOptions {
+  minMs: number;
+  maxMs: number;
+}
+
+/** Capped exponential backoff with full jitter (attempt 1, 2, ...): a delay between min and the cap. */
+export function backoffDelay(attempt: number, opts: BackoffOptions, random: number): number {
+  const ceiling = Math.min(opts.maxMs, opts.minMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.max(opts.minMs, Math.round(ceiling * (0.5 + random / 2)));
+}
