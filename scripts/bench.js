@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: what c8ytoken costs against the floor (bare Node, a minimal Node client) and the peer
 // (curl), measured in the same run on the same machine. Whole processes, a warm-up, then several runs;
-// medians, min–max spread and ratios. A benchmark, not a test: nothing fails on a number.
+// medians, min–max spread and ratios. Cases run round-robin, so drift in the machine's speed affects
+// all alike. A benchmark, not a test: nothing fails on a number.
 //
 //   npm run bench                 table on stdout
 //   npm run bench -- --runs 20    more runs per case
@@ -55,9 +56,20 @@ const median = (xs) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-function measure(name, cmd, args, env = {}) {
-  for (let i = 0; i < WARMUP; i++) once(cmd, args, env);
-  const samples = Array.from({ length: RUNS }, () => once(cmd, args, env));
+/** Runs every case round-robin, so a machine that slows down mid-run affects each case alike. */
+function measureAll(cases, env) {
+  const samples = new Map(cases.map(([name]) => [name, []]));
+  for (let round = 0; round < WARMUP + RUNS; round++) {
+    for (const [name, cmd, args] of cases) {
+      const s = once(cmd, args, env);
+      if (round >= WARMUP) samples.get(name).push(s);
+    }
+    if (!values.json) process.stderr.write(`round ${round + 1}/${WARMUP + RUNS}\r`);
+  }
+  return Object.fromEntries(cases.map(([name]) => [name, summarize(name, samples.get(name))]));
+}
+
+function summarize(name, samples) {
   const walls = samples.map((s) => s.wall);
   const cpus = samples.map((s) => s.cpu).filter((x) => x !== undefined);
   const rss = samples.map((s) => s.rssKb).filter((x) => x !== undefined);
@@ -92,10 +104,7 @@ try {
     ['c8ytoken fetch (PKCS#12, keytool)', node, [bin, ...common, '--keystore', pki('device-rsa.keytool.p12')]],
     ['c8ytoken fetch (JKS)', node, [bin, ...common, '--keystore', pki('device-rsa.jks')]],
   ];
-  for (const [name, cmd, args] of cases) {
-    results[name] = measure(name, cmd, args, env);
-    if (!values.json) process.stderr.write(`measured ${name}\n`);
-  }
+  Object.assign(results, measureAll(cases, env));
 } finally {
   endpoint.stop();
 }

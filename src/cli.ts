@@ -13,7 +13,9 @@ import { useColor, type TerminalOptions } from './output/terminal.js';
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  stdin: NodeJS.ReadStream;
+  /** stdin, created only when read: creating process.stdin costs start-up time. */
+  stdin: () => NodeJS.ReadStream;
+  stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
@@ -22,7 +24,10 @@ export interface CliIo {
   onRefreshRequest?: (callback: () => void) => () => void;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// The bundle has the version built in; the plain tsc output reads it from package.json.
+declare const __C8YTOKEN_VERSION__: string | undefined;
+const VERSION =
+  typeof __C8YTOKEN_VERSION__ === 'string' ? __C8YTOKEN_VERSION__ : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Options that would put a password on the command line, where `ps` and shell history show it.
 const PASSWORD_ARGV = /^--(key-|keystore-|truststore-|store-)?pass(word)?(=|$)/;
@@ -113,7 +118,7 @@ Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 net
   const commandIo = (spinnerText: (text: string) => void): CommandIo => ({
     env: io.env,
     cwd: io.cwd,
-    prompt: io.stdin.isTTY ? async (q) => (await import('./output/terminal.js')).promptHidden(q, io.stdin, io.stderr as NodeJS.WriteStream) : undefined,
+    prompt: io.stdinIsTTY ? async (q) => (await import('./output/terminal.js')).promptHidden(q, io.stdin(), io.stderr as NodeJS.WriteStream) : undefined,
     warn: (m) => {
       if (!globals.quiet) io.stderr.write(`c8ytoken: warning: ${m}\n`);
     },
@@ -266,7 +271,7 @@ Examples:
       const [{ inspectCommand }, out] = await Promise.all([import('./commands/inspect.js'), import('./output/inspect-output.js')]);
       const result = await inspectCommand(
         { input: tokenArg, check: opts.check === true, expiresWithin: opts.expiresWithin },
-        { stdin: io.stdin, cwd: io.cwd, now: io.now ?? Date.now },
+        { stdin: io.stdin, stdinIsTTY: io.stdinIsTTY, cwd: io.cwd, now: io.now ?? Date.now },
       );
       if (t.json) io.stdout.write(`${JSON.stringify(out.inspectJson(result, opts.showSecrets === true), null, 2)}\n`);
       else if (!(opts.check && t.quiet)) io.stdout.write(out.renderInspect(result, { color: useColor(io.stdout, io.env, globals.color === false), showSecrets: opts.showSecrets === true, now: (io.now ?? Date.now)() }));

@@ -13,7 +13,8 @@ export interface InspectOptions {
 }
 
 export interface InspectIo {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdin: () => NodeJS.ReadableStream;
+  stdinIsTTY: boolean;
   cwd: string;
   now(): number;
 }
@@ -51,7 +52,7 @@ export async function inspectCommand(options: InspectOptions, io: InspectIo): Pr
 }
 
 async function readInput(input: string | undefined, io: InspectIo): Promise<{ text: string; source: InspectResult['source']; path?: string }> {
-  if (input === '-' || (input === undefined && !io.stdin.isTTY)) return { text: await readStream(io.stdin), source: 'stdin' };
+  if (input === '-' || (input === undefined && !io.stdinIsTTY)) return { text: await readStream(io.stdin()), source: 'stdin' };
   if (input === undefined) {
     throw new C8yError('USAGE', 'No token given.', { hint: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
   }

@@ -1,10 +1,12 @@
 /**
  * Password-based encryption used inside keystores, on Node's native crypto: PBES2 (PBKDF2 + AES/3DES,
  * RFC 8018) and the PKCS#12 PBE schemes (RFC 7292 appendix B/C). Only RC2, which OpenSSL 3 keeps in its
- * legacy provider and Node does not load, falls back to node-forge's JavaScript implementation.
+ * legacy provider and Node does not load, has a small implementation of its own (rc2.ts).
  */
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
 import { iterateSha1 } from './sha1-iterate.js';
+import { iterateSha256 } from './sha256-iterate.js';
+import { rc2CbcDecrypt } from './rc2.js';
 import { child, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
 
 const hashByOid: Record<string, string> = {
@@ -78,6 +80,7 @@ export function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id: 1 | 
   for (let produced = 0; produced < length; produced += u) {
     let a: Buffer = createHash(hash).update(d).update(i).digest();
     if (hash === 'sha1') a = iterateSha1(a, iterations - 1);
+    else if (hash === 'sha256') a = iterateSha256(a, iterations - 1);
     else for (let r = 1; r < iterations; r++) a = createHash(hash).update(a).digest();
     blocks.push(a);
     if (produced + u >= length) break;
@@ -161,16 +164,8 @@ function decipher(name: string, key: Buffer, iv: Buffer, data: Buffer): Buffer {
   }
 }
 
-async function decryptRc2(key: Buffer, iv: Buffer, data: Buffer, bits: number): Promise<Buffer> {
-  // RC2 is only in OpenSSL 3's legacy provider, which Node does not load: use node-forge's, loaded
-  // only here so that no other path pays for it.
-  const [{ default: rc2 }, { default: util }] = await Promise.all([
-    import('node-forge/lib/rc2.js'),
-    import('node-forge/lib/util.js'),
-  ]);
-  const cipher = rc2.createDecryptionCipher(util.createBuffer(key.toString('binary')), bits);
-  cipher.start(util.createBuffer(iv.toString('binary')));
-  cipher.update(util.createBuffer(data.toString('binary')));
-  if (!cipher.finish()) throw new BadDecryptError('decryption failed');
-  return Buffer.from(cipher.output.getBytes(), 'binary');
+function decryptRc2(key: Buffer, iv: Buffer, data: Buffer, bits: number): Buffer {
+  const plain = rc2CbcDecrypt(key, bits, iv, data);
+  if (!plain) throw new BadDecryptError('decryption failed');
+  return plain;
 }

@@ -4,8 +4,9 @@
  * Paths from a config file are resolved against that file's folder; paths from flags and environment
  * against the working directory.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { C8yError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { tokenEndpoint } from './endpoint.js';
@@ -78,7 +79,8 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   const { flags, env, cwd } = input;
   const warnings: string[] = [];
   const configName = nonEmpty(flags.config) ?? nonEmpty(env.C8YTOKEN_CONFIG);
-  const found = await findConfig(configName ? resolve(cwd, configName) : undefined, input.searchFrom ?? cwd);
+  const from = input.searchFrom ?? cwd;
+  const found = configName || configMayExist(from, env) ? await findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
   const configPath = found?.path;
   let file: ConfigFile = {};
   if (found) {
@@ -218,6 +220,38 @@ interface FoundConfig {
 
 const MODULE = 'c8ytoken';
 const SEARCH_PLACES = ['package.json', `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`];
+
+/**
+ * A cheap look for any file cosmiconfig's search could find (the same places, upwards to the home
+ * folder or the root, then the user's config folder): when there is none, cosmiconfig is not loaded,
+ * which saves most of the cost of settings on a machine without a config file.
+ */
+function configMayExist(from: string, env: NodeJS.ProcessEnv): boolean {
+  const home = homedir();
+  for (let dir = resolve(from); ; ) {
+    for (const name of SEARCH_PLACES) {
+      const path = join(dir, name);
+      if (!existsSync(path)) continue;
+      if (name !== 'package.json') return true;
+      try {
+        if (Object.hasOwn(JSON.parse(readFileSync(path, 'utf8')) as object, MODULE)) return true;
+      } catch {
+        return true; // let cosmiconfig say what is wrong with it
+      }
+    }
+    const parent = dirname(dir);
+    if (dir === home || parent === dir) break;
+    dir = parent;
+  }
+  return existsSync(globalConfigDir(env, home));
+}
+
+/** The user's config folder for c8ytoken, as cosmiconfig (env-paths) names it on each platform. */
+function globalConfigDir(env: NodeJS.ProcessEnv, home: string): string {
+  if (process.platform === 'darwin') return join(home, 'Library', 'Preferences', MODULE);
+  if (process.platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), MODULE, 'Config');
+  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), MODULE);
+}
 
 /** Finds and parses the config file: the named one, or cosmiconfig's search from `from` up, then the user's config folder. */
 async function findConfig(named: string | undefined, from: string): Promise<FoundConfig | undefined> {

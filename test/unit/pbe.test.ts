@@ -23,6 +23,18 @@ describe('pkcs12Kdf (RFC 7292 B.2)', () => {
   });
 });
 
+describe('iterateSha256', () => {
+  it('equals createHash applied round by round', async () => {
+    const { createHash } = await import('node:crypto');
+    const { iterateSha256 } = await import('../../src/core/sha256-iterate.js');
+    let expected = createHash('sha256').update('seed').digest();
+    const start = expected;
+    for (let i = 0; i < 1000; i++) expected = createHash('sha256').update(expected).digest();
+    expect(iterateSha256(start, 1000).toString('hex')).toBe(expected.toString('hex'));
+    expect(iterateSha256(start, 0).equals(start)).toBe(true);
+  });
+});
+
 describe('iterateSha1', () => {
   it('equals createHash applied round by round', async () => {
     const { createHash } = await import('node:crypto');
@@ -32,5 +44,40 @@ describe('iterateSha1', () => {
     for (let i = 0; i < 1000; i++) expected = createHash('sha1').update(expected).digest();
     expect(iterateSha1(start, 1000).toString('hex')).toBe(expected.toString('hex'));
     expect(iterateSha1(start, 0).equals(start)).toBe(true);
+  });
+});
+
+describe('rc2CbcDecrypt', () => {
+  it('matches node-forge’s RC2 (an independent implementation) on random keys and data', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { rc2CbcDecrypt } = await import('../../src/core/rc2.js');
+    const { default: rc2 } = await import('node-forge/lib/rc2.js');
+    const { default: util } = await import('node-forge/lib/util.js');
+    for (const [keyLength, bits] of [[5, 40], [16, 128], [8, 64]] as const) {
+      for (let n = 0; n < 20; n++) {
+        const key = randomBytes(keyLength);
+        const iv = randomBytes(8);
+        const plain = randomBytes(1 + n * 7);
+        const enc = rc2.createEncryptionCipher(util.createBuffer(key.toString('binary')), bits);
+        enc.start(util.createBuffer(iv.toString('binary')));
+        enc.update(util.createBuffer(plain.toString('binary')));
+        enc.finish();
+        const cipher = Buffer.from(enc.output.getBytes(), 'binary');
+        expect(rc2CbcDecrypt(key, bits, iv, cipher)?.toString('hex')).toBe(plain.toString('hex'));
+      }
+    }
+  });
+
+  it('refuses input that is not whole blocks, and does not return the plaintext for a wrong key', async () => {
+    const { rc2CbcDecrypt } = await import('../../src/core/rc2.js');
+    const { default: rc2 } = await import('node-forge/lib/rc2.js');
+    const { default: util } = await import('node-forge/lib/util.js');
+    expect(rc2CbcDecrypt(Buffer.alloc(5, 1), 40, Buffer.alloc(8), Buffer.alloc(7))).toBeUndefined();
+    const enc = rc2.createEncryptionCipher(util.createBuffer('\x01\x02\x03\x04\x05'), 40);
+    enc.start(util.createBuffer('\0'.repeat(8)));
+    enc.update(util.createBuffer('device certificate bag'));
+    enc.finish();
+    const cipher = Buffer.from(enc.output.getBytes(), 'binary');
+    expect(rc2CbcDecrypt(Buffer.from([1, 2, 3, 4, 6]), 40, Buffer.alloc(8), cipher)?.toString()).not.toBe('device certificate bag');
   });
 });

@@ -80,6 +80,28 @@ describe('loadSettings', () => {
     expect(s.endpoint?.hostname).toBe('parent.example');
   });
 
+  it('reads the c8ytoken key of package.json, and ignores a package.json without one', async () => {
+    const withKey = project({ 'package.json': JSON.stringify({ name: 'x', c8ytoken: { url: 'https://pkg.example' } }) });
+    expect((await load(withKey)).endpoint?.hostname).toBe('pkg.example');
+    const without = project({ 'package.json': JSON.stringify({ name: 'c8ytoken' }) });
+    expect((await load(without)).configPath).toBeUndefined();
+  });
+
+  it.skipIf(process.platform === 'win32' || process.platform === 'darwin')('falls back to the user config folder', async () => {
+    const xdg = tempDir('xdg-');
+    mkdirSync(join(xdg, 'c8ytoken'));
+    writeFileSync(join(xdg, 'c8ytoken', 'config.yaml'), 'url: https://global.example\n');
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = xdg; // cosmiconfig reads the process environment for this folder
+    try {
+      const s = await load(tempDir(), {}, { XDG_CONFIG_HOME: xdg });
+      expect(s.endpoint?.hostname).toBe('global.example');
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
   it('reports every problem of a config file at once, with key paths', async () => {
     const dir = project({
       '.c8ytokenrc.json': JSON.stringify({ url: 42, chainHeader: 'sometimes', timeout: 'soon', keystore: { type: 'pem' }, profiles: { a: { cert: [] } }, colour: 'red' }),
