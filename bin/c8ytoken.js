@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // A thin bin: everything testable lives in the CLI module; this only wires the process to it.
-import { readFileSync } from 'node:fs';
-import { isatty } from 'node:tty';
+// CommonJS on purpose (bin/package.json): Node starts it without the ES module loader.
+'use strict';
 
 const argv = process.argv.slice(2);
+const { version } = require('../package.json');
+// `c8ytoken ... | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 if (argv.length === 1 && argv[0] === '--version') {
   // Scripts call this to probe for the tool: answer without loading the program at all.
-  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.stdout.write(`${version}\n`);
 } else {
-  const { main } = await import('../dist/bundle/cli.js');
+  const { main } = require('../dist/c8ytoken.cjs');
   const controller = new AbortController();
   // 128 + signal number: 130 for SIGINT, 143 for SIGTERM (the shell convention scripts expect).
   const onSignal = (signal) => {
@@ -19,20 +25,22 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const code = await main(argv, {
+  main(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: () => process.stdin,
-    stdinIsTTY: isatty(0),
+    stdinIsTTY: require('node:tty').isatty(0),
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,
+    version,
     // SIGHUP asks `watch` to refresh now; Windows has no SIGHUP to send.
     onRefreshRequest: (callback) => {
       if (process.platform === 'win32') return () => undefined;
       process.on('SIGHUP', callback);
       return () => process.off('SIGHUP', callback);
     },
+  }).then((code) => {
+    process.exitCode = controller.signal.aborted ? (controller.signal.reason === 'SIGINT' ? 130 : 143) : code;
   });
-  process.exitCode = controller.signal.aborted ? (controller.signal.reason === 'SIGINT' ? 130 : 143) : code;
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../dist/bundle/cli.js';
+import { main } from '../dist/c8ytoken.cjs';
 
 export const limboDir = fileURLToPath(new URL('../../shared/conformance/x509-limbo/', import.meta.url));
 
@@ -39,7 +39,7 @@ export async function runLimbo(file = join(limboDir, 'limbo-client-core.json')) 
       const stdout = new Sink();
       const stderr = new Sink();
       const started = performance.now();
-      const code = await main(args, { stdout, stderr, stdin: () => process.stdin, stdinIsTTY: false, env: { NO_COLOR: '1' }, cwd: dir });
+      const code = await main(args, { stdout, stderr, stdin: () => process.stdin, stdinIsTTY: false, env: { NO_COLOR: '1' }, cwd: dir, version: 'conformance' });
       const ms = performance.now() - started;
       const actual = code === 0 ? 'SUCCESS' : 'FAILURE';
       let reason = '';

@@ -3,7 +3,6 @@
  * lazily (so `--version` and `inspect` pay for neither keystores nor TLS), and is the one place where
  * errors become messages and exit codes. `main` returns the exit code; it never calls process.exit.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { C8yError, ExitCode } from './core/errors.js';
 import type { ConnectionFlags } from './core/settings.js';
@@ -22,12 +21,10 @@ export interface CliIo {
   now?: () => number;
   /** Registers a "refresh now" callback (SIGHUP); returns an unregister function. */
   onRefreshRequest?: (callback: () => void) => () => void;
+  /** The package version (the bin reads package.json: the bundle does not know where it is). */
+  version: string;
 }
 
-// The bundle has the version built in; the plain tsc output reads it from package.json.
-declare const __C8YTOKEN_VERSION__: string | undefined;
-const VERSION =
-  typeof __C8YTOKEN_VERSION__ === 'string' ? __C8YTOKEN_VERSION__ : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Options that would put a password on the command line, where `ps` and shell history show it.
 const PASSWORD_ARGV = /^--(key-|keystore-|truststore-|store-)?pass(word)?(=|$)/;
@@ -64,6 +61,7 @@ interface GlobalOptions {
 
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  const VERSION = io.version;
   let globals: GlobalOptions = {};
   const term = (): TerminalOptions => ({
     quiet: globals.quiet === true,

@@ -3,9 +3,6 @@ import { C8yError } from '../core/errors.js';
 import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
 import { PasswordBook, type SecretPrompt } from '../core/passwords.js';
 import { loadIdentity, type ClientIdentity } from '../core/identity.js';
-import { loadTrust } from '../core/truststore.js';
-import { postTokenRequest } from '../core/request.js';
-import { tokenFromResponse } from '../core/token-response.js';
 import { checkWritable, readTokenFile, writeTokenFile } from '../core/token-file.js';
 import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core/jwt.js';
 import { reusableToken } from '../core/refresh-policy.js';
@@ -69,14 +66,17 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     if (cached.token) {
       io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
       const result: FetchResult = { token: cached.token, times: tokenTimes(cached.token.claims), endpoint, identitySource: identity.source, chainHeaderSubjects: [], source: 'cache', cacheNote: cached.note };
-      if (options.output && options.output !== cacheFile) {
-        await writeTokenFile(options.output, cached.token.token);
+      if (options.output) {
+        // The output file is the cache file, or gets the cached token too.
+        if (options.output !== cacheFile) await writeTokenFile(options.output, cached.token.token);
         result.written = options.output;
       }
       return result;
     }
     cacheNote = cached.note;
   }
+  // The network stack is loaded only now: a cache hit never pays for it.
+  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../core/request.js'), import('../core/token-response.js')]);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity)} (${identity.source})`);
   const raw = await postTokenRequest({
@@ -125,6 +125,7 @@ export async function loadIdentityWithProgress(settings: Settings, passwords: Pa
 
 /** The platform trust, read from its file now. */
 export async function loadTrustWithProgress(settings: Settings, passwords: PasswordBook, io: Pick<CommandIo, 'progress' | 'warn'>): Promise<Trust> {
+  const { loadTrust } = await import('../core/truststore.js');
   const trust = await loadTrust(settings.truststore, passwords);
   for (const w of trust.warnings) io.warn(w);
   io.progress(`trust: ${trust.source}`);
@@ -147,7 +148,7 @@ export async function cachedToken(file: string, deviceUser: string, endpoint: UR
     return { note: `${file} does not hold a JWT` };
   }
   const verdict = reusableToken(jwt, deviceUser, endpoint.hostname, nowMs);
-  return verdict.reusable ? { token: jwt, note: `the token in ${file} is ${verdict.reason}` } : { note: `the token in ${file} was not reused: ${verdict.reason}` };
+  return verdict.reusable ? { token: jwt, note: `the token in ${file} is ${verdict.reason}` } : { note: `the token in ${file} was not reused: it ${verdict.reason}` };
 }
 
 /** The CN of the device certificate: the platform's device user is device_<CN>. */

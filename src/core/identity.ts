@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { C8yError, fileError } from './errors.js';
 import { buildPath, keyMatchesCertificate } from './chain-order.js';
 import { isPrivateKeyLabel, pemBlocks, readCertificates } from './pem.js';
-import { openKeystore, selectKeyEntry } from './keystore.js';
 import type { PasswordBook } from './passwords.js';
 import type { Settings } from './settings.js';
 
@@ -47,6 +46,8 @@ async function loadFromKeystore(ks: NonNullable<Settings['keystore']>, passwords
       hint: `Give it with ${passwords.howToGive('keystore')}.`,
     });
   }
+  // Keystore readers load only when a keystore is used.
+  const { openKeystore, selectKeyEntry } = await import('./keystore.js');
   const store = await openKeystore(ks.path, { type: ks.type, password: storePassword, role: 'keystore' });
   const entry = selectKeyEntry(store, ks.alias);
   // The store password doubles as the key password unless one is given (as Java's tools do).

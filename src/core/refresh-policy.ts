@@ -5,17 +5,17 @@
  */
 import { tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
 
-/** A token file's token is reusable when it is for this device and before its half-life. */
+/** A token file's token is reusable when it is for this device and before its half-life; `reason` completes "the token ...". */
 export function reusableToken(jwt: DecodedJwt, deviceUser: string | undefined, host: string, nowMs: number): { reusable: boolean; reason: string; times: TokenTimes } {
   const times = tokenTimes(jwt.claims);
   const now = nowMs / 1000;
-  if (deviceUser !== undefined && jwt.claims.sub !== deviceUser) return { reusable: false, reason: `it is for ${String(jwt.claims.sub)}, not ${deviceUser}`, times };
+  if (deviceUser !== undefined && jwt.claims.sub !== deviceUser) return { reusable: false, reason: `is for ${String(jwt.claims.sub)}, not ${deviceUser}`, times };
   // A token says which tenant host issued it; one from another host is of no use here.
-  if (typeof jwt.claims.iss === 'string' && jwt.claims.iss !== host) return { reusable: false, reason: `it was issued by ${jwt.claims.iss}, not ${host}`, times };
-  if (times.expiresAt === undefined || times.refreshAfter === undefined) return { reusable: false, reason: 'its times cannot be read', times };
-  if (now >= times.expiresAt) return { reusable: false, reason: 'it has expired', times };
-  if (now >= times.refreshAfter) return { reusable: false, reason: 'it is past its half-life', times };
-  return { reusable: true, reason: 'it is before its half-life', times };
+  if (typeof jwt.claims.iss === 'string' && jwt.claims.iss !== host) return { reusable: false, reason: `was issued by ${jwt.claims.iss}, not ${host}`, times };
+  if (times.expiresAt === undefined || times.refreshAfter === undefined) return { reusable: false, reason: 'has times that cannot be read', times };
+  if (now >= times.expiresAt) return { reusable: false, reason: 'has expired', times };
+  if (now >= times.refreshAfter) return { reusable: false, reason: 'is past its half-life', times };
+  return { reusable: true, reason: 'before its half-life', times };
 }
 
 export interface ScheduleOptions {

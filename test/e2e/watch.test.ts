@@ -305,6 +305,7 @@ describe('fetch with a cached token', () => {
     const requests = e.requests.length;
     const cached = await runCli(args, { env });
     expect(cached.stderr).toMatch(/Reused \(the token in .* is before its half-life\); no request sent/);
+    expect(cached.stdout).toBe('');
     expect(e.requests.length).toBe(requests);
     const forced = await runCli([...args, '--force'], { env });
     expect(forced.stderr).toMatch(/New from the platform/);
