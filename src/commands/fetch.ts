@@ -8,6 +8,7 @@ import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core
 import { reusableToken } from '../core/refresh-policy.js';
 import type { Trust } from '../core/truststore.js';
 import { chainHeaderCertificates } from '../core/chain-header.js';
+import { commonName, dnOneLine } from '../core/pem.js';
 
 export interface FetchOptions {
   connection: ConnectionFlags;
@@ -95,7 +96,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     times: tokenTimes(token.claims),
     endpoint,
     identitySource: identity.source,
-    chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => oneLine(c.subject)),
+    chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => dnOneLine(c.subject)),
     source: 'platform',
   };
   if (cacheNote) result.cacheNote = cacheNote;
@@ -153,10 +154,6 @@ export async function cachedToken(file: string, deviceUser: string, endpoint: UR
 
 /** The CN of the device certificate: the platform's device user is device_<CN>. */
 export function subjectCn(identity: ClientIdentity): string {
-  const subject = identity.chain[0]?.subject ?? '';
-  return /(?:^|\n)CN=([^\n]*)/.exec(subject)?.[1] ?? oneLine(subject);
-}
-
-function oneLine(dn: string): string {
-  return dn.split('\n').join(', ');
+  const subject = identity.chain[0]?.subject;
+  return commonName(subject) ?? dnOneLine(subject);
 }

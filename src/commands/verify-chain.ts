@@ -7,9 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { C8yError, fileError } from '../core/errors.js';
 import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
 import { PasswordBook } from '../core/passwords.js';
-import { decodePemKey, readOrFail } from '../core/identity.js';
+import { decodePemKey, openKeystoreEntry, readOrFail } from '../core/identity.js';
 import { isPrivateKeyLabel, pemBlocks, readCertificates } from '../core/pem.js';
-import { openKeystore, selectKeyEntry } from '../core/keystore.js';
 import { findLeaf, keyMatchesCertificate } from '../core/chain-order.js';
 import { verifyChain, type ChainReport, type Purpose } from '../core/chain-verify.js';
 import type { HandshakeResult } from '../core/handshake.js';
@@ -68,18 +67,9 @@ export async function verifyChainCommand(options: VerifyChainOptions, io: Comman
 
 async function loadChain(settings: Settings, passwords: PasswordBook): Promise<{ certs: X509Certificate[]; key?: KeyObject; source: string }> {
   if (settings.keystore) {
-    const storePassword = await passwords.get('keystore');
-    if (storePassword === undefined) {
-      throw new C8yError('PASSWORD_REQUIRED', `The keystore ${settings.keystore.path} needs its password, and there is no terminal to ask for it.`, {
-        hint: `Give it with ${passwords.howToGive('keystore')}.`,
-      });
-    }
-    const store = await openKeystore(settings.keystore.path, { type: settings.keystore.type, password: storePassword, role: 'keystore' });
-    const entry = selectKeyEntry(store, settings.keystore.alias);
-    const key = await entry.decryptKey(passwords.given('key') ? ((await passwords.get('key')) ?? storePassword) : storePassword);
-    const certs = entry.chain;
-    if (certs.length === 0) throw new C8yError('KEYSTORE_NO_KEY', `The key entry "${entry.alias}" in ${store.path} has no certificate.`);
-    return { certs, key, source: `${store.path} (entry "${entry.alias}")` };
+    // A key that does not match is a finding of the report here, not an error.
+    const { key, chain, source } = await openKeystoreEntry(settings.keystore, passwords);
+    return { certs: chain, key, source };
   }
   if (!settings.cert) {
     throw new C8yError('NO_CREDENTIALS', 'No device certificate is configured.', {

@@ -8,6 +8,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { keyMatchesCertificate } from './chain-order.js';
 import { certDetails, describePublicKey, isSelfIssued, OID, UNDERSTOOD_EXTENSIONS, type CertDetails } from './x509.js';
 import { chainHeaderCertificates } from './chain-header.js';
+import { commonName, dnOneLine } from './pem.js';
 import type { ChainHeaderMode } from './config-schema.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip' | 'info';
@@ -170,7 +171,7 @@ export function verifyChain(input: VerifyInput): ChainReport {
     anchorGiven: anchors.length > 0,
     certificates: summaries,
     checks,
-    chainHeader: headerCerts.map((c) => oneLine(c.subject)),
+    chainHeader: headerCerts.map((c) => dnOneLine(c.subject)),
     ok,
   };
   if (deviceUser !== undefined) report.deviceUser = `device_${deviceUser}`;
@@ -383,8 +384,8 @@ function summarize(c: Candidate, index: number, length: number, at: number): Cer
   const role: CertSummary['role'] = index === 0 ? 'device' : c.anchor ? 'device CA' : index === length - 1 && isSelfIssued(d) ? 'root' : 'intermediate';
   const s: CertSummary = {
     role,
-    subject: oneLine(d.cert.subject),
-    issuer: oneLine(d.cert.issuer),
+    subject: dnOneLine(d.cert.subject),
+    issuer: dnOneLine(d.cert.issuer),
     serial: d.cert.serialNumber,
     sha256: d.cert.fingerprint256,
     notBefore: Number.isNaN(d.notBefore) ? d.cert.validFrom : new Date(d.notBefore).toISOString(),
@@ -409,14 +410,11 @@ const EKU_NAMES: Record<string, string> = {
 };
 
 function leafCn(d: CertDetails): string | undefined {
-  return /(?:^|\n)CN=([^\n]*)/.exec(d.cert.subject ?? '')?.[1];
+  return commonName(d.cert.subject);
 }
 
 function cn(d: CertDetails): string {
   const value = leafCn(d);
-  return value !== undefined ? `"${value}"` : `"${oneLine(d.cert.subject) || '(empty subject)'}"`;
+  return value !== undefined ? `"${value}"` : `"${dnOneLine(d.cert.subject) || '(empty subject)'}"`;
 }
 
-function oneLine(dn: string | undefined): string {
-  return (dn ?? '').split('\n').join(', ');
-}

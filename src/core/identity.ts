@@ -6,7 +6,7 @@ import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:cry
 import { readFile } from 'node:fs/promises';
 import { C8yError, fileError } from './errors.js';
 import { buildPath, keyMatchesCertificate } from './chain-order.js';
-import { isPrivateKeyLabel, pemBlocks, readCertificates } from './pem.js';
+import { dnOneLine, isPrivateKeyLabel, pemBlocks, readCertificates } from './pem.js';
 import type { PasswordBook } from './passwords.js';
 import type { Settings } from './settings.js';
 
@@ -39,7 +39,8 @@ export async function loadIdentity(settings: CredentialSettings, passwords: Pass
   });
 }
 
-async function loadFromKeystore(ks: NonNullable<Settings['keystore']>, passwords: PasswordBook): Promise<ClientIdentity> {
+/** The chosen key entry of a keystore, its key decrypted: store password required, key password defaulting to it. */
+export async function openKeystoreEntry(ks: NonNullable<Settings['keystore']>, passwords: PasswordBook): Promise<{ key: KeyObject; chain: X509Certificate[]; source: string }> {
   const storePassword = await passwords.get('keystore');
   if (storePassword === undefined) {
     throw new C8yError('PASSWORD_REQUIRED', `The keystore ${ks.path} needs its password, and there is no terminal to ask for it.`, {
@@ -53,16 +54,20 @@ async function loadFromKeystore(ks: NonNullable<Settings['keystore']>, passwords
   // The store password doubles as the key password unless one is given (as Java's tools do).
   const keyPassword = passwords.given('key') ? ((await passwords.get('key')) ?? storePassword) : storePassword;
   const key = await entry.decryptKey(keyPassword);
-  const chain = entry.chain;
   const source = `${ks.path} (entry "${entry.alias}")`;
-  const leaf = chain[0];
-  if (!leaf) {
+  if (entry.chain.length === 0) {
     throw new C8yError('KEYSTORE_NO_KEY', `The key entry "${entry.alias}" in ${ks.path} has no certificate.`, {
       hint: 'Import the device certificate for that key into the keystore.',
     });
   }
+  return { key, chain: entry.chain, source };
+}
+
+async function loadFromKeystore(ks: NonNullable<Settings['keystore']>, passwords: PasswordBook): Promise<ClientIdentity> {
+  const { key, chain, source } = await openKeystoreEntry(ks, passwords);
+  const leaf = chain[0]!;
   if (!keyMatchesCertificate(key, leaf)) {
-    throw new C8yError('KEY_MISMATCH', `In ${source} the private key does not belong to the certificate ${leaf.subject.replace(/\n/g, ', ')}.`, {
+    throw new C8yError('KEY_MISMATCH', `In ${source} the private key does not belong to the certificate ${dnOneLine(leaf.subject)}.`, {
       hint: 'Rebuild the keystore from the matching key and certificate.',
     });
   }

@@ -57,3 +57,13 @@ export function readCertificates(data: Buffer, path: string, what: string): X509
 export function toPem(cert: X509Certificate): string {
   return cert.toString().trim();
 }
+
+/** A distinguished name as Node prints it (one attribute a line) on one line: "CN=a, O=b". */
+export function dnOneLine(dn: string | undefined): string {
+  return (dn ?? '').split('\n').join(', ');
+}
+
+/** The CN of a distinguished name as Node prints it, or undefined. */
+export function commonName(dn: string | undefined): string | undefined {
+  return /(?:^|\n)CN=([^\n]*)/.exec(dn ?? '')?.[1];
+}
