@@ -8,7 +8,8 @@ import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core
 import { reusableToken } from '../core/refresh-policy.js';
 import type { Trust } from '../core/truststore.js';
 import { chainHeaderCertificates } from '../core/chain-header.js';
-import { commonName, dnOneLine } from '../core/pem.js';
+import { readFile } from 'node:fs/promises';
+import { commonName, dnOneLine, pemCertificateCn } from '../core/pem.js';
 
 export interface FetchOptions {
   connection: ConnectionFlags;
@@ -59,14 +60,20 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // Fail on an unwritable output before spending a request on it.
   if (options.output) await checkWritable(options.output);
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
-  const identity = await loadIdentityWithProgress(settings, passwords, io);
+  let identity: ClientIdentity | undefined;
   const cacheFile = options.cache ?? options.output;
   let cacheNote: string | undefined;
   if (cacheFile && !options.force) {
-    const cached = await cachedToken(cacheFile, `device_${subjectCn(identity)}`, endpoint, io.now());
+    // Which device: for PEM files the certificate's CN is enough, read without the key or OpenSSL,
+    // so a cache hit costs little more than starting Node; a keystore has to be opened.
+    const pemUser = settings.cert && !settings.keystore ? await pemDeviceUser(settings.cert) : undefined;
+    if (!pemUser) identity = await loadIdentityWithProgress(settings, passwords, io);
+    const deviceUser = pemUser ?? `device_${subjectCn(identity!)}`;
+    const cached = await cachedToken(cacheFile, deviceUser, endpoint, io.now());
     if (cached.token) {
       io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
-      const result: FetchResult = { token: cached.token, times: tokenTimes(cached.token.claims), endpoint, identitySource: identity.source, chainHeaderSubjects: [], source: 'cache', cacheNote: cached.note };
+      const source = identity?.source ?? settings.cert!;
+      const result: FetchResult = { token: cached.token, times: tokenTimes(cached.token.claims), endpoint, identitySource: source, chainHeaderSubjects: [], source: 'cache', cacheNote: cached.note };
       if (options.output) {
         // The output file is the cache file, or gets the cached token too.
         if (options.output !== cacheFile) await writeTokenFile(options.output, cached.token.token);
@@ -76,6 +83,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     }
     cacheNote = cached.note;
   }
+  identity ??= await loadIdentityWithProgress(settings, passwords, io);
   // The network stack is loaded only now: a cache hit never pays for it.
   const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../core/request.js'), import('../core/token-response.js')]);
   const trust = await loadTrustWithProgress(settings, passwords, io);
@@ -150,6 +158,16 @@ export async function cachedToken(file: string, deviceUser: string, endpoint: UR
   }
   const verdict = reusableToken(jwt, deviceUser, endpoint.hostname, nowMs);
   return verdict.reusable ? { token: jwt, note: `the token in ${file} is ${verdict.reason}` } : { note: `the token in ${file} was not reused: it ${verdict.reason}` };
+}
+
+/** device_<CN> of the first certificate of a PEM file (the device certificate by convention), or undefined. */
+async function pemDeviceUser(certPath: string): Promise<string | undefined> {
+  try {
+    const cn = pemCertificateCn(await readFile(certPath, 'latin1'));
+    return cn === undefined ? undefined : `device_${cn}`;
+  } catch {
+    return undefined; // the full load that follows reports what is wrong with the file
+  }
 }
 
 /** The CN of the device certificate: the platform's device user is device_<CN>. */

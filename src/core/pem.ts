@@ -1,6 +1,7 @@
 /** PEM text: splitting into blocks and reading certificates out of bundles. */
 import { X509Certificate } from 'node:crypto';
 import { C8yError } from './errors.js';
+import { child, parseDer, readOid, type Node } from './der.js';
 
 export interface PemBlock {
   label: string;
@@ -66,4 +67,22 @@ export function dnOneLine(dn: string | undefined): string {
 /** The CN of a distinguished name as Node prints it, or undefined. */
 export function commonName(dn: string | undefined): string | undefined {
   return /(?:^|\n)CN=([^\n]*)/.exec(dn ?? '')?.[1];
+}
+
+const CN_OID = '2.5.4.3';
+
+/**
+ * The subject CN of the first certificate in PEM text, read with our DER reader: no X509Certificate,
+ * so no OpenSSL start-up (about 8 ms) for a caller that needs only the name. Undefined when absent.
+ */
+export function pemCertificateCn(text: string): string | undefined {
+  const block = pemBlocks(text).find((b) => b.label === 'CERTIFICATE');
+  if (!block) return undefined;
+  const der = Buffer.from(block.text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const tbs = child(parseDer(der), 0);
+  const offset = tbs.children[0]?.tagClass === 2 ? 1 : 0; // [0] version present
+  const subject: Node = child(tbs, offset + 4);
+  let cn: string | undefined;
+  for (const rdn of subject.children) for (const attr of rdn.children) if (readOid(child(attr, 0)) === CN_OID) cn = child(attr, 1).content.toString('utf8');
+  return cn;
 }

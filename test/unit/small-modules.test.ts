@@ -101,3 +101,14 @@ describe('exit codes', () => {
     expect(isRetryable('PLATFORM_UNAUTHORIZED')).toBe(false);
   });
 });
+
+describe('pemCertificateCn', () => {
+  it('reads the subject CN as Node does, without OpenSSL', async () => {
+    const { pemCertificateCn, commonName } = await import('../../src/core/pem.js');
+    for (const name of ['device-rsa.chain.pem', 'device-ec384.crt', 'device-selfsigned.crt', 'bad/v1.chain.pem']) {
+      const text = readFileSync(pki(name), 'utf8');
+      expect(pemCertificateCn(text)).toBe(commonName(new X509Certificate(text).subject));
+    }
+    expect(pemCertificateCn('no certificate here')).toBeUndefined();
+  });
+});
