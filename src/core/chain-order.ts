@@ -37,12 +37,16 @@ export function buildPath(leaf: X509Certificate, pool: readonly X509Certificate[
 }
 
 /**
- * The leaf of an unordered set: a certificate that issued none of the others, preferring one that is
- * not a CA and not self-signed (a stray root in the file is not the device), then file order.
+ * The leaf of an unordered set: the first certificate that is not a CA (a stray root or intermediate in
+ * the file is not the device); when all are CAs (a thin-edge style self-signed device), one that issued
+ * none of the others, preferring one that is not self-signed, then file order. Signatures are checked
+ * only between certificates whose names match, so a pool of many CAs stays cheap.
  */
 export function findLeaf(certs: readonly X509Certificate[]): X509Certificate | undefined {
-  const issuedNothing = certs.filter((c) => !certs.some((other) => other !== c && !isSelfSigned(other) && isIssuedBy(other, c)));
-  return issuedNothing.find((c) => !c.ca && !isSelfSigned(c)) ?? issuedNothing.find((c) => !isSelfSigned(c)) ?? issuedNothing[0] ?? certs[0];
+  const nonCa = certs.find((c) => !c.ca);
+  if (nonCa) return nonCa;
+  const issuedNothing = certs.filter((c) => !certs.some((other) => other !== c && other.issuer === c.subject && !isSelfSigned(other) && isIssuedBy(other, c)));
+  return issuedNothing.find((c) => !isSelfSigned(c)) ?? issuedNothing[0] ?? certs[0];
 }
 
 /** True when the private key belongs to the certificate (same public key). */

@@ -79,6 +79,9 @@ interface Candidate {
   details: CertDetails;
   fingerprint: string;
   anchor: boolean;
+  /** Signature checks already done, by issuer fingerprint: path building asks the same ones often. */
+  verified?: Map<string, boolean>;
+  key?: ReturnType<typeof describePublicKey>;
 }
 
 /** Verifies the device chain and returns the full report (no exceptions for bad chains). */
@@ -207,7 +210,7 @@ function buildPaths(leaf: Candidate, pool: Candidate[], anchors: Candidate[], at
       return false;
     }
     const inPath = new Set(path.map((c) => c.fingerprint));
-    const next = candidates.filter((c) => !inPath.has(c.fingerprint) && c.details.subjectDer.equals(current.details.issuerDer));
+    const next = candidates.filter((c) => !inPath.has(c.fingerprint) && c.details.subjectDer.equals(current.details.issuerDer) && keyIdsAgree(current.details, c.details));
     let extended = false;
     for (const c of next) {
       if (++steps > MAX_SEARCH_STEPS || path.length > MAX_CHAIN + 1) break;
@@ -226,12 +229,33 @@ function buildPaths(leaf: Candidate, pool: Candidate[], anchors: Candidate[], at
   return result;
 }
 
+/**
+ * False only when both key identifiers are present and differ: then the issuer's key cannot have made
+ * the signature, and no costly check is needed (many same-named CAs in a pool otherwise mean
+ * name-matches × signature checks).
+ */
+function keyIdsAgree(cert: CertDetails, issuer: CertDetails): boolean {
+  const aki = cert.authorityKeyId?.keyId;
+  return !aki || !issuer.subjectKeyId || aki.equals(issuer.subjectKeyId);
+}
+
 function verifies(cert: Candidate, issuer: Candidate): boolean {
-  try {
-    return cert.details.cert.verify(issuer.details.cert.publicKey);
-  } catch {
-    return false; // an issuer key Node cannot read verifies nothing
+  cert.verified ??= new Map();
+  let ok = cert.verified.get(issuer.fingerprint);
+  if (ok === undefined) {
+    try {
+      ok = cert.details.cert.verify(issuer.details.cert.publicKey);
+    } catch {
+      ok = false; // an issuer key Node cannot read verifies nothing
+    }
+    cert.verified.set(issuer.fingerprint, ok);
   }
+  return ok;
+}
+
+function publicKeyOf(c: Candidate): ReturnType<typeof describePublicKey> {
+  c.key ??= describePublicKey(c.details.cert);
+  return c.key;
 }
 
 /** The checks that depend only on the path (used to choose among paths, and for the report). */
@@ -302,7 +326,7 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
       else if (d.emailConstraints) checkEmailConstraints(d, leaf, names);
     }
     // keys
-    const key = describePublicKey(d.cert);
+    const key = publicKeyOf(c);
     if (key.type === 'unreadable') keys.push(`${name} has a public key that cannot be read`);
     if ((key.type === 'rsa' || key.type === 'rsa-pss') && (key.bits ?? 0) < 2048) keys.push(`${name} has an RSA key of ${key.bits} bits; at least 2048 are needed`);
     if (/^1\.2\.840\.113549\.1\.1\.(4|5)$|^1\.2\.840\.10045\.4\.1$/.test(d.signatureAlgorithmOid) && !(isSelfIssued(d) && i === path.length - 1)) {
@@ -391,7 +415,7 @@ function summarize(c: Candidate, index: number, length: number, at: number): Cer
     notBefore: Number.isNaN(d.notBefore) ? d.cert.validFrom : new Date(d.notBefore).toISOString(),
     notAfter: Number.isNaN(d.notAfter) ? d.cert.validTo : new Date(d.notAfter).toISOString(),
     daysLeft: Math.floor((d.notAfter - at) / DAY),
-    key: describePublicKey(d.cert).text,
+    key: publicKeyOf(c).text,
     keyUsage: [...(d.keyUsage ?? [])],
     extendedKeyUsage: (d.extKeyUsage ?? []).map((o) => EKU_NAMES[o] ?? o),
     ca: d.basicConstraints?.ca === true,
