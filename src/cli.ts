@@ -113,16 +113,21 @@ Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 net
     globals = action.optsWithGlobals() as GlobalOptions;
   });
 
-  const commandIo = (spinnerText: (text: string) => void): CommandIo => ({
+  const commandIo = (spinner?: { update(text: string): void; stop(): void }): CommandIo => ({
     env: io.env,
     cwd: io.cwd,
-    prompt: io.stdinIsTTY ? async (q) => (await import('./output/terminal.js')).promptHidden(q, io.stdin(), io.stderr as NodeJS.WriteStream) : undefined,
+    prompt: io.stdinIsTTY
+      ? async (q) => {
+          spinner?.stop(); // the question must not be drawn over
+          return (await import('./output/terminal.js')).promptHidden(q, io.stdin(), io.stderr as NodeJS.WriteStream);
+        }
+      : undefined,
     warn: (m) => {
       if (!globals.quiet) io.stderr.write(`c8ytoken: warning: ${m}\n`);
     },
     progress: (m) => {
       if (globals.verbose) io.stderr.write(`c8ytoken: ${m}\n`);
-      spinnerText(m);
+      spinner?.update(m);
     },
     signal: io.signal,
     now: io.now ?? Date.now,
@@ -150,9 +155,9 @@ ${CONNECTION_HELP}`,
     .action(async (opts) => {
       const t = term();
       const [{ fetchCommand }, out, { startSpinner }] = await Promise.all([import('./commands/fetch.js'), import('./output/fetch-output.js'), import('./output/terminal.js')]);
-      const spinner = await startSpinner('Fetching the device token…', io.stderr as NodeJS.WriteStream, t);
+      const spinner = await startSpinner('Fetching the device token:', io.stderr as NodeJS.WriteStream, t);
       try {
-        const result = await fetchCommand({ connection: connectionFlags(opts, globals), output: opts.output, cache: opts.cache, force: opts.force === true }, commandIo((m) => spinner.update(m)));
+        const result = await fetchCommand({ connection: connectionFlags(opts, globals), output: opts.output, cache: opts.cache, force: opts.force === true }, commandIo(spinner));
         spinner.stop();
         const format = opts.format ?? (t.json ? 'json' : 'token');
         if (!result.written) io.stdout.write(out.renderToken(result, format, opts.shell));
@@ -184,7 +189,7 @@ ${CONNECTION_HELP}`,
     .action(async (opts) => {
       const t = term();
       const [{ verifyChainCommand }, out] = await Promise.all([import('./commands/verify-chain.js'), import('./output/verify-output.js')]);
-      const result = await verifyChainCommand({ connection: connectionFlags(opts, globals), at: opts.at, connect: opts.connect === true, purpose: opts.purpose as 'client' | 'server' | 'any' | undefined }, commandIo(() => undefined));
+      const result = await verifyChainCommand({ connection: connectionFlags(opts, globals), at: opts.at, connect: opts.connect === true, purpose: opts.purpose as 'client' | 'server' | 'any' | undefined }, commandIo());
       if (t.json) io.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, deviceCa: result.deviceCa ?? null, handshake: result.handshake ?? null }, null, 2)}\n`);
       else if (!t.quiet) io.stdout.write(out.renderVerify(result, { color: useColor(io.stdout, io.env, globals.color === false), unicode: out.supportsUnicode(io.env) }));
       if (!result.ok) exitCode = ExitCode.checkFailed;
@@ -223,7 +228,7 @@ ${CONNECTION_HELP}`,
         if (ms === undefined || ms <= 0) throw new C8yError('USAGE', `${flag} must be a duration like 2s or 5m, not "${value}".`);
         return ms;
       };
-      const base = commandIo(() => undefined);
+      const base = commandIo();
       exitCode = await watchCommand(
         {
           connection: connectionFlags(opts, globals),

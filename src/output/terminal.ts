@@ -22,12 +22,22 @@ export interface Spinner {
   stop(): void;
 }
 
-/** An ora spinner on stderr when stderr is a terminal and output is for a person; otherwise nothing. */
+/**
+ * An ora spinner on stderr when stderr is a terminal and output is for a person; otherwise nothing.
+ * It shows from the first progress message on (after any password prompt), and `stop` clears it, e.g.
+ * before a prompt; the next update shows it again.
+ */
 export async function startSpinner(text: string, stderr: Writable & { isTTY?: boolean }, opts: TerminalOptions): Promise<Spinner> {
   if (!stderr.isTTY || opts.quiet || opts.json || opts.verbose) return { update: () => undefined, stop: () => undefined };
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
-  return { update: (t) => (spinner.text = t), stop: () => spinner.stop() };
+  const spinner = ora({ text, stream: stderr, color: 'cyan', isEnabled: true, discardStdin: false });
+  return {
+    update: (t) => {
+      spinner.text = `${text} ${t}`;
+      if (!spinner.isSpinning) spinner.start();
+    },
+    stop: () => spinner.stop(),
+  };
 }
 
 /** Asks for a secret on the terminal without echoing it. Ctrl-C aborts with the usual exit code. */
