@@ -286,8 +286,10 @@ Examples:
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
-      // Commander has printed its message already.
+      // Commander has printed its message already. Help asked for is success; help shown because no
+      // command was given (exitCode 1 in commander) is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      if (err.code === 'commander.help' && err.exitCode === 0) return ExitCode.ok;
       return ExitCode.usage;
     }
     return reportError(err, io, term());

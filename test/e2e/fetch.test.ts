@@ -245,6 +245,12 @@ describe('failures: exit code, stable code, a message naming the cause and the n
     const noUrl = await runCli(['fetch', '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
     expect(noUrl.stderr).toMatch(/No tenant URL is configured[\s\S]*--url/);
     expect(noUrl.code).toBe(3);
+    const bare = await runCli([]);
+    expect(bare.stderr).toMatch(/Usage: c8ytoken/);
+    expect(bare.code).toBe(2);
+    const help = await runCli(['fetch', '--help']);
+    expect(help.stdout).toMatch(/Examples:/);
+    expect(help.code).toBe(0);
     const unknown = await runCli(['fetch', '--frobnicate']);
     expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
     expect(unknown.code).toBe(2);
