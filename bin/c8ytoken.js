@@ -14,7 +14,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   // Scripts call this to probe for the tool: answer without loading the program at all.
   process.stdout.write(`${version}\n`);
 } else {
-  const { main } = require('../dist/c8ytoken.cjs');
+  const { main } = loadBundle(require('node:path').join(__dirname, '..', 'dist', 'c8ytoken.cjs'));
   const controller = new AbortController();
   // 128 + signal number: 130 for SIGINT, 143 for SIGTERM (the shell convention scripts expect).
   const onSignal = (signal) => {
@@ -43,4 +43,28 @@ if (argv.length === 1 && argv[0] === '--version') {
   }).then((code) => {
     process.exitCode = controller.signal.aborted ? (controller.signal.reason === 'SIGINT' ? 130 : 143) : code;
   });
+}
+
+/**
+ * Loads the bundle like require() does, but with V8's code cache made at build time
+ * (scripts/bundle.js): compiling the program is the largest part of its start-up. A cache from another
+ * Node version is rejected by V8 and the bundle is simply compiled, as require() would.
+ */
+function loadBundle(file) {
+  const fs = require('node:fs');
+  const vm = require('node:vm');
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(`${file}.v8cache`);
+  } catch {
+    // no cache: compile
+  }
+  const source = fs.readFileSync(file, 'utf8');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, require('node:module').createRequire(file), module, file, require('node:path').dirname(file));
+  return module.exports;
 }

@@ -3,6 +3,10 @@
  * fixes the whole file in one go; unknown keys are warnings, not errors (a newer file on an older tool).
  */
 
+/** cosmiconfig's module name, and the places it searches in each folder. */
+export const MODULE = 'c8ytoken';
+export const SEARCH_PLACES = ['package.json', `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`];
+
 export type ChainHeaderMode = 'auto' | 'none' | 'full';
 export const CHAIN_HEADER_MODES: readonly ChainHeaderMode[] = ['auto', 'none', 'full'];
 export const KEYSTORE_TYPES = ['pkcs12', 'jks'] as const;

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { C8yError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { tokenEndpoint } from './endpoint.js';
-import { validateConfig, CHAIN_HEADER_MODES, KEYSTORE_TYPES, type ChainHeaderMode, type ConfigFile, type ConfigLayer } from './config-schema.js';
+import { validateConfig, CHAIN_HEADER_MODES, KEYSTORE_TYPES, MODULE, SEARCH_PLACES, type ChainHeaderMode, type ConfigFile, type ConfigLayer } from './config-schema.js';
 import type { KeystoreFormat } from './keystore-types.js';
 
 /** Connection options given as flags; absent means "not given" (defaults are applied here, not by commander). */
@@ -80,7 +80,8 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   const warnings: string[] = [];
   const configName = nonEmpty(flags.config) ?? nonEmpty(env.C8YTOKEN_CONFIG);
   const from = input.searchFrom ?? cwd;
-  const found = configName || configMayExist(from, env) ? await findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
+  // The config loader (cosmiconfig) loads only when a config file may exist.
+  const found = configName || configMayExist(from, env) ? await (await import('./config-file.js')).findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
   const configPath = found?.path;
   let file: ConfigFile = {};
   if (found) {
@@ -213,13 +214,7 @@ function pickTimeout(flag: string | undefined, envValue: string | undefined, fil
   return fileValue === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(fileValue)!;
 }
 
-interface FoundConfig {
-  path: string;
-  raw: unknown;
-}
 
-const MODULE = 'c8ytoken';
-const SEARCH_PLACES = ['package.json', `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`];
 
 /**
  * A cheap look for any file cosmiconfig's search could find (the same places, upwards to the home
@@ -251,40 +246,6 @@ function globalConfigDir(env: NodeJS.ProcessEnv, home: string): string {
   if (process.platform === 'darwin') return join(home, 'Library', 'Preferences', MODULE);
   if (process.platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), MODULE, 'Config');
   return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), MODULE);
-}
-
-/** Finds and parses the config file: the named one, or cosmiconfig's search from `from` up, then the user's config folder. */
-async function findConfig(named: string | undefined, from: string): Promise<FoundConfig | undefined> {
-  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
-  // Config files are data: a JavaScript or TypeScript config found anywhere is refused, never run.
-  const refuse = (filepath: string): never => {
-    throw new C8yError('CONFIG_INVALID', `${filepath} is a program, and c8ytoken runs no code from config files.`, {
-      hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml).',
-    });
-  };
-  const explorer = cosmiconfig(MODULE, {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    loaders: { '.js': refuse, '.mjs': refuse, '.cjs': refuse, '.ts': refuse, '.mts': refuse, '.cts': refuse, noExt: defaultLoaders['.yaml'] },
-    cache: false,
-  });
-  try {
-    const result = named ? await explorer.load(named) : await explorer.search(from);
-    if (!result) return undefined;
-    return { path: result.filepath, raw: result.config };
-  } catch (err) {
-    if (err instanceof C8yError) throw err;
-    const path = (err as { filepath?: string }).filepath ?? named ?? 'the config file';
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new C8yError('CONFIG_UNREADABLE', `The config file ${named} does not exist.`, { hint: 'Check --config / C8YTOKEN_CONFIG.', cause: err });
-    }
-    const reason = String((err as Error).message ?? err).split('\n')[0];
-    throw new C8yError('CONFIG_UNREADABLE', `Cannot read the config file ${path}: ${reason}`, {
-      hint: 'Fix the JSON/YAML syntax at the place named; .c8ytokenrc.example shows the format.',
-      cause: err,
-    });
-  }
 }
 
 /** True when others than the owner may read the file (POSIX only; Windows has no mode bits to check). */
