@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // End-to-end tests spawn the CLI; two workers match the two cores CI has.
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/count-reporter.ts'],
   },
 });
