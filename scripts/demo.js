@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run demo`: starts the built-in local endpoint, fetches a token with the fixture device keystore
-// through the real CLI, and explains it with `inspect`. Everything stays on this machine (loopback).
+// `npm run demo`: starts the built-in local endpoint, fetches tokens with the fixture device keystores
+// through the real CLI, explains one with `inspect` and checks the device chain with `verify-chain`.
+// Everything stays on this machine (loopback).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Emulator } from '../dist/emulator/server.js';
@@ -33,6 +34,7 @@ try {
   const token = await run('fetch (PKCS#12, RSA)', ['fetch', ...common, '--keystore', 'fixtures/pki/device-rsa.p12']);
   await run('fetch (JKS, EC P-256, header form)', ['fetch', ...common, '--keystore', 'fixtures/pki/device-ec256.jks', '--format', 'header']);
   await run('inspect', ['inspect', '-'], token);
+  await run('verify-chain', ['verify-chain', '--keystore', 'fixtures/pki/device-rsa.p12', '--device-ca', 'fixtures/pki/device-root-ca.crt']);
 } finally {
   await emulator.stop();
 }
