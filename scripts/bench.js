@@ -7,6 +7,8 @@
 //   npm run bench                 table on stdout
 //   npm run bench -- --runs 20    more runs per case
 //   npm run bench -- --json       one JSON object, for tracking
+//   npm run bench -- --instructions  also count instructions of one run of each case under valgrind
+//                                 (callgrind): repeatable whatever else the machine is doing
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -14,7 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false }, instructions: { type: 'boolean', default: false } },
+});
 const RUNS = Number(values.runs);
 const WARMUP = Number(values.warmup);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -109,6 +113,15 @@ try {
     ['c8ytoken fetch -o FILE (cached, PEM)', node, [bin, ...pem, '-o', cacheFile]],
   ];
   Object.assign(results, measureAll(cases, env));
+  if (values.instructions) {
+    if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind');
+    for (const [name, cmd, args] of cases) {
+      const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+      const m = /Collected : (\d+)/.exec(r.stderr ?? '');
+      results[name].instructions = m ? Number(m[1]) : null;
+      if (!values.json) process.stderr.write(`counted ${name}\n`);
+    }
+  }
 } finally {
   endpoint.stop();
 }
@@ -116,6 +129,7 @@ try {
 const ratio = (a, b) => (results[a] && results[b] ? results[a].wallMs / results[b].wallMs : null);
 // Medians are the measure; the ratio of the fastest runs shows the intrinsic cost when the machine is noisy.
 const minRatio = (a, b) => (results[a] && results[b] ? results[a].wallMinMs / results[b].wallMinMs : null);
+const instructionRatio = (a, b) => (results[a]?.instructions && results[b]?.instructions ? results[a].instructions / results[b].instructions : null);
 const comparisons = [
   ['c8ytoken --version', 'node -e 0', 1.3],
   ['c8ytoken inspect TOKEN', 'node -e 0', 1.3],
@@ -126,7 +140,7 @@ const comparisons = [
   ['c8ytoken fetch (PKCS#12, keytool)', 'c8ytoken fetch (PEM)', 1.2],
   ['c8ytoken fetch (JKS)', 'c8ytoken fetch (PEM)', 1.2],
   ['c8ytoken fetch -o FILE (cached, PEM)', 'node -e 0', 1.3],
-].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), minRatio: minRatio(a, b), goal }));
+].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), minRatio: minRatio(a, b), instructionRatio: instructionRatio(a, b), goal }));
 
 const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model, runs: RUNS, warmup: WARMUP, cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)' };
 if (values.json) {
@@ -137,7 +151,10 @@ if (values.json) {
   console.log('| case | wall median ms | min–max ms | CPU median ms | peak RSS MB |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of Object.values(results)) console.log(`| ${r.name} | ${f(r.wallMs, 1)} | ${f(r.wallMinMs)}–${f(r.wallMaxMs)} | ${f(r.cpuMs)} | ${f(r.peakRssMb, 1)} |`);
-  console.log('\n| case | compared with | ratio of medians | ratio of minima | goal |');
-  console.log('|---|---|---:|---:|---:|');
-  for (const c of comparisons) console.log(`| ${c.case} | ${c.baseline} | ${f(c.ratio, 2)} | ${f(c.minRatio, 2)} | ${c.goal ? `≤ ${c.goal}` : '—'} |`);
+  const counted = values.instructions;
+  console.log(`\n| case | compared with | ratio of medians | ratio of minima |${counted ? ' ratio of instructions |' : ''} goal |`);
+  console.log(`|---|---|---:|---:|${counted ? '---:|' : ''}---:|`);
+  for (const c of comparisons) {
+    console.log(`| ${c.case} | ${c.baseline} | ${f(c.ratio, 2)} | ${f(c.minRatio, 2)} |${counted ? ` ${f(c.instructionRatio, 2)} |` : ''} ${c.goal ? `≤ ${c.goal}` : '—'} |`);
+  }
 }
