@@ -4,8 +4,7 @@
  * legacy provider and Node does not load, has a small implementation of its own (rc2.ts).
  */
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
-import { iterateSha1 } from './sha1-iterate.js';
-import { iterateSha256 } from './sha256-iterate.js';
+import { iterateSha1, iterateSha256 } from './hash-iterate.js';
 import { rc2CbcDecrypt } from './rc2.js';
 import { child, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
 
