@@ -64,11 +64,9 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   const cacheFile = options.cache ?? options.output;
   let cacheNote: string | undefined;
   if (cacheFile && !options.force) {
-    // Which device: for PEM files the certificate's CN is enough, read without the key or OpenSSL,
-    // so a cache hit costs little more than starting Node; a keystore has to be opened.
-    const pemUser = settings.cert && !settings.keystore ? await pemDeviceUser(settings.cert) : undefined;
-    if (!pemUser) identity = await loadIdentityWithProgress(settings, passwords, io);
-    const deviceUser = pemUser ?? `device_${subjectCn(identity!)}`;
+    const device = await deviceUserOf(settings, passwords, io);
+    identity = device.identity;
+    const deviceUser = device.deviceUser;
     const cached = await cachedToken(cacheFile, deviceUser, endpoint, io.now());
     if (cached.token) {
       io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
@@ -84,6 +82,27 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     cacheNote = cached.note;
   }
   identity ??= await loadIdentityWithProgress(settings, passwords, io);
+  const { token, tlsVersion } = await requestToken(settings, endpoint, identity, passwords, io);
+  const result: FetchResult = {
+    token,
+    times: tokenTimes(token.claims),
+    endpoint,
+    identitySource: identity.source,
+    chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => dnOneLine(c.subject)),
+    source: 'platform',
+  };
+  if (cacheNote) result.cacheNote = cacheNote;
+  if (tlsVersion) result.tlsVersion = tlsVersion;
+  if (options.output) {
+    await writeTokenFile(options.output, token.token);
+    result.written = options.output;
+  }
+  if (options.cache && options.cache !== options.output) await writeTokenFile(options.cache, token.token);
+  return result;
+}
+
+/** One token request with the identity given and the trust read now: what fetch and every watch refresh do. */
+export async function requestToken(settings: Settings, endpoint: URL, identity: ClientIdentity, passwords: PasswordBook, io: CommandIo): Promise<{ token: DecodedJwt; tlsVersion?: string }> {
   // The network stack is loaded only now: a cache hit never pays for it.
   const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../core/request.js'), import('../core/token-response.js')]);
   const trust = await loadTrustWithProgress(settings, passwords, io);
@@ -99,22 +118,19 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   });
   io.progress(`HTTP ${raw.status} over ${raw.tlsVersion ?? 'TLS'}`);
   const token = tokenFromResponse(raw, endpoint);
-  const result: FetchResult = {
-    token,
-    times: tokenTimes(token.claims),
-    endpoint,
-    identitySource: identity.source,
-    chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => dnOneLine(c.subject)),
-    source: 'platform',
-  };
-  if (cacheNote) result.cacheNote = cacheNote;
-  if (raw.tlsVersion) result.tlsVersion = raw.tlsVersion;
-  if (options.output) {
-    await writeTokenFile(options.output, token.token);
-    result.written = options.output;
-  }
-  if (options.cache && options.cache !== options.output) await writeTokenFile(options.cache, token.token);
-  return result;
+  return raw.tlsVersion ? { token, tlsVersion: raw.tlsVersion } : { token };
+}
+
+/**
+ * The platform's device user (device_<CN>) for the configured credentials. For PEM files the
+ * certificate's CN is enough, read without the key or OpenSSL, so a cache hit costs little more than
+ * starting Node; a keystore has to be opened, and the identity is returned for reuse.
+ */
+export async function deviceUserOf(settings: Settings, passwords: PasswordBook, io: Pick<CommandIo, 'progress'>): Promise<{ deviceUser: string; identity?: ClientIdentity }> {
+  const pemUser = settings.cert && !settings.keystore ? await pemDeviceUser(settings.cert) : undefined;
+  if (pemUser) return { deviceUser: pemUser };
+  const identity = await loadIdentityWithProgress(settings, passwords, io);
+  return { deviceUser: `device_${subjectCn(identity)}`, identity };
 }
 
 /** The endpoint, or the configuration error that says how to give one. */

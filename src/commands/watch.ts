@@ -7,12 +7,10 @@ import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../core/errors.js';
 import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
 import { PasswordBook } from '../core/passwords.js';
-import { postTokenRequest } from '../core/request.js';
-import { tokenFromResponse } from '../core/token-response.js';
 import { checkWritable, readTokenFile, writeTokenFile } from '../core/token-file.js';
-import { decodeJwt, isoTime, tokenTimes, type DecodedJwt } from '../core/jwt.js';
-import { backoffDelay, refreshTime, reusableToken } from '../core/refresh-policy.js';
-import { loadIdentityWithProgress, loadTrustWithProgress, requireEndpoint, subjectCn, type CommandIo } from './fetch.js';
+import { isoTime, tokenTimes, type DecodedJwt } from '../core/jwt.js';
+import { backoffDelay, refreshTime } from '../core/refresh-policy.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type CommandIo } from './fetch.js';
 
 export interface WatchOptions {
   connection: ConnectionFlags;
@@ -114,26 +112,13 @@ class Watcher {
 
   /** Reuses a token already in the file when it is for this device and before its half-life. */
   private async firstLook(): Promise<number> {
-    const text = await readTokenFile(this.options.output).catch(() => undefined);
-    if (!text) return 0;
-    let jwt: DecodedJwt;
-    try {
-      jwt = decodeJwt(text);
-    } catch {
-      return 0;
-    }
-    // Which device: read from the certificate only; a failure here shows up at the first refresh.
-    let deviceUser: string | undefined;
-    try {
-      const identity = await loadIdentityWithProgress(this.settings, this.passwords(), this.io);
-      deviceUser = `device_${subjectCn(identity)}`;
-    } catch {
-      return 0;
-    }
-    const verdict = reusableToken(jwt, deviceUser, this.endpoint.hostname, this.now());
-    if (!verdict.reusable) return 0;
-    this.current = jwt;
-    const next = refreshTime(verdict.times, { random: this.io.random() }) ?? this.now();
+    // Which device: a failure here shows up, with its message, at the first refresh.
+    const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
+    if (!device) return 0;
+    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint, this.now());
+    if (!cached.token) return 0;
+    this.current = cached.token;
+    const next = refreshTime(tokenTimes(cached.token.claims), { random: this.io.random() }) ?? this.now();
     this.io.emit(this.tokenEvent('file', false, false, next));
     return next - this.now();
   }
@@ -150,9 +135,7 @@ class Watcher {
       const passwords = this.passwords();
       const identity = await loadIdentityWithProgress(this.settings, passwords, io);
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
-      const trust = await loadTrustWithProgress(this.settings, passwords, io);
-      const raw = await postTokenRequest({ endpoint: this.endpoint, identity, trust, chainHeader: this.settings.chainHeader, timeoutMs: this.settings.timeoutMs, signal: io.signal, userAgent: io.userAgent });
-      const token = tokenFromResponse(raw, this.endpoint);
+      const { token } = await requestToken(this.settings, this.endpoint, identity, passwords, io);
       return await this.accept(token);
     } catch (err) {
       if (io.signal?.aborted) return { nextMs: this.now() };
