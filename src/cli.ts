@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { C8yError, ExitCode } from './core/errors.js';
-import type { ConnectionFlags } from './core/settings.js';
+import type { ConnectionFlags } from './core/config/settings.js';
 import type { CommandIo } from './commands/fetch.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
 
@@ -226,7 +226,7 @@ Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 net
         const t = term();
         if (opts.exec && command.length === 0) throw new C8yError('USAGE', '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.');
         if (!opts.exec && command.length > 0) throw new C8yError('USAGE', `Unexpected argument "${command[0]}".`, { hint: 'To run a command after each new token, use --exec -- COMMAND ARGS.' });
-        const [{ watchCommand }, { renderWatchEvent }, { parseDuration }] = await Promise.all([import('./commands/watch.js'), import('./output/watch-output.js'), import('./core/duration.js')]);
+        const [{ watchCommand }, { renderWatchEvent }, { parseDuration }] = await Promise.all([import('./commands/watch.js'), import('./output/watch-output.js'), import('./core/time/duration.js')]);
         const duration = (value: string | undefined, flag: string, fallback: number): number => {
           if (value === undefined) return fallback;
           const ms = parseDuration(value);

@@ -1,15 +1,15 @@
 /** `c8ytoken fetch`: settings → identity and trust → one mTLS request → token (→ atomic file). Returns data. */
 import { C8yError } from '../core/errors.js';
-import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
-import { PasswordBook, type SecretPrompt } from '../core/passwords.js';
-import { loadIdentity, type ClientIdentity } from '../core/identity.js';
-import { checkWritable, readTokenFile, writeTokenFile } from '../core/token-file.js';
-import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core/jwt.js';
-import { reusableToken } from '../core/refresh-policy.js';
-import type { Trust } from '../core/truststore.js';
-import { chainHeaderCertificates } from '../core/chain-header.js';
+import { loadSettings, type ConnectionFlags, type Settings } from '../core/config/settings.js';
+import { PasswordBook, type SecretPrompt } from '../core/credentials/passwords.js';
+import { loadIdentity, type ClientIdentity } from '../core/credentials/identity.js';
+import { checkWritable, readTokenFile, writeTokenFile } from '../core/token/file.js';
+import { decodeJwt, tokenTimes, type DecodedJwt, type TokenTimes } from '../core/token/jwt.js';
+import { reusableToken } from '../core/token/refresh-policy.js';
+import type { Trust } from '../core/credentials/truststore.js';
+import { chainHeaderCertificates } from '../core/platform/chain-header.js';
 import { readFile } from 'node:fs/promises';
-import { commonName, dnOneLine, pemCertificateCn } from '../core/pem.js';
+import { commonName, dnOneLine, pemCertificateCn } from '../core/encoding/pem.js';
 
 export interface FetchOptions {
   connection: ConnectionFlags;
@@ -104,7 +104,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
 /** One token request with the identity given and the trust read now: what fetch and every watch refresh do. */
 export async function requestToken(settings: Settings, endpoint: URL, identity: ClientIdentity, passwords: PasswordBook, io: CommandIo): Promise<{ token: DecodedJwt; tlsVersion?: string }> {
   // The network stack is loaded only now: a cache hit never pays for it.
-  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../core/request.js'), import('../core/token-response.js')]);
+  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../core/platform/request.js'), import('../core/platform/token-response.js')]);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity)} (${identity.source})`);
   const raw = await postTokenRequest({
@@ -150,7 +150,7 @@ export async function loadIdentityWithProgress(settings: Settings, passwords: Pa
 
 /** The platform trust, read from its file now. */
 export async function loadTrustWithProgress(settings: Settings, passwords: PasswordBook, io: Pick<CommandIo, 'progress' | 'warn'>): Promise<Trust> {
-  const { loadTrust } = await import('../core/truststore.js');
+  const { loadTrust } = await import('../core/credentials/truststore.js');
   const trust = await loadTrust(settings.truststore, passwords);
   for (const w of trust.warnings) io.warn(w);
   io.progress(`trust: ${trust.source}`);

@@ -2,8 +2,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { C8yError, fileError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
-import { cleanToken, decodeJwt, tokenStatus, tokenTimes, type DecodedJwt, type TokenStatus, type TokenTimes } from '../core/jwt.js';
+import { parseDuration } from '../core/time/duration.js';
+import { cleanToken, decodeJwt, tokenStatus, tokenTimes, type DecodedJwt, type TokenStatus, type TokenTimes } from '../core/token/jwt.js';
 
 export interface InspectOptions {
   /** A token, a file path, "-" for stdin; undefined reads stdin when it is not a terminal. */

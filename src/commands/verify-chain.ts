@@ -5,13 +5,13 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { C8yError, fileError } from '../core/errors.js';
-import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
-import { PasswordBook } from '../core/passwords.js';
-import { decodePemKey, openKeystoreEntry, readOrFail } from '../core/identity.js';
-import { isPrivateKeyLabel, pemBlocks, readCertificates } from '../core/pem.js';
-import { findLeaf, keyMatchesCertificate } from '../core/chain-order.js';
-import { verifyChain, type ChainReport, type Purpose } from '../core/chain-verify.js';
-import type { HandshakeResult } from '../core/handshake.js';
+import { loadSettings, type ConnectionFlags, type Settings } from '../core/config/settings.js';
+import { PasswordBook } from '../core/credentials/passwords.js';
+import { decodePemKey, openKeystoreEntry, readOrFail } from '../core/credentials/identity.js';
+import { isPrivateKeyLabel, pemBlocks, readCertificates } from '../core/encoding/pem.js';
+import { findLeaf, keyMatchesCertificate } from '../core/x509/path.js';
+import { verifyChain, type ChainReport, type Purpose } from '../core/chain/verify.js';
+import type { HandshakeResult } from '../core/platform/handshake.js';
 import { requireEndpoint, type CommandIo } from './fetch.js';
 
 export interface VerifyChainOptions {
@@ -55,7 +55,7 @@ export async function verifyChainCommand(options: VerifyChainOptions, io: Comman
       throw new C8yError('NO_CREDENTIALS', '--connect needs the private key to perform the TLS handshake.', { hint: 'Give --key (or use a keystore).' });
     }
     const endpoint = requireEndpoint(settings);
-    const [{ probeHandshake }, { loadTrust }] = await Promise.all([import('../core/handshake.js'), import('../core/truststore.js')]);
+    const [{ probeHandshake }, { loadTrust }] = await Promise.all([import('../core/platform/handshake.js'), import('../core/credentials/truststore.js')]);
     const trust = await loadTrust(settings.truststore, passwords);
     io.progress(`TLS handshake with ${endpoint.host}`);
     const orderedChain = [leaf, ...report.certificates.filter((c) => c.role !== 'device' && c.role !== 'extra').map((c) => certs.find((x) => x.fingerprint256 === c.sha256)).filter((c): c is X509Certificate => !!c)];

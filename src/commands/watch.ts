@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../core/errors.js';
-import { loadSettings, type ConnectionFlags, type Settings } from '../core/settings.js';
-import { PasswordBook } from '../core/passwords.js';
-import { checkWritable, readTokenFile, writeTokenFile } from '../core/token-file.js';
-import { isoTime, tokenTimes, type DecodedJwt } from '../core/jwt.js';
-import { backoffDelay, refreshTime } from '../core/refresh-policy.js';
+import { loadSettings, type ConnectionFlags, type Settings } from '../core/config/settings.js';
+import { PasswordBook } from '../core/credentials/passwords.js';
+import { checkWritable, readTokenFile, writeTokenFile } from '../core/token/file.js';
+import { isoTime, tokenTimes, type DecodedJwt } from '../core/token/jwt.js';
+import { backoffDelay, refreshTime } from '../core/token/refresh-policy.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type CommandIo } from './fetch.js';
 
 export interface WatchOptions {

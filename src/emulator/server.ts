@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { CHAIN_HEADER, parseChainHeader } from '../core/chain-header.js';
+import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 
 /** What the endpoint can be told to do instead of answering well. */
 export type Fault =

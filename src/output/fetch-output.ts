@@ -1,8 +1,8 @@
 /** How a fetched token is printed: --format token|header|json|env, and the one-line summary for stderr. */
 import type { FetchResult } from '../commands/fetch.js';
-import { tenantBaseUrl } from '../core/endpoint.js';
-import { formatRelative } from '../core/duration.js';
-import { isoTime } from '../core/jwt.js';
+import { tenantBaseUrl } from '../core/platform/endpoint.js';
+import { formatRelative } from '../core/time/duration.js';
+import { isoTime } from '../core/token/jwt.js';
 import { exportLine, type Shell } from './shell.js';
 
 export const FORMATS = ['token', 'header', 'json', 'env'] as const;

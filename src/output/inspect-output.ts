@@ -1,7 +1,7 @@
 /** The inspect report: a readable explanation for people, one JSON object for scripts. */
 import type { InspectResult } from '../commands/inspect.js';
-import { formatDuration, formatRelative } from '../core/duration.js';
-import { isoTime, numericDate } from '../core/jwt.js';
+import { formatDuration, formatRelative } from '../core/time/duration.js';
+import { isoTime, numericDate } from '../core/token/jwt.js';
 
 const SECRET_CLAIMS = new Set(['xsrfToken']);
 const MASK = '•••••• (masked; --show-secrets shows it)';

@@ -1,6 +1,6 @@
 /** The verify-chain report: a checklist for people (✔ ✖ ⚠, ASCII without UTF-8), JSON for scripts. */
 import type { VerifyChainResult } from '../commands/verify-chain.js';
-import type { Verdict } from '../core/chain-verify.js';
+import type { Verdict } from '../core/chain/verify.js';
 
 const UNICODE: Record<Verdict, string> = { pass: '✔', fail: '✖', warn: '⚠', skip: '–', info: 'ℹ' };
 const ASCII: Record<Verdict, string> = { pass: '[ok]', fail: '[FAIL]', warn: '[warn]', skip: '[skip]', info: '[info]' };

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeJwt, JwtError } from '../../src/core/jwt.js';
+import { decodeJwt, JwtError } from '../../src/core/token/jwt.js';
 import { conformanceDir, hasConformance } from '../helpers/paths.js';
 
 interface Vector {

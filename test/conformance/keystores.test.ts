@@ -6,9 +6,9 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openKeystore, selectKeyEntry } from '../../src/core/keystore.js';
+import { openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
 import { C8yError } from '../../src/core/errors.js';
-import { pemBlocks } from '../../src/core/pem.js';
+import { pemBlocks } from '../../src/core/encoding/pem.js';
 import { conformanceDir, hasConformance } from '../helpers/paths.js';
 
 interface ExpectedEntry {

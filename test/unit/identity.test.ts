@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../src/core/identity.js';
-import { PasswordBook } from '../../src/core/passwords.js';
-import type { PasswordSources } from '../../src/core/settings.js';
+import { loadIdentity } from '../../src/core/credentials/identity.js';
+import { PasswordBook } from '../../src/core/credentials/passwords.js';
+import type { PasswordSources } from '../../src/core/config/settings.js';
 import { codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectKeystoreKind, openKeystore, selectKeyEntry } from '../../src/core/keystore.js';
-import { keyMatchesCertificate } from '../../src/core/chain-order.js';
+import { detectKeystoreKind, openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
+import { keyMatchesCertificate } from '../../src/core/x509/path.js';
 import { caught, codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
 

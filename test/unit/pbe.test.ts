@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bmpPassword, pkcs12Kdf } from '../../src/core/pbe.js';
+import { bmpPassword, pkcs12Kdf } from '../../src/core/keystore/pbe.js';
 
 // Expected values computed with OpenSSL 3: `openssl kdf -keylen N -kdfopt digest:D -kdfopt pass:P
 // -kdfopt hexsalt:S -kdfopt id:I -kdfopt iter:C PKCS12KDF` (pass: raw bytes, not BMP), and the classic
@@ -26,7 +26,7 @@ describe('pkcs12Kdf (RFC 7292 B.2)', () => {
 describe('single-block hash iteration', () => {
   it('equals createHash applied round by round, for SHA-1 and SHA-256', async () => {
     const { createHash } = await import('node:crypto');
-    const { iterateSha1, iterateSha256 } = await import('../../src/core/hash-iterate.js');
+    const { iterateSha1, iterateSha256 } = await import('../../src/core/keystore/hash-iterate.js');
     for (const [hash, iterate] of [['sha1', iterateSha1], ['sha256', iterateSha256]] as const) {
       const start = createHash(hash).update('seed').digest();
       let expected = start;
@@ -41,7 +41,7 @@ describe('single-block hash iteration', () => {
 describe('rc2CbcDecrypt', () => {
   it('matches node-forge’s RC2 (an independent implementation) on random keys and data', async () => {
     const { randomBytes } = await import('node:crypto');
-    const { rc2CbcDecrypt } = await import('../../src/core/rc2.js');
+    const { rc2CbcDecrypt } = await import('../../src/core/keystore/rc2.js');
     const { default: rc2 } = await import('node-forge/lib/rc2.js');
     const { default: util } = await import('node-forge/lib/util.js');
     for (const [keyLength, bits] of [[5, 40], [16, 128], [8, 64]] as const) {
@@ -60,7 +60,7 @@ describe('rc2CbcDecrypt', () => {
   });
 
   it('refuses input that is not whole blocks, and does not return the plaintext for a wrong key', async () => {
-    const { rc2CbcDecrypt } = await import('../../src/core/rc2.js');
+    const { rc2CbcDecrypt } = await import('../../src/core/keystore/rc2.js');
     const { default: rc2 } = await import('node-forge/lib/rc2.js');
     const { default: util } = await import('node-forge/lib/util.js');
     expect(rc2CbcDecrypt(Buffer.alloc(5, 1), 40, Buffer.alloc(8), Buffer.alloc(7))).toBeUndefined();

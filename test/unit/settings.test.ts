@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/core/settings.js';
-import { resolvePassword } from '../../src/core/passwords.js';
+import { loadSettings } from '../../src/core/config/settings.js';
+import { resolvePassword } from '../../src/core/credentials/passwords.js';
 import { caught, codeOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/cli.js';
 

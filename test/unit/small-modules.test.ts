@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chainHeaderValue, parseChainHeader } from '../../src/core/chain-header.js';
-import { formatDuration, formatRelative, parseDuration } from '../../src/core/duration.js';
-import { tokenEndpoint } from '../../src/core/endpoint.js';
+import { chainHeaderValue, parseChainHeader } from '../../src/core/platform/chain-header.js';
+import { formatDuration, formatRelative, parseDuration } from '../../src/core/time/duration.js';
+import { tokenEndpoint } from '../../src/core/platform/endpoint.js';
 import { ExitCode, exitCodeFor, isRetryable } from '../../src/core/errors.js';
 import { exportLine } from '../../src/output/shell.js';
-import { bodyExcerpt, errorFromResponse } from '../../src/core/token-response.js';
+import { bodyExcerpt, errorFromResponse } from '../../src/core/platform/token-response.js';
 import { codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
 
@@ -104,7 +104,7 @@ describe('exit codes', () => {
 
 describe('pemCertificateCn', () => {
   it('reads the subject CN as Node does, without OpenSSL', async () => {
-    const { pemCertificateCn, commonName } = await import('../../src/core/pem.js');
+    const { pemCertificateCn, commonName } = await import('../../src/core/encoding/pem.js');
     for (const name of ['device-rsa.chain.pem', 'device-ec384.crt', 'device-selfsigned.crt', 'bad/v1.chain.pem']) {
       const text = readFileSync(pki(name), 'utf8');
       expect(pemCertificateCn(text)).toBe(commonName(new X509Certificate(text).subject));

@@ -1,6 +1,6 @@
 /** The `X-Ssl-Cert-Chain` header: which certificates, and the one-line PEM form the platform parses. */
 import type { X509Certificate } from 'node:crypto';
-import type { ChainHeaderMode } from './config-schema.js';
+import type { ChainHeaderMode } from '../config/schema.js';
 
 export const CHAIN_HEADER = 'X-Ssl-Cert-Chain';
 

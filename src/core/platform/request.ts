@@ -7,12 +7,12 @@
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { C8yError } from './errors.js';
-import { isSelfSigned } from './chain-order.js';
+import { C8yError } from '../errors.js';
+import { isSelfSigned } from '../x509/path.js';
 import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
-import type { ChainHeaderMode } from './config-schema.js';
-import type { ClientIdentity } from './identity.js';
-import type { Trust } from './truststore.js';
+import type { ChainHeaderMode } from '../config/schema.js';
+import type { ClientIdentity } from '../credentials/identity.js';
+import type { Trust } from '../credentials/truststore.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

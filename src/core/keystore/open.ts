@@ -1,9 +1,9 @@
 /** Opening a keystore file of either format, detected from its content (a `.jks` may hold PKCS#12). */
 import { readFile } from 'node:fs/promises';
-import { C8yError, fileError } from './errors.js';
+import { C8yError, fileError } from '../errors.js';
 import { JCEKS_MAGIC, JKS_MAGIC, readJks } from './jks.js';
 import { looksLikePkcs12, readPkcs12 } from './pkcs12.js';
-import type { KeyEntry, Keystore, KeystoreFormat } from './keystore-types.js';
+import type { KeyEntry, Keystore, KeystoreFormat } from './types.js';
 
 export type KeystoreKind = KeystoreFormat | 'jceks' | 'unknown';
 

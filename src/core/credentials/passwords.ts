@@ -4,8 +4,8 @@
  * Passwords are never argv values, and never appear in a message.
  */
 import { readFile } from 'node:fs/promises';
-import { fileError } from './errors.js';
-import { readableByOthers, type PasswordSources } from './settings.js';
+import { fileError } from '../errors.js';
+import { readableByOthers, type PasswordSources } from '../config/settings.js';
 
 /** Asks the user for a secret without echo; supplied by the CLI only when stdin is a terminal. */
 export type SecretPrompt = (question: string) => Promise<string>;

@@ -4,9 +4,9 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { C8yError, fileError } from './errors.js';
-import { openKeystore } from './keystore.js';
-import { readCertificates } from './pem.js';
+import { C8yError, fileError } from '../errors.js';
+import { openKeystore } from '../keystore/open.js';
+import { readCertificates } from '../encoding/pem.js';
 import type { PasswordBook } from './passwords.js';
 
 export interface Trust {

@@ -4,11 +4,11 @@
  */
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { C8yError, fileError } from './errors.js';
-import { buildPath, keyMatchesCertificate } from './chain-order.js';
-import { dnOneLine, isPrivateKeyLabel, pemBlocks, readCertificates } from './pem.js';
+import { C8yError, fileError } from '../errors.js';
+import { buildPath, keyMatchesCertificate } from '../x509/path.js';
+import { dnOneLine, isPrivateKeyLabel, pemBlocks, readCertificates } from '../encoding/pem.js';
 import type { PasswordBook } from './passwords.js';
-import type { Settings } from './settings.js';
+import type { Settings } from '../config/settings.js';
 
 export interface ClientIdentity {
   key: KeyObject;
@@ -48,7 +48,7 @@ export async function openKeystoreEntry(ks: NonNullable<Settings['keystore']>, p
     });
   }
   // Keystore readers load only when a keystore is used.
-  const { openKeystore, selectKeyEntry } = await import('./keystore.js');
+  const { openKeystore, selectKeyEntry } = await import('../keystore/open.js');
   const store = await openKeystore(ks.path, { type: ks.type, password: storePassword, role: 'keystore' });
   const entry = selectKeyEntry(store, ks.alias);
   // The store password doubles as the key password unless one is given (as Java's tools do).

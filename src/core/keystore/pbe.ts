@@ -6,7 +6,7 @@
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
 import { iterateSha1, iterateSha256 } from './hash-iterate.js';
 import { rc2CbcDecrypt } from './rc2.js';
-import { child, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
+import { child, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
 
 const hashByOid: Record<string, string> = {
   '1.3.14.3.2.26': 'sha1',

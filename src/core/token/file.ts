@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { C8yError } from './errors.js';
+import { C8yError } from '../errors.js';
 
 function unwritable(path: string, reason: string, hint: string, cause?: unknown): C8yError {
   return new C8yError('OUTPUT_UNWRITABLE', `Cannot write the token file ${path}: ${reason}.`, { hint, cause });

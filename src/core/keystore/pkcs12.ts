@@ -5,11 +5,11 @@
  * to createPrivateKey, which node-forge cannot parse.
  */
 import { createHmac, createPrivateKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { C8yError } from './errors.js';
-import { buildPath, keyMatchesCertificate } from './chain-order.js';
-import { DerError, child, explicit, parseDer, readBmpString, readOctets, readOid, readSmallInt, Tag, type Node } from './der.js';
+import { C8yError } from '../errors.js';
+import { buildPath, keyMatchesCertificate } from '../x509/path.js';
+import { DerError, child, explicit, parseDer, readBmpString, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
 import { BadDecryptError, UnsupportedAlgorithmError, bmpPassword, decryptPbe, hashName, pkcs12Kdf } from './pbe.js';
-import type { KeyEntry, Keystore, TrustedEntry } from './keystore-types.js';
+import type { KeyEntry, Keystore, TrustedEntry } from './types.js';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',

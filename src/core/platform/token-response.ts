@@ -2,8 +2,8 @@
  * Reading the platform's answer: a 200 with {"accessToken": "<JWT>"} whatever the content type says,
  * or an error with the platform's JSON {error, message, info}, or a proxy's HTML page reduced to a line.
  */
-import { C8yError, type ErrorCode } from './errors.js';
-import { decodeJwt, JwtError, type DecodedJwt } from './jwt.js';
+import { C8yError, type ErrorCode } from '../errors.js';
+import { decodeJwt, JwtError, type DecodedJwt } from '../token/jwt.js';
 import type { RawResponse } from './request.js';
 
 interface PlatformError {

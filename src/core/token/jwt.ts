@@ -3,7 +3,7 @@
  * to). Tolerant of what real tokens carry: absent claims, claims of unexpected types (a string `nbf` has
  * been seen), no padding. Every malformed form has its own reason.
  */
-import { C8yError } from './errors.js';
+import { C8yError } from '../errors.js';
 
 export type JwtProblem = 'empty' | 'parts' | 'base64url' | 'json' | 'not-object';
 

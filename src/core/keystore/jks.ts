@@ -4,9 +4,9 @@
  * password + "Mighty Aphrodite" + content. See OpenJDK's sun.security.provider.JavaKeyStore and KeyProtector.
  */
 import { createHash, createPrivateKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { C8yError } from './errors.js';
-import { DerError, child, parseDer, readOctets, readOid } from './der.js';
-import type { KeyEntry, Keystore, TrustedEntry } from './keystore-types.js';
+import { C8yError } from '../errors.js';
+import { DerError, child, parseDer, readOctets, readOid } from '../encoding/der.js';
+import type { KeyEntry, Keystore, TrustedEntry } from './types.js';
 
 export const JKS_MAGIC = 0xfeedfeed;
 export const JCEKS_MAGIC = 0xcececece;

@@ -1,5 +1,5 @@
 /** The token endpoint's URL: a tenant URL turned into https://HOST:8443/devicecontrol/deviceAccessToken. */
-import { C8yError } from './errors.js';
+import { C8yError } from '../errors.js';
 
 /** The port the platform serves the device token endpoint on (since July 2024). */
 export const DEVICE_TOKEN_PORT = 8443;

@@ -4,9 +4,9 @@
  * sending `HEAD /` after the handshake: under TLS 1.3 a refusal only arrives then.
  */
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
-import type { ClientIdentity } from './identity.js';
+import type { ClientIdentity } from '../credentials/identity.js';
 import { handshakeChain } from './request.js';
-import type { Trust } from './truststore.js';
+import type { Trust } from '../credentials/truststore.js';
 
 export interface HandshakeResult {
   host: string;

@@ -4,7 +4,7 @@
  * identifiers, criticality of every extension, name constraints and email SANs.
  */
 import { X509Certificate } from 'node:crypto';
-import { child, DerError, explicit, parseDer, readOid, Tag, type Node } from './der.js';
+import { child, DerError, explicit, parseDer, readOid, Tag, type Node } from '../encoding/der.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',

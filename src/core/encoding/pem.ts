@@ -1,6 +1,6 @@
 /** PEM text: splitting into blocks and reading certificates out of bundles. */
 import { X509Certificate } from 'node:crypto';
-import { C8yError } from './errors.js';
+import { C8yError } from '../errors.js';
 import { child, parseDer, readOid, type Node } from './der.js';
 
 export interface PemBlock {

@@ -1,7 +1,7 @@
 /** Finding and parsing the config file with cosmiconfig: loaded only when a config file may exist. */
 import { cosmiconfig, defaultLoaders } from 'cosmiconfig';
-import { C8yError } from './errors.js';
-import { MODULE, SEARCH_PLACES } from './config-schema.js';
+import { C8yError } from '../errors.js';
+import { MODULE, SEARCH_PLACES } from './schema.js';
 
 export interface FoundConfig {
   path: string;

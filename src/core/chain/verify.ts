@@ -5,11 +5,11 @@
  * verdict and, when it fails, the reason and the fix.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { keyMatchesCertificate } from './chain-order.js';
-import { certDetails, describePublicKey, isSelfIssued, OID, UNDERSTOOD_EXTENSIONS, type CertDetails } from './x509.js';
-import { chainHeaderCertificates } from './chain-header.js';
-import { commonName, dnOneLine } from './pem.js';
-import type { ChainHeaderMode } from './config-schema.js';
+import { keyMatchesCertificate } from '../x509/path.js';
+import { certDetails, describePublicKey, isSelfIssued, OID, UNDERSTOOD_EXTENSIONS, type CertDetails } from '../x509/certificate.js';
+import { chainHeaderCertificates } from '../platform/chain-header.js';
+import { commonName, dnOneLine } from '../encoding/pem.js';
+import type { ChainHeaderMode } from '../config/schema.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip' | 'info';
 

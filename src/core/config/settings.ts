@@ -7,11 +7,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { C8yError } from './errors.js';
-import { parseDuration } from './duration.js';
-import { tokenEndpoint } from './endpoint.js';
-import { validateConfig, CHAIN_HEADER_MODES, KEYSTORE_TYPES, MODULE, SEARCH_PLACES, type ChainHeaderMode, type ConfigFile, type ConfigLayer } from './config-schema.js';
-import type { KeystoreFormat } from './keystore-types.js';
+import { C8yError } from '../errors.js';
+import { parseDuration } from '../time/duration.js';
+import { tokenEndpoint } from '../platform/endpoint.js';
+import { validateConfig, CHAIN_HEADER_MODES, KEYSTORE_TYPES, MODULE, SEARCH_PLACES, type ChainHeaderMode, type ConfigFile, type ConfigLayer } from './schema.js';
+import type { KeystoreFormat } from '../keystore/types.js';
 
 /** Connection options given as flags; absent means "not given" (defaults are applied here, not by commander). */
 export interface ConnectionFlags {
@@ -81,7 +81,7 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   const configName = nonEmpty(flags.config) ?? nonEmpty(env.C8YTOKEN_CONFIG);
   const from = input.searchFrom ?? cwd;
   // The config loader (cosmiconfig) loads only when a config file may exist.
-  const found = configName || configMayExist(from, env) ? await (await import('./config-file.js')).findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
+  const found = configName || configMayExist(from, env) ? await (await import('./file.js')).findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
   const configPath = found?.path;
   let file: ConfigFile = {};
   if (found) {
