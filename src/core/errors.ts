@@ -39,6 +39,8 @@ const codeClasses = {
     'KEYSTORE_ALIAS_AMBIGUOUS',
     'TRUSTSTORE_EMPTY',
     'TOKEN_MALFORMED',
+    // A key c8ytoken cannot make a certificate request for (EST needs RSA or EC P-256/P-384/P-521).
+    'KEY_UNSUPPORTED',
   ],
   network: ['DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED'],
   tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED'],
@@ -49,9 +51,24 @@ const codeClasses = {
     'PLATFORM_FEATURE_DISABLED',
     'PLATFORM_UNPROCESSABLE',
     'PLATFORM_REFUSED',
+    // EST (certificate renewal and enrollment): the platform said no; retrying the same request will not help.
+    'EST_UNAUTHORIZED', // 401: device token rejected, or (enroll) one-time password wrong / device not registered
+    'EST_FORBIDDEN', // 403: e.g. the request's CN is not the device's
+    'EST_CSR_REJECTED', // 400: the certificate request was refused
+    'EST_REFUSED', // any other 4xx or a redirect
+    'EST_NOT_REGISTERED', // enroll: still refused when the wait for the registration ran out
   ],
-  platformFailed: ['PLATFORM_ERROR', 'PLATFORM_BUSY', 'BAD_RESPONSE', 'NO_TOKEN', 'RESPONSE_TOO_LARGE'],
-  output: ['OUTPUT_UNWRITABLE'],
+  platformFailed: [
+    'PLATFORM_ERROR',
+    'PLATFORM_BUSY',
+    'BAD_RESPONSE',
+    'NO_TOKEN',
+    'RESPONSE_TOO_LARGE',
+    'EST_SERVER_ERROR', // 5xx or 429 from an EST endpoint
+    'EST_BAD_RESPONSE', // a 2xx that holds no readable certificate
+    'EST_WRONG_CERTIFICATE', // a certificate for another key or CN, or already expired
+  ],
+  output: ['OUTPUT_UNWRITABLE', 'CERT_UNWRITABLE'],
   sigint: ['INTERRUPTED'],
   sigterm: ['TERMINATED'],
   internal: ['INTERNAL'],

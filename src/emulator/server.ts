@@ -2,15 +2,25 @@
  * A local Cumulocity-like device token endpoint, for the tests and `npm run demo`: mutual TLS with
  * `requestCert` against the fixture device CA, `POST /devicecontrol/deviceAccessToken`, RS256 tokens with
  * the claims of a real device token, the same token again before half-life, and faults on request.
+ * With `est`, the same port also serves certificate renewal and enrollment (./est.ts).
  * It listens on loopback only.
+ *
+ * One port for both: the platform serves tokens on 8443 and EST on 443, but a URL that names a port (as
+ * every test's does) sends both to that port. EST's enroll has no client certificate, so with `est` the
+ * TLS layer asks for a certificate without requiring one, and the token endpoint checks it per request:
+ * an untrusted or missing certificate gets the connection reset right after the handshake, which is how
+ * the platform's refusal looks to a client under TLS 1.3 (cumulocity.md). Without `est` (the default),
+ * untrusted certificates still fail in the handshake itself, so the tests of that path (TLS 1.2 alert,
+ * TLS 1.3 reset) keep testing the real thing.
  */
-import { createPrivateKey, createSign, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSign, createVerify, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
+import { EstService } from './est.js';
 
 /** What the endpoint can be told to do instead of answering well. */
 export type Fault =
@@ -42,8 +52,13 @@ export interface EmulatorOptions {
   serverCert?: 'localhost' | 'wronghost';
   /** Cap the TLS version, e.g. to see how a client-certificate refusal looks under TLS 1.2. */
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
-  /** 'handshake' (default): untrusted client certificates fail the TLS handshake; 'http': they get a 401. */
+  /**
+   * 'handshake' (default): untrusted client certificates fail the TLS handshake; 'http': they get a 401.
+   * With `est`, 'handshake' becomes a reset right after the handshake (see the top of this file).
+   */
   clientCheck?: 'handshake' | 'http';
+  /** Also serve EST (simpleenroll, simplereenroll) on the same port, signing with the fixture EST CA. */
+  est?: boolean;
   /** The clock in milliseconds, for token times. */
   now?: () => number;
   fixturesDir?: string;
@@ -99,6 +114,8 @@ export class Emulator {
   private readonly tokens = new Map<string, Issued>();
   private readonly sockets = new Set<Socket>();
   private readonly options: EmulatorOptions;
+  /** The EST side, when started with `est`. */
+  readonly est: EstService | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
@@ -106,7 +123,17 @@ export class Emulator {
     const dir = options.fixturesDir ?? DEFAULT_FIXTURES;
     this.signingKey = createPrivateKey(fixtures(dir, 'token-signing.key'));
     const serverName = options.serverCert === 'wronghost' ? 'server-wronghost' : 'server';
-    const check = options.clientCheck ?? 'handshake';
+    // With EST on the port, client certificates are checked per request (enroll has none).
+    const check = options.est ? 'request' : (options.clientCheck ?? 'handshake');
+    if (options.est) {
+      const verifyKey = createPublicKey(this.signingKey);
+      this.est = new EstService({
+        caKey: createPrivateKey(fixtures(dir, 'est-ca.key')),
+        caCert: new X509Certificate(fixtures(dir, 'est-ca.crt')),
+        verifyToken: (token) => this.verifyToken(token, verifyKey),
+        now: () => this.now(),
+      });
+    }
     this.server = createServer(
       {
         key: fixtures(dir, `${serverName}.key`),
@@ -182,8 +209,39 @@ export class Emulator {
       tlsVersion: socket.getProtocol(),
     };
     this.requests.push(record);
+    if (this.est && record.path.startsWith('/.well-known/est/')) {
+      // A CSR is about a KiB; anything far larger is not one.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 64 * 1024) chunks.push(c);
+      });
+      req.on('end', () => (size > 64 * 1024 ? this.json(res, 413, { error: 'general/tooLarge', message: 'Request too large' }) : this.est!.handle(req, res, Buffer.concat(chunks))));
+      return;
+    }
     req.resume();
     req.on('end', () => this.answer(req, res, socket, record, chainHeaderCerts));
+  }
+
+  /** Registers a device for EST enrollment with its one-time password (needs `est`); the first pendingPolls attempts get 401. */
+  registerEnrollment(deviceId: string, oneTimePassword: string, options: { pendingPolls?: number } = {}): void {
+    if (!this.est) throw new Error('registerEnrollment needs an Emulator started with { est: true }');
+    this.est.registerEnrollment(deviceId, oneTimePassword, options);
+  }
+
+  /** The claims of a token this emulator minted and that has not expired; undefined otherwise. */
+  private verifyToken(token: string, key: KeyObject): Record<string, unknown> | undefined {
+    const [header, claims, signature] = token.split('.');
+    if (!header || !claims || signature === undefined) return undefined;
+    const ok = createVerify('RSA-SHA256').update(`${header}.${claims}`).verify(key, Buffer.from(signature, 'base64url'));
+    if (!ok) return undefined;
+    try {
+      const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Record<string, unknown>;
+      return typeof parsed.exp === 'number' && parsed.exp * 1000 > this.now() ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private answer(req: IncomingMessage, res: ServerResponse, socket: TLSSocket, record: RecordedRequest, chainHeaderCerts: string[] | undefined): void {
@@ -193,6 +251,11 @@ export class Emulator {
     const fault = this.takeFault();
     if (fault) return this.misbehave(fault, res, socket);
     if (!socket.authorized) {
+      // EST on the port: the handshake let every certificate in; refuse here as the platform does under TLS 1.3.
+      if (this.options.est && (this.options.clientCheck ?? 'handshake') === 'handshake') {
+        socket.destroy();
+        return;
+      }
       return this.json(res, 401, { error: 'security/Unauthorized', message: 'Invalid certificate chain!' });
     }
     if (chainHeaderCerts) {

@@ -1,0 +1,277 @@
+/**
+ * The local endpoint's EST side (cumulocity.md, "Certificate renewal and enrollment"): simplereenroll with
+ * a Bearer device token this emulator minted, whose subject must be device_<CN of the request>;
+ * simpleenroll with HTTP Basic id:one-time-password registered beforehand, answering "not registered"
+ * (401) for the first N polls. Certificates are signed with the fixture EST CA (under the device root, so
+ * the token endpoint accepts them). The answer form and every failure a client must survive can be
+ * chosen: PKCS#7 as base64 DER or base64 BER with indefinite lengths (the real platform's form), bare
+ * base64, raw DER, PEM; 400/401/403/500, a 200 without a certificate, a certificate for another key or CN.
+ */
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject, X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { child, DerError, parseDer, readOid, type Node } from '../core/encoding/der.js';
+import { bitString, boolean, context, contextPrimitive, indefinite, integer, namedBits, octetString, oid, seq, setOf, time, tlv, utf8 } from '../core/est/der-writer.js';
+import { signatureAlgorithm, signDer } from '../core/est/csr.js';
+
+/** How a successful answer is encoded. */
+export type EstAnswerForm = 'base64' | 'base64-ber' | 'base64-bare' | 'der' | 'pem';
+export const EST_ANSWER_FORMS: readonly EstAnswerForm[] = ['base64', 'base64-ber', 'base64-bare', 'der', 'pem'];
+
+/** A failure on request. */
+export type EstFault = 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang';
+export const EST_FAULTS: readonly EstFault[] = ['http400', 'http401', 'http403', 'http500', 'not-cert', 'other-key', 'other-cn', 'hang'];
+
+export interface EstRecordedRequest {
+  path: string;
+  contentType: string | undefined;
+  transferEncoding: string | undefined;
+  /** "Bearer" or "Basic" or undefined: never the credentials. */
+  authScheme: string | undefined;
+  /** CN of the request's subject, when the request was readable. */
+  csrCn: string | undefined;
+  status: number;
+}
+
+interface Registration {
+  otp: string;
+  pendingPolls: number;
+}
+
+export interface EstServiceOptions {
+  caKey: KeyObject;
+  caCert: X509Certificate;
+  /** Verifies a device token minted by the emulator; returns its claims, or undefined when not valid. */
+  verifyToken(token: string): Record<string, unknown> | undefined;
+  now: () => number;
+  /** Days a certificate is valid (the platform: one year). */
+  validityDays?: number;
+}
+
+const ERROR_BODIES: Record<string, { status: number; error: string; message: string }> = {
+  http400: { status: 400, error: 'certificates/Bad Request', message: 'Certificate signing request is not valid' },
+  http401: { status: 401, error: 'security/Unauthorized', message: 'Invalid credentials! : Bad credentials' },
+  http403: { status: 403, error: 'security/Forbidden', message: 'Access is denied: common name does not match the device' },
+  http500: { status: 500, error: 'general/internalError', message: 'Internal server error' },
+};
+
+const CSR_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const BASIC_CONSTRAINTS = '2.5.29.19';
+
+/** EST on the emulator; mounted by Emulator when started with `est`. */
+export class EstService {
+  readonly requests: EstRecordedRequest[] = [];
+  /** How the next successful answers are encoded. */
+  answerForm: EstAnswerForm = 'base64-ber';
+  /** Put the EST CA certificate into the answer after the device certificate (the platform sends the leaf only). */
+  answerChain = false;
+  /** The next answers' fault; `faultCount` limits how many requests get it. */
+  fault: EstFault | undefined;
+  faultCount = Infinity;
+  /** Certificates issued so far. */
+  issued: X509Certificate[] = [];
+  private readonly registrations = new Map<string, Registration>();
+  private readonly options: EstServiceOptions;
+  private readonly caAlg;
+  private readonly caSubject: Buffer;
+  private readonly caKeyId: Buffer;
+
+  constructor(options: EstServiceOptions) {
+    this.options = options;
+    this.caAlg = signatureAlgorithm(options.caKey);
+    const tbs = child(parseDer(options.caCert.raw), 0);
+    const offset = tbs.children[0]?.tagClass === 2 ? 1 : 0;
+    this.caSubject = child(tbs, offset + 4).bytes;
+    this.caKeyId = keyId(child(tbs, offset + 5));
+  }
+
+  /** Registers a device for simpleenroll with its one-time password; the first `pendingPolls` attempts still get 401. */
+  registerEnrollment(deviceId: string, oneTimePassword: string, options: { pendingPolls?: number } = {}): void {
+    this.registrations.set(deviceId, { otp: oneTimePassword, pendingPolls: options.pendingPolls ?? 0 });
+  }
+
+  /** Answers one EST request (body already read). */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const path = (req.url ?? '').split('?')[0]!;
+    const auth = req.headers.authorization;
+    const record: EstRecordedRequest = {
+      path,
+      contentType: req.headers['content-type'],
+      transferEncoding: req.headers['content-transfer-encoding'] as string | undefined,
+      authScheme: auth?.split(' ')[0],
+      csrCn: undefined,
+      status: 0,
+    };
+    this.requests.push(record);
+    const send = (status: number, headers: Record<string, string>, payload: string | Buffer): void => {
+      record.status = status;
+      res.writeHead(status, headers);
+      res.end(payload);
+    };
+    const error = (status: number, errorName: string, message: string): void =>
+      send(status, { 'Content-Type': 'application/vnd.com.nsn.cumulocity.error+json' }, JSON.stringify({ error: errorName, message, info: 'https://cumulocity.com/docs/device-certificate-authentication/certificate-authority/' }));
+
+    if (req.method !== 'POST' || (path !== '/.well-known/est/simpleenroll' && path !== '/.well-known/est/simplereenroll')) {
+      return error(404, 'general/notFound', `Nothing at ${req.method} ${path}`);
+    }
+    const fault = this.takeFault();
+    if (fault === 'hang') return;
+    const canned = fault ? ERROR_BODIES[fault] : undefined;
+    if (canned) return error(canned.status, canned.error, canned.message);
+
+    const csr = readCsr(body);
+    if (typeof csr === 'string') return error(400, 'certificates/Bad Request', csr);
+    record.csrCn = csr.cn;
+    if (csr.wantsCa) return error(400, 'certificates/Bad Request', 'A device certificate cannot be a CA');
+
+    if (path === '/.well-known/est/simplereenroll') {
+      const token = /^Bearer (\S+)$/.exec(auth ?? '')?.[1];
+      const claims = token ? this.options.verifyToken(token) : undefined;
+      if (!claims) return error(401, 'security/Unauthorized', 'Invalid or expired token');
+      if (claims.sub !== `device_${csr.cn}`) return error(403, 'security/Forbidden', `The common name ${csr.cn} does not match the device user ${String(claims.sub)}`);
+    } else {
+      const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(auth ?? '')?.[1];
+      const [id, ...rest] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+      const registration = id === undefined ? undefined : this.registrations.get(id);
+      if (!registration || registration.otp !== rest.join(':')) return error(401, 'security/Unauthorized', 'Invalid credentials! : Bad credentials');
+      if (registration.pendingPolls > 0) {
+        registration.pendingPolls -= 1;
+        return error(401, 'security/Unauthorized', `Device ${id} is not registered yet`);
+      }
+      if (csr.cn !== id) return error(403, 'security/Forbidden', `The common name ${csr.cn} does not match the device id ${id}`);
+      // One-time: the password is used up once a certificate was issued.
+      this.registrations.delete(id!);
+    }
+
+    if (fault === 'not-cert') return send(200, { 'Content-Type': 'application/pkcs7-mime; smime-type=certs-only' }, '<html><body>Welcome to the tenant</body></html>');
+    const spki = fault === 'other-key' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }) : csr.spki;
+    const cert = this.issue(fault === 'other-cn' ? `${csr.cn}-other` : csr.cn, spki);
+    this.issued.push(cert);
+    const certs = this.answerChain ? [cert.raw, this.options.caCert.raw] : [cert.raw];
+    const form = this.answerForm;
+    const p7 = form === 'base64-ber' ? certsOnlyBer(certs) : certsOnlyDer(certs);
+    const mime = 'application/pkcs7-mime; smime-type=certs-only';
+    if (form === 'pem') {
+      const pem = [cert, ...(this.answerChain ? [this.options.caCert] : [])].map((c) => c.toString()).join('');
+      return send(200, { 'Content-Type': 'application/pkcs10' }, pem);
+    }
+    if (form === 'der') return send(200, { 'Content-Type': mime }, p7);
+    if (form === 'base64-bare') return send(200, { 'Content-Type': mime }, p7.toString('base64'));
+    const wrapped = (p7.toString('base64').match(/.{1,64}/g) ?? []).join('\r\n') + '\r\n';
+    return send(200, { 'Content-Type': mime, 'Content-Transfer-Encoding': 'base64' }, wrapped);
+  }
+
+  private takeFault(): EstFault | undefined {
+    const fault = this.fault;
+    if (!fault) return undefined;
+    this.faultCount -= 1;
+    if (this.faultCount <= 0) {
+      this.fault = undefined;
+      this.faultCount = Infinity;
+    }
+    return fault;
+  }
+
+  /** A device certificate for CN with the given public key, signed by the EST CA, valid for validityDays. */
+  private issue(cn: string, spkiDer: Buffer): X509Certificate {
+    const now = this.options.now();
+    const notBefore = new Date(Math.floor(now / 1000) * 1000 - 60_000);
+    const notAfter = new Date(notBefore.getTime() + (this.options.validityDays ?? 365) * 86_400_000);
+    const serial = randomBytes(16);
+    serial[0]! &= 0x7f;
+    serial[0]! |= 0x01;
+    const spkiNode = parseDer(spkiDer);
+    const extensions = [
+      seq(oid(BASIC_CONSTRAINTS), boolean(true), octetString(seq())),
+      seq(oid('2.5.29.15'), boolean(true), octetString(namedBits([0]))), // digitalSignature
+      seq(oid('2.5.29.37'), octetString(seq(oid('1.3.6.1.5.5.7.3.2')))), // clientAuth
+      seq(oid('2.5.29.14'), octetString(octetString(keyId(spkiNode)))),
+      seq(oid('2.5.29.35'), octetString(seq(contextPrimitive(0, this.caKeyId)))),
+    ];
+    const tbs = seq(
+      context(0, integer(2)),
+      integer(serial),
+      this.caAlg.algorithmIdentifier,
+      this.caSubject,
+      seq(time(notBefore), time(notAfter)),
+      seq(setOf(seq(oid('2.5.4.3'), utf8(cn)))),
+      spkiDer,
+      context(3, seq(...extensions)),
+    );
+    const der = seq(tbs, this.caAlg.algorithmIdentifier, bitString(signDer(tbs, this.options.caKey, this.caAlg)));
+    return new X509Certificate(der);
+  }
+}
+
+/** SHA-1 of the subjectPublicKey bits: the key identifier method OpenSSL's "hash" uses (RFC 5280 4.2.1.2). */
+function keyId(spki: Node): Buffer {
+  const bits = child(spki, 1).content.subarray(1);
+  return createHash('sha1').update(bits).digest();
+}
+
+const SIGNED_DATA = '1.2.840.113549.1.7.2';
+const DATA = '1.2.840.113549.1.7.1';
+
+/** PKCS#7 certs-only in DER. */
+export function certsOnlyDer(certs: readonly Buffer[]): Buffer {
+  const signedData = seq(integer(1), setOf(), seq(oid(DATA)), context(0, ...certs), setOf());
+  return seq(oid(SIGNED_DATA), context(0, signedData));
+}
+
+/** PKCS#7 certs-only in BER as the platform sends it: indefinite lengths on every container, certificates in DER. */
+export function certsOnlyBer(certs: readonly Buffer[]): Buffer {
+  const signedData = indefinite(0x30, [integer(1), tlv(0x31, Buffer.alloc(0)), seq(oid(DATA)), indefinite(0xa0, [...certs]), tlv(0x31, Buffer.alloc(0))]);
+  return indefinite(0x30, [oid(SIGNED_DATA), indefinite(0xa0, [signedData])]);
+}
+
+interface ReadCsr {
+  cn: string;
+  spki: Buffer;
+  wantsCa: boolean;
+}
+
+/** Reads and verifies a PKCS#10 request from an EST body (base64, PEM or DER); a string says what is wrong. */
+export function readCsr(body: Buffer): ReadCsr | string {
+  let der = body;
+  const text = body.toString('latin1');
+  if (body[0] !== 0x30) {
+    const b64 = text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return 'The request body is not base64';
+    der = Buffer.from(b64, 'base64');
+  }
+  try {
+    const request = parseDer(der);
+    const info = child(request, 0);
+    const subject = child(info, 1);
+    const spki = child(info, 2);
+    let cn: string | undefined;
+    for (const rdn of subject.children) for (const attr of rdn.children) if (readOid(child(attr, 0)) === '2.5.4.3') cn = child(attr, 1).content.toString('utf8');
+    if (!cn) return 'The certificate signing request has no common name';
+    const algOid = readOid(child(child(request, 1), 0));
+    const hash = { '1.2.840.113549.1.1.11': 'sha256', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512' }[algOid];
+    if (!hash) return `Unsupported signature algorithm ${algOid}`;
+    const signature = child(request, 2).content.subarray(1);
+    const publicKey = createPublicKey({ key: spki.bytes, format: 'der', type: 'spki' });
+    if (!verify(hash, info.bytes, publicKey, signature)) return 'The certificate signing request signature does not verify';
+    return { cn, spki: Buffer.from(spki.bytes), wantsCa: requestsCa(info) };
+  } catch (err) {
+    if (err instanceof DerError || (err as { code?: string }).code?.startsWith('ERR_')) return 'The certificate signing request cannot be parsed';
+    throw err;
+  }
+}
+
+/** True when the request's extensionRequest attribute asks for basicConstraints cA = TRUE. */
+function requestsCa(info: Node): boolean {
+  const attributes = info.children.find((c) => c.tagClass === 2 && c.tagNumber === 0);
+  for (const attr of attributes?.children ?? []) {
+    if (readOid(child(attr, 0)) !== CSR_EXTENSION_REQUEST) continue;
+    for (const extensions of child(attr, 1).children) {
+      for (const ext of extensions.children) {
+        if (readOid(child(ext, 0)) !== BASIC_CONSTRAINTS) continue;
+        const value = parseDer(ext.children[ext.children.length - 1]!.content);
+        const ca = value.children[0];
+        if (ca && ca.tagNumber === 1 && ca.content[0] !== 0) return true;
+      }
+    }
+  }
+  return false;
+}
