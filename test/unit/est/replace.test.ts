@@ -1,0 +1,273 @@
+/**
+ * The renewal's file transaction, against the local endpoint for real certificates and proofs: success
+ * keeps .bak copies; a failure at any step (each write and rename in turn, the proof, an unwritable
+ * folder) leaves the old files byte for byte and no .new or temporary file.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkIssuedCertificate, type IssuedCertificate } from '../../../src/core/est/check.js';
+import { estBaseUrl, simpleReenroll } from '../../../src/core/est/client.js';
+import { buildCsr, generateDeviceKey, privateKeyPem } from '../../../src/core/est/csr.js';
+import { checkRenewable, composeChain, realFileOps, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from '../../../src/core/est/replace.js';
+import { renewalVerdict } from '../../../src/core/est/renewal.js';
+import { Emulator } from '../../../src/emulator/server.js';
+import { tempDir } from '../../helpers/cli.js';
+import { caught } from '../../helpers/errors.js';
+import { serverCa, tokenFor } from '../../helpers/est.js';
+import { FIXED_NOW, pki } from '../../helpers/paths.js';
+
+let emulator: Emulator;
+let issuedEc: IssuedCertificate; // for device-est's key, issuer unchanged, no chain in the answer
+const ecKey = createPrivateKey(readFileSync(pki('device-est.key')));
+const cert = (name: string) => new X509Certificate(readFileSync(pki(name)));
+const isRoot = process.getuid?.() === 0;
+
+async function issue(certFile: string, keyFile: string, key = createPrivateKey(readFileSync(pki(keyFile))), cn?: string): Promise<IssuedCertificate> {
+  const leaf = cert(certFile);
+  const commonName = cn ?? /CN=([^\n]*)/.exec(leaf.subject)![1]!;
+  const answer = await simpleReenroll({
+    tenantUrl: estBaseUrl(emulator.url, 'test'),
+    token: await tokenFor(emulator, pki(certFile), pki(keyFile)),
+    csrDer: buildCsr(key, commonName),
+    trustCas: serverCa,
+    timeoutMs: 5000,
+  });
+  return checkIssuedCertificate(answer.certificates, { key, commonName, nowMs: Date.now(), url: answer.url.href });
+}
+
+beforeAll(async () => {
+  emulator = await new Emulator({ est: true }).start();
+  issuedEc = await issue('device-est.chain.pem', 'device-est.key', ecKey);
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+
+/** A folder with copies of a fixture identity. */
+function identityIn(chain: string, key: string): { dir: string; certPath: string; keyPath: string; certBytes: Buffer; keyBytes: Buffer } {
+  const dir = tempDir('c8ytoken-renew-');
+  const certPath = join(dir, 'device.chain.pem');
+  const keyPath = join(dir, 'device.key');
+  copyFileSync(pki(chain), certPath);
+  copyFileSync(pki(key), keyPath);
+  return { dir, certPath, keyPath, certBytes: readFileSync(certPath), keyBytes: readFileSync(keyPath) };
+}
+
+const prove = (certPath: string, keyPath: string) => tokenFor(emulator, certPath, keyPath).then(() => undefined);
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+describe('replacePemIdentity: success', () => {
+  it('same key, same issuer: new certificate + kept intermediate in place, .bak is the old file, key untouched', async () => {
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    const result = await replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove });
+    const now = readFileSync(id.certPath, 'utf8');
+    expect(now.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(new X509Certificate(now).fingerprint256).toBe(issuedEc.leaf.fingerprint256);
+    expect(readFileSync(`${id.certPath}.bak`).equals(id.certBytes)).toBe(true);
+    expect(readFileSync(id.keyPath).equals(id.keyBytes)).toBe(true);
+    expect(result).toMatchObject({ keyReplaced: false, issuerChanged: false, backups: { cert: `${id.certPath}.bak` } });
+    expect(result.chainNote).toMatch(/Kept the 1 certificate/);
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.chain.pem.bak', 'device.key']);
+    expect(await tokenFor(emulator, id.certPath, id.keyPath)).toMatch(/^eyJ/);
+  });
+
+  it('RSA with a new key and another issuer (chain from the answer): key and certificate replaced, .bak of both, keys 0600', async () => {
+    const id = identityIn('device-rsa.chain.pem', 'device-rsa.key');
+    const { key, pem } = await generateDeviceKey({ type: 'rsa', bits: 2048 });
+    emulator.est!.answerChain = true;
+    let issued: IssuedCertificate;
+    try {
+      issued = await issue('device-rsa.chain.pem', 'device-rsa.key', key);
+    } finally {
+      emulator.est!.answerChain = false;
+    }
+    const result = await replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-rsa.crt'), issued, newKeyPem: pem, prove });
+    expect(result).toMatchObject({ keyReplaced: true, issuerChanged: true, backups: { key: `${id.keyPath}.bak` } });
+    expect(result.chainNote).toMatch(/issuer certificate\(s\) the platform sent.*issuer changed/);
+    expect(readFileSync(`${id.keyPath}.bak`).equals(id.keyBytes)).toBe(true);
+    expect(readFileSync(id.keyPath, 'utf8')).toBe(pem);
+    expect(mode(id.keyPath)).toBe(0o600);
+    expect(mode(`${id.keyPath}.bak`)).toBe(0o600);
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.chain.pem.bak', 'device.key', 'device.key.bak']);
+    expect(await tokenFor(emulator, id.certPath, id.keyPath)).toMatch(/^eyJ/);
+  });
+
+  it('a combined file (chain and key in one): the key block is kept and the file stays 0600', async () => {
+    const dir = tempDir('c8ytoken-renew-');
+    const combined = join(dir, 'device.pem');
+    writeFileSync(combined, readFileSync(pki('device-est.chain.pem'), 'utf8') + readFileSync(pki('device-est.key'), 'utf8'), { mode: 0o600 });
+    await replacePemIdentity({ certPath: combined, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove });
+    expect(readFileSync(combined, 'utf8')).toContain(readFileSync(pki('device-est.key'), 'utf8').trim());
+    expect(mode(combined)).toBe(0o600);
+    expect(mode(`${combined}.bak`)).toBe(0o600);
+    expect(await tokenFor(emulator, combined, combined)).toMatch(/^eyJ/);
+  });
+});
+
+describe('replacePemIdentity: failure at each step leaves the old files byte for byte', () => {
+  /** File operations that fail at the n-th write or rename (counting both). */
+  function failingAt(n: number): { ops: Partial<FileOps>; calls: () => number } {
+    let count = 0;
+    const step = <A extends unknown[]>(real: (...a: A) => Promise<void>) => async (...a: A) => {
+      count += 1;
+      if (count === n) throw Object.assign(new Error('injected'), { code: 'EIO' });
+      return real(...a);
+    };
+    return { ops: { writeNew: step(realFileOps.writeNew), rename: step(realFileOps.rename) }, calls: () => count };
+  }
+
+  for (const newKey of [false, true]) {
+    it(`${newKey ? 'with' : 'without'} a new key: every step in turn`, async () => {
+      const { key, pem } = await generateDeviceKey();
+      const issued = newKey ? await issue('device-est.chain.pem', 'device-est.key', key) : issuedEc;
+      const probe = identityIn('device-est.chain.pem', 'device-est.key');
+      const counter = failingAt(Infinity);
+      await replacePemIdentity({ certPath: probe.certPath, keyPath: probe.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: counter.ops });
+      const steps = counter.calls();
+      expect(steps).toBeGreaterThanOrEqual(newKey ? 6 : 3);
+      for (let n = 1; n <= steps; n++) {
+        const id = identityIn('device-est.chain.pem', 'device-est.key');
+        const err = await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: failingAt(n).ops }));
+        expect(err.code, `step ${n}`).toBe('CERT_UNWRITABLE');
+        expect(err.exitCode).toBe(9);
+        expect(readFileSync(id.certPath).equals(id.certBytes), `certificate after a failure at step ${n}`).toBe(true);
+        expect(readFileSync(id.keyPath).equals(id.keyBytes), `key after a failure at step ${n}`).toBe(true);
+        const left = readdirSync(id.dir).filter((f) => !f.endsWith('.bak'));
+        expect(left.sort(), `files after a failure at step ${n}`).toEqual(['device.chain.pem', 'device.key']);
+      }
+    });
+  }
+
+  it('a failed proof: nothing replaced, no .new, the proof\'s own class and a note that nothing changed', async () => {
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    const { C8yError } = await import('../../../src/core/errors.js');
+    const err = await caught(
+      replacePemIdentity({
+        certPath: id.certPath,
+        keyPath: id.keyPath,
+        oldLeaf: cert('device-est.crt'),
+        issued: issuedEc,
+        prove: async () => {
+          throw new C8yError('CLIENT_CERT_REJECTED', 'https://x rejected the device certificate.');
+        },
+      }),
+    );
+    expect(err.code).toBe('CLIENT_CERT_REJECTED');
+    expect(err.message).toMatch(/did not work for a token.*unchanged/);
+    expect(err.details?.stage).toBe('prove');
+    expect(readFileSync(id.certPath).equals(id.certBytes)).toBe(true);
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
+  });
+
+  it('a certificate the token endpoint does not accept fails the real proof', async () => {
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    // The issued certificate without its intermediate, beside a key it does not belong to: no token.
+    const err = await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: { leaf: cert('stranger-device.crt'), chain: [] }, prove }));
+    expect(['KEY_MISMATCH', 'CLIENT_CERT_REJECTED']).toContain(err.code);
+    expect(readFileSync(id.certPath).equals(id.certBytes)).toBe(true);
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
+  });
+
+  it('an unwritable folder: CERT_UNWRITABLE (exit 9) before anything is written', async () => {
+    const err = await caught(checkRenewable(['/nonexistent-c8ytoken/device.pem']));
+    expect(err.code).toBe('CERT_UNWRITABLE');
+    expect(err.exitCode).toBe(9);
+    expect(err.message).toMatch(/\/nonexistent-c8ytoken does not exist/);
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    const denied = { writeNew: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'EACCES' })) };
+    const err2 = await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove, ops: denied }));
+    expect(err2.code).toBe('CERT_UNWRITABLE');
+    expect(err2.message).toMatch(/EACCES.*Nothing was changed/);
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
+  });
+
+  it.skipIf(isRoot)('a read-only folder (chmod 555): CERT_UNWRITABLE (skipped as root, who may write anyway)', async () => {
+    const { chmodSync } = await import('node:fs');
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    chmodSync(id.dir, 0o555);
+    try {
+      expect((await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove }))).code).toBe('CERT_UNWRITABLE');
+    } finally {
+      chmodSync(id.dir, 0o755);
+    }
+  });
+});
+
+describe('composeChain', () => {
+  const oldLeaf = cert('device-rsa.crt');
+  const intermediate = cert('device-intermediate-ca.crt');
+  const estCa = cert('est-ca.crt');
+
+  it('same issuer, nothing in the answer: the old file\'s other certificates are kept', () => {
+    const issued = { leaf: cert('device-ec256.crt'), chain: [] };
+    expect(composeChain(oldLeaf, [intermediate], issued)).toMatchObject({ chain: [issued.leaf, intermediate], issuerChanged: false });
+  });
+
+  it('another issuer, nothing in the answer: dropped, and the note says so', () => {
+    const composed = composeChain(oldLeaf, [intermediate], issuedEc);
+    expect(composed.chain).toEqual([issuedEc.leaf]);
+    expect(composed.issuerChanged).toBe(true);
+    expect(composed.note).toMatch(/were not kept.*issuer changed.*c8ytoken Device Intermediate CA.*c8ytoken EST CA/);
+  });
+
+  it('another issuer that the old file holds: kept', () => {
+    expect(composeChain(oldLeaf, [intermediate, estCa], issuedEc).chain).toEqual([issuedEc.leaf, estCa]);
+  });
+});
+
+describe('writeKeystoreRenewal', () => {
+  it('PEM files next to the keystore, proven; the keystore unchanged; how to use them', async () => {
+    const dir = tempDir('c8ytoken-renew-');
+    const keystore = join(dir, 'device.p12');
+    copyFileSync(pki('device-est.p12'), keystore);
+    const before = readFileSync(keystore);
+    const result = await writeKeystoreRenewal({ keystorePath: keystore, issued: issuedEc, oldChain: [cert('device-est.crt'), cert('est-ca.crt')], keyPem: privateKeyPem(ecKey), prove });
+    expect(result.certPath).toBe(join(dir, 'device.renewed.chain.pem'));
+    expect(result.keyPath).toBe(join(dir, 'device.renewed.key'));
+    expect(mode(result.keyPath)).toBe(0o600);
+    expect(result.howToUse).toMatch(/--cert .*device.renewed.chain.pem --key .*device.renewed.key.*openssl pkcs12 -export/);
+    expect(readFileSync(keystore).equals(before)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['device.p12', 'device.renewed.chain.pem', 'device.renewed.key']);
+    expect(await tokenFor(emulator, result.certPath, result.keyPath)).toMatch(/^eyJ/);
+  });
+});
+
+describe('writeEnrollment', () => {
+  it('key 0600 and certificate, atomically; refuses to replace existing files', async () => {
+    const dir = tempDir('c8ytoken-enroll-');
+    const files = { certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key') };
+    const result = await writeEnrollment({ ...files, issued: { ...issuedEc, chain: [cert('est-ca.crt')] }, keyPem: privateKeyPem(ecKey) });
+    expect(result.chain).toHaveLength(2);
+    expect(mode(files.keyPath)).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
+    expect(await tokenFor(emulator, files.certPath, files.keyPath)).toMatch(/^eyJ/);
+    const err = await caught(writeEnrollment({ ...files, issued: issuedEc, keyPem: 'x' }));
+    expect(err.code).toBe('CERT_UNWRITABLE');
+    expect(err.message).toMatch(/exists already/);
+  });
+
+  it('a failed certificate write leaves no key behind', async () => {
+    const dir = tempDir('c8ytoken-enroll-');
+    let writes = 0;
+    const ops = { writeNew: async (p: string, d: string | Buffer, m: number) => (++writes === 2 ? Promise.reject(Object.assign(new Error('full'), { code: 'ENOSPC' })) : realFileOps.writeNew(p, d, m)) };
+    const err = await caught(writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), ops }));
+    expect(err.code).toBe('CERT_UNWRITABLE');
+    expect(err.hint).toMatch(/disk space/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('renewalVerdict', () => {
+  const device = cert('device-est.crt'); // valid until 2099-12-31T23:59:59Z
+  const notAfter = Date.parse('2099-12-31T23:59:59Z');
+  const day = 86_400_000;
+  it('renew now inside the window, not before', () => {
+    expect(renewalVerdict(device, 30 * day, FIXED_NOW)).toMatchObject({ renewNow: false, expired: false });
+    expect(renewalVerdict(device, 30 * day, notAfter - 29 * day)).toMatchObject({ renewNow: true, daysLeft: 29, expired: false });
+    expect(renewalVerdict(device, 30 * day, notAfter - 31 * day)).toMatchObject({ renewNow: false, daysLeft: 31 });
+    expect(renewalVerdict(device, 0, notAfter + day)).toMatchObject({ renewNow: true, expired: true, daysLeft: -1 });
+    expect(renewalVerdict(device, 0, 0).notAfter.toISOString()).toBe('2099-12-31T23:59:59.000Z');
+  });
+});
