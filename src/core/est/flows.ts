@@ -1,0 +1,177 @@
+/**
+ * Renewal and enrollment from start to end, for the commands to call: the order of checks is part of the
+ * contract (nothing is requested before the files are known to be writable; nothing is written before
+ * the issued certificate is checked and proven). Everything outside (the token, the proof, the clock, the
+ * trust, the proxy) is given by the caller, so this module has no settings, prompts or output of its own.
+ */
+import type { Agent } from 'node:https';
+import type { X509Certificate } from 'node:crypto';
+import type { ClientIdentity } from '../credentials/identity.js';
+import { commonName, dnOneLine } from '../encoding/pem.js';
+import { C8yError } from '../errors.js';
+import { checkIssuedCertificate } from './check.js';
+import { simpleReenroll, type EstAnswer } from './client.js';
+import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
+import { enrollWhenRegistered, type PollOptions } from './poll.js';
+import { checkEnrollable, checkRenewable, keystoreRenewalPaths, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from './replace.js';
+
+/** What every EST call needs from the caller. */
+export interface EstConnection {
+  /** estBaseUrl(the configured URL): port 443 unless it names one. */
+  estBase: URL;
+  trustCas?: readonly X509Certificate[] | undefined;
+  trustSource?: string | undefined;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Proxy seam (an https.Agent); see client.ts. */
+  agent?: Agent | undefined;
+  userAgent?: string | undefined;
+  /** Steps for a spinner or --verbose; never given a secret. */
+  progress?: ((message: string) => void) | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** Where the current identity lives: PEM files are replaced; a keystore gets PEM files beside it. */
+export type IdentityFiles =
+  | { kind: 'pem'; certPath: string; keyPath?: string | undefined }
+  | {
+      kind: 'keystore';
+      path: string;
+      /** Encrypts the key written beside the keystore (give the keystore's key password); unencrypted when absent. */
+      keyPassphrase?: string | undefined;
+    };
+
+export interface RenewInput extends EstConnection {
+  identity: ClientIdentity;
+  files: IdentityFiles;
+  /** A device token fetched with the current identity (the caller's fetch). */
+  token: string;
+  /** Make a new key of the current key's type instead of reusing the current key. */
+  newKey?: boolean | undefined;
+  /** When the current PEM key file is encrypted: its password, so a new key is written encrypted too. */
+  newKeyPassphrase?: string | undefined;
+  /** Fetches a token with the files given, throwing the C8yError of a failure: the proof before replacing. */
+  prove(certPath: string, keyPath: string): Promise<void>;
+  ops?: Partial<FileOps> | undefined;
+}
+
+export interface RenewResult {
+  commonName: string;
+  certificate: X509Certificate;
+  notAfter: Date;
+  /** The files now in use (PEM), or the files written beside the keystore. */
+  certPath: string;
+  keyPath: string;
+  backups?: { cert: string; key?: string };
+  keyReplaced: boolean;
+  newKeySpec?: KeySpec;
+  chainNote: string;
+  issuerChanged: boolean;
+  /** For a keystore identity: how to use the PEM files. */
+  howToUse?: string;
+  url: string;
+}
+
+/** The paths a renewal will write, for the writability check before any request. */
+export function renewalTargets(files: IdentityFiles): string[] {
+  if (files.kind === 'keystore') return [keystoreRenewalPaths(files.path).certPath];
+  return files.keyPath && files.keyPath !== files.certPath ? [files.certPath, files.keyPath] : [files.certPath];
+}
+
+/** cert renew: CSR for the current CN (same key, or --new-key), simplereenroll, checks, then the safe replacement. */
+export async function renewCertificate(input: RenewInput): Promise<RenewResult> {
+  const progress = input.progress ?? (() => undefined);
+  const now = input.now ?? Date.now;
+  const leaf = input.identity.chain[0];
+  if (!leaf) throw new C8yError('NOT_A_CERTIFICATE', `${input.identity.source} holds no device certificate.`, { hint: 'Give the device certificate with --cert or --keystore.' });
+  const cn = commonName(leaf.subject);
+  if (!cn) {
+    throw new C8yError('NOT_A_CERTIFICATE', `The device certificate in ${input.identity.source} (${dnOneLine(leaf.subject)}) has no CN; the platform names devices by it.`, {
+      hint: 'Renew a certificate whose subject CN is the device id.',
+    });
+  }
+  await checkRenewable(renewalTargets(input.files));
+  let key = input.identity.key;
+  let newKeyPem: string | undefined;
+  let newKeySpec: KeySpec | undefined;
+  if (input.newKey) {
+    newKeySpec = keySpecLike(key);
+    progress(`making a new ${keySpecLabel(newKeySpec)} key`);
+    const made = await generateDeviceKey(newKeySpec);
+    key = made.key;
+    newKeyPem = privateKeyPem(made.key, input.newKeyPassphrase);
+  } else {
+    signatureAlgorithm(key); // KEY_UNSUPPORTED (with the --new-key hint) before any request
+  }
+  const csrDer = buildCsr(key, cn);
+  progress(`POST ${new URL('/.well-known/est/simplereenroll', input.estBase.origin).href} for CN=${cn}`);
+  const answer = await simpleReenroll({ ...connection(input), token: input.token, csrDer });
+  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: cn, nowMs: now(), url: answer.url.href });
+  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
+  const base = { commonName: cn, certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), keyReplaced: input.newKey === true, url: answer.url.href, ...(newKeySpec ? { newKeySpec } : {}) };
+  const prove = async (certPath: string, keyPath: string): Promise<void> => {
+    progress(`proving the new certificate: a token with ${certPath}`);
+    await input.prove(certPath, keyPath);
+  };
+  if (input.files.kind === 'pem') {
+    const result = await replacePemIdentity({ certPath: input.files.certPath, keyPath: input.files.keyPath, oldLeaf: leaf, issued, newKeyPem, prove, ops: input.ops });
+    return { ...base, certPath: result.certPath, keyPath: result.keyPath, backups: result.backups, chainNote: result.chainNote, issuerChanged: result.issuerChanged };
+  }
+  const keyPem = newKeyPem ?? privateKeyPem(key, input.files.keyPassphrase);
+  const result = await writeKeystoreRenewal({ keystorePath: input.files.path, issued, oldChain: input.identity.chain, keyPem, prove, ops: input.ops });
+  return { ...base, certPath: result.certPath, keyPath: result.keyPath, chainNote: result.chainNote, issuerChanged: result.issuerChanged, howToUse: result.howToUse };
+}
+
+export interface EnrollInput extends EstConnection {
+  deviceId: string;
+  /** Read from --one-time-password-file (one trailing newline dropped); never shown. */
+  oneTimePassword: string;
+  certPath: string;
+  keyPath: string;
+  keySpec?: KeySpec | undefined;
+  /** Encrypt the new key with this password; unencrypted (0600) when absent. */
+  keyPassphrase?: string | undefined;
+  overwrite?: boolean | undefined;
+  poll: PollOptions;
+  ops?: Partial<FileOps> | undefined;
+}
+
+export interface EnrollResult {
+  certificate: X509Certificate;
+  notAfter: Date;
+  certPath: string;
+  keyPath: string;
+  keySpec: KeySpec;
+  /** Certificates written after the device certificate (the issuers the platform sent). */
+  chainLength: number;
+  url: string;
+}
+
+/** cert enroll: a new key, a CSR with CN = device id, simpleenroll polled until registered, then the files. */
+export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
+  const progress = input.progress ?? (() => undefined);
+  const now = input.now ?? Date.now;
+  await checkEnrollable(input.certPath, input.keyPath, input.overwrite);
+  const keySpec = input.keySpec ?? DEFAULT_KEY_SPEC;
+  progress(`making a new ${keySpecLabel(keySpec)} key`);
+  const { key } = await generateDeviceKey(keySpec);
+  const csrDer = buildCsr(key, input.deviceId);
+  progress(`POST ${new URL('/.well-known/est/simpleenroll', input.estBase.origin).href} as ${input.deviceId}`);
+  const answer: EstAnswer = await enrollWhenRegistered(
+    { ...connection(input), deviceId: input.deviceId, oneTimePassword: input.oneTimePassword, csrDer },
+    {
+      ...input.poll,
+      onRetry: (info) => {
+        progress(`not accepted yet (${info.error.code}); next attempt in ${Math.round(info.nextInMs / 1000)} s`);
+        input.poll.onRetry?.(info);
+      },
+    },
+  );
+  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs: now(), url: answer.url.href });
+  const written = await writeEnrollment({ certPath: input.certPath, keyPath: input.keyPath, issued, keyPem: privateKeyPem(key, input.keyPassphrase), overwrite: input.overwrite, ops: input.ops });
+  return { certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), certPath: written.certPath, keyPath: written.keyPath, keySpec, chainLength: issued.chain.length, url: answer.url.href };
+}
+
+function connection(c: EstConnection): Pick<EstConnection, 'timeoutMs'> & { tenantUrl: URL; trustCas?: readonly X509Certificate[] | undefined; trustSource?: string | undefined; signal?: AbortSignal | undefined; agent?: Agent | undefined; userAgent?: string | undefined } {
+  return { tenantUrl: c.estBase, trustCas: c.trustCas, trustSource: c.trustSource, timeoutMs: c.timeoutMs, signal: c.signal, agent: c.agent, userAgent: c.userAgent };
+}
