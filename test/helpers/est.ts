@@ -17,8 +17,9 @@ export function noPasswords(): PasswordBook {
 }
 
 /** A device token from the emulator's token endpoint for the PEM identity in certPath/keyPath. */
-export async function tokenFor(emulator: Emulator, certPath: string, keyPath: string): Promise<string> {
-  const identity = await loadIdentity({ cert: certPath, key: keyPath }, noPasswords());
+export async function tokenFor(emulator: Emulator, certPath: string, keyPath: string, keyPassword?: string): Promise<string> {
+  const passwords = keyPassword === undefined ? noPasswords() : new PasswordBook({ key: { label: 'key password', envName: 'K', envValue: keyPassword }, keystore: { label: 's', envName: 'S' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
+  const identity = await loadIdentity({ cert: certPath, key: keyPath }, passwords);
   const endpoint = new URL('/devicecontrol/deviceAccessToken', emulator.url);
   const raw = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 5000 });
   return tokenFromResponse(raw, endpoint).token;

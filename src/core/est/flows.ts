@@ -39,6 +39,10 @@ export type IdentityFiles =
       path: string;
       /** Encrypts the key written beside the keystore (give the keystore's key password); unencrypted when absent. */
       keyPassphrase?: string | undefined;
+      /** Also write DEVICE.renewed.p12 with this password (the store password): PBES2/AES-256, SHA-256 MAC. */
+      pkcs12Password?: string | undefined;
+      /** Its entry's alias (default "device"). */
+      alias?: string | undefined;
     };
 
 export interface RenewInput extends EstConnection {
@@ -67,8 +71,10 @@ export interface RenewResult {
   newKeySpec?: KeySpec;
   chainNote: string;
   issuerChanged: boolean;
-  /** For a keystore identity: how to use the PEM files. */
+  /** For a keystore identity: how to use the files written beside it. */
   howToUse?: string;
+  /** For a keystore identity with pkcs12Password: the new PKCS#12. */
+  pkcs12Path?: string;
   url: string;
 }
 
@@ -118,8 +124,17 @@ export async function renewCertificate(input: RenewInput): Promise<RenewResult> 
     return { ...base, certPath: result.certPath, keyPath: result.keyPath, backups: result.backups, chainNote: result.chainNote, issuerChanged: result.issuerChanged };
   }
   const keyPem = newKeyPem ?? privateKeyPem(key, input.files.keyPassphrase);
-  const result = await writeKeystoreRenewal({ keystorePath: input.files.path, issued, oldChain: input.identity.chain, keyPem, prove, ops: input.ops });
-  return { ...base, certPath: result.certPath, keyPath: result.keyPath, chainNote: result.chainNote, issuerChanged: result.issuerChanged, howToUse: result.howToUse };
+  const pkcs12 = input.files.pkcs12Password === undefined ? undefined : { key, password: input.files.pkcs12Password, alias: input.files.alias };
+  const result = await writeKeystoreRenewal({ keystorePath: input.files.path, issued, oldChain: input.identity.chain, keyPem, pkcs12, prove, ops: input.ops });
+  return {
+    ...base,
+    certPath: result.certPath,
+    keyPath: result.keyPath,
+    ...(result.pkcs12Path ? { pkcs12Path: result.pkcs12Path } : {}),
+    chainNote: result.chainNote,
+    issuerChanged: result.issuerChanged,
+    howToUse: result.howToUse,
+  };
 }
 
 export interface EnrollInput extends EstConnection {

@@ -7,7 +7,7 @@
  *
  * File operations go through `FileOps` so tests can fail each step in turn.
  */
-import { randomBytes, type X509Certificate } from 'node:crypto';
+import { randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -241,6 +241,8 @@ export interface KeystoreRenewalFiles {
   oldChain: readonly X509Certificate[];
   /** The key to write beside the certificate: the new key, or the keystore's key. Encrypt it (privateKeyPem with a passphrase). */
   keyPem: string;
+  /** Also write a PKCS#12 (PBES2/AES-256, SHA-256 MAC) with this key, protected with `password`. */
+  pkcs12?: { key: KeyObject; password: string; alias?: string | undefined } | undefined;
   prove(certPath: string, keyPath: string): Promise<void>;
   ops?: Partial<FileOps> | undefined;
 }
@@ -248,6 +250,8 @@ export interface KeystoreRenewalFiles {
 export interface KeystoreRenewalResult {
   certPath: string;
   keyPath: string;
+  /** The PKCS#12 written beside the keystore, when asked for. */
+  pkcs12Path?: string;
   chain: X509Certificate[];
   chainNote: string;
   issuerChanged: boolean;
@@ -255,11 +259,11 @@ export interface KeystoreRenewalResult {
   howToUse: string;
 }
 
-/** Names of the PEM files written next to a keystore: device.p12 → device.renewed.chain.pem, device.renewed.key. */
-export function keystoreRenewalPaths(keystorePath: string): { certPath: string; keyPath: string } {
+/** Names of the files written next to a keystore: device.p12 → device.renewed.chain.pem, .renewed.key, .renewed.p12. */
+export function keystoreRenewalPaths(keystorePath: string): { certPath: string; keyPath: string; pkcs12Path: string } {
   const base = basename(keystorePath, extname(keystorePath));
   const dir = dirname(keystorePath);
-  return { certPath: join(dir, `${base}.renewed.chain.pem`), keyPath: join(dir, `${base}.renewed.key`) };
+  return { certPath: join(dir, `${base}.renewed.chain.pem`), keyPath: join(dir, `${base}.renewed.key`), pkcs12Path: join(dir, `${base}.renewed.p12`) };
 }
 
 /**
@@ -268,7 +272,7 @@ export function keystoreRenewalPaths(keystorePath: string): { certPath: string; 
  */
 export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<KeystoreRenewalResult> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
-  const { certPath, keyPath } = keystoreRenewalPaths(req.keystorePath);
+  const { certPath, keyPath, pkcs12Path } = keystoreRenewalPaths(req.keystorePath);
   await checkRenewable([certPath]);
   const oldLeaf = req.oldChain[0];
   if (!oldLeaf) throw new C8yError('INTERNAL', 'writeKeystoreRenewal needs the current chain.');
@@ -280,10 +284,17 @@ export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<K
   };
   const certNew = `${certPath}.new`;
   const keyNew = `${keyPath}.new`;
+  const p12New = `${pkcs12Path}.new`;
   try {
-    for (const stale of [certNew, keyNew]) await ops.unlink(stale).catch(() => undefined);
+    for (const stale of [certNew, keyNew, p12New]) await ops.unlink(stale).catch(() => undefined);
     await writeOrFail(ops, certNew, chainPem, 0o644, created);
     await writeOrFail(ops, keyNew, req.keyPem, KEY_MODE, created);
+    if (req.pkcs12) {
+      // Loaded only here: it brings the PKCS#12 key derivation along.
+      const { writePkcs12 } = await import('./pkcs12-writer.js');
+      const p12 = writePkcs12({ key: req.pkcs12.key, chain: composed.chain, password: req.pkcs12.password, ...(req.pkcs12.alias ? { alias: req.pkcs12.alias } : {}) });
+      await writeOrFail(ops, p12New, p12, KEY_MODE, created);
+    }
   } catch (err) {
     await cleanup();
     throw err;
@@ -298,22 +309,29 @@ export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<K
     await ops.rename(keyNew, keyPath);
     created.splice(created.indexOf(keyNew), 1, keyPath);
     await ops.rename(certNew, certPath);
-    created.splice(created.indexOf(certNew), 1);
+    created.splice(created.indexOf(certNew), 1, certPath);
+    if (req.pkcs12) {
+      await ops.rename(p12New, pkcs12Path);
+      created.splice(created.indexOf(p12New), 1);
+    }
   } catch (err) {
     await cleanup();
     throw asUnwritable(err, certPath);
   }
   const encrypted = /ENCRYPTED PRIVATE KEY/.test(req.keyPem);
+  const pem = `--cert ${certPath} --key ${keyPath}${encrypted ? ' --key-password-file FILE (the key is encrypted with the keystore password)' : ''}`;
   return {
     certPath,
     keyPath,
+    ...(req.pkcs12 ? { pkcs12Path } : {}),
     chain: composed.chain,
     chainNote: composed.note,
     issuerChanged: composed.issuerChanged,
-    howToUse:
-      `Use them with --cert ${certPath} --key ${keyPath}${encrypted ? ' --key-password-file FILE (the key is encrypted with the keystore password)' : ''}, ` +
-      `or put them into a new keystore: openssl pkcs12 -export -in ${certPath} -inkey ${keyPath} -name device -out NEW.p12` +
-      ` (keytool -importkeystore -srckeystore NEW.p12 -srcstoretype PKCS12 -destkeystore NEW.jks for JKS). The keystore ${req.keystorePath} is unchanged.`,
+    howToUse: req.pkcs12
+      ? `Use --keystore ${pkcs12Path} (same password as before; PKCS#12 that OpenSSL 3 and keytool read), or ${pem}. ` +
+        `Replace the old keystore with it when ready: mv ${pkcs12Path} ${req.keystorePath} (keytool -importkeystore -srckeystore ${pkcs12Path} -srcstoretype PKCS12 -destkeystore NEW.jks makes a JKS). The keystore ${req.keystorePath} is unchanged.`
+      : `Use them with ${pem}, or put them into a new keystore: openssl pkcs12 -export -in ${certPath} -inkey ${keyPath} -name device -out NEW.p12` +
+        ` (keytool -importkeystore -srckeystore NEW.p12 -srcstoretype PKCS12 -destkeystore NEW.jks for JKS). The keystore ${req.keystorePath} is unchanged.`,
   };
 }
 

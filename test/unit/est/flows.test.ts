@@ -93,6 +93,20 @@ describe('renewCertificate', () => {
     expect(readdirSync(join(p12!, '..')).sort()).toEqual(['device-est.p12', 'device-est.renewed.chain.pem', 'device-est.renewed.key']);
   });
 
+  it('a keystore with the store password: also a new PKCS#12 that works as --keystore', async () => {
+    const [p12] = copy('device-est.p12');
+    const passwords = () => new PasswordBook({ key: { label: 'k', envName: 'K' }, keystore: { label: 'keystore password', envName: 'S', envValue: 'changeit' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
+    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords());
+    const result = await renewCertificate({ ...connection(), identity, files: { kind: 'keystore', path: p12!, keyPassphrase: 'changeit', pkcs12Password: 'changeit' }, token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')), prove: (c, k) => tokenFor(emulator, c, k, 'changeit').then(() => undefined) });
+    expect(result.pkcs12Path).toBe(join(p12!, '..', 'device-est.renewed.p12'));
+    expect(result.howToUse).toMatch(/--keystore .*device-est\.renewed\.p12/);
+    expect(statSync(result.pkcs12Path!).mode & 0o777).toBe(0o600);
+    const renewed = await loadIdentity({ keystore: { path: result.pkcs12Path! } }, passwords());
+    expect(renewed.chain[0]!.fingerprint256).toBe(result.certificate.fingerprint256);
+    expect(renewed.chain).toHaveLength(2);
+    expect(readFileSync(result.keyPath, 'utf8')).toMatch(/ENCRYPTED PRIVATE KEY/);
+  });
+
   it('checks the folder before the request: nothing is asked of the platform when it cannot be written', async () => {
     const identity = await loadIdentity({ cert: pki('device-est.chain.pem'), key: pki('device-est.key') }, noPasswords());
     const before = emulator.est!.requests.length;
