@@ -15,12 +15,15 @@ import { signatureAlgorithm, signDer } from '../core/est/csr.js';
 
 /** How a successful answer is encoded. */
 export type EstAnswerForm = 'base64' | 'base64-ber' | 'base64-bare' | 'der' | 'pem';
+/** Every answer form, for tests that try them all. */
 export const EST_ANSWER_FORMS: readonly EstAnswerForm[] = ['base64', 'base64-ber', 'base64-bare', 'der', 'pem'];
 
 /** A failure on request. */
 export type EstFault = 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang';
+/** Every fault, for tests and the command line. */
 export const EST_FAULTS: readonly EstFault[] = ['http400', 'http401', 'http403', 'http500', 'not-cert', 'other-key', 'other-cn', 'hang'];
 
+/** What the endpoint saw of an EST request (no credentials). */
 export interface EstRecordedRequest {
   path: string;
   contentType: string | undefined;
@@ -37,6 +40,7 @@ interface Registration {
   pendingPolls: number;
 }
 
+/** What the EST side is built from. */
 export interface EstServiceOptions {
   caKey: KeyObject;
   caCert: X509Certificate;

@@ -8,6 +8,7 @@ import { C8yError } from '../errors.js';
 import { commonName, dnOneLine } from '../encoding/pem.js';
 import { buildPath, keyMatchesCertificate } from '../x509/path.js';
 
+/** The device certificate picked from an EST answer, with the issuers the answer sent. */
 export interface IssuedCertificate {
   /** The new device certificate. */
   leaf: X509Certificate;

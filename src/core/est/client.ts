@@ -15,7 +15,9 @@ import { certificatesFromEstAnswer, DEFAULT_ANSWER_LIMITS, EstAnswerError } from
 
 /** EST is served on the tenant's normal HTTPS port. */
 export const EST_PORT = 443;
+/** First certificate of a device (HTTP Basic with the one-time password). */
 export const SIMPLE_ENROLL_PATH = '/.well-known/est/simpleenroll';
+/** Renewal (Bearer device token). */
 export const SIMPLE_REENROLL_PATH = '/.well-known/est/simplereenroll';
 
 /**
@@ -63,11 +65,13 @@ interface EstCommon {
   userAgent?: string | undefined;
 }
 
+/** Options of simpleReenroll. */
 export interface ReenrollOptions extends EstCommon {
   /** A device access token (deviceAccessToken), sent as Bearer. */
   token: string;
 }
 
+/** Options of simpleEnroll. */
 export interface EnrollOptions extends EstCommon {
   /** The device id: the CN of the request and the Basic user name (no tenant prefix). */
   deviceId: string;

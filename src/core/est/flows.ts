@@ -45,6 +45,7 @@ export type IdentityFiles =
       alias?: string | undefined;
     };
 
+/** Everything renewCertificate needs; the caller fetched the token and knows how to prove files. */
 export interface RenewInput extends EstConnection {
   identity: ClientIdentity;
   files: IdentityFiles;
@@ -59,6 +60,7 @@ export interface RenewInput extends EstConnection {
   ops?: Partial<FileOps> | undefined;
 }
 
+/** What a renewal did, for the command to report. */
 export interface RenewResult {
   commonName: string;
   certificate: X509Certificate;
@@ -137,6 +139,7 @@ export async function renewCertificate(input: RenewInput): Promise<RenewResult> 
   };
 }
 
+/** Everything enrollDevice needs. */
 export interface EnrollInput extends EstConnection {
   deviceId: string;
   /** Read from --one-time-password-file (one trailing newline dropped); never shown. */
@@ -151,6 +154,7 @@ export interface EnrollInput extends EstConnection {
   ops?: Partial<FileOps> | undefined;
 }
 
+/** What an enrollment wrote, for the command to report. */
 export interface EnrollResult {
   certificate: X509Certificate;
   notAfter: Date;

@@ -23,6 +23,7 @@ const OID = {
   sha256: '2.16.840.1.101.3.4.2.1',
 } as const;
 
+/** The entry to write and how to protect it. */
 export interface Pkcs12Options {
   /** The key of the leaf (chain[0]). */
   key: KeyObject;

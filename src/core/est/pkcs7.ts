@@ -20,6 +20,7 @@ export class EstAnswerError extends Error {
   }
 }
 
+/** Bounds on an untrusted answer. */
 export interface AnswerLimits {
   /** Largest body read (an answer with a chain is a few KiB). */
   maxBytes: number;
@@ -29,6 +30,7 @@ export interface AnswerLimits {
   maxCertificates: number;
 }
 
+/** Generous for a certificate with its chain, small enough that a hostile answer costs little. */
 export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { maxBytes: 256 * 1024, maxElements: 20_000, maxCertificates: 16 };
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';

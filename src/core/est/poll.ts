@@ -9,6 +9,7 @@
 import { C8yError, isRetryable } from '../errors.js';
 import { simpleEnroll, type EnrollOptions, type EstAnswer } from './client.js';
 
+/** How long and how often enrollWhenRegistered asks. */
 export interface PollOptions {
   /** Pause between attempts. */
   retryEveryMs: number;

@@ -3,6 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The answer of renewalVerdict. */
 export interface RenewalVerdict {
   /** True when the certificate expires within `withinMs` from now (or has expired). */
   renewNow: boolean;

@@ -109,6 +109,7 @@ export function composeChain(oldLeaf: X509Certificate, oldOthers: readonly X509C
   };
 }
 
+/** The inputs of replacePemIdentity. */
 export interface PemReplacement {
   /** The current certificate file: leaf and any intermediates; it may hold the key too. */
   certPath: string;
@@ -125,6 +126,7 @@ export interface PemReplacement {
   ops?: Partial<FileOps> | undefined;
 }
 
+/** What replacePemIdentity did. */
 export interface ReplacementResult {
   certPath: string;
   keyPath: string;
@@ -233,6 +235,7 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   };
 }
 
+/** The inputs of writeKeystoreRenewal. */
 export interface KeystoreRenewalFiles {
   /** The keystore whose identity was renewed. */
   keystorePath: string;
@@ -247,6 +250,7 @@ export interface KeystoreRenewalFiles {
   ops?: Partial<FileOps> | undefined;
 }
 
+/** What writeKeystoreRenewal wrote, and how to use it. */
 export interface KeystoreRenewalResult {
   certPath: string;
   keyPath: string;
@@ -380,6 +384,7 @@ function notProven(err: unknown, path: string): C8yError {
   return new C8yError('INTERNAL', `Proving the renewed certificate failed unexpectedly.${suffix}`, { cause: err });
 }
 
+/** The inputs of writeEnrollment. */
 export interface EnrollmentFiles {
   certPath: string;
   keyPath: string;
