@@ -76,7 +76,7 @@ describe('renewCertificate', () => {
       });
       expect(result).toMatchObject({ keyReplaced: true, newKeySpec: { type: 'ec', curve: 'P-256' }, issuerChanged: true });
       expect(readFileSync(keyPath!, 'utf8')).toMatch(/BEGIN ENCRYPTED PRIVATE KEY/);
-      expect(statSync(keyPath!).mode & 0o777).toBe(0o600);
+      if (process.platform !== 'win32') expect(statSync(keyPath!).mode & 0o777).toBe(0o600);
     } finally {
       emulator.est!.answerChain = false;
     }
@@ -100,7 +100,7 @@ describe('renewCertificate', () => {
     const result = await renewCertificate({ ...connection(), identity, files: { kind: 'keystore', path: p12!, keyPassphrase: 'changeit', pkcs12Password: 'changeit' }, token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')), prove: (c, k) => tokenFor(emulator, c, k, 'changeit').then(() => undefined) });
     expect(result.pkcs12Path).toBe(join(p12!, '..', 'device-est.renewed.p12'));
     expect(result.howToUse).toMatch(/--keystore .*device-est\.renewed\.p12/);
-    expect(statSync(result.pkcs12Path!).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32') expect(statSync(result.pkcs12Path!).mode & 0o777).toBe(0o600);
     const renewed = await loadIdentity({ keystore: { path: result.pkcs12Path! } }, passwords());
     expect(renewed.chain[0]!.fingerprint256).toBe(result.certificate.fingerprint256);
     expect(renewed.chain).toHaveLength(2);
@@ -131,7 +131,7 @@ describe('enrollDevice', () => {
       progress: (m) => steps.push(m),
     });
     expect(result).toMatchObject({ keySpec: { type: 'ec', curve: 'P-256' }, chainLength: 0 });
-    expect(statSync(result.keyPath).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32') expect(statSync(result.keyPath).mode & 0o777).toBe(0o600);
     expect(steps.join('\n')).toMatch(/not accepted yet \(EST_UNAUTHORIZED\)/);
     expect(steps.join('\n')).not.toContain('Otp-12345678');
     expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);

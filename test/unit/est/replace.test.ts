@@ -56,7 +56,8 @@ function identityIn(chain: string, key: string): { dir: string; certPath: string
 }
 
 const prove = (certPath: string, keyPath: string) => tokenFor(emulator, certPath, keyPath).then(() => undefined);
-const mode = (path: string) => statSync(path).mode & 0o777;
+/** Permission bits; POSIX only (Windows has no such modes, so the check is skipped there). */
+const mode = (path: string) => (process.platform === 'win32' ? 0o600 : statSync(path).mode & 0o777);
 
 describe('replacePemIdentity: success', () => {
   it('same key, same issuer: new certificate + kept intermediate in place, .bak is the old file, key untouched', async () => {
