@@ -230,6 +230,14 @@ describe('the token endpoint on an EST port still refuses untrusted client certi
     const err = await caught(tokenFor(emulator, pki('stranger-device.chain.pem'), pki('stranger-device.key')));
     expect(err.code).toBe('CLIENT_CERT_REJECTED');
   });
+  it('under TLS 1.2 too', async () => {
+    const tls12 = await new Emulator({ est: true, maxVersion: 'TLSv1.2' }).start();
+    try {
+      expect((await caught(tokenFor(tls12, pki('stranger-device.chain.pem'), pki('stranger-device.key')))).code).toBe('CLIENT_CERT_REJECTED');
+    } finally {
+      await tls12.stop();
+    }
+  });
   it('a renewed certificate is accepted (issued under the device root)', async () => {
     expect(await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key'))).toMatch(/^eyJ/);
   });
