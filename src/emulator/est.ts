@@ -5,7 +5,8 @@
  * (401) for the first N polls. Certificates are signed with the fixture EST CA (under the device root, so
  * the token endpoint accepts them). The answer form and every failure a client must survive can be
  * chosen: PKCS#7 as base64 DER or base64 BER with indefinite lengths (the real platform's form), bare
- * base64, raw DER, PEM; 400/401/403/500, a 200 without a certificate, a certificate for another key or CN.
+ * base64, raw DER, PEM; 202 (pending), 400/401/403/500, a 200 without a certificate, a certificate for another key
+ * or CN, no answer at all.
  */
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,9 +20,9 @@ export type EstAnswerForm = 'base64' | 'base64-ber' | 'base64-bare' | 'der' | 'p
 export const EST_ANSWER_FORMS: readonly EstAnswerForm[] = ['base64', 'base64-ber', 'base64-bare', 'der', 'pem'];
 
 /** A failure on request. */
-export type EstFault = 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang';
+export type EstFault = 'http202' | 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang';
 /** Every fault, for tests and the command line. */
-export const EST_FAULTS: readonly EstFault[] = ['http400', 'http401', 'http403', 'http500', 'not-cert', 'other-key', 'other-cn', 'hang'];
+export const EST_FAULTS: readonly EstFault[] = ['http202', 'http400', 'http401', 'http403', 'http500', 'not-cert', 'other-key', 'other-cn', 'hang'];
 
 /** What the endpoint saw of an EST request (no credentials). */
 export interface EstRecordedRequest {
@@ -119,6 +120,7 @@ export class EstService {
     }
     const fault = this.takeFault();
     if (fault === 'hang') return;
+    if (fault === 'http202') return send(202, { 'Retry-After': '1' }, '');
     const canned = fault ? ERROR_BODIES[fault] : undefined;
     if (canned) return error(canned.status, canned.error, canned.message);
 

@@ -189,6 +189,17 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
         const status = res.statusCode ?? 0;
         const contentType = String(res.headers['content-type'] ?? '');
         const answerBody = Buffer.concat(chunks);
+        if (status === 202 && answerBody.length === 0) {
+          // RFC 7030 4.2.3: accepted, no certificate yet; ask again later (enroll's polling does).
+          const retryAfter = res.headers['retry-after'];
+          finish(
+            new C8yError('EST_SERVER_ERROR', `${url.href} answered HTTP 202: the request is pending and there is no certificate yet${retryAfter ? ` (retry after ${sanitize(String(retryAfter), 40)})` : ''}.`, {
+              hint: 'Run again later; nothing was changed.',
+              details: { url: url.href, status, operation },
+            }),
+          );
+          return;
+        }
         if (status >= 200 && status < 300) {
           try {
             const certificates = certificatesFromEstAnswer(answerBody);

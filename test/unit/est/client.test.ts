@@ -100,6 +100,7 @@ describe('failures: class, message with the platform text, nothing secret', () =
     { name: 'HTTP 403 (CN mismatch)', fault: 'http403', code: 'EST_FORBIDDEN', exit: 7, says: /HTTP 403.*common name does not match/ },
     { name: 'HTTP 400 (CSR refused)', fault: 'http400', code: 'EST_CSR_REJECTED', exit: 7, says: /HTTP 400.*request was refused.*not valid/ },
     { name: 'HTTP 500', fault: 'http500', code: 'EST_SERVER_ERROR', exit: 8, says: /HTTP 500/ },
+    { name: 'HTTP 202 without a certificate (pending)', fault: 'http202', code: 'EST_SERVER_ERROR', exit: 8, says: /HTTP 202: the request is pending.*retry after 1/ },
     { name: 'a 200 without a certificate', fault: 'not-cert', code: 'EST_BAD_RESPONSE', exit: 8, says: /without a readable certificate.*Welcome to the tenant/ },
     { name: 'a token of another device (real 403 from the CN check)', run: async () => reenroll('somebody-else'), code: 'EST_FORBIDDEN', exit: 7, says: /somebody-else does not match the device user device_est-device-001/ },
     { name: 'a forged token (real 401)', run: async () => reenroll('est-device-001', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'), code: 'EST_UNAUTHORIZED', exit: 7, says: /Invalid or expired token/ },
@@ -166,6 +167,17 @@ describe('simpleenroll', () => {
     const issued = checkIssuedCertificate(answer.certificates, { key, commonName: 'new-device-001', nowMs: Date.now(), url: answer.url.href });
     expect(issued.leaf.subject).toBe('CN=new-device-001');
     expect(est().requests.at(-1)).toMatchObject({ path: '/.well-known/est/simpleenroll', authScheme: 'Basic', status: 200 });
+  });
+
+  it('keeps polling through a 202 (pending)', async () => {
+    emulator.registerEnrollment('pending-device', secret);
+    est().fault = 'http202';
+    est().faultCount = 1;
+    const { options } = await enrollOptions('pending-device');
+    const retries: string[] = [];
+    const answer = await enrollWhenRegistered(options, { retryEveryMs: 10, maxWaitMs: 10_000, onRetry: ({ error }) => retries.push(error.code) });
+    expect(retries).toEqual(['EST_SERVER_ERROR']);
+    expect(answer.certificates).toHaveLength(1);
   });
 
   it('the one-time password is used up after the certificate was issued', async () => {
