@@ -3,7 +3,8 @@
  * platform refuses simpleenroll. Which answer it gives then is not documented; thin-edge.io
  * (`tedge cert download c8y --retry-every --max-timeout`) and go-c8y (`PollEnroll`) retry on every
  * failure until a deadline. We retry on 401 and 404 (the plausible "not registered yet" answers, whatever
- * their message) and on failures that are temporary anyway (network, 5xx, 429); a 400 (request refused),
+ * their message) and on failures that are temporary anyway (network, 5xx, 429, a 202 "pending" without a
+ * certificate, RFC 7030 4.2.3); a 400 (request refused),
  * a 403, a redirect or a TLS failure stop at once, since waiting cannot change them.
  */
 import { C8yError, isRetryable } from '../errors.js';
