@@ -13,9 +13,9 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // cosmiconfig stays a package of its own, required only when a config file may exist; ora (ESM-only,
+  // js-yaml stays a package of its own, required only when a YAML config file is read; ora (ESM-only,
   // and used only at a terminal) is bundled, so the program has no import() for bin's code cache to trip on.
-  external: ['cosmiconfig'],
+  external: ['js-yaml'],
   minify: true,
   // Function and class names stay, so a stack trace of an internal error still reads.
   keepNames: true,

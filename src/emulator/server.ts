@@ -271,7 +271,9 @@ export class Emulator {
   }
 
   private json(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-    res.writeHead(status, { 'Content-Type': contentType });
+    // The Date header comes from the endpoint's clock (a parameter), as the platform's from its own.
+    res.sendDate = false;
+    res.writeHead(status, { 'Content-Type': contentType, Date: new Date(this.now()).toUTCString() });
     res.end(JSON.stringify(body));
   }
 

@@ -307,9 +307,13 @@ describe('fetch with a cached token', () => {
     expect(cached.stderr).toMatch(/Reused \(the token in .* is before its half-life\); no request sent/);
     expect(cached.stdout).toBe('');
     expect(e.requests.length).toBe(requests);
+    // Before the half-life the platform hands out the same token again: said so, not "new".
     const forced = await runCli([...args, '--force'], { env });
-    expect(forced.stderr).toMatch(/New from the platform/);
+    expect(forced.stderr).toMatch(/The platform returned the same token as before/);
     expect(e.requests.length).toBe(requests + 1);
+    const forcedJson = await runCli([...args, '--force', '--json'], { env });
+    expect(JSON.parse(forcedJson.stdout)).toMatchObject({ source: 'platform', state: 'same' });
+    expect(forcedJson.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/); // -o keeps the token off stdout, --json or not
     // a token for another device is not reused
     const other = await runCli(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec256.p12'), '-o', file], { env });
     expect(other.stderr).toMatch(/device_ec-device-256.*New from the platform/);

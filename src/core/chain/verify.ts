@@ -5,11 +5,12 @@
  * verdict and, when it fails, the reason and the fix.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { keyMatchesCertificate } from '../x509/path.js';
+import { keyMatchesCertificate, SignatureBudget } from '../x509/path.js';
+import { LIMITS } from '../limits.js';
 import { certDetails, describePublicKey, isSelfIssued, OID, UNDERSTOOD_EXTENSIONS, type CertDetails } from '../x509/certificate.js';
 import { chainHeaderCertificates } from '../platform/chain-header.js';
-import { commonName, dnOneLine } from '../encoding/pem.js';
-import type { ChainHeaderMode } from '../config/schema.js';
+import { commonName, dnOneLine } from '../x509/names.js';
+import type { ChainHeaderMode } from '../platform/chain-header.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip' | 'info';
 
@@ -77,6 +78,8 @@ const DAY = 86_400_000;
 
 interface Candidate {
   details: CertDetails;
+  /** Signature checks left for this report's path building (shared by every candidate). */
+  budget: SignatureBudget;
   fingerprint: string;
   anchor: boolean;
   /** Signature checks already done, by issuer fingerprint: path building asks the same ones often. */
@@ -86,9 +89,10 @@ interface Candidate {
 
 /** Verifies the device chain and returns the full report (no exceptions for bad chains). */
 export function verifyChain(input: VerifyInput): ChainReport {
+  const budget = new SignatureBudget();
   const wrap = (cert: X509Certificate, anchor: boolean): Candidate | undefined => {
     try {
-      return { details: certDetails(cert), fingerprint: cert.fingerprint256, anchor };
+      return { details: certDetails(cert), fingerprint: cert.fingerprint256, anchor, budget };
     } catch {
       return undefined;
     }
@@ -131,7 +135,10 @@ export function verifyChain(input: VerifyInput): ChainReport {
   const anchored = top.anchor;
   const pathProblems: string[] = [];
   let pathVerdict: Verdict = 'pass';
-  if (anchors.length > 0 && !anchored) {
+  if (budget.exhausted) {
+    pathVerdict = 'fail';
+    pathProblems.push(`path building stopped after ${LIMITS.signatureChecks} signature checks: the files hold ${pool.length + anchors.length + 1} certificates, many with the same names; the path may exist but was not searched further`);
+  } else if (anchors.length > 0 && !anchored) {
     pathVerdict = 'fail';
     pathProblems.push(`no path from ${cn(path[path.length - 1]!.details)} to the device CA (${anchors.map((a) => cn(a.details)).join(', ')})`);
     for (const miss of search.signatureMismatches) pathProblems.push(miss);
@@ -243,6 +250,8 @@ function verifies(cert: Candidate, issuer: Candidate): boolean {
   cert.verified ??= new Map();
   let ok = cert.verified.get(issuer.fingerprint);
   if (ok === undefined) {
+    // Out of budget: not verified, and not remembered (the report says the search stopped).
+    if (!cert.budget.take()) return false;
     try {
       ok = cert.details.cert.verify(issuer.details.cert.publicKey);
     } catch {
@@ -362,7 +371,9 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
   });
   return [
     check('validity', `Every certificate valid at ${new Date(at).toISOString()}`, validity, 'Renew the expired certificate(s); check the device clock and --at.'),
-    check('leaf-expiry', `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`, [], 'Renew the device certificate before it expires (EST simplereenroll with the device token, or a new one from your CA).', expiryWarnings),
+    validity.length
+      ? { id: 'leaf-expiry', verdict: 'skip', title: `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`, problems: ['not judged: a certificate is outside its validity (above)'] }
+      : check('leaf-expiry', `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`, [], 'Renew the device certificate before it expires (`c8ytoken cert renew`, or a new one from your CA).', expiryWarnings),
     check('signers', 'Every signer is a CA (CA:TRUE, keyCertSign) and pathLen is respected', [...ca, ...pathLen], 'Issue the intermediate CA with basicConstraints critical CA:TRUE, keyUsage keyCertSign, and a pathLen that allows the chain.'),
     check('device-cert', `Device certificate usable for ${purpose === 'server' ? 'TLS server' : purpose === 'any' ? 'its purpose' : 'TLS client'} authentication`, leafProblems, 'Issue the device certificate with keyUsage digitalSignature and extendedKeyUsage clientAuth (or no extendedKeyUsage).', leafWarnings),
     check('names', 'Names and name constraints', names, 'Fix the subjectAltName email address(es) or the CA name constraints.'),
