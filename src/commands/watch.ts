@@ -67,9 +67,8 @@ class Watcher {
   private current: DecodedJwt | undefined;
   /** The platform's clock against ours, from the last answer that said. */
   private offset: ClockOffset | undefined;
-  /** Failed attempts in a row, and answers in a row that brought nothing newer. */
+  /** Refreshes in a row that brought no newer token (failures, the same or an older token): drives the backoff. */
   private attempt = 0;
-  private stale = 0;
   private expiredReported: number | undefined;
   private certWarningDay = -1;
   private skewReported: string | undefined;
@@ -175,7 +174,6 @@ class Watcher {
       written = true;
     }
     if (state !== 'older') this.current = token;
-    this.attempt = 0;
     this.expiredReported = undefined;
     const scheduled = refreshTime(tokenTimes(this.current!.claims), { random: this.io.random(), offset: this.offset });
     let next: number;
@@ -183,12 +181,12 @@ class Watcher {
       next = this.now() + this.options.slowRetryMs;
     } else if (state !== 'new' && scheduled <= this.now()) {
       // Past the half-life and nothing newer came: the platform keeps handing out what it has. Back off,
-      // growing, until the held token's expiry; never a busy loop.
-      this.stale += 1;
-      next = this.beforeHeldExpiry(this.now() + backoffDelay(this.stale, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random()));
+      // growing (with failures: one count), until the held token's expiry; never a busy loop.
+      this.attempt += 1;
+      next = this.beforeHeldExpiry(this.now() + backoffDelay(this.attempt, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random()));
       if (state === 'older') this.io.emit({ event: 'warning', time: this.stamp(), message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.` });
     } else {
-      this.stale = 0;
+      this.attempt = 0;
       next = Math.max(scheduled, this.now() + MIN_GAP_MS);
     }
     this.io.emit(this.tokenEvent('platform', state, written, next));
@@ -196,12 +194,15 @@ class Watcher {
     return { nextMs: next };
   }
 
-  /** A retry time moved before the held token's expiry (when it is still valid), never sooner than --min-retry. */
+  /**
+   * A retry time pulled in to a second before the held token's expiry, when the backoff would pass it
+   * and there is still room for one more try; otherwise the backoff stands (it never shrinks to a poll).
+   */
   private beforeHeldExpiry(nextMs: number): number {
     const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
     if (exp === undefined) return nextMs;
-    const expLocal = localMsOf(exp, this.offset);
-    return expLocal > this.now() ? Math.min(nextMs, Math.max(expLocal - 1000, this.now() + this.options.minRetryMs)) : nextMs;
+    const lastTry = localMsOf(exp, this.offset) - 1000;
+    return lastTry >= this.now() + this.options.minRetryMs && lastTry < nextMs ? lastTry : nextMs;
   }
 
   private fail(error: C8yError): { nextMs: number; error: C8yError } {

@@ -198,6 +198,11 @@ export function isC8yError(err: unknown, ...codes: ErrorCode[]): err is C8yError
   return err instanceof C8yError && (codes.length === 0 || codes.includes(err.code));
 }
 
+/** The error of a command stopped by a signal: TERMINATED for SIGTERM, INTERRUPTED otherwise. */
+export function abortError(signal: AbortSignal | undefined): C8yError {
+  return new C8yError(signal?.reason === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED');
+}
+
 /** A USAGE error worded by the CLI layer (argument parsing is part of the program's surface). */
 export function usageError(detail: string, facts: Omit<ErrorFacts, 'detail'> = {}): C8yError {
   return new C8yError('USAGE', { ...facts, detail });

@@ -30,7 +30,7 @@ export const LIMITS = {
   /** Salt bytes in a key derivation (RFC 8018 recommends 8 or more; tools write 8-32). */
   saltBytes: 1024,
   /** ASN.1 elements read in one parse, and their nesting. */
-  derElements: 100_000,
+  derElements: 20_000,
   derDepth: 64,
   /** Entries of a JKS keystore, and certificates in one chain entry. */
   keystoreEntries: 10_000,

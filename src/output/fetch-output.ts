@@ -71,7 +71,7 @@ export function summaryLine(result: FetchResult, nowMs: number): string {
   const exp = result.times.expiresAt;
   const expiry = exp === undefined ? 'with no expiry claim' : `valid until ${isoTime(exp)} (${formatRelative(exp * 1000, nowMs)})`;
   const where = result.written ? `, written to ${result.written}` : '';
-  const origin = result.state === 'reused' ? ` Reused (${result.cacheNote}); no request sent.` : ` ${STATE_TEXT[result.state]}`;
+  const origin = result.state === 'reused' ? ` Reused (${result.cacheNote}); no request sent.` : ` ${STATE_TEXT[result.state]}${result.cacheNote ? ` (${result.cacheNote})` : ''}`;
   const half = result.times.refreshAfter;
   const next = half === undefined ? '' : ` New token possible from ${isoTime(half)} (${formatRelative(half * 1000, nowMs)}).`;
   return `Token for ${who}${tenant}, ${expiry}${where}.${origin}${next}`;

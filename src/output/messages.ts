@@ -171,10 +171,18 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   KEYSTORE_ALIAS_AMBIGUOUS: (f) => ({ message: `${capital(file(f))} holds ${f.aliases?.length ?? 'several'} key entries; say which with --alias.`, hint: `Key entries in it: ${(f.aliases ?? []).map((n) => `"${shownText(n, 60)}"`).join(', ')}.` }),
   TRUSTSTORE_EMPTY: (f) => ({ message: `The truststore ${shownText(f.path ?? '')} holds no certificates.`, hint: 'Import the CA that signs the platform certificate: keytool -importcert -file ca.pem -keystore truststore.jks' }),
   TOKEN_MALFORMED: (f) => tokenWords(f),
-  INPUT_LIMIT: (f) => ({
-    message: `${capital(file(f))}${entry(f)} ${f.unit === 'iterations' ? `asks for ${(f.actual ?? 0).toLocaleString('en')} key-derivation iterations for ${f.what}; c8ytoken stops at ${(f.limit ?? 0).toLocaleString('en')}, as OpenJDK and .NET do` : `holds more ${f.what ?? 'items'} than c8ytoken handles (${f.limit}${f.actual !== undefined ? `; it asks for ${f.actual}` : ''})`}.`,
-    hint: 'A real file of this kind stays far below that: the file is damaged or was made to exhaust the machine. Re-create it with standard tools (openssl, keytool).',
-  }),
+  INPUT_LIMIT: (f) => {
+    if (f.unit === 'signature checks') {
+      return {
+        message: `Ordering the ${f.actual ?? 'many'} certificates of ${file(f)} needs more than ${f.limit} signature checks (many share one name); c8ytoken stops there, as Go's crypto/x509 does.`,
+        hint: 'Keep only the device certificate and its intermediates in the file; `c8ytoken verify-chain` shows which are not on the path.',
+      };
+    }
+    return {
+      message: `${capital(file(f))}${entry(f)} ${f.unit === 'iterations' ? `asks for ${(f.actual ?? 0).toLocaleString('en')} key-derivation iterations for ${f.what}; c8ytoken stops at ${(f.limit ?? 0).toLocaleString('en')}, as OpenJDK and .NET do` : `holds more ${f.what ?? 'items'} than c8ytoken handles (${f.limit}${f.actual !== undefined ? `; it declares ${f.actual}` : ''})`}.`,
+      hint: 'A real file of this kind stays far below that: the file is damaged or was made to exhaust the machine. Re-create it with standard tools (openssl, keytool).',
+    };
+  },
   WEAK_CREDENTIALS: (f) => ({
     message: `OpenSSL refuses the device credentials from ${shownText(f.path ?? '')}${reason(f)}.`,
     hint: 'Use an RSA key of 2048 bits or more (or EC P-256/P-384) and certificates signed with SHA-256; run `c8ytoken verify-chain` to see which certificate is weak.',

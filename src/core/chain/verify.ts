@@ -148,7 +148,8 @@ export function verifyChain(input: VerifyInput): ChainReport {
   }
   if (extras.length) {
     if (pathVerdict === 'pass') pathVerdict = 'warn';
-    pathProblems.push(`not on the path: ${extras.map((e) => cn(e.details)).join(', ')}`);
+    const shown = extras.slice(0, 5).map((e) => cn(e.details));
+    pathProblems.push(`not on the path: ${shown.join(', ')}${extras.length > shown.length ? ` and ${extras.length - shown.length} more` : ''}`);
   }
   const givenOrder = (input.fileOrder ?? [input.leaf, ...input.others]).map((c) => c.fingerprint256);
   const pathOrder = path.map((c) => c.fingerprint).filter((f) => givenOrder.includes(f));

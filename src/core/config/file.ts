@@ -46,7 +46,7 @@ export async function findConfig(input: FindConfigInput): Promise<FoundConfig | 
 
 /** The path of the config file the search finds (no parsing), or undefined. */
 export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | undefined {
-  const home = homedir();
+  const home = homeOf(input.env);
   for (let dir = resolve(input.from); ; ) {
     const dirInfo = statOf(dir);
     if (dirInfo && !ownedByUserOrRoot(dirInfo)) {
@@ -77,9 +77,15 @@ export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | un
   return GLOBAL_PLACES.map((name) => join(global, name)).find((path) => statOf(path)?.isFile());
 }
 
+const set = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
+
+/** The user's home folder: HOME (USERPROFILE on Windows) as given, else the system's idea of it. */
+export function homeOf(env: NodeJS.ProcessEnv): string {
+  return set(process.platform === 'win32' ? env.USERPROFILE : env.HOME) ?? homedir();
+}
+
 /** The user's config folder for c8ytoken, as cosmiconfig (env-paths) names it on each platform; an empty variable counts as unset. */
-export function globalConfigDir(env: NodeJS.ProcessEnv, home = homedir()): string {
-  const set = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
+export function globalConfigDir(env: NodeJS.ProcessEnv, home = homeOf(env)): string {
   if (process.platform === 'darwin') return join(home, 'Library', 'Preferences', MODULE);
   if (process.platform === 'win32') return join(set(env.APPDATA) ?? join(home, 'AppData', 'Roaming'), MODULE, 'Config');
   return join(set(env.XDG_CONFIG_HOME) ?? join(home, '.config'), MODULE);

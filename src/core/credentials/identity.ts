@@ -120,7 +120,7 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
   const leaf = certs.find((c) => keyMatchesCertificate(key!, c));
   if (!leaf) throw new C8yError('KEY_MISMATCH', { path: keySource!, role: 'key', otherPath: certPath, actual: certs.length });
   const built = buildPath(leaf, certs, new SignatureBudget());
-  if (built.exhausted) throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks to order its certificates', limit: LIMITS.signatureChecks, actual: certs.length });
+  if (built.exhausted) throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: certs.length });
   return { key: key!, chain: built.path, extra: built.extra, source: certPath };
 }
 

@@ -8,6 +8,7 @@
  */
 import { createHmac, createPrivateKey, timingSafeEqual, type KeyObject, type X509Certificate } from 'node:crypto';
 import { C8yError, type FileRole, type WarningSink } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { buildPath, keyMatchesCertificate } from '../x509/path.js';
 import { parseCertificate } from '../x509/read.js';
 import { child, explicit, parseDer, readBmpString, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
@@ -169,7 +170,7 @@ function assemble(bags: Bag[], options: ReadKeystoreOptions, work: KdfWork): Key
         if (!leaf) return [];
         if (!chain) {
           const built = buildPath(leaf, pool);
-          if (built.exhausted) throw new C8yError('INPUT_LIMIT', { path, role, what: 'signature checks to order its certificates', limit: built.path.length });
+          if (built.exhausted) throw new C8yError('INPUT_LIMIT', { path, role, what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: pool.length });
           chain = built.path;
         }
         return chain;

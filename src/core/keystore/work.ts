@@ -4,7 +4,7 @@
  * work is done (OpenJDK and .NET do the same); the work in progress yields to the event loop now and then,
  * so SIGINT/SIGTERM handlers and timers run, and stops when the command is aborted.
  */
-import { C8yError } from '../errors.js';
+import { abortError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { DerError } from '../encoding/der.js';
 
@@ -27,7 +27,7 @@ export class KdfWork {
   /** Lets signal handlers and timers run; throws INTERRUPTED once the command was aborted. */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.signal?.aborted) throw new C8yError('INTERRUPTED');
+    if (this.signal?.aborted) throw abortError(this.signal);
   }
 }
 

@@ -8,7 +8,7 @@
 import { request as httpsRequest } from 'node:https';
 import type { Agent } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { C8yError, type ErrorFacts } from '../errors.js';
+import { abortError, C8yError, type ErrorFacts } from '../errors.js';
 import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
 import { deviceSecureContext, platformTlsOptions } from './tls.js';
 import { safeTimeout } from '../time/timer.js';
@@ -80,7 +80,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
     const timer = safeTimeout(() => {
       finish(new C8yError('TIMEOUT', { url: endpoint.href, host: endpoint.host, timeoutMs: req.timeoutMs, stage: stageOf(progress) }));
     }, req.timeoutMs);
-    const onAbort = (): void => finish(new C8yError(req.signal?.reason === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED'));
+    const onAbort = (): void => finish(abortError(req.signal));
     req.signal?.addEventListener('abort', onAbort);
     if (req.signal?.aborted) onAbort();
 

@@ -6,7 +6,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type Fault } from '../../src/emulator/server.js';
-import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { tempDir, type CliRun } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
 
 const PASSWORDS = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', C8YTOKEN_TRUSTSTORE_PASSWORD: 'changeit' };
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 function fetch(args: string[], env: Record<string, string> = {}, url = emulator.url): Promise<CliRun> {
-  return runCli(['fetch', '--url', url, '--truststore', pki('truststore.pem'), ...args], { env: { ...PASSWORDS, ...env } });
+  return runMain(['fetch', '--url', url, '--truststore', pki('truststore.pem'), ...args], { env: { ...PASSWORDS, ...env } });
 }
 
 function expectToken(run: CliRun, sub: string): string {
@@ -63,7 +64,7 @@ describe('fetch with every credential kind', () => {
   }
 
   it('reads credentials from the environment names other Cumulocity tools use', async () => {
-    const run = await runCli(['fetch', '--truststore', pki('truststore.pem')], {
+    const run = await runMain(['fetch', '--truststore', pki('truststore.pem')], {
       env: { C8Y_HOST: emulator.url, C8Y_CERTIFICATE_FILE: pki('device-ec256.chain.pem'), C8Y_CERTIFICATE_KEY_FILE: pki('device-ec256.key') },
     });
     expectToken(run, 'ec-device-256');
@@ -76,7 +77,7 @@ describe('fetch with every credential kind', () => {
       [`url: https://nowhere.invalid`, `truststore: ${pki('truststore.pem')}`, 'profiles:', '  local:', `    url: ${emulator.url}`, `    keystore:`, `      path: ${pki('device-ec384.p12')}`, `      passwordFile: ${pki('store.pass')}`].join('\n'),
       { mode: 0o600 },
     );
-    const run = await runCli(['fetch', '--profile', 'local'], { cwd: dir });
+    const run = await runMain(['fetch', '--profile', 'local'], { cwd: dir });
     expectToken(run, 'ec-device-384');
   });
 });
@@ -198,7 +199,7 @@ describe('failures: exit code, stable code, a message naming the cause and the n
       try {
         const extra = c.args ?? [];
         const usesPem = extra.includes('--cert') || extra.includes('--keystore');
-        const run = await runCli(['fetch', '--json', '--url', c.url ? c.url() : emulator.url, '--truststore', pki('truststore.pem'), ...(usesPem ? [] : creds), ...extra], { env: PASSWORDS });
+        const run = await runMain(['fetch', '--json', '--url', c.url ? c.url() : emulator.url, '--truststore', pki('truststore.pem'), ...(usesPem ? [] : creds), ...extra], { env: PASSWORDS });
         expect(run.stdout).toBe('');
         const error = (JSON.parse(run.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string; hint: string; exitCode: number } }).error;
         expect(error.code).toBe(c.code);
@@ -236,30 +237,30 @@ describe('failures: exit code, stable code, a message naming the cause and the n
   });
 
   it('no built-in root trusts a private platform CA', async () => {
-    const run = await runCli(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
+    const run = await runMain(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
     expect(run.stderr).toContain('SERVER_UNTRUSTED');
     expect(run.stderr).toMatch(/--truststore/);
     expect(run.code).toBe(6);
   });
 
   it('usage and configuration errors', async () => {
-    const noUrl = await runCli(['fetch', '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
+    const noUrl = await runMain(['fetch', '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
     expect(noUrl.stderr).toMatch(/No tenant URL is configured[\s\S]*--url/);
     expect(noUrl.code).toBe(3);
-    const bare = await runCli([]);
+    const bare = await runMain([]);
     expect(bare.stderr).toMatch(/Usage: c8ytoken/);
     expect(bare.code).toBe(2);
-    const help = await runCli(['fetch', '--help']);
+    const help = await runMain(['fetch', '--help']);
     expect(help.stdout).toMatch(/Examples:/);
     expect(help.code).toBe(0);
-    const unknown = await runCli(['fetch', '--frobnicate']);
+    const unknown = await runMain(['fetch', '--frobnicate']);
     expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
     expect(unknown.code).toBe(2);
-    const argvPassword = await runCli(['fetch', '--keystore-password=changeit']);
+    const argvPassword = await runMain(['fetch', '--keystore-password=changeit']);
     expect(argvPassword.stderr).toMatch(/never takes passwords on the command line/);
     expect(argvPassword.stderr).not.toContain('changeit');
     expect(argvPassword.code).toBe(2);
-    const noPassword = await runCli(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')]);
+    const noPassword = await runMain(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')]);
     expect(noPassword.stderr).toMatch(/needs its password[\s\S]*C8YTOKEN_KEYSTORE_PASSWORD/);
     expect(noPassword.code).toBe(3);
   });
