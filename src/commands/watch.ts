@@ -12,7 +12,9 @@ import { checkWritable, readTokenFile, writeTokenFile } from '../core/token/file
 import { isoTime, tokenTimes, type DecodedJwt } from '../core/token/jwt.js';
 import { backoffDelay, expiredRetryDelay, refreshTime } from '../core/token/refresh-policy.js';
 import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from '../core/token/clock.js';
-import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type FetchedToken } from '../core/token/source.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls } from '../core/token/source.js';
+import { credentialsStamp } from '../core/credentials/stamp.js';
+import type { ClientIdentity } from '../core/credentials/identity.js';
 import { sleepUntil } from '../core/time/timer.js';
 import { childEnvironment } from '../core/config/environment.js';
 import type { CommandIo } from './io.js';
@@ -49,6 +51,8 @@ export interface WatchIo extends CommandIo {
   random(): number;
   /** Registers a callback for "refresh now" (SIGHUP); returns an unregister function. */
   onRefreshRequest?(callback: () => void): () => void;
+  /** Called after each refresh, before the wait: the CLI returns memory to the system there. */
+  idle?(): void;
 }
 
 const DAY = 86_400_000;
@@ -73,6 +77,8 @@ class Watcher {
   private certWarningDay = -1;
   private skewReported: string | undefined;
   private wake: (() => void) | undefined;
+  /** Identity, trust and TLS context, kept while the credential files are unchanged. */
+  private prepared: { stamp: string; identity: ClientIdentity; tls: PreparedTls } | undefined;
   private hookRunning: Promise<void> | undefined;
   private hookPending = false;
 
@@ -105,6 +111,7 @@ class Watcher {
         this.wake = undefined;
         if (!slept || io.signal?.aborted) break;
         const outcome = await this.refresh();
+        io.idle?.();
         if (options.once) {
           if (outcome.error) throw outcome.error;
           break;
@@ -145,9 +152,16 @@ class Watcher {
     const { io } = this;
     try {
       const passwords = this.passwords();
-      const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+      // The files are read again whenever they changed (a renewed certificate, a rotated password file).
+      const stamp = await credentialsStamp(this.settings);
+      if (this.prepared?.stamp !== stamp) {
+        this.prepared = undefined;
+        const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io) };
+      }
+      const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
-      const fetched = await requestToken(this.settings, identity, passwords, io, this.current);
+      const fetched = await requestToken(this.settings, identity, passwords, io, this.current, tls);
       return await this.accept(fetched);
     } catch (err) {
       if (io.signal?.aborted) return { nextMs: this.now() };

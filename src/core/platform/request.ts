@@ -7,7 +7,7 @@
  */
 import { request as httpsRequest } from 'node:https';
 import type { Agent } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { abortError, C8yError, type ErrorFacts } from '../errors.js';
 import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
 import { deviceSecureContext, platformTlsOptions } from './tls.js';
@@ -22,6 +22,8 @@ export interface TokenRequest {
   endpoint: URL;
   identity: ClientIdentity;
   trust: Trust;
+  /** The device's TLS context (made from identity and trust when not given). */
+  context?: SecureContext | undefined;
   chainHeader: ChainHeaderMode;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
@@ -61,7 +63,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
   const chainValue = chainHeaderValue(identity.chain, req.chainHeader);
   if (chainValue) headers[CHAIN_HEADER] = chainValue;
   // Before any connection: OpenSSL refusing the credentials is a local problem, not a network one.
-  const context = deviceSecureContext(identity, trust);
+  const context = req.context ?? deviceSecureContext(identity, trust);
 
   return new Promise<RawResponse>((resolve, reject) => {
     const progress: Progress = { tcpConnected: false, keysExchanged: false, tlsDone: false, responseStarted: false };

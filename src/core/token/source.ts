@@ -10,6 +10,7 @@ import type { Settings } from '../config/settings.js';
 import { loadIdentity, type ClientIdentity, type CredentialIo } from '../credentials/identity.js';
 import type { PasswordBook } from '../credentials/passwords.js';
 import type { Trust } from '../credentials/truststore.js';
+import type { SecureContext } from 'node:tls';
 import { pemCertificateCn, subjectCn } from '../x509/names.js';
 import { decodeJwt, isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
 import { readTrustedTokenFile } from './file.js';
@@ -25,6 +26,18 @@ export interface TokenSourceIo extends CredentialIo {
   /** The local clock, ms since the epoch. */
   now(): number;
   userAgent?: string | undefined;
+}
+
+/** Trust and the TLS context, made once for a set of credential files (watch keeps them while the files are unchanged). */
+export interface PreparedTls {
+  trust: Trust;
+  context: SecureContext;
+}
+
+/** The trust and the device's TLS context for a request. */
+export async function prepareTls(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo): Promise<PreparedTls> {
+  const [{ deviceSecureContext }, trust] = await Promise.all([import('../platform/tls.js'), loadTrustWithProgress(settings, passwords, io)]);
+  return { trust, context: deviceSecureContext(identity, trust) };
 }
 
 /** A token from the platform, with when it arrived and what the answer said about the clocks. */
@@ -99,14 +112,14 @@ export async function cachedToken(file: string, deviceUser: string, host: string
  * clock estimate. A token that has expired on the platform's clock is NO_TOKEN, never used. The caller
  * reports a clock skew (token/clock.ts skewText): fetch as a warning, watch as an event.
  */
-export async function requestToken(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, held?: DecodedJwt): Promise<FetchedToken> {
+export async function requestToken(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, held?: DecodedJwt, prepared?: PreparedTls): Promise<FetchedToken> {
   const endpoint = requireEndpoint(settings);
   // The network stack is loaded only now: a cache hit never pays for it.
   const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('../platform/token-response.js')]);
-  const trust = await loadTrustWithProgress(settings, passwords, io);
+  const { trust, context } = prepared ?? (await prepareTls(settings, identity, passwords, io));
   if (io.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') io.warn('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: c8ytoken always verifies the platform certificate.');
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})`);
-  const raw = await postTokenRequest({ endpoint, identity, trust, chainHeader: settings.chainHeader, timeoutMs: settings.timeoutMs, signal: io.signal, userAgent: io.userAgent, now: io.now });
+  const raw = await postTokenRequest({ endpoint, identity, trust, context, chainHeader: settings.chainHeader, timeoutMs: settings.timeoutMs, signal: io.signal, userAgent: io.userAgent, now: io.now });
   io.progress(`HTTP ${raw.status} over ${raw.tlsVersion ?? 'TLS'}`);
   const token = tokenFromResponse(raw, endpoint);
   const times = tokenTimes(token.claims);
