@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Emulator } from '../dist/emulator/server.js';
+import { Emulator } from '../dist/emulator.js';
 
 const { values } = parseArgs({ options: { refreshes: { type: 'string', default: '1000' }, lifetime: { type: 'string', default: '0.3' }, 'max-minutes': { type: 'string', default: '15' } } });
 const target = Number(values.refreshes);
@@ -35,7 +35,29 @@ idle.kill();
 
 const emulator = await new Emulator({ lifetimeSeconds: Number(values.lifetime) }).start();
 const file = join(mkdtempSync(join(tmpdir(), 'soak-')), 'token');
-const child = spawn(process.execPath, [join(root, 'bin/c8ytoken.js'), 'watch', '--json', '-o', file, '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--min-retry', '100ms', '--max-retry', '1s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    join(root, 'bin/c8ytoken.js'),
+    'watch',
+    '--json',
+    '-o',
+    file,
+    '--url',
+    emulator.url,
+    '--truststore',
+    pki('truststore.pem'),
+    '--cert',
+    pki('device-ec256.chain.pem'),
+    '--key',
+    pki('device-ec256.key'),
+    '--min-retry',
+    '100ms',
+    '--max-retry',
+    '1s',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let written = 0;
 let retries = 0;
 const samples = [];
@@ -66,7 +88,10 @@ await emulator.stop();
 const steady = samples.filter((s) => s.refreshes > target / 2).map((s) => s.rssKb);
 const peak = Math.max(...samples.map((s) => s.rssKb));
 const median = steady.sort((a, b) => a - b)[steady.length >> 1];
-const steadyAnon = samples.filter((s) => s.refreshes > target / 2).map((s) => s.anonKb).sort((a, b) => a - b)[0 | (steady.length / 2)];
+const steadyAnon = samples
+  .filter((s) => s.refreshes > target / 2)
+  .map((s) => s.anonKb)
+  .sort((a, b) => a - b)[0 | (steady.length / 2)];
 console.log(
   JSON.stringify(
     {
@@ -84,7 +109,7 @@ console.log(
       baselineAnonMb: +(baselineAnonKb / 1024).toFixed(1),
       watchSteadyAnonMb: +(steadyAnon / 1024).toFixed(1),
       ratioSteadyAnon: +(steadyAnon / baselineAnonKb).toFixed(2),
-      samples: samples.map((s) => `${s.refreshes}:${(s.rssKb / 1024).toFixed(1)}`).join(" "),
+      samples: samples.map((s) => `${s.refreshes}:${(s.rssKb / 1024).toFixed(1)}`).join(' '),
     },
     null,
     2,

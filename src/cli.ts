@@ -33,7 +33,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const passwordFlag = own.find((a) => PASSWORD_ARGV.test(a));
   if (passwordFlag) {
     const flag = passwordFlag.split('=')[0]!;
-    return reportError(usageError(`${flag} is not an option: c8ytoken never takes passwords on the command line, where other users and shell history can see them.`, { suggestion: 'Use --keystore-password-file / --key-password-file / --truststore-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD; on a terminal you are asked.' }), io, { verbose: false, json: own.includes('--json'), color: false });
+    return reportError(
+      usageError(`${flag} is not an option: c8ytoken never takes passwords on the command line, where other users and shell history can see them.`, {
+        suggestion: 'Use --keystore-password-file / --key-password-file / --truststore-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD; on a terminal you are asked.',
+      }),
+      io,
+      { verbose: false, json: own.includes('--json'), color: false },
+    );
   }
 
   let exitCode: number = ExitCode.ok;

@@ -35,7 +35,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force'],
     settings: CONNECTION_OPTIONS,
-    notes: 'With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token\'s metadata without the token.',
+    notes: "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.",
     load: async () => (await import('./run/fetch.js')).run,
   },
   {
@@ -69,7 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       'c8ytoken verify-chain --keystore device.p12',
       'c8ytoken verify-chain --cert device.pem --key device.key --device-ca device-root.pem',
-      "c8ytoken verify-chain --keystore device.jks --json | jq '.checks[] | select(.verdict == \"fail\")'",
+      'c8ytoken verify-chain --keystore device.jks --json | jq \'.checks[] | select(.verdict == "fail")\'',
       'c8ytoken verify-chain --keystore device.p12 --connect',
       'c8ytoken verify-chain --cert device.pem --at 2027-01-01',
     ],

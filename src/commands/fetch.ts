@@ -58,7 +58,17 @@ export async function fetchCommand(settings: Settings, options: FetchOptions, io
     const cached = await cachedToken(cacheFile, device.deviceUser, endpoint.hostname, io.now());
     if (cached.token) {
       io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
-      const result: FetchResult = { token: cached.token, times: tokenTimes(cached.token.claims), endpoint, tenant, identitySource: identity?.source ?? settings.cert!, chainHeaderSubjects: [], source: 'cache', state: 'reused', cacheNote: cached.note };
+      const result: FetchResult = {
+        token: cached.token,
+        times: tokenTimes(cached.token.claims),
+        endpoint,
+        tenant,
+        identitySource: identity?.source ?? settings.cert!,
+        chainHeaderSubjects: [],
+        source: 'cache',
+        state: 'reused',
+        cacheNote: cached.note,
+      };
       if (options.output) {
         // The output file is the cache file, or gets the cached token too.
         if (options.output !== cacheFile) await writeTokenFile(options.output, cached.token.token);

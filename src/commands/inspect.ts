@@ -53,7 +53,12 @@ async function readInput(input: string | undefined, io: InspectIo): Promise<{ te
   if (input === undefined) throw new C8yError('USAGE', { detail: 'No token given.', suggestion: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
   const path = resolve(io.cwd, input);
   // Whatever exists at the path is read as a file (a FIFO or device is refused by the reader).
-  if (await lstat(path).then(() => true, () => false)) {
+  if (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  ) {
     return { text: (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8'), source: 'file', path: input };
   }
   const cleaned = cleanToken(input);
@@ -67,7 +72,7 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += b.length;
     if (size > LIMITS.tokenBytes) throw new C8yError('TOKEN_MALFORMED', { problem: 'stdin-too-large', limit: LIMITS.tokenBytes });
     chunks.push(b);

@@ -56,7 +56,10 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
     const trust = await loadTrustWithProgress(settings, passwords, io);
     io.progress(`TLS handshake with ${endpoint.host}`);
     // The path as built (what fetch sends), not the file's order.
-    const path = report.certificates.filter((c) => c.role !== 'extra').map((c) => certs.find((x) => x.fingerprint256 === c.sha256)).filter((c): c is X509Certificate => !!c);
+    const path = report.certificates
+      .filter((c) => c.role !== 'extra')
+      .map((c) => certs.find((x) => x.fingerprint256 === c.sha256))
+      .filter((c): c is X509Certificate => !!c);
     result.handshake = await probeHandshake(endpoint, { key, chain: path.length ? path : [leaf], extra: [], source }, trust, settings.timeoutMs);
     result.ok = result.ok && result.handshake.serverTrusted && result.handshake.clientAccepted === true;
   }

@@ -106,7 +106,7 @@ class Watcher {
       // --once with a fresh token already in the file: nothing to do.
       while (!(options.once && this.current)) {
         const sleep = sleepUntil(next, () => this.now(), io.signal);
-        this.wake = sleep.wake;
+        this.wake = () => sleep.wake();
         const slept = await sleep.done;
         this.wake = undefined;
         if (!slept || io.signal?.aborted) break;
@@ -178,7 +178,11 @@ class Watcher {
     const held = this.current ? tokenTimes(this.current.claims) : undefined;
     const platformNow = platformNowSeconds(this.now(), this.offset);
     const state: TokenState =
-      this.current?.token === token.token ? 'same' : held?.expiresAt !== undefined && times.expiresAt !== undefined && times.expiresAt < held.expiresAt && held.expiresAt > platformNow ? 'older' : 'new';
+      this.current?.token === token.token
+        ? 'same'
+        : held?.expiresAt !== undefined && times.expiresAt !== undefined && times.expiresAt < held.expiresAt && held.expiresAt > platformNow
+          ? 'older'
+          : 'new';
     // Never put an older token over the one held; the file may have been deleted or replaced since:
     // compare with what is there, not with memory.
     let written = false;
@@ -198,7 +202,12 @@ class Watcher {
       // growing (with failures: one count), until the held token's expiry; never a busy loop.
       this.attempt += 1;
       next = this.beforeHeldExpiry(this.now() + backoffDelay(this.attempt, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random()));
-      if (state === 'older') this.io.emit({ event: 'warning', time: this.stamp(), message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.` });
+      if (state === 'older')
+        this.io.emit({
+          event: 'warning',
+          time: this.stamp(),
+          message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.`,
+        });
     } else {
       this.attempt = 0;
       next = Math.max(scheduled, this.now() + MIN_GAP_MS);

@@ -5,7 +5,7 @@
  * It listens on loopback only.
  */
 import { createPrivateKey, createSign, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -48,8 +48,31 @@ export type Fault =
   | 'huge-error';
 
 export const FAULTS: readonly Fault[] = [
-  'http400', 'http401', 'http403', 'http404', 'http422', 'http429', 'http500', 'http503', 'html400', 'not-json', 'no-token', 'not-jwt', 'oversized', 'hang', 'reset', 'redirect',
-  'truncate', 'older', 'no-exp', 'negative-exp', 'huge-exp', 'hostile-claims', 'control-claims', 'deep-claims', 'huge-error',
+  'http400',
+  'http401',
+  'http403',
+  'http404',
+  'http422',
+  'http429',
+  'http500',
+  'http503',
+  'html400',
+  'not-json',
+  'no-token',
+  'not-jwt',
+  'oversized',
+  'hang',
+  'reset',
+  'redirect',
+  'truncate',
+  'older',
+  'no-exp',
+  'negative-exp',
+  'huge-exp',
+  'hostile-claims',
+  'control-claims',
+  'deep-claims',
+  'huge-error',
 ];
 
 export interface EmulatorOptions {
@@ -103,7 +126,9 @@ const ERROR_BODIES: Record<string, { status: number; error: string; message: str
 const TOKEN_FAULTS = new Set<Fault>(['older', 'no-exp', 'negative-exp', 'huge-exp', 'hostile-claims', 'control-claims', 'deep-claims']);
 
 const fixtures = (dir: string, name: string): Buffer => readFileSync(new URL(name, dir));
-const DEFAULT_FIXTURES = new URL('../../fixtures/pki/', import.meta.url).href;
+/** fixtures/pki of the checkout: two folders up from src/emulator, one up from the bundle in dist/. */
+const DEFAULT_FIXTURES =
+  ['../../fixtures/pki/', '../fixtures/pki/'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u))?.href ?? new URL('../../fixtures/pki/', import.meta.url).href;
 
 /** The local endpoint. `start()` it, point the client at `url`, `stop()` it. */
 export class Emulator {
@@ -253,11 +278,19 @@ export class Emulator {
 
   private misbehave(fault: Fault, res: ServerResponse, socket: TLSSocket): void {
     const body = ERROR_BODIES[fault];
-    if (body) return this.json(res, body.status, { error: body.error, message: body.message, info: 'https://cumulocity.com/guides/reference/rest-implementation' }, 'application/vnd.com.nsn.cumulocity.error+json');
+    if (body)
+      return this.json(
+        res,
+        body.status,
+        { error: body.error, message: body.message, info: 'https://cumulocity.com/guides/reference/rest-implementation' },
+        'application/vnd.com.nsn.cumulocity.error+json',
+      );
     switch (fault) {
       case 'html400':
         res.writeHead(400, { 'Content-Type': 'text/html' });
-        res.end('<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n');
+        res.end(
+          '<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+        );
         return;
       case 'not-json':
         res.writeHead(200, { 'Content-Type': 'application/json' });

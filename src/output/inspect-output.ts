@@ -64,7 +64,11 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   row('Issuer', claims.iss !== undefined ? str(claims.iss) : p.dim('(no iss claim)'));
   if (claims.aud !== undefined && str(claims.aud) !== str(claims.iss)) row('Audience', str(claims.aud));
   lines.push('');
-  for (const [name, label] of [['iat', 'Issued at'], ['nbf', 'Not before'], ['exp', 'Expires']] as const) {
+  for (const [name, label] of [
+    ['iat', 'Issued at'],
+    ['nbf', 'Not before'],
+    ['exp', 'Expires'],
+  ] as const) {
     row(label, timeCell(claims[name], opts.now, p));
   }
   row('Lifetime', t.lifetimeSeconds !== undefined ? formatDuration(t.lifetimeSeconds * 1000) : p.dim('(cannot be worked out)'));

@@ -30,7 +30,7 @@ export interface Spinner {
 export async function startSpinner(text: string, stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: TerminalOptions): Promise<Spinner> {
   if (!stderr.isTTY || !(Number(stderr.columns) > 0) || opts.quiet || opts.json || opts.verbose) return { update: () => undefined, stop: () => undefined };
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: stderr as NodeJS.WriteStream, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false });
+  const spinner = ora({ text, stream: stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false });
   return {
     update: (t) => {
       spinner.text = `${text} ${t}`;

@@ -19,7 +19,14 @@ export function renderWatchEvent(e: WatchEvent): string {
     case 'start':
       return `${e.time} start    keeping ${e.file} fresh from ${e.url}`;
     case 'token': {
-      const what = e.source === 'file' ? 'token in the file is still fresh' : e.state === 'same' ? 'platform returned the same token' : e.state === 'older' ? 'platform returned an OLDER token (kept the held one)' : 'new token';
+      const what =
+        e.source === 'file'
+          ? 'token in the file is still fresh'
+          : e.state === 'same'
+            ? 'platform returned the same token'
+            : e.state === 'older'
+              ? 'platform returned an OLDER token (kept the held one)'
+              : 'new token';
       return `${e.time} token    ${what}${e.written ? ', written' : ''} for ${e.deviceUser ?? 'unknown device'}, expires ${e.expiresAt ?? 'never (no exp)'}, next refresh ${e.refreshAt}`;
     }
     case 'retry': {

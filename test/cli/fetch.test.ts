@@ -42,7 +42,11 @@ describe('fetch with every credential kind', () => {
     ['PEM chain + PKCS#1 RSA key', ['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.pkcs1.key')], 'rsa-device-001'],
     ['PEM chain + SEC1 EC P-256 key', ['--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.sec1.key')], 'ec-device-256'],
     ['PEM chain + encrypted PKCS#8 key', ['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.enc-pkcs8.key'), '--key-password-file', pki('key.pass')], 'rsa-device-001'],
-    ['PEM chain + traditional encrypted EC P-384 key', ['--cert', pki('device-ec384.chain.pem'), '--key', pki('device-ec384.enc-traditional.key'), '--key-password-file', pki('key.pass')], 'ec-device-384'],
+    [
+      'PEM chain + traditional encrypted EC P-384 key',
+      ['--cert', pki('device-ec384.chain.pem'), '--key', pki('device-ec384.enc-traditional.key'), '--key-password-file', pki('key.pass')],
+      'ec-device-384',
+    ],
     ['OpenSSL 3 PKCS#12, RSA', ['--keystore', pki('device-rsa.p12')], 'rsa-device-001'],
     ['OpenSSL 3 PKCS#12, EC P-256', ['--keystore', pki('device-ec256.p12')], 'ec-device-256'],
     ['OpenSSL 3 PKCS#12, EC P-384', ['--keystore', pki('device-ec384.p12')], 'ec-device-384'],
@@ -74,7 +78,16 @@ describe('fetch with every credential kind', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, '.c8ytokenrc.yaml'),
-      [`url: https://nowhere.invalid`, `truststore: ${pki('truststore.pem')}`, 'profiles:', '  local:', `    url: ${emulator.url}`, `    keystore:`, `      path: ${pki('device-ec384.p12')}`, `      passwordFile: ${pki('store.pass')}`].join('\n'),
+      [
+        `url: https://nowhere.invalid`,
+        `truststore: ${pki('truststore.pem')}`,
+        'profiles:',
+        '  local:',
+        `    url: ${emulator.url}`,
+        `    keystore:`,
+        `      path: ${pki('device-ec384.p12')}`,
+        `      passwordFile: ${pki('store.pass')}`,
+      ].join('\n'),
       { mode: 0o600 },
     );
     const run = await runMain(['fetch', '--profile', 'local'], { cwd: dir });
@@ -93,7 +106,11 @@ describe('the request', () => {
   });
 
   it('sends X-Ssl-Cert-Chain per --chain-header', async () => {
-    for (const [mode, count] of [['none', undefined], ['full', 2], ['auto', 1]] as const) {
+    for (const [mode, count] of [
+      ['none', undefined],
+      ['full', 2],
+      ['auto', 1],
+    ] as const) {
       const before = emulator.requests.length;
       expectToken(await fetch(['--keystore', pki('device-ec256.p12'), '--chain-header', mode]), 'ec-device-256');
       expect(emulator.requests[before]!.chainHeaderCount).toBe(count);
@@ -127,7 +144,9 @@ describe('output forms', () => {
   it('--format env prints the go-c8y-cli session variables for each shell', async () => {
     const bash = await fetch([...creds(), '--format', 'env']);
     // C8Y_HOST keeps the port the user gave, so the next call in the same shell goes there.
-    expect(bash.stdout).toMatch(/^export C8Y_TOKEN='eyJ[\w.-]+'\nexport C8Y_HOST='https:\/\/localhost:\d+'\nexport C8Y_TENANT='t12345'\nexport C8Y_USER='device_rsa-device-001'\nexport C8Y_HEADER_AUTHORIZATION='Bearer eyJ[\w.-]+'\n$/);
+    expect(bash.stdout).toMatch(
+      /^export C8Y_TOKEN='eyJ[\w.-]+'\nexport C8Y_HOST='https:\/\/localhost:\d+'\nexport C8Y_TENANT='t12345'\nexport C8Y_USER='device_rsa-device-001'\nexport C8Y_HEADER_AUTHORIZATION='Bearer eyJ[\w.-]+'\n$/,
+    );
     const fish = await fetch([...creds(), '--format', 'env', '--shell', 'fish']);
     expect(fish.stdout).toContain("set -gx C8Y_TENANT 't12345'");
     const ps = await fetch([...creds(), '--format', 'env', '--shell', 'powershell']);
@@ -181,11 +200,23 @@ describe('failures: exit code, stable code, a message naming the cause and the n
     { name: 'an oversized body', fault: 'oversized', exit: 8, code: 'RESPONSE_TOO_LARGE', says: /over 1 MiB/ },
     { name: 'a redirect', fault: 'redirect', exit: 7, code: 'PLATFORM_REFUSED', says: /redirect/ },
     { name: 'a timeout', fault: 'hang', args: ['--timeout', '1s'], exit: 5, code: 'TIMEOUT', says: /within 1 s/ },
-    { name: 'an untrusted client certificate (TLS 1.3 reset)', args: ['--keystore', pki('stranger-device.p12')], exit: 6, code: 'CLIENT_CERT_REJECTED', says: /did not accept the device certificate|rejected the device certificate/ },
+    {
+      name: 'an untrusted client certificate (TLS 1.3 reset)',
+      args: ['--keystore', pki('stranger-device.p12')],
+      exit: 6,
+      code: 'CLIENT_CERT_REJECTED',
+      says: /did not accept the device certificate|rejected the device certificate/,
+    },
     { name: 'an expired client certificate', args: ['--keystore', pki('device-expired.p12')], exit: 6, code: 'CLIENT_CERT_REJECTED', says: /device certificate/ },
     { name: 'a server certificate not in the truststore', args: ['--truststore', pki('device-root-ca.crt')], exit: 6, code: 'SERVER_UNTRUSTED', says: /not trusted by .*device-root-ca\.crt/ },
     { name: 'a wrong keystore password', args: ['--keystore-password-file', pki('key.pass')], exit: 4, code: 'WRONG_PASSWORD', says: /keystore password for .*device-rsa\.p12 is wrong/ },
-    { name: 'a key that does not match the certificate', args: ['--cert', pki('device-rsa.crt'), '--key', pki('mismatch.key')], exit: 4, code: 'KEY_MISMATCH', says: /does not belong to the certificate/ },
+    {
+      name: 'a key that does not match the certificate',
+      args: ['--cert', pki('device-rsa.crt'), '--key', pki('mismatch.key')],
+      exit: 4,
+      code: 'KEY_MISMATCH',
+      says: /does not belong to the certificate/,
+    },
     { name: 'a missing keystore', args: ['--keystore', '/nonexistent/device.p12'], exit: 4, code: 'FILE_NOT_FOUND', says: /\/nonexistent\/device\.p12 does not exist/ },
     { name: 'a refused connection', url: () => 'https://127.0.0.1:1', exit: 5, code: 'CONNECTION_REFUSED', says: /refused the connection/ },
     { name: 'a DNS failure', url: () => 'https://no-such-tenant.c8ytoken-test.invalid', args: ['--timeout', '10s'], exit: 5, code: 'DNS_FAILED', says: /cannot be resolved/ },

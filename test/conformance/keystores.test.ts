@@ -45,7 +45,9 @@ function expand(pattern: string): string[] {
   if (!pattern.includes('*')) return [pattern];
   const [folder, glob] = pattern.split('/') as [string, string];
   const re = new RegExp(`^${glob.replace(/[.]/g, '\\.').replace('*', '.*')}$`);
-  return readdirSync(join(dir, folder)).filter((f) => re.test(f)).map((f) => `${folder}/${f}`);
+  return readdirSync(join(dir, folder))
+    .filter((f) => re.test(f))
+    .map((f) => `${folder}/${f}`);
 }
 
 /** "rsa-2048", "ec-p256", "dsa-1024", "rsa", "dsa" as the manifest writes key types. */
@@ -114,7 +116,9 @@ describe.skipIf(!hasConformance)('keystore conformance corpus', () => {
             expect(keyEntry.chain.map((c) => c.fingerprint256)).toEqual(truthCerts);
           }
         }
-        report.push(`loaded                ${file}: ${store.format}, ${store.keyEntries.length} key entr${store.keyEntries.length === 1 ? 'y' : 'ies'}, ${store.trusted.length} trusted${warnings.length ? ` (${warnings.join('; ').replace(path, 'it')})` : ''}`);
+        report.push(
+          `loaded                ${file}: ${store.format}, ${store.keyEntries.length} key entr${store.keyEntries.length === 1 ? 'y' : 'ies'}, ${store.trusted.length} trusted${warnings.length ? ` (${warnings.join('; ').replace(path, 'it')})` : ''}`,
+        );
       });
     }
   }
@@ -133,7 +137,17 @@ describe.skipIf(!hasConformance)('keystore conformance corpus', () => {
       expect(fingerprints.size).toBe(entry.cert_count);
       if (entry.key_type) for (const k of keys) keyTypeMatches(k, entry.key_type);
       const subjects = [...certs].map((c) => c.subject.split('\n').reverse().join(','));
-      for (const s of entry.cert_subjects) expect(subjects.some((x) => x.replace(/\s/g, '').includes(s.split(',').find((p) => p.startsWith('CN='))!.replace(/\s/g, '')))).toBe(true);
+      for (const s of entry.cert_subjects)
+        expect(
+          subjects.some((x) =>
+            x.replace(/\s/g, '').includes(
+              s
+                .split(',')
+                .find((p) => p.startsWith('CN='))!
+                .replace(/\s/g, ''),
+            ),
+          ),
+        ).toBe(true);
       report.push(`loaded                ${entry.file}: pkcs12, ${keys.map(describeKey).join(', ') || 'no key'}, ${fingerprints.size} certificate(s)`);
     });
   }

@@ -39,7 +39,10 @@ describe.skipIf(process.platform === 'win32')('signals during long work', () => 
   const slow = join(tempDir(), 'slow.p12');
   writeFileSync(slow, hostile.p12WithMacIterations(LIMITS.kdfIterations - 10_000));
 
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} in the middle of a PKCS#12 key derivation ends the process with ${code}`, async () => {
       const run = await interrupt(['fetch', '--url', 'https://127.0.0.1:9', '--keystore', slow], signal, 100);
       expect(run.code).toBe(code);

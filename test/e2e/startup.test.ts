@@ -23,7 +23,10 @@ function loadedBy(args: string[]): Promise<{ loaded: string[]; stderr: string }>
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.end();
     child.on('close', () => {
-      const loaded = stderr.split('\n').filter((l) => l.startsWith('LOADED ') || l.startsWith('IMPORT ')).map((l) => l.replace(/^(LOADED|IMPORT) /, ''));
+      const loaded = stderr
+        .split('\n')
+        .filter((l) => l.startsWith('LOADED ') || l.startsWith('IMPORT '))
+        .map((l) => l.replace(/^(LOADED|IMPORT) /, ''));
       resolve({ loaded, stderr });
     });
   });
@@ -51,7 +54,10 @@ describe('start-up', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, '.c8ytokenrc.yaml'), 'url: https://127.0.0.1:1\n');
     const run = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, ['--require', preload, bin, 'fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+      const child = spawn(process.execPath, ['--require', preload, bin, 'fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+      });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('close', () => resolve(stderr));

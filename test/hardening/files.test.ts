@@ -101,7 +101,11 @@ describe('-o: links, special files and stdout', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const before = emulator.requests.length;
-    for (const [path, says] of [[fifo, /a FIFO/], ['/dev/null', /a device/], [dir, /it is a folder/]] as const) {
+    for (const [path, says] of [
+      [fifo, /a FIFO/],
+      ['/dev/null', /a device/],
+      [dir, /it is a folder/],
+    ] as const) {
       const run = await fetch(['-o', path]);
       expect(run.code).toBe(9);
       expect(run.stderr).toMatch(says);

@@ -69,7 +69,9 @@ describe('text from the platform', () => {
 
   it('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored, and said so; NODE_EXTRA_CA_CERTS is named in --verbose', async () => {
     const e = await endpoint();
-    const insecure = await runMain(['fetch', '--url', e.url, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-v'], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_EXTRA_CA_CERTS: '/etc/extra-ca.pem' } });
+    const insecure = await runMain(['fetch', '--url', e.url, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-v'], {
+      env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_EXTRA_CA_CERTS: '/etc/extra-ca.pem' },
+    });
     expect(insecure.code).toBe(6); // the server is still verified (no truststore: built-in roots)
     expect(insecure.stderr).toMatch(/NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored/);
     expect(insecure.stderr).toMatch(/trust: Node's built-in root CAs, extended by NODE_EXTRA_CA_CERTS=\/etc\/extra-ca\.pem/);

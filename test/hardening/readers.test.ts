@@ -121,7 +121,10 @@ describe('OpenSSL refusing credentials is a local problem (exit 4), not a bug', 
 describe('tokens: bounded in size and depth', () => {
   it('inspect refuses claims nested 10,000 deep with exit 4, in text and JSON', async () => {
     const path = file('deep.jwt', hostile.deepJwt(10_000));
-    for (const args of [['inspect', path], ['inspect', '--json', path]]) {
+    for (const args of [
+      ['inspect', path],
+      ['inspect', '--json', path],
+    ]) {
       const run = await runMain(args);
       expect(run.code).toBe(4);
       expect(run.stderr).toMatch(/nested deeper than any token/);

@@ -122,7 +122,10 @@ describe('answers that must not become a token file', () => {
   }
 
   it('durations beyond what a timer can hold are refused as usage errors', async () => {
-    for (const args of [['watch', '-o', 'x', '--max-retry', '30d'], ['fetch', '--timeout', '25d']]) {
+    for (const args of [
+      ['watch', '-o', 'x', '--max-retry', '30d'],
+      ['fetch', '--timeout', '25d'],
+    ]) {
       const run = await runMain([...args, '--url', 'https://127.0.0.1:9', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/must be at most/);

@@ -61,26 +61,38 @@ async function only(action: () => unknown, ...allowed: (new (...args: never[]) =
 
 describe('DER', () => {
   it('random bytes parse or raise DerError', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), async (bytes) => only(() => walk(parseDer(Buffer.from(bytes))), DerError)), { numRuns: 2000 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), async (bytes) => only(() => walk(parseDer(Buffer.from(bytes))), DerError)),
+      { numRuns: 2000 },
+    );
   });
   it('damaged certificates parse or raise DerError', async () => {
     const der = new (await import('node:crypto')).X509Certificate(readFileSync(pki('device-rsa.crt'))).raw;
-    await fc.assert(fc.asyncProperty(damage, async (edits) => only(() => walk(parseDer(apply(der, edits))), DerError)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(damage, async (edits) => only(() => walk(parseDer(apply(der, edits))), DerError)),
+      { numRuns: RUNS },
+    );
   });
 });
 
 describe('PEM', () => {
   it('any text gives blocks, never an exception, each block BEGIN to END of one label', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom('-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----', '-----BEGIN X-----', '-----END X-----', '\n', 'MIIB'), fc.string()), { maxLength: 40 }), (parts) => {
-        for (const b of pemBlocks(parts.join(''))) expect(b.text.startsWith(`-----BEGIN ${b.label}-----`) && b.text.endsWith(`-----END ${b.label}-----`)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----', '-----BEGIN X-----', '-----END X-----', '\n', 'MIIB'), fc.string()), { maxLength: 40 }),
+        (parts) => {
+          for (const b of pemBlocks(parts.join(''))) expect(b.text.startsWith(`-----BEGIN ${b.label}-----`) && b.text.endsWith(`-----END ${b.label}-----`)).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
   it('damaged certificate files give certificates or NOT_A_CERTIFICATE', async () => {
     const text = readFileSync(pki('device-rsa.chain.pem'));
-    await fc.assert(fc.asyncProperty(damage, async (edits) => only(() => readCertificates(apply(text, edits), 'f', 'certificate'), C8yError)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(damage, async (edits) => only(() => readCertificates(apply(text, edits), 'f', 'certificate'), C8yError)),
+      { numRuns: RUNS },
+    );
   });
 });
 
@@ -145,7 +157,10 @@ describe('PEM private keys', () => {
   for (const name of ['device-rsa.key', 'device-ec256.sec1.key', 'device-rsa.enc-pkcs8.key', 'device-ec384.enc-traditional.key']) {
     it(`damaged ${name} gives a key or a C8yError`, async () => {
       const text = readFileSync(pki(name));
-      await fc.assert(fc.asyncProperty(damage, async (edits) => only(() => decodePemKey(apply(text, edits).toString('latin1'), name, book), C8yError)), { numRuns: RUNS });
+      await fc.assert(
+        fc.asyncProperty(damage, async (edits) => only(() => decodePemKey(apply(text, edits).toString('latin1'), name, book), C8yError)),
+        { numRuns: RUNS },
+      );
     });
   }
 });

@@ -34,7 +34,10 @@ describe('pkcs12Kdf rounds', () => {
       const u = createHash(hash).digest().length;
       const d = Buffer.alloc(64, 3);
       const fill = (src: Buffer): Buffer => Buffer.from(Array.from({ length: 64 * Math.ceil(src.length / 64) }, (_, i) => src[i % src.length]!));
-      let expected = createHash(hash).update(d).update(Buffer.concat([fill(salt), fill(pw)])).digest();
+      let expected = createHash(hash)
+        .update(d)
+        .update(Buffer.concat([fill(salt), fill(pw)]))
+        .digest();
       for (let i = 1; i < 5000; i++) expected = createHash(hash).update(expected).digest();
       expect((await pkcs12Kdf(hash, pw, salt, 3, 5000, u, new KdfWork())).toString('hex')).toBe(expected.toString('hex'));
     }
@@ -47,7 +50,11 @@ describe('rc2CbcDecrypt', () => {
     const { rc2CbcDecrypt } = await import('../../src/core/keystore/rc2.js');
     const { default: rc2 } = await import('node-forge/lib/rc2.js');
     const { default: util } = await import('node-forge/lib/util.js');
-    for (const [keyLength, bits] of [[5, 40], [16, 128], [8, 64]] as const) {
+    for (const [keyLength, bits] of [
+      [5, 40],
+      [16, 128],
+      [8, 64],
+    ] as const) {
       for (let n = 0; n < 20; n++) {
         const key = randomBytes(keyLength);
         const iv = randomBytes(8);

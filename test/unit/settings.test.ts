@@ -192,7 +192,24 @@ describe('.c8ytokenrc.example', () => {
     expect(warnings).toEqual([]);
     expect(s.endpoint?.hostname).toBe('t12345.eu-latest.cumulocity.com');
     const text = readFileSync(example, 'utf8');
-    const keys = ['url', 'cert', 'key', 'keyPassword', 'keyPasswordFile', 'keystore', 'path', 'type', 'password', 'passwordFile', 'alias', 'truststore', 'deviceCa', 'chainHeader', 'timeout', 'profiles'];
+    const keys = [
+      'url',
+      'cert',
+      'key',
+      'keyPassword',
+      'keyPasswordFile',
+      'keystore',
+      'path',
+      'type',
+      'password',
+      'passwordFile',
+      'alias',
+      'truststore',
+      'deviceCa',
+      'chainHeader',
+      'timeout',
+      'profiles',
+    ];
     for (const key of keys) expect(text).toMatch(new RegExp(`^\\s*#?\\s*${key}:`, 'm'));
   });
 });

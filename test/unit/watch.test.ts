@@ -20,7 +20,12 @@ describe('watch with a clock', () => {
     emulators.push(emulator);
     const events: WatchEvent[] = [];
     const io = { ...testIo({ now: () => now }), emit: (e: WatchEvent) => void events.push(e), random: () => 0 };
-    const settings = await loadSettings({ flags: { url: emulator.url, truststore: pki('truststore.pem'), cert: pki('device-rsa.chain.pem'), key: pki('device-rsa.key') }, env: {}, cwd: tempDir(), warn: io.warn });
+    const settings = await loadSettings({
+      flags: { url: emulator.url, truststore: pki('truststore.pem'), cert: pki('device-rsa.chain.pem'), key: pki('device-rsa.key') },
+      env: {},
+      cwd: tempDir(),
+      warn: io.warn,
+    });
     const code = await watchCommand(
       settings,
       {

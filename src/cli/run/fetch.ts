@@ -17,7 +17,8 @@ export async function run(r: Run): Promise<number> {
     const result = await fetchCommand(r.settings!, { output: file, cache: textOf(r, 'cache'), force: r.flags.force === true }, io);
     spinner.stop();
     const skew = skewText(result.offset);
-    if (skew) io.warn(`this device's clock is ${skew} (from the ${result.offset!.basis}): fix its time synchronisation (NTP, e.g. timedatectl set-ntp true); token times were judged on the platform's clock.`);
+    if (skew)
+      io.warn(`this device's clock is ${skew} (from the ${result.offset!.basis}): fix its time synchronisation (NTP, e.g. timedatectl set-ntp true); token times were judged on the platform's clock.`);
     // With -o the token stays off stdout unless a form was asked for; --json alone gives the metadata.
     if (!file) r.cli.stdout.write(renderToken(result, asked ?? (r.term.json ? 'json' : 'token'), textOf(r, 'shell') as Shell));
     else if (asked) r.cli.stdout.write(renderToken(result, asked, textOf(r, 'shell') as Shell));

@@ -47,7 +47,7 @@ export async function findConfig(input: FindConfigInput): Promise<FoundConfig | 
 /** The path of the config file the search finds (no parsing), or undefined. */
 export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | undefined {
   const home = homeOf(input.env);
-  for (let dir = resolve(input.from); ; ) {
+  for (let dir = resolve(input.from); ;) {
     const dirInfo = statOf(dir);
     if (dirInfo && !ownedByUserOrRoot(dirInfo)) {
       const planted = SEARCH_PLACES.find((name) => statOf(join(dir, name)));
@@ -136,7 +136,10 @@ function parseJson(text: string, path: string): unknown {
   } catch (err) {
     const message = String((err as Error).message);
     const position = /at position (\d+)/.exec(message)?.[1];
-    const reason = /^(Expected [^"]*?|Unexpected end of JSON input|Unexpected non-whitespace character after JSON|Bad control character in string literal|Bad escaped character in JSON)(?= in JSON| at |$)/.exec(message)?.[1] ?? 'not valid JSON';
+    const reason =
+      /^(Expected [^"]*?|Unexpected end of JSON input|Unexpected non-whitespace character after JSON|Bad control character in string literal|Bad escaped character in JSON)(?= in JSON| at |$)/.exec(
+        message,
+      )?.[1] ?? 'not valid JSON';
     throw syntaxError(path, reason.replace(/ in JSON$/, ''), position === undefined ? undefined : lineColumn(text, Number(position)));
   }
 }

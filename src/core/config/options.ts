@@ -60,22 +60,96 @@ const rows = [
   // Connection and credentials.
   { key: 'url', flags: '--url <url>', kind: 'text', help: 'tenant URL; port 8443 unless the URL names one', env: ['C8YTOKEN_URL', 'C8Y_HOST', 'C8Y_BASEURL', 'C8Y_URL'], config: 'url' },
   { key: 'cert', flags: '--cert <file>', kind: 'path', help: 'PEM device certificate, optionally followed by its intermediates', env: ['C8Y_CERTIFICATE_FILE'], config: 'cert', identity: 'pem' },
-  { key: 'key', flags: '--key <file>', kind: 'path', help: 'PEM private key: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8 or traditional', env: ['C8Y_CERTIFICATE_KEY_FILE'], config: 'key', identity: 'pem' },
-  { key: 'keyPasswordFile', flags: '--key-password-file <file>', kind: 'password', help: 'file holding the password of an encrypted key or of a keystore entry with its own', env: ['C8YTOKEN_KEY_PASSWORD'], password: { role: 'key', configFile: 'keyPasswordFile', configInline: 'keyPassword' } },
-  { key: 'keystore', flags: '--keystore <file>', kind: 'path', help: 'PKCS#12 (.p12/.pfx) or JKS keystore holding key and chain', env: ['C8YTOKEN_KEYSTORE'], config: 'keystore.path', identity: 'keystore' },
-  { key: 'keystoreType', flags: '--keystore-type <type>', kind: 'choice', choices: ['pkcs12', 'jks'], help: 'keystore format; detected from the content when absent', env: ['C8YTOKEN_KEYSTORE_TYPE'], config: 'keystore.type', identity: 'keystore' },
-  { key: 'keystorePasswordFile', flags: '--keystore-password-file <file>', kind: 'password', help: 'file holding the keystore password (also the key password unless one is given)', env: ['C8YTOKEN_KEYSTORE_PASSWORD'], password: { role: 'keystore', configFile: 'keystore.passwordFile', configInline: 'keystore.password' } },
+  {
+    key: 'key',
+    flags: '--key <file>',
+    kind: 'path',
+    help: 'PEM private key: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8 or traditional',
+    env: ['C8Y_CERTIFICATE_KEY_FILE'],
+    config: 'key',
+    identity: 'pem',
+  },
+  {
+    key: 'keyPasswordFile',
+    flags: '--key-password-file <file>',
+    kind: 'password',
+    help: 'file holding the password of an encrypted key or of a keystore entry with its own',
+    env: ['C8YTOKEN_KEY_PASSWORD'],
+    password: { role: 'key', configFile: 'keyPasswordFile', configInline: 'keyPassword' },
+  },
+  {
+    key: 'keystore',
+    flags: '--keystore <file>',
+    kind: 'path',
+    help: 'PKCS#12 (.p12/.pfx) or JKS keystore holding key and chain',
+    env: ['C8YTOKEN_KEYSTORE'],
+    config: 'keystore.path',
+    identity: 'keystore',
+  },
+  {
+    key: 'keystoreType',
+    flags: '--keystore-type <type>',
+    kind: 'choice',
+    choices: ['pkcs12', 'jks'],
+    help: 'keystore format; detected from the content when absent',
+    env: ['C8YTOKEN_KEYSTORE_TYPE'],
+    config: 'keystore.type',
+    identity: 'keystore',
+  },
+  {
+    key: 'keystorePasswordFile',
+    flags: '--keystore-password-file <file>',
+    kind: 'password',
+    help: 'file holding the keystore password (also the key password unless one is given)',
+    env: ['C8YTOKEN_KEYSTORE_PASSWORD'],
+    password: { role: 'keystore', configFile: 'keystore.passwordFile', configInline: 'keystore.password' },
+  },
   { key: 'alias', flags: '--alias <name>', kind: 'text', help: 'which key entry, when the keystore holds several', env: ['C8YTOKEN_KEYSTORE_ALIAS'], config: 'keystore.alias', identity: 'keystore' },
-  { key: 'truststore', flags: '--truststore <file>', kind: 'path', help: "PEM, PKCS#12 or JKS with the CA(s) of the platform's server certificate; replaces the built-in roots", env: ['C8YTOKEN_TRUSTSTORE'], config: 'truststore.path' },
-  { key: 'truststorePasswordFile', flags: '--truststore-password-file <file>', kind: 'password', help: 'file holding the truststore password (JKS/PKCS#12)', env: ['C8YTOKEN_TRUSTSTORE_PASSWORD'], password: { role: 'truststore', configFile: 'truststore.passwordFile', configInline: 'truststore.password' } },
-  { key: 'deviceCa', flags: '--device-ca <file>', kind: 'path', help: 'the device CA(s) uploaded to the tenant (PEM): the anchor verify-chain checks the chain against', env: ['C8YTOKEN_DEVICE_CA'], config: 'deviceCa' },
-  { key: 'chainHeader', flags: '--chain-header <mode>', kind: 'choice', choices: ['auto', 'none', 'full'], defaultValue: 'auto', help: 'what goes into X-Ssl-Cert-Chain: auto (the certificates after the leaf), none, full (leaf too)', env: ['C8YTOKEN_CHAIN_HEADER'], config: 'chainHeader' },
+  {
+    key: 'truststore',
+    flags: '--truststore <file>',
+    kind: 'path',
+    help: "PEM, PKCS#12 or JKS with the CA(s) of the platform's server certificate; replaces the built-in roots",
+    env: ['C8YTOKEN_TRUSTSTORE'],
+    config: 'truststore.path',
+  },
+  {
+    key: 'truststorePasswordFile',
+    flags: '--truststore-password-file <file>',
+    kind: 'password',
+    help: 'file holding the truststore password (JKS/PKCS#12)',
+    env: ['C8YTOKEN_TRUSTSTORE_PASSWORD'],
+    password: { role: 'truststore', configFile: 'truststore.passwordFile', configInline: 'truststore.password' },
+  },
+  {
+    key: 'deviceCa',
+    flags: '--device-ca <file>',
+    kind: 'path',
+    help: 'the device CA(s) uploaded to the tenant (PEM): the anchor verify-chain checks the chain against',
+    env: ['C8YTOKEN_DEVICE_CA'],
+    config: 'deviceCa',
+  },
+  {
+    key: 'chainHeader',
+    flags: '--chain-header <mode>',
+    kind: 'choice',
+    choices: ['auto', 'none', 'full'],
+    defaultValue: 'auto',
+    help: 'what goes into X-Ssl-Cert-Chain: auto (the certificates after the leaf), none, full (leaf too)',
+    env: ['C8YTOKEN_CHAIN_HEADER'],
+    config: 'chainHeader',
+  },
   { key: 'timeout', flags: '--timeout <duration>', kind: 'duration', defaultValue: '30s', max: '1h', help: 'whole-request limit', env: ['C8YTOKEN_TIMEOUT'], config: 'timeout' },
 
   // fetch
   { key: 'format', flags: '--format <format>', kind: 'choice', choices: ['token', 'header', 'json', 'env'], help: 'token (default: the JWT), header (for curl -H @-), json, env (shell exports)' },
   { key: 'shell', flags: '--shell <shell>', kind: 'choice', choices: ['bash', 'zsh', 'fish', 'powershell'], defaultValue: 'bash', help: 'shell syntax for --format env' },
-  { key: 'output', flags: '-o, --output <file>', kind: 'path', help: 'write the token to FILE (atomically, mode 0600, no newline) instead of stdout; - is stdout; reuses the token there while it is before its half-life' },
+  {
+    key: 'output',
+    flags: '-o, --output <file>',
+    kind: 'path',
+    help: 'write the token to FILE (atomically, mode 0600, no newline) instead of stdout; - is stdout; reuses the token there while it is before its half-life',
+  },
   { key: 'cache', flags: '--cache <file>', kind: 'path', help: 'reuse the token in FILE while it is before its half-life, and keep FILE updated (for stdout output)' },
   { key: 'force', flags: '--force', kind: 'switch', help: 'always ask the platform, even when the cached token is still fresh' },
 
@@ -90,7 +164,14 @@ const rows = [
   // verify-chain
   { key: 'at', flags: '--at <date>', kind: 'text', help: 'check validity at this moment instead of now, e.g. 2027-01-01' },
   { key: 'connect', flags: '--connect', kind: 'switch', help: 'also perform the TLS handshake with the platform (no token is requested)' },
-  { key: 'purpose', flags: '--purpose <purpose>', kind: 'choice', choices: ['client', 'server', 'any'], defaultValue: 'client', help: 'what the device certificate must be good for: client (what the platform needs), server, any' },
+  {
+    key: 'purpose',
+    flags: '--purpose <purpose>',
+    kind: 'choice',
+    choices: ['client', 'server', 'any'],
+    defaultValue: 'client',
+    help: 'what the device certificate must be good for: client (what the platform needs), server, any',
+  },
 
   // inspect
   { key: 'check', flags: '--check', kind: 'switch', help: 'exit 1 when the token is expired, not yet valid or (with --expires-within) expiring soon' },
@@ -115,7 +196,21 @@ export function option(key: OptionKey): OptionRow {
 export const GLOBAL_OPTIONS: readonly OptionKey[] = ['json', 'quiet', 'verbose', 'color', 'config', 'profile'];
 
 /** The connection and credential options of every command that talks to the platform or reads the identity. */
-export const CONNECTION_OPTIONS: readonly OptionKey[] = ['url', 'cert', 'key', 'keyPasswordFile', 'keystore', 'keystoreType', 'keystorePasswordFile', 'alias', 'truststore', 'truststorePasswordFile', 'deviceCa', 'chainHeader', 'timeout'];
+export const CONNECTION_OPTIONS: readonly OptionKey[] = [
+  'url',
+  'cert',
+  'key',
+  'keyPasswordFile',
+  'keystore',
+  'keystoreType',
+  'keystorePasswordFile',
+  'alias',
+  'truststore',
+  'truststorePasswordFile',
+  'deviceCa',
+  'chainHeader',
+  'timeout',
+];
 
 /** The long flag of a row: '--output' for '-o, --output <file>'. */
 export function longFlag(row: OptionRow): string {

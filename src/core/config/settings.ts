@@ -16,7 +16,6 @@ import { findConfig } from './file.js';
 import { validateConfig, type ConfigLayer } from './schema.js';
 import { readValue, type OptionValue } from './values.js';
 
-
 /** What the user gave as flags: option key → value (only options given on the command line). */
 export type GivenFlags = Partial<Record<OptionKey, string | boolean>>;
 
@@ -124,7 +123,16 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
 }
 
 /** One option's value from the highest source that gives one; bad values are errors naming the source. */
-function resolveOption(row: OptionRow, flag: string | boolean | undefined, env: NodeJS.ProcessEnv, section: ConfigLayer, top: ConfigLayer, profile: string | undefined, configPath: string | undefined, cwd: string): Resolved | undefined {
+function resolveOption(
+  row: OptionRow,
+  flag: string | boolean | undefined,
+  env: NodeJS.ProcessEnv,
+  section: ConfigLayer,
+  top: ConfigLayer,
+  profile: string | undefined,
+  configPath: string | undefined,
+  cwd: string,
+): Resolved | undefined {
   const fromCwd = (v: OptionValue): OptionValue => (row.kind === 'path' ? resolve(cwd, String(v)) : v);
   const fromFile = (v: OptionValue): OptionValue => (row.kind === 'path' && configPath ? resolve(dirname(configPath), String(v)) : v);
   // A bad value is a usage error from a flag, a configuration error from a variable; config values and
@@ -160,12 +168,19 @@ function resolveOption(row: OptionRow, flag: string | boolean | undefined, env: 
  */
 function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
   const groupLevel = (group: 'pem' | 'keystore'): number =>
-    Math.max(-1, ...Object.entries(resolved).filter(([k, r]) => option(k as OptionKey).identity === group && r.level > 0).map(([, r]) => r.level));
+    Math.max(
+      -1,
+      ...Object.entries(resolved)
+        .filter(([k, r]) => option(k as OptionKey).identity === group && r.level > 0)
+        .map(([, r]) => r.level),
+    );
   const pem = groupLevel('pem');
   const keystore = groupLevel('keystore');
   if (pem < 0 || keystore < 0) return;
   if (pem === keystore) {
-    const sources = Object.entries(resolved).filter(([k]) => option(k as OptionKey).identity).map(([, r]) => r.source);
+    const sources = Object.entries(resolved)
+      .filter(([k]) => option(k as OptionKey).identity)
+      .map(([, r]) => r.source);
     throw new C8yError(pem === 4 ? 'USAGE' : 'CONFIG_INVALID', { reason: 'both a keystore and PEM files', source: sources.join(', ') });
   }
   const drop = pem > keystore ? 'keystore' : 'pem';

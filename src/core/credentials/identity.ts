@@ -120,7 +120,8 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
   const leaf = certs.find((c) => keyMatchesCertificate(key!, c));
   if (!leaf) throw new C8yError('KEY_MISMATCH', { path: keySource!, role: 'key', otherPath: certPath, actual: certs.length });
   const built = buildPath(leaf, certs, new SignatureBudget());
-  if (built.exhausted) throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: certs.length });
+  if (built.exhausted)
+    throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: certs.length });
   return { key: key!, chain: built.path, extra: built.extra, source: certPath };
 }
 
@@ -128,9 +129,9 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
 export async function decodePemKey(pem: string, path: string, passwords: PasswordBook): Promise<KeyObject> {
   const encrypted = /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(pem);
   if (!encrypted) return parseKey(pem, undefined, path);
-  return passwords.with('key', path, async (passphrase) => {
-    if (passphrase === undefined) throw new C8yError('PASSWORD_REQUIRED', { path, role: 'key', password: 'key' });
-    return parseKey(pem, passphrase, path);
+  return passwords.with('key', path, (passphrase) => {
+    if (passphrase === undefined) return Promise.reject(new C8yError('PASSWORD_REQUIRED', { path, role: 'key', password: 'key' }));
+    return Promise.resolve(parseKey(pem, passphrase, path));
   });
 }
 

@@ -75,7 +75,7 @@ class Element implements Node {
 /** Every element in buf, back to back (the content of a definite-length constructed element). */
 function readAll(buf: Buffer, depth: number, budget: Budget): Node[] {
   const out: Node[] = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const [node, next] = readNode(buf, p, depth, budget);
     out.push(node);
     p = next;

@@ -120,11 +120,11 @@ function readJksUnchecked(data: Buffer, options: ReadJksOptions): Keystore {
   const keyEntries: KeyEntry[] = keyBlobs.map(({ alias, blob, certs }) => ({
     alias,
     chain: certs, // keytool stores the chain in order, leaf first
-    decryptKey: async (password: string) => {
+    decryptKey: (password: string) => {
       try {
-        return recoverKey(blob, password, options, alias);
+        return Promise.resolve(recoverKey(blob, password, options, alias));
       } catch (err) {
-        throw keystoreFailure(err, path, role, 'JKS');
+        return Promise.reject(keystoreFailure(err, path, role, 'JKS'));
       }
     },
   }));

@@ -94,7 +94,8 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
       try {
         plain = await decryptPbe(algorithm, encrypted, password, work, 'its certificates');
       } catch (err) {
-        if (err instanceof BadDecryptError) throw new C8yError('WRONG_PASSWORD', { path, role, format: 'PKCS#12', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'certificates cannot be decrypted' });
+        if (err instanceof BadDecryptError)
+          throw new C8yError('WRONG_PASSWORD', { path, role, format: 'PKCS#12', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'certificates cannot be decrypted' });
         throw err;
       }
       collectBags(parseDer(plain), bags);
@@ -188,9 +189,7 @@ function assemble(bags: Bag[], options: ReadKeystoreOptions, work: KdfWork): Key
     if (leaf) claimed.add(leaf);
     keyEntries.push(entry);
   });
-  const trusted: TrustedEntry[] = certs
-    .filter((c) => !claimed.has(c.cert))
-    .map((c, i) => ({ alias: c.bag.friendlyName ?? `cert-${i + 1}`, cert: c.cert }));
+  const trusted: TrustedEntry[] = certs.filter((c) => !claimed.has(c.cert)).map((c, i) => ({ alias: c.bag.friendlyName ?? `cert-${i + 1}`, cert: c.cert }));
   return { format: 'pkcs12', path, keyEntries, trusted };
 }
 

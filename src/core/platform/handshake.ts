@@ -58,7 +58,10 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
       secure = true;
       result.tlsVersion = socket.getProtocol() ?? undefined;
       const peer: PeerCertificate = socket.getPeerCertificate();
-      if (peer?.subject) result.serverSubject = Object.entries(peer.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      if (peer?.subject)
+        result.serverSubject = Object.entries(peer.subject)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(', ');
       const nameError = peer?.raw ? checkServerIdentity(host, peer) : undefined;
       if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
       else if (nameError) result.serverProblem = nameError.message;

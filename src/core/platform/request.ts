@@ -170,7 +170,8 @@ export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | '
   if (UNTRUSTED_SERVER.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
   const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...leafValidity(req) }, { cause: err });
   // A TLS alert from the server during or right after the handshake: it did not accept our certificate.
-  if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text)) return rejected();
+  if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text))
+    return rejected();
   if (nodeCode === 'ECONNRESET' || /socket hang up/i.test(err.message)) {
     // Under TLS 1.3 the client finishes its handshake before the server has checked the client
     // certificate; a refusal then surfaces only as a reset right after it (cumulocity.md).

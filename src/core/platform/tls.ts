@@ -22,7 +22,9 @@ export function deviceSecureContext(identity: ClientIdentity, trust: Trust): Sec
   try {
     return createSecureContext({
       key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-      cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
+      cert: handshakeChain(identity.chain)
+        .map((c) => c.toString())
+        .join('\n'),
       ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
       // The platform serves TLS 1.2 and 1.3; never older.
       minVersion: 'TLSv1.2',
@@ -30,7 +32,12 @@ export function deviceSecureContext(identity: ClientIdentity, trust: Trust): Sec
   } catch (err) {
     const code = String((err as { code?: string }).code ?? '');
     if (/KEY_VALUES_MISMATCH/.test(code)) throw new C8yError('KEY_MISMATCH', { path: identity.source, role: 'certificate', nodeCode: code }, { cause: err });
-    if (/^ERR_(SSL|OSSL)/.test(code)) throw new C8yError('WEAK_CREDENTIALS', { path: identity.source, role: 'certificate', nodeCode: code, reason: String((err as Error).message).replace(/^error:[0-9A-F]+:[^:]*:+/, '') }, { cause: err });
+    if (/^ERR_(SSL|OSSL)/.test(code))
+      throw new C8yError(
+        'WEAK_CREDENTIALS',
+        { path: identity.source, role: 'certificate', nodeCode: code, reason: String((err as Error).message).replace(/^error:[0-9A-F]+:[^:]*:+/, '') },
+        { cause: err },
+      );
     throw err;
   }
 }

@@ -32,7 +32,11 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Removes what people paste around a token: whitespace, "Bearer ", "Authorization: Bearer ". */
 export function cleanToken(text: string): string {
-  return text.trim().replace(/^authorization:\s*/i, '').replace(/^bearer\s+/i, '').trim();
+  return text
+    .trim()
+    .replace(/^authorization:\s*/i, '')
+    .replace(/^bearer\s+/i, '')
+    .trim();
 }
 
 /** Decodes a compact JWS; `where` names the source in messages ("from stdin", "in FILE"). */
@@ -81,7 +85,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);

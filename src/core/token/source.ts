@@ -67,7 +67,9 @@ export async function loadTrustWithProgress(settings: Settings, passwords: Passw
   const { loadTrust } = await import('../credentials/truststore.js');
   const trust = await loadTrust(settings.truststore, passwords, io);
   const extra = io.env.NODE_EXTRA_CA_CERTS;
-  io.progress(`trust: ${trust.source}${!trust.cas && extra ? `, extended by NODE_EXTRA_CA_CERTS=${extra}` : ''}${trust.cas && extra ? ` (NODE_EXTRA_CA_CERTS=${extra} does not apply: a truststore replaces the built-in roots)` : ''}`);
+  io.progress(
+    `trust: ${trust.source}${!trust.cas && extra ? `, extended by NODE_EXTRA_CA_CERTS=${extra}` : ''}${trust.cas && extra ? ` (NODE_EXTRA_CA_CERTS=${extra} does not apply: a truststore replaces the built-in roots)` : ''}`,
+  );
   return trust;
 }
 
@@ -119,7 +121,17 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
   const { trust, context } = prepared ?? (await prepareTls(settings, identity, passwords, io));
   if (io.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') io.warn('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: c8ytoken always verifies the platform certificate.');
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})`);
-  const raw = await postTokenRequest({ endpoint, identity, trust, context, chainHeader: settings.chainHeader, timeoutMs: settings.timeoutMs, signal: io.signal, userAgent: io.userAgent, now: io.now });
+  const raw = await postTokenRequest({
+    endpoint,
+    identity,
+    trust,
+    context,
+    chainHeader: settings.chainHeader,
+    timeoutMs: settings.timeoutMs,
+    signal: io.signal,
+    userAgent: io.userAgent,
+    now: () => io.now(),
+  });
   io.progress(`HTTP ${raw.status} over ${raw.tlsVersion ?? 'TLS'}`);
   const token = tokenFromResponse(raw, endpoint);
   const times = tokenTimes(token.claims);

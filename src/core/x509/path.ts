@@ -102,7 +102,9 @@ export function keyMatchesCertificate(key: KeyObject, cert: X509Certificate): bo
   const certKey = publicKeyOf(cert);
   if (!certKey) return false;
   try {
-    return createPublicKey(key).export({ type: 'spki', format: 'der' }).equals(certKey.export({ type: 'spki', format: 'der' }));
+    return createPublicKey(key)
+      .export({ type: 'spki', format: 'der' })
+      .equals(certKey.export({ type: 'spki', format: 'der' }));
   } catch {
     return false;
   }
