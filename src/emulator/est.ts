@@ -109,11 +109,17 @@ export class EstService {
     this.requests.push(record);
     const send = (status: number, headers: Record<string, string>, payload: string | Buffer): void => {
       record.status = status;
-      res.writeHead(status, headers);
+      // The Date header from the endpoint's clock, as the token endpoint's.
+      res.sendDate = false;
+      res.writeHead(status, { ...headers, Date: new Date(this.options.now()).toUTCString() });
       res.end(payload);
     };
     const error = (status: number, errorName: string, message: string): void =>
-      send(status, { 'Content-Type': 'application/vnd.com.nsn.cumulocity.error+json' }, JSON.stringify({ error: errorName, message, info: 'https://cumulocity.com/docs/device-certificate-authentication/certificate-authority/' }));
+      send(
+        status,
+        { 'Content-Type': 'application/vnd.com.nsn.cumulocity.error+json' },
+        JSON.stringify({ error: errorName, message, info: 'https://cumulocity.com/docs/device-certificate-authentication/certificate-authority/' }),
+      );
 
     if (req.method !== 'POST' || (path !== '/.well-known/est/simpleenroll' && path !== '/.well-known/est/simplereenroll')) {
       return error(404, 'general/notFound', `Nothing at ${req.method} ${path}`);
@@ -145,7 +151,7 @@ export class EstService {
       }
       if (csr.cn !== id) return error(403, 'security/Forbidden', `The common name ${csr.cn} does not match the device id ${id}`);
       // One-time: the password is used up once a certificate was issued.
-      this.registrations.delete(id!);
+      this.registrations.delete(id);
     }
 
     if (fault === 'not-cert') return send(200, { 'Content-Type': 'application/pkcs7-mime; smime-type=certs-only' }, '<html><body>Welcome to the tenant</body></html>');

@@ -1,6 +1,7 @@
 /** Assertions on typed errors: tests check the stable code, not the wording. */
 import { expect } from 'vitest';
 import { C8yError } from '../../src/core/errors.js';
+import { describeError } from '../../src/output/messages.js';
 
 /** The C8yError a promise or function fails with; fails the test when it does not fail that way. */
 export async function caught(action: Promise<unknown> | (() => unknown)): Promise<C8yError> {
@@ -16,4 +17,10 @@ export async function caught(action: Promise<unknown> | (() => unknown)): Promis
 /** The code of the C8yError it fails with. */
 export async function codeOf(action: Promise<unknown> | (() => unknown)): Promise<string> {
   return (await caught(action)).code;
+}
+
+/** The words a person reads for an error (src/output/messages.ts): for tests of what a message may never hold. */
+export function wordsOf(err: C8yError): { message: string; hint: string } {
+  const { message, hint } = describeError(err);
+  return { message, hint: hint ?? '' };
 }

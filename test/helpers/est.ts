@@ -9,17 +9,22 @@ import type { Emulator } from '../../src/emulator/server.js';
 import { pki } from './paths.js';
 
 export const serverCa = [new X509Certificate(readFileSync(pki('server-ca.crt')))];
-const trust = { cas: serverCa, source: 'server-ca.crt', warnings: [] };
+const trust = { cas: serverCa, source: 'server-ca.crt' };
+const quiet = { warn: () => undefined };
+
+/** A password book with the given passwords as if from the environment; no prompt. */
+export function passwordsOf(given: { key?: string; keystore?: string; truststore?: string } = {}): PasswordBook {
+  const src = (role: 'key' | 'keystore' | 'truststore', envName: string) => ({ role, envName, ...(given[role] !== undefined ? { envValue: given[role] } : {}) });
+  return new PasswordBook({ key: src('key', 'K'), keystore: src('keystore', 'S'), truststore: src('truststore', 'T') }, undefined, () => undefined);
+}
 
 export function noPasswords(): PasswordBook {
-  const src = (label: string, envName: string) => ({ label, envName });
-  return new PasswordBook({ key: src('key password', 'K'), keystore: src('keystore password', 'S'), truststore: src('truststore password', 'T') }, undefined, () => undefined);
+  return passwordsOf();
 }
 
 /** A device token from the emulator's token endpoint for the PEM identity in certPath/keyPath. */
 export async function tokenFor(emulator: Emulator, certPath: string, keyPath: string, keyPassword?: string): Promise<string> {
-  const passwords = keyPassword === undefined ? noPasswords() : new PasswordBook({ key: { label: 'key password', envName: 'K', envValue: keyPassword }, keystore: { label: 's', envName: 'S' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
-  const identity = await loadIdentity({ cert: certPath, key: keyPath }, passwords);
+  const identity = await loadIdentity({ cert: certPath, key: keyPath }, passwordsOf(keyPassword === undefined ? {} : { key: keyPassword }), quiet);
   const endpoint = new URL('/devicecontrol/deviceAccessToken', emulator.url);
   const raw = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 5000 });
   return tokenFromResponse(raw, endpoint).token;

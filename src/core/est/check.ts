@@ -5,7 +5,7 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { C8yError } from '../errors.js';
-import { commonName, dnOneLine } from '../encoding/pem.js';
+import { commonName, dnOneLine } from '../x509/names.js';
 import { buildPath, keyMatchesCertificate } from '../x509/path.js';
 
 /** The device certificate picked from an EST answer, with the issuers the answer sent. */
@@ -22,25 +22,19 @@ export interface IssuedCertificate {
  */
 export function checkIssuedCertificate(answer: readonly X509Certificate[], expect: { key: KeyObject; commonName: string; nowMs: number; url: string }): IssuedCertificate {
   const leaf = answer.find((c) => keyMatchesCertificate(expect.key, c));
-  const hint = 'Nothing was changed. Retry later; if it persists, report it to the platform operator with the --verbose output.';
-  if (!leaf) {
-    throw new C8yError('EST_WRONG_CERTIFICATE', `${expect.url} answered with ${answer.length === 1 ? 'a certificate' : `${answer.length} certificates`} for another key (${dnOneLine(answer[0]?.subject)}), not for the key of the request.`, {
-      hint,
-      details: { subjects: answer.map((c) => dnOneLine(c.subject)) },
-    });
-  }
+  const facts = { url: expect.url, commonName: expect.commonName };
+  if (!leaf) throw new C8yError('EST_WRONG_CERTIFICATE', { ...facts, problem: 'other-key', subjects: answer.map((c) => dnOneLine(c.subject)) });
   const cn = commonName(leaf.subject);
-  if (cn !== expect.commonName) {
-    throw new C8yError('EST_WRONG_CERTIFICATE', `${expect.url} issued a certificate for CN=${cn ?? '(none)'}, but the request was for CN=${expect.commonName}.`, { hint });
-  }
+  if (cn !== expect.commonName) throw new C8yError('EST_WRONG_CERTIFICATE', { ...facts, problem: 'other-cn', subject: dnOneLine(leaf.subject) });
   const from = Date.parse(leaf.validFrom);
   const to = Date.parse(leaf.validTo);
   // A few minutes of clock difference between this device and the CA are normal (notBefore = now there).
   if (to <= expect.nowMs || from > expect.nowMs + 10 * 60 * 1000) {
-    throw new C8yError('EST_WRONG_CERTIFICATE', `${expect.url} issued a certificate valid from ${leaf.validFrom} to ${leaf.validTo}, which is not valid now.`, {
-      hint: `${hint} Check this device's clock too.`,
-    });
+    throw new C8yError('EST_WRONG_CERTIFICATE', { ...facts, problem: 'not valid now', validFrom: new Date(from).toISOString(), validTo: new Date(to).toISOString() });
   }
-  const { path } = buildPath(leaf, answer.filter((c) => c !== leaf));
+  const { path } = buildPath(
+    leaf,
+    answer.filter((c) => c !== leaf),
+  );
   return { leaf, chain: path.slice(1) };
 }

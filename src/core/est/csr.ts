@@ -36,9 +36,7 @@ export function signatureAlgorithm(key: KeyObject): SignatureAlgorithm {
   if (type === 'rsa') {
     const bits = details.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) {
-      throw new C8yError('KEY_UNSUPPORTED', `The device key is RSA with ${bits} bits; certificates for keys under ${MIN_RSA_BITS} bits are unsafe and refused.`, {
-        hint: 'Renew with a new key (--new-key), which is RSA 2048 or more.',
-      });
+      throw new C8yError('KEY_UNSUPPORTED', { keyType: 'RSA', bits, limit: MIN_RSA_BITS });
     }
     // sha256WithRSAEncryption, parameters NULL (RFC 4055).
     return { hash: 'sha256', algorithmIdentifier: seq(oid('1.2.840.113549.1.1.11'), NULL), label: `RSA ${bits} with SHA-256` };
@@ -51,10 +49,8 @@ export function signatureAlgorithm(key: KeyObject): SignatureAlgorithm {
   throw unsupported(type ? type.toUpperCase() : 'of an unknown type');
 }
 
-function unsupported(what: string): C8yError {
-  return new C8yError('KEY_UNSUPPORTED', `The device key is ${what}; certificate requests are made for RSA and EC P-256/P-384/P-521 keys only.`, {
-    hint: 'Renew with a new key (--new-key), which is EC P-256.',
-  });
+function unsupported(keyType: string): C8yError {
+  return new C8yError('KEY_UNSUPPORTED', { keyType });
 }
 
 /** Signs DER bytes with the key; ECDSA signatures come DER-encoded, as X.509 and PKCS#10 want them. */
@@ -69,15 +65,14 @@ export function checkCommonName(cn: string, source: string): void {
       ? 'is empty'
       : cn.length > 64
         ? `has ${cn.length} characters (a CN has at most 64)`
-        : /[\u0000-\u001f\u007f-\u009f]/.test(cn)
+        : // eslint-disable-next-line no-control-regex
+          /[\u0000-\u001f\u007f-\u009f]/.test(cn)
           ? 'contains control characters'
           : cn.trim() !== cn
             ? 'starts or ends with blanks'
             : undefined;
   if (problem) {
-    throw new C8yError('USAGE', `The device id from ${source} ${problem}.`, {
-      hint: 'Give the device id (the certificate CN; the device user is device_<id>) as registered in the tenant.',
-    });
+    throw new C8yError('USAGE', { option: source, value: cn, reason: problem });
   }
 }
 
@@ -92,7 +87,7 @@ export function subjectName(commonName: string): Buffer {
  */
 export function buildCsr(key: KeyObject, commonName: string): Buffer {
   if (key.type !== 'private') throw new TypeError('buildCsr needs a private key');
-  checkCommonName(commonName, 'the certificate request');
+  checkCommonName(commonName, 'The common name');
   const alg = signatureAlgorithm(key);
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   // CertificationRequestInfo: version 0, subject, subjectPKInfo, attributes [0] (empty).
@@ -130,10 +125,7 @@ const generate = promisify(generateKeyPair);
 
 /** Makes a device key; returns it and its unencrypted PKCS#8 PEM (write it with mode 0600). */
 export async function generateDeviceKey(spec: KeySpec = DEFAULT_KEY_SPEC): Promise<{ key: KeyObject; pem: string; spec: KeySpec }> {
-  const { privateKey } =
-    spec.type === 'rsa'
-      ? await generate('rsa', { modulusLength: Math.max(MIN_RSA_BITS, spec.bits), publicExponent: 0x10001 })
-      : await generate('ec', { namedCurve: spec.curve });
+  const { privateKey } = spec.type === 'rsa' ? await generate('rsa', { modulusLength: Math.max(MIN_RSA_BITS, spec.bits), publicExponent: 0x10001 }) : await generate('ec', { namedCurve: spec.curve });
   return { key: privateKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), spec };
 }
 

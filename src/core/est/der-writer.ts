@@ -1,6 +1,6 @@
 /**
  * A small DER writer: the few ASN.1 types a PKCS#10 request, an X.509 certificate and a PKCS#7/PKCS#12
- * container need. Our own instead of a library (docs/adr/0001-est-asn1.md): about 100 lines load in well
+ * container need. Our own instead of a library (docs/adr/0003-est-asn1.md): about 100 lines load in well
  * under a millisecond, where node-forge or @peculiar/asn1-schema cost 13–45 ms at start-up, and signing
  * stays with node:crypto, which handles EC keys. Reading goes through ../encoding/der.ts (BER included).
  */
@@ -31,7 +31,10 @@ export function seq(...items: Buffer[]): Buffer {
 
 /** SET of the given elements, sorted as DER requires for SET OF. */
 export function setOf(...items: Buffer[]): Buffer {
-  return tlv(0x31, [...items].sort(Buffer.compare));
+  return tlv(
+    0x31,
+    [...items].sort((a, b) => Buffer.compare(a, b)),
+  );
 }
 
 /** [n] constructed context-specific: an EXPLICIT tag, or an IMPLICIT SEQUENCE/SET. */

@@ -7,13 +7,13 @@
 import type { Agent } from 'node:https';
 import type { X509Certificate } from 'node:crypto';
 import type { ClientIdentity } from '../credentials/identity.js';
-import { commonName, dnOneLine } from '../encoding/pem.js';
-import { C8yError } from '../errors.js';
+import { commonName, dnOneLine } from '../x509/names.js';
+import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate } from './check.js';
 import { simpleReenroll, type EstAnswer } from './client.js';
 import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
 import { enrollWhenRegistered, type PollOptions } from './poll.js';
-import { checkEnrollable, checkRenewable, keystoreRenewalPaths, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from './replace.js';
+import { checkEnrollable, keystoreRenewalPaths, renewalTargets, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from './replace.js';
 
 /** What every EST call needs from the caller. */
 export interface EstConnection {
@@ -80,25 +80,49 @@ export interface RenewResult {
   url: string;
 }
 
-/** The paths a renewal will write, for the writability check before any request. */
-export function renewalTargets(files: IdentityFiles): string[] {
-  if (files.kind === 'keystore') return [keystoreRenewalPaths(files.path).certPath];
+/** The files a renewal will write, for the output-policy check before any request. */
+export function renewalFiles(files: IdentityFiles, newKey: boolean): { path: string; role: FileRole }[] {
+  if (files.kind === 'keystore') {
+    const paths = keystoreRenewalPaths(files.path);
+    return [
+      { path: paths.certPath, role: 'certificate' },
+      { path: paths.keyPath, role: 'key' },
+    ];
+  }
+  const separateKey = files.keyPath !== undefined && files.keyPath !== files.certPath;
+  return separateKey && newKey
+    ? [
+        { path: files.certPath, role: 'certificate' },
+        { path: files.keyPath!, role: 'key' },
+      ]
+    : [{ path: files.certPath, role: 'certificate' }];
+}
+
+/** The files a renewal leaves as they were when it fails: the identity's own. */
+export function identityPaths(files: IdentityFiles): string[] {
+  if (files.kind === 'keystore') return [files.path];
   return files.keyPath && files.keyPath !== files.certPath ? [files.certPath, files.keyPath] : [files.certPath];
 }
 
 /** cert renew: CSR for the current CN (same key, or --new-key), simplereenroll, checks, then the safe replacement. */
 export async function renewCertificate(input: RenewInput): Promise<RenewResult> {
+  try {
+    return await renew(input);
+  } catch (err) {
+    // Every failure leaves the identity's files as they were: the words say so.
+    if (err instanceof C8yError && !err.facts.unchanged && !err.facts.restore) throw new C8yError(err.code, { ...err.facts, unchanged: identityPaths(input.files) }, { cause: err.cause ?? err });
+    throw err;
+  }
+}
+
+async function renew(input: RenewInput): Promise<RenewResult> {
   const progress = input.progress ?? (() => undefined);
   const now = input.now ?? Date.now;
   const leaf = input.identity.chain[0];
-  if (!leaf) throw new C8yError('NOT_A_CERTIFICATE', `${input.identity.source} holds no device certificate.`, { hint: 'Give the device certificate with --cert or --keystore.' });
+  if (!leaf) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate' });
   const cn = commonName(leaf.subject);
-  if (!cn) {
-    throw new C8yError('NOT_A_CERTIFICATE', `The device certificate in ${input.identity.source} (${dnOneLine(leaf.subject)}) has no CN; the platform names devices by it.`, {
-      hint: 'Renew a certificate whose subject CN is the device id.',
-    });
-  }
-  await checkRenewable(renewalTargets(input.files));
+  if (!cn) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate', reason: 'no CN', subject: dnOneLine(leaf.subject) });
+  await renewalTargets(renewalFiles(input.files, input.newKey === true));
   let key = input.identity.key;
   let newKeyPem: string | undefined;
   let newKeySpec: KeySpec | undefined;
@@ -191,6 +215,13 @@ export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
   return { certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), certPath: written.certPath, keyPath: written.keyPath, keySpec, chainLength: issued.chain.length, url: answer.url.href };
 }
 
-function connection(c: EstConnection): Pick<EstConnection, 'timeoutMs'> & { tenantUrl: URL; trustCas?: readonly X509Certificate[] | undefined; trustSource?: string | undefined; signal?: AbortSignal | undefined; agent?: Agent | undefined; userAgent?: string | undefined } {
+function connection(c: EstConnection): Pick<EstConnection, 'timeoutMs'> & {
+  tenantUrl: URL;
+  trustCas?: readonly X509Certificate[] | undefined;
+  trustSource?: string | undefined;
+  signal?: AbortSignal | undefined;
+  agent?: Agent | undefined;
+  userAgent?: string | undefined;
+} {
   return { tenantUrl: c.estBase, trustCas: c.trustCas, trustSource: c.trustSource, timeoutMs: c.timeoutMs, signal: c.signal, agent: c.agent, userAgent: c.userAgent };
 }

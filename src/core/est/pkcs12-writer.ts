@@ -38,7 +38,7 @@ export interface Pkcs12Options {
 }
 
 /** A DER PKCS#12 file holding the key and chain, protected with `password`. */
-export function writePkcs12(options: Pkcs12Options): Buffer {
+export async function writePkcs12(options: Pkcs12Options): Promise<Buffer> {
   const iterations = options.iterations ?? 2048;
   const alias = options.alias ?? 'device';
   const leaf = options.chain[0];
@@ -59,7 +59,7 @@ export function writePkcs12(options: Pkcs12Options): Buffer {
   const authSafe = seq(seq(oid(OID.encryptedData), context(0, certsSafe)), keySafe);
 
   const macSalt = randomBytes(16);
-  const macKey = pkcs12Kdf('sha256', bmpPassword(options.password), macSalt, 3, iterations, 32);
+  const macKey = await pkcs12Kdf('sha256', bmpPassword(options.password), macSalt, 3, iterations, 32);
   const mac = createHmac('sha256', macKey).update(authSafe).digest();
   const macData = seq(seq(seq(oid(OID.sha256), NULL), octetString(mac)), octetString(macSalt), integer(iterations));
   return seq(integer(3), seq(oid(OID.data), context(0, octetString(authSafe))), macData);

@@ -11,6 +11,7 @@
 import { X509Certificate } from 'node:crypto';
 import { DerError, parseDer, readOid, Tag, type Node } from '../encoding/der.js';
 import { pemBlocks } from '../encoding/pem.js';
+import { LIMITS } from '../limits.js';
 
 /** Why an answer holds no readable certificate; the client turns it into EST_BAD_RESPONSE. */
 export class EstAnswerError extends Error {
@@ -31,7 +32,7 @@ export interface AnswerLimits {
 }
 
 /** Generous for a certificate with its chain, small enough that a hostile answer costs little. */
-export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { maxBytes: 256 * 1024, maxElements: 20_000, maxCertificates: 16 };
+export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { maxBytes: LIMITS.estAnswerBytes, maxElements: LIMITS.derElements, maxCertificates: LIMITS.estAnswerCertificates };
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const PEM_CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
@@ -99,6 +100,16 @@ function fromPem(text: string, limits: AnswerLimits): X509Certificate[] {
 
 /** DER or BER: a PKCS#7 ContentInfo with signed data, or one certificate. */
 function fromBinary(der: Buffer, limits: AnswerLimits): X509Certificate[] {
+  try {
+    return readBinary(der, limits);
+  } catch (err) {
+    // Constructed elements are read when first asked for: a damaged one can fail anywhere below.
+    if (err instanceof DerError) throw new EstAnswerError(`the answer is not well-formed ASN.1 (${err.message})`);
+    throw err;
+  }
+}
+
+function readBinary(der: Buffer, limits: AnswerLimits): X509Certificate[] {
   if (der.length > limits.maxBytes) throw new EstAnswerError(`the decoded answer has ${der.length} bytes, more than ${limits.maxBytes}`);
   let top: Node;
   try {

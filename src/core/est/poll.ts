@@ -7,7 +7,7 @@
  * certificate, RFC 7030 4.2.3); a 400 (request refused),
  * a 403, a redirect or a TLS failure stop at once, since waiting cannot change them.
  */
-import { C8yError, isRetryable } from '../errors.js';
+import { abortError, C8yError, isRetryable } from '../errors.js';
 import { simpleEnroll, type EnrollOptions, type EstAnswer } from './client.js';
 
 /** How long and how often enrollWhenRegistered asks. */
@@ -26,7 +26,7 @@ export interface PollOptions {
 /** True for an answer that means "not registered (yet)": 401, or 404 from simpleenroll. */
 export function isNotRegisteredYet(err: unknown): boolean {
   if (!(err instanceof C8yError)) return false;
-  return err.code === 'EST_UNAUTHORIZED' || (err.code === 'EST_REFUSED' && err.details?.status === 404);
+  return err.code === 'EST_UNAUTHORIZED' || (err.code === 'EST_REFUSED' && err.facts.status === 404);
 }
 
 /** simpleenroll, repeated every retryEveryMs while the device is not registered yet, for at most maxWaitMs. */
@@ -44,17 +44,13 @@ export async function enrollWhenRegistered(options: EnrollOptions, poll: PollOpt
       if (!waitable) throw err;
       if (elapsed + poll.retryEveryMs > poll.maxWaitMs) {
         if (!isNotRegisteredYet(err)) throw err;
-        throw new C8yError('EST_NOT_REGISTERED', `The device ${options.deviceId} is still not accepted by ${options.tenantUrl.origin} after ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round(elapsed / 1000)} s: ${err.message}`, {
-          hint: 'Register the device with this one-time password in the tenant (Device management, Registration, Cumulocity CA) and run again, or wait longer with --max-wait. Check the device id and the password.',
-          cause: err,
-          details: { ...err.details, attempts: attempt },
-        });
+        throw new C8yError('EST_NOT_REGISTERED', { ...err.facts, deviceId: options.deviceId, attempts: attempt, elapsedMs: elapsed }, { cause: err });
       }
       poll.onRetry?.({ attempt, error: err, nextInMs: poll.retryEveryMs });
       try {
         await sleep(poll.retryEveryMs, options.signal);
       } catch {
-        throw new C8yError('INTERRUPTED', 'Interrupted while waiting for the device registration.');
+        throw abortError(options.signal);
       }
     }
   }

@@ -5,22 +5,33 @@
  * changed; on any failure the old files are left byte for byte and every `.new` and temporary file is
  * removed. Keys are written with mode 0600, and so is any file holding one.
  *
+ * Where the files may be written is the output policy of files/target.ts (links followed only when the
+ * user or root owns them, never a FIFO or a folder); single files are replaced by files/atomic.ts.
  * File operations go through `FileOps` so tests can fail each step in turn.
  */
-import { randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
-import { constants } from 'node:fs';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { C8yError, fileError, isC8yError } from '../errors.js';
-import { dnOneLine, isPrivateKeyLabel, pemBlocks, readCertificates, toPem } from '../encoding/pem.js';
+import { C8yError, isC8yError, type FileRole } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { isPrivateKeyLabel, pemBlocks } from '../encoding/pem.js';
+import { readRegularFile } from '../files/read.js';
+import { writeFileAtomic } from '../files/atomic.js';
+import { outputTarget } from '../files/target.js';
+import { dnOneLine } from '../x509/names.js';
+import { readCertificates } from '../x509/read.js';
 import { buildPath, isIssuedBy } from '../x509/path.js';
 import type { IssuedCertificate } from './check.js';
 
+const toPem = (cert: X509Certificate): string => cert.toString().trim();
+
 /** The file-system steps of the transaction; each one may be replaced (tests inject failures). */
 export interface FileOps {
-  readFile(path: string): Promise<Buffer>;
+  readFile(path: string, role: FileRole): Promise<Buffer>;
   /** Creates `path` exclusively with `mode`, writes `data`, flushes it to disk, closes it. */
   writeNew(path: string, data: string | Buffer, mode: number): Promise<void>;
+  /** Replaces `path` atomically (files/atomic.ts: a temporary file beside it, renamed over it). */
+  writeAtomic(path: string, data: string | Buffer, mode: number, role: FileRole): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Permission bits of an existing file. */
@@ -29,7 +40,7 @@ export interface FileOps {
 
 /** The real file system. */
 export const realFileOps: FileOps = {
-  readFile: (path) => fsp.readFile(path),
+  readFile: (path, role) => readRegularFile(path, role, LIMITS.certificateBytes),
   async writeNew(path, data, mode) {
     const handle = await fsp.open(path, 'wx', mode);
     try {
@@ -41,6 +52,7 @@ export const realFileOps: FileOps = {
       await handle.close();
     }
   },
+  writeAtomic: (path, data, mode, role) => writeFileAtomic(path, data, { mode, role }),
   rename: (from, to) => fsp.rename(from, to),
   unlink: (path) => fsp.unlink(path),
   mode: async (path) => (await fsp.stat(path)).mode & 0o777,
@@ -48,30 +60,21 @@ export const realFileOps: FileOps = {
 
 const KEY_MODE = 0o600;
 
-/** Checks the folders of the files to be replaced exist and are writable: call it before the EST request. */
-export async function checkRenewable(paths: readonly string[]): Promise<void> {
-  for (const dir of new Set(paths.map((p) => dirname(p)))) {
-    let isDir = false;
+/**
+ * The files a renewal will replace, each as the output policy allows it (a link the user owns resolved
+ * to its target, which is replaced while the link stays): call it before the EST request, so an
+ * unwritable folder fails before anything is asked of the platform.
+ */
+export async function renewalTargets(paths: readonly { path: string; role: FileRole }[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const { path, role } of paths) {
     try {
-      isDir = (await fsp.stat(dir)).isDirectory();
+      out.push(await outputTarget(path, role));
     } catch (err) {
-      throw unwritable(paths[0]!, `the folder ${dir} does not exist`, `Create it first: mkdir -p ${dir}`, err);
-    }
-    if (!isDir) throw unwritable(paths[0]!, `${dir} is not a folder`, 'Give files inside an existing folder.');
-    try {
-      await fsp.access(dir, constants.W_OK);
-    } catch (err) {
-      throw unwritable(paths[0]!, `the folder ${dir} is not writable`, 'Run as the user that owns the device credentials (often root), or make the folder writable.', err);
+      throw isC8yError(err) ? new C8yError(err.code, { ...err.facts, unchanged: paths.map((p) => p.path) }, { cause: err.cause }) : err;
     }
   }
-}
-
-function unwritable(path: string, reason: string, hint: string, cause?: unknown): C8yError {
-  return new C8yError('CERT_UNWRITABLE', `Cannot write the renewed certificate beside ${path}: ${reason}. Nothing was changed.`, {
-    hint,
-    ...(cause === undefined ? {} : { cause }),
-    details: { path },
-  });
+  return out;
 }
 
 /** The new chain file's certificates and what happened to the old chain's other certificates. */
@@ -96,7 +99,11 @@ export function composeChain(oldLeaf: X509Certificate, oldOthers: readonly X509C
     return { chain: [leaf, ...issued.chain], note: `The chain file holds the ${issued.chain.length} issuer certificate(s) the platform sent.${change}`, issuerChanged };
   }
   if (!issuerChanged) {
-    return { chain: [leaf, ...oldOthers], note: oldOthers.length ? `Kept the ${oldOthers.length} certificate(s) that followed the old certificate in its file.` : 'The chain file holds the device certificate only, as before.', issuerChanged };
+    return {
+      chain: [leaf, ...oldOthers],
+      note: oldOthers.length ? `Kept the ${oldOthers.length} certificate(s) that followed the old certificate in its file.` : 'The chain file holds the device certificate only, as before.',
+      issuerChanged,
+    };
   }
   const { path } = buildPath(leaf, oldOthers);
   if (path.length > 1 && isIssuedBy(leaf, path[1]!)) {
@@ -144,10 +151,19 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   const combined = req.keyPath === undefined || req.keyPath === req.certPath;
   const keyPath = combined ? req.certPath : req.keyPath!;
   const separateNewKey = req.newKeyPem !== undefined && !combined;
-  await checkRenewable(combined ? [req.certPath] : [req.certPath, keyPath]);
+  const unchanged = combined ? [req.certPath] : [req.certPath, keyPath];
+  // The files the policy allows (a link resolved to its target): .new and .bak go beside those.
+  const [certTarget, keyTarget] = await renewalTargets(
+    separateNewKey
+      ? [
+          { path: req.certPath, role: 'certificate' },
+          { path: keyPath, role: 'key' },
+        ]
+      : [{ path: req.certPath, role: 'certificate' }],
+  );
 
-  const oldCertBytes = await readOld(ops, req.certPath, 'certificate');
-  const oldKeyBytes = separateNewKey ? await readOld(ops, keyPath, 'key') : undefined;
+  const oldCertBytes = await ops.readFile(certTarget!, 'certificate');
+  const oldKeyBytes = separateNewKey ? await ops.readFile(keyTarget!, 'key') : undefined;
   const oldText = oldCertBytes.toString('latin1');
   const oldCerts = readCertificates(oldCertBytes, req.certPath, 'certificate');
   const oldOthers = oldCerts.filter((c) => c.fingerprint256 !== req.oldLeaf.fingerprint256);
@@ -156,13 +172,13 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   let certContent = chainPem;
   if (combined) {
     const keyBlock = req.newKeyPem ?? pemBlocks(oldText).find((b) => isPrivateKeyLabel(b.label))?.text;
-    if (!keyBlock) throw new C8yError('NO_CREDENTIALS', `No private key is in ${req.certPath}, and no key file is configured.`, { hint: 'Give the device key with --key.' });
+    if (!keyBlock) throw new C8yError('NO_CREDENTIALS', { path: req.certPath, role: 'certificate', reason: 'no key', unchanged });
     certContent = `${chainPem}${keyBlock.trim()}\n`;
   }
-  const certMode = combined ? KEY_MODE : await ops.mode(req.certPath).catch(() => 0o644);
+  const certMode = combined ? KEY_MODE : await ops.mode(certTarget!).catch(() => 0o644);
 
-  const certNew = `${req.certPath}.new`;
-  const keyNew = `${keyPath}.new`;
+  const certNew = `${certTarget}.new`;
+  const keyNew = `${keyTarget}.new`;
   const created: string[] = [];
   const cleanup = async (): Promise<void> => {
     for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
@@ -170,8 +186,8 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   try {
     // A .new left by a process that was killed is ours to replace.
     for (const stale of separateNewKey ? [certNew, keyNew] : [certNew]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, certNew, certContent, certMode, created);
-    if (separateNewKey) await writeOrFail(ops, keyNew, req.newKeyPem!, KEY_MODE, created);
+    await writeOrFail(ops, certNew, certContent, certMode, created, 'certificate', unchanged);
+    if (separateNewKey) await writeOrFail(ops, keyNew, req.newKeyPem!, KEY_MODE, created, 'key', unchanged);
   } catch (err) {
     await cleanup();
     throw err;
@@ -181,48 +197,48 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
     await req.prove(certNew, separateNewKey ? keyNew : combined ? certNew : keyPath);
   } catch (err) {
     await cleanup();
-    throw notProven(err, req.certPath);
+    throw notProven(err, unchanged);
   }
 
   const backups: ReplacementResult['backups'] = { cert: `${req.certPath}.bak` };
   try {
-    await atomicWrite(ops, backups.cert, oldCertBytes, combined ? KEY_MODE : certMode, created);
+    await ops.writeAtomic(`${certTarget}.bak`, oldCertBytes, combined ? KEY_MODE : certMode, 'certificate');
     if (separateNewKey) {
       backups.key = `${keyPath}.bak`;
-      await atomicWrite(ops, backups.key, oldKeyBytes!, KEY_MODE, created);
+      await ops.writeAtomic(`${keyTarget}.bak`, oldKeyBytes!, KEY_MODE, 'key');
     }
   } catch (err) {
     await cleanup();
-    throw asUnwritable(err, req.certPath);
+    throw asUnwritable(err, `${certTarget}.bak`, unchanged);
   }
 
   // The commit: key first, then certificate; a failure between the two puts the old key back.
   if (separateNewKey) {
     try {
-      await ops.rename(keyNew, keyPath);
+      await ops.rename(keyNew, keyTarget!);
       created.splice(created.indexOf(keyNew), 1);
     } catch (err) {
       await cleanup();
-      throw asUnwritable(err, keyPath);
+      throw asUnwritable(err, keyPath, unchanged, 'key');
     }
   }
   try {
-    await ops.rename(certNew, req.certPath);
+    await ops.rename(certNew, certTarget!);
     created.splice(created.indexOf(certNew), 1);
   } catch (err) {
     await cleanup();
     if (separateNewKey) {
       try {
-        await atomicWrite(ops, keyPath, oldKeyBytes!, KEY_MODE, created);
+        await ops.writeAtomic(keyTarget!, oldKeyBytes!, KEY_MODE, 'key');
       } catch (restoreErr) {
-        await cleanup();
-        throw new C8yError('CERT_UNWRITABLE', `Replacing ${req.certPath} failed after the new key was in place, and putting the old key back failed too: ${keyPath} now holds the NEW key, ${req.certPath} the OLD certificate.`, {
-          hint: `Restore by hand: mv ${backups.key} ${keyPath}`,
-          cause: restoreErr,
-        });
+        throw new C8yError(
+          'OUTPUT_UNWRITABLE',
+          { path: req.certPath, role: 'certificate', otherPath: keyPath, reason: 'restore failed', restore: `mv ${backups.key} ${keyPath}` },
+          { cause: restoreErr },
+        );
       }
     }
-    throw asUnwritable(err, req.certPath);
+    throw asUnwritable(err, req.certPath, unchanged);
   }
   return {
     certPath: req.certPath,
@@ -277,27 +293,29 @@ export function keystoreRenewalPaths(keystorePath: string): { certPath: string; 
 export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<KeystoreRenewalResult> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
   const { certPath, keyPath, pkcs12Path } = keystoreRenewalPaths(req.keystorePath);
-  await checkRenewable([certPath]);
+  const unchanged = [req.keystorePath];
+  const targets = await renewalTargets([{ path: certPath, role: 'certificate' }, { path: keyPath, role: 'key' }, ...(req.pkcs12 ? [{ path: pkcs12Path, role: 'keystore' as const }] : [])]);
+  const [certTarget, keyTarget, p12Target] = targets as [string, string, string | undefined];
   const oldLeaf = req.oldChain[0];
-  if (!oldLeaf) throw new C8yError('INTERNAL', 'writeKeystoreRenewal needs the current chain.');
+  if (!oldLeaf) throw new C8yError('INTERNAL', { detail: 'writeKeystoreRenewal needs the current chain' });
   const composed = composeChain(oldLeaf, req.oldChain.slice(1), req.issued);
   const chainPem = composed.chain.map((c) => `${toPem(c)}\n`).join('');
   const created: string[] = [];
   const cleanup = async (): Promise<void> => {
     for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
   };
-  const certNew = `${certPath}.new`;
-  const keyNew = `${keyPath}.new`;
-  const p12New = `${pkcs12Path}.new`;
+  const certNew = `${certTarget}.new`;
+  const keyNew = `${keyTarget}.new`;
+  const p12New = `${p12Target}.new`;
   try {
-    for (const stale of [certNew, keyNew, p12New]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, certNew, chainPem, 0o644, created);
-    await writeOrFail(ops, keyNew, req.keyPem, KEY_MODE, created);
+    for (const stale of [certNew, keyNew, ...(p12Target ? [p12New] : [])]) await ops.unlink(stale).catch(() => undefined);
+    await writeOrFail(ops, certNew, chainPem, 0o644, created, 'certificate', unchanged);
+    await writeOrFail(ops, keyNew, req.keyPem, KEY_MODE, created, 'key', unchanged);
     if (req.pkcs12) {
       // Loaded only here: it brings the PKCS#12 key derivation along.
       const { writePkcs12 } = await import('./pkcs12-writer.js');
-      const p12 = writePkcs12({ key: req.pkcs12.key, chain: composed.chain, password: req.pkcs12.password, ...(req.pkcs12.alias ? { alias: req.pkcs12.alias } : {}) });
-      await writeOrFail(ops, p12New, p12, KEY_MODE, created);
+      const p12 = await writePkcs12({ key: req.pkcs12.key, chain: composed.chain, password: req.pkcs12.password, ...(req.pkcs12.alias ? { alias: req.pkcs12.alias } : {}) });
+      await writeOrFail(ops, p12New, p12, KEY_MODE, created, 'keystore', unchanged);
     }
   } catch (err) {
     await cleanup();
@@ -307,20 +325,20 @@ export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<K
     await req.prove(certNew, keyNew);
   } catch (err) {
     await cleanup();
-    throw notProven(err, req.keystorePath);
+    throw notProven(err, unchanged);
   }
   try {
-    await ops.rename(keyNew, keyPath);
-    created.splice(created.indexOf(keyNew), 1, keyPath);
-    await ops.rename(certNew, certPath);
-    created.splice(created.indexOf(certNew), 1, certPath);
+    await ops.rename(keyNew, keyTarget);
+    created.splice(created.indexOf(keyNew), 1, keyTarget);
+    await ops.rename(certNew, certTarget);
+    created.splice(created.indexOf(certNew), 1, certTarget);
     if (req.pkcs12) {
-      await ops.rename(p12New, pkcs12Path);
+      await ops.rename(p12New, p12Target!);
       created.splice(created.indexOf(p12New), 1);
     }
   } catch (err) {
     await cleanup();
-    throw asUnwritable(err, certPath);
+    throw asUnwritable(err, certPath, unchanged);
   }
   const encrypted = /ENCRYPTED PRIVATE KEY/.test(req.keyPem);
   const pem = `--cert ${certPath} --key ${keyPath}${encrypted ? ' --key-password-file FILE (the key is encrypted with the keystore password)' : ''}`;
@@ -339,49 +357,28 @@ export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<K
   };
 }
 
-async function readOld(ops: FileOps, path: string, what: string): Promise<Buffer> {
-  try {
-    return await ops.readFile(path);
-  } catch (err) {
-    throw fileError(err, path, what);
-  }
-}
-
-async function writeOrFail(ops: FileOps, path: string, data: string | Buffer, mode: number, created: string[]): Promise<void> {
+async function writeOrFail(ops: FileOps, path: string, data: string | Buffer, mode: number, created: string[], role: FileRole, unchanged: string[]): Promise<void> {
   try {
     await ops.writeNew(path, data, mode);
     created.push(path);
   } catch (err) {
     // A partly written file may exist even when the write failed.
     created.push(path);
-    throw asUnwritable(err, path);
+    throw asUnwritable(err, path, unchanged, role);
   }
 }
 
-/** Writes `path` atomically: a temporary file in the same folder, then rename over it. */
-async function atomicWrite(ops: FileOps, path: string, data: Buffer, mode: number, created: string[]): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeOrFail(ops, tmp, data, mode, created);
-  await ops.rename(tmp, path);
-  created.splice(created.indexOf(tmp), 1);
-}
-
-function asUnwritable(err: unknown, path: string): C8yError {
-  if (isC8yError(err)) return err;
+function asUnwritable(err: unknown, path: string, unchanged: string[], role: FileRole = 'certificate'): C8yError {
+  const left = unchanged.length ? { unchanged } : {};
+  if (isC8yError(err)) return err.facts.unchanged || err.facts.restore || !unchanged.length ? err : new C8yError(err.code, { ...err.facts, ...left }, { cause: err.cause });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return unwritable(path, code ?? String(err), code === 'ENOSPC' ? 'Free some disk space.' : 'Check the folder permissions and free space.', err);
+  return new C8yError('OUTPUT_UNWRITABLE', { path, role, otherPath: dirname(path), reason: code ?? String(err), ...(code ? { nodeCode: code } : {}), ...left }, { cause: err });
 }
 
-function notProven(err: unknown, path: string): C8yError {
-  const suffix = ` The renewed certificate was not put in place: ${path} and its key are unchanged.`;
-  if (isC8yError(err)) {
-    return new C8yError(err.code, `The renewed certificate did not work for a token: ${err.message}${suffix}`, {
-      hint: err.hint ?? 'Run again later.',
-      cause: err,
-      details: { ...err.details, stage: 'prove' },
-    });
-  }
-  return new C8yError('INTERNAL', `Proving the renewed certificate failed unexpectedly.${suffix}`, { cause: err });
+/** The proof's own error (its class, its facts), marked as a failed proof that left the files as they were. */
+function notProven(err: unknown, unchanged: string[]): C8yError {
+  if (isC8yError(err)) return new C8yError(err.code, { ...err.facts, during: 'prove', unchanged }, { cause: err });
+  return new C8yError('INTERNAL', { detail: 'proving the renewed certificate failed unexpectedly', during: 'prove', unchanged }, { cause: err });
 }
 
 /** The inputs of writeEnrollment. */
@@ -397,37 +394,40 @@ export interface EnrollmentFiles {
   ops?: Partial<FileOps> | undefined;
 }
 
-/** Checks enroll's output files can be written (folders writable; files absent unless overwrite): before the request. */
-export async function checkEnrollable(certPath: string, keyPath: string, overwrite = false): Promise<void> {
-  await checkRenewable([certPath, keyPath]);
-  if (overwrite) return;
-  for (const path of [keyPath, certPath]) {
-    const exists = await fsp.stat(path).then(
-      () => true,
-      () => false,
-    );
-    if (exists) {
-      throw new C8yError('CERT_UNWRITABLE', `${path} exists already; enroll does not replace a device's certificate or key. Nothing was changed.`, {
-        hint: 'Give other paths, or move the old files away first (to renew an existing certificate, use `c8ytoken cert renew`).',
-        details: { path },
-      });
+/** Checks enroll's output files can be written (the output policy; files absent unless overwrite): before the request. */
+export async function checkEnrollable(certPath: string, keyPath: string, overwrite = false): Promise<{ certTarget: string; keyTarget: string }> {
+  const [certTarget, keyTarget] = (await renewalTargets([
+    { path: certPath, role: 'certificate' },
+    { path: keyPath, role: 'key' },
+  ])) as [string, string];
+  if (!overwrite) {
+    for (const [path, role] of [
+      [keyPath, 'key'],
+      [certPath, 'certificate'],
+    ] as const) {
+      const exists = await fsp.lstat(path).then(
+        () => true,
+        () => false,
+      );
+      if (exists) throw new C8yError('OUTPUT_UNWRITABLE', { path, role, reason: 'exists', unchanged: [path] });
     }
   }
+  return { certTarget, keyTarget };
 }
 
 /** Writes an enrolled device's key (0600) and certificate, each atomically; on failure neither is left. */
 export async function writeEnrollment(req: EnrollmentFiles): Promise<{ certPath: string; keyPath: string; chain: X509Certificate[] }> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
-  await checkEnrollable(req.certPath, req.keyPath, req.overwrite);
+  const { certTarget, keyTarget } = await checkEnrollable(req.certPath, req.keyPath, req.overwrite);
   const chain = [req.issued.leaf, ...req.issued.chain];
-  const created: string[] = [];
+  const written: string[] = [];
   try {
-    await atomicWrite(ops, req.keyPath, Buffer.from(req.keyPem), KEY_MODE, created);
-    if (!req.overwrite) created.push(req.keyPath);
-    await atomicWrite(ops, req.certPath, Buffer.from(chain.map((c) => `${toPem(c)}\n`).join('')), 0o644, created);
+    await ops.writeAtomic(keyTarget, req.keyPem, KEY_MODE, 'key');
+    if (!req.overwrite) written.push(keyTarget);
+    await ops.writeAtomic(certTarget, chain.map((c) => `${toPem(c)}\n`).join(''), 0o644, 'certificate');
   } catch (err) {
-    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
-    throw asUnwritable(err, req.certPath);
+    for (const p of written.splice(0)) await ops.unlink(p).catch(() => undefined);
+    throw asUnwritable(err, req.certPath, []);
   }
   return { certPath: req.certPath, keyPath: req.keyPath, chain };
 }

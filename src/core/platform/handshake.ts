@@ -5,8 +5,9 @@
  */
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import type { ClientIdentity } from '../credentials/identity.js';
-import { handshakeChain } from './request.js';
 import type { Trust } from '../credentials/truststore.js';
+import { deviceSecureContext, platformTlsOptions } from './tls.js';
+import { safeTimeout } from '../time/timer.js';
 
 export interface HandshakeResult {
   host: string;
@@ -25,11 +26,12 @@ export interface HandshakeResult {
   networkProblem?: string;
 }
 
-/** Performs the handshake and the acceptance probe; never throws for network or TLS failures. */
+/** Performs the handshake and the acceptance probe; never throws for network or TLS failures (OpenSSL refusing the credentials is a C8yError). */
 export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: Trust, timeoutMs: number): Promise<HandshakeResult> {
   const host = endpoint.hostname.replace(/^\[|\]$/g, '');
   const port = Number(endpoint.port || 443);
   const result: HandshakeResult = { host, port, trustSource: trust.source, serverTrusted: false };
+  const context = deviceSecureContext(identity, trust);
   return new Promise((resolve) => {
     let done = false;
     let secure = false;
@@ -43,15 +45,11 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
     const socket = connect({
       host,
       port,
-      servername: /^[\d.:]+$/.test(host) ? undefined : host,
-      key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-      cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
-      ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
+      ...platformTlsOptions(endpoint, context),
       // Verified by hand below, so that the report can say why; nothing is sent to an untrusted server.
       rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
     });
-    const timer = setTimeout(() => {
+    const timer = safeTimeout(() => {
       if (!secure) result.networkProblem = `no TLS handshake within ${timeoutMs / 1000} s`;
       else if (result.clientAccepted === undefined) result.clientProblem = `no answer within ${timeoutMs / 1000} s after the handshake`;
       finish();
@@ -60,7 +58,10 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
       secure = true;
       result.tlsVersion = socket.getProtocol() ?? undefined;
       const peer: PeerCertificate = socket.getPeerCertificate();
-      if (peer?.subject) result.serverSubject = Object.entries(peer.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      if (peer?.subject)
+        result.serverSubject = Object.entries(peer.subject)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(', ');
       const nameError = peer?.raw ? checkServerIdentity(host, peer) : undefined;
       if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
       else if (nameError) result.serverProblem = nameError.message;

@@ -67,7 +67,7 @@ describe('buildCsr', () => {
 });
 
 describe('keys', () => {
-  it('a new key is of the current key\'s type: same curve, RSA at least 2048 bits; P-256 by default', () => {
+  it("a new key is of the current key's type: same curve, RSA at least 2048 bits; P-256 by default", () => {
     expect(keySpecLike(createPrivateKey(readFileSync(pki('device-ec384.key'))))).toEqual({ type: 'ec', curve: 'P-384' });
     expect(keySpecLike(createPrivateKey(readFileSync(pki('device-rsa.key'))))).toEqual({ type: 'rsa', bits: 2048 });
     expect(keySpecLike(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)).toEqual({ type: 'rsa', bits: 2048 });

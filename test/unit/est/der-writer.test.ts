@@ -51,7 +51,11 @@ describe('der-writer', () => {
 
   it('property: nested sequences of random octets parse back to the same tree', () => {
     const tree: fc.Arbitrary<Buffer> = fc.letrec<{ node: Buffer }>((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, fc.uint8Array({ maxLength: 300 }).map((b) => tlv(0x04, Buffer.from(b))), fc.array(tie('node'), { maxLength: 4 }).map((items) => seq(...items))),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.uint8Array({ maxLength: 300 }).map((b) => tlv(0x04, Buffer.from(b))),
+        fc.array(tie('node'), { maxLength: 4 }).map((items) => seq(...items)),
+      ),
     })).node;
     fc.assert(
       fc.property(tree, (der) => {

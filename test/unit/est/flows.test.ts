@@ -4,13 +4,12 @@ import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
-import { PasswordBook } from '../../../src/core/credentials/passwords.js';
 import { estBaseUrl } from '../../../src/core/est/client.js';
 import { enrollDevice, renewCertificate } from '../../../src/core/est/flows.js';
 import { Emulator } from '../../../src/emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught } from '../../helpers/errors.js';
-import { noPasswords, serverCa, tokenFor } from '../../helpers/est.js';
+import { noPasswords, passwordsOf, serverCa, tokenFor } from '../../helpers/est.js';
 import { pki } from '../../helpers/paths.js';
 
 let emulator: Emulator;
@@ -21,7 +20,8 @@ afterAll(async () => {
   await emulator.stop();
 });
 
-const connection = () => ({ estBase: estBaseUrl(emulator.url, 'test'), trustCas: serverCa, timeoutMs: 5000 });
+const connection = () => ({ estBase: estBaseUrl(new URL(emulator.url)), trustCas: serverCa, timeoutMs: 5000 });
+const quiet = { warn: () => undefined };
 const prove = (c: string, k: string) => tokenFor(emulator, c, k).then(() => undefined);
 
 function copy(...names: string[]): string[] {
@@ -36,7 +36,7 @@ function copy(...names: string[]): string[] {
 describe('renewCertificate', () => {
   it('PEM files, same key: renewed in place, proven, steps reported', async () => {
     const [certPath, keyPath] = copy('device-est.chain.pem', 'device-est.key');
-    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords());
+    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords(), quiet);
     const steps: string[] = [];
     const result = await renewCertificate({
       ...connection(),
@@ -54,8 +54,8 @@ describe('renewCertificate', () => {
 
   it('--new-key with an encrypted key file: the new EC P-256 key is written encrypted with the same password', async () => {
     const [certPath, keyPath] = copy('device-ec256.chain.pem', 'device-ec256.enc-pkcs8.key');
-    const passwords = new PasswordBook({ key: { label: 'key password', envName: 'K', envValue: 'keysecret' }, keystore: { label: 's', envName: 'S' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
-    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, passwords);
+    const passwords = passwordsOf({ key: 'keysecret' });
+    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, passwords, quiet);
     emulator.est!.answerChain = true;
     try {
       const result = await renewCertificate({
@@ -84,10 +84,16 @@ describe('renewCertificate', () => {
 
   it('a keystore: PEM files beside it, the keystore untouched', async () => {
     const [p12] = copy('device-est.p12');
-    const passwords = new PasswordBook({ key: { label: 'k', envName: 'K' }, keystore: { label: 'keystore password', envName: 'S', envValue: 'changeit' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
-    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords);
+    const passwords = passwordsOf({ keystore: 'changeit' });
+    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords, quiet);
     const before = readFileSync(p12!);
-    const result = await renewCertificate({ ...connection(), identity, files: { kind: 'keystore', path: p12! }, token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')), prove });
+    const result = await renewCertificate({
+      ...connection(),
+      identity,
+      files: { kind: 'keystore', path: p12! },
+      token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')),
+      prove,
+    });
     expect(result.howToUse).toMatch(/--cert .*device-est\.renewed\.chain\.pem --key .*device-est\.renewed\.key/);
     expect(readFileSync(p12!).equals(before)).toBe(true);
     expect(readdirSync(join(p12!, '..')).sort()).toEqual(['device-est.p12', 'device-est.renewed.chain.pem', 'device-est.renewed.key']);
@@ -95,22 +101,30 @@ describe('renewCertificate', () => {
 
   it('a keystore with the store password: also a new PKCS#12 that works as --keystore', async () => {
     const [p12] = copy('device-est.p12');
-    const passwords = () => new PasswordBook({ key: { label: 'k', envName: 'K' }, keystore: { label: 'keystore password', envName: 'S', envValue: 'changeit' }, truststore: { label: 't', envName: 'T' } }, undefined, () => undefined);
-    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords());
-    const result = await renewCertificate({ ...connection(), identity, files: { kind: 'keystore', path: p12!, keyPassphrase: 'changeit', pkcs12Password: 'changeit' }, token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')), prove: (c, k) => tokenFor(emulator, c, k, 'changeit').then(() => undefined) });
+    const passwords = () => passwordsOf({ keystore: 'changeit' });
+    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords(), quiet);
+    const result = await renewCertificate({
+      ...connection(),
+      identity,
+      files: { kind: 'keystore', path: p12!, keyPassphrase: 'changeit', pkcs12Password: 'changeit' },
+      token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')),
+      prove: (c, k) => tokenFor(emulator, c, k, 'changeit').then(() => undefined),
+    });
     expect(result.pkcs12Path).toBe(join(p12!, '..', 'device-est.renewed.p12'));
     expect(result.howToUse).toMatch(/--keystore .*device-est\.renewed\.p12/);
     if (process.platform !== 'win32') expect(statSync(result.pkcs12Path!).mode & 0o777).toBe(0o600);
-    const renewed = await loadIdentity({ keystore: { path: result.pkcs12Path! } }, passwords());
+    const renewed = await loadIdentity({ keystore: { path: result.pkcs12Path! } }, passwords(), quiet);
     expect(renewed.chain[0]!.fingerprint256).toBe(result.certificate.fingerprint256);
     expect(renewed.chain).toHaveLength(2);
     expect(readFileSync(result.keyPath, 'utf8')).toMatch(/ENCRYPTED PRIVATE KEY/);
   });
 
   it('checks the folder before the request: nothing is asked of the platform when it cannot be written', async () => {
-    const identity = await loadIdentity({ cert: pki('device-est.chain.pem'), key: pki('device-est.key') }, noPasswords());
+    const identity = await loadIdentity({ cert: pki('device-est.chain.pem'), key: pki('device-est.key') }, noPasswords(), quiet);
     const before = emulator.est!.requests.length;
-    const err = await caught(renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: '/nonexistent-c8ytoken/d.pem', keyPath: '/nonexistent-c8ytoken/d.key' }, token: 'x.y.z', prove }));
+    const err = await caught(
+      renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: '/nonexistent-c8ytoken/d.pem', keyPath: '/nonexistent-c8ytoken/d.key' }, token: 'x.y.z', prove }),
+    );
     expect(err.exitCode).toBe(9);
     expect(emulator.est!.requests.length).toBe(before);
   });

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writePkcs12 } from '../../../src/core/est/pkcs12-writer.js';
 import { openKeystore } from '../../../src/core/keystore/open.js';
 import { keyMatchesCertificate } from '../../../src/core/x509/path.js';
@@ -26,10 +26,12 @@ describe('writePkcs12', () => {
     const key = createPrivateKey(readFileSync(pki(keyFile)));
     const chain = certFiles.map((f) => new X509Certificate(readFileSync(pki(f))));
     const file = join(tempDir(), 'renewed.p12');
-    writeFileSync(file, writePkcs12({ key, chain, password: 'changeit', alias: 'my-device' }));
+    beforeAll(async () => {
+      writeFileSync(file, await writePkcs12({ key, chain, password: 'changeit', alias: 'my-device' }));
+    });
 
     it(`${name}: our reader finds the entry, its chain and its key`, async () => {
-      const store = await openKeystore(file, { password: 'changeit', role: 'keystore' });
+      const store = await openKeystore(file, { password: 'changeit', role: 'keystore', warn: () => undefined });
       expect(store.format).toBe('pkcs12');
       expect(store.keyEntries.map((e) => e.alias)).toEqual(['my-device']);
       const entry = store.keyEntries[0]!;

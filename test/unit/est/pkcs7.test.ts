@@ -108,7 +108,10 @@ function certificatesOrTypedError(body: Buffer): void {
 
 describe('properties', () => {
   it('random bytes: certificates or EstAnswerError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => certificatesOrTypedError(Buffer.from(bytes))), { numRuns: 1500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => certificatesOrTypedError(Buffer.from(bytes))),
+      { numRuns: 1500 },
+    );
   });
 
   it('random bytes behind a SEQUENCE header, and random base64 text', () => {

@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedCertificate, type IssuedCertificate } from '../../../src/core/est/check.js';
 import { estBaseUrl, simpleReenroll } from '../../../src/core/est/client.js';
 import { buildCsr, generateDeviceKey, privateKeyPem } from '../../../src/core/est/csr.js';
-import { checkRenewable, composeChain, realFileOps, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from '../../../src/core/est/replace.js';
+import type { FileRole } from '../../../src/core/errors.js';
+import { renewalTargets, composeChain, realFileOps, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from '../../../src/core/est/replace.js';
 import { renewalVerdict } from '../../../src/core/est/renewal.js';
 import { Emulator } from '../../../src/emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
-import { caught } from '../../helpers/errors.js';
+import { caught, wordsOf } from '../../helpers/errors.js';
 import { serverCa, tokenFor } from '../../helpers/est.js';
 import { FIXED_NOW, pki } from '../../helpers/paths.js';
 
@@ -28,7 +29,7 @@ async function issue(certFile: string, keyFile: string, key = createPrivateKey(r
   const leaf = cert(certFile);
   const commonName = cn ?? /CN=([^\n]*)/.exec(leaf.subject)![1]!;
   const answer = await simpleReenroll({
-    tenantUrl: estBaseUrl(emulator.url, 'test'),
+    tenantUrl: estBaseUrl(new URL(emulator.url)),
     token: await tokenFor(emulator, pki(certFile), pki(keyFile)),
     csrDer: buildCsr(key, commonName),
     trustCas: serverCa,
@@ -108,15 +109,17 @@ describe('replacePemIdentity: success', () => {
 });
 
 describe('replacePemIdentity: failure at each step leaves the old files byte for byte', () => {
-  /** File operations that fail at the n-th write or rename (counting both). */
+  /** File operations that fail at the n-th write, atomic write or rename (counting all). */
   function failingAt(n: number): { ops: Partial<FileOps>; calls: () => number } {
     let count = 0;
-    const step = <A extends unknown[]>(real: (...a: A) => Promise<void>) => async (...a: A) => {
-      count += 1;
-      if (count === n) throw Object.assign(new Error('injected'), { code: 'EIO' });
-      return real(...a);
-    };
-    return { ops: { writeNew: step(realFileOps.writeNew), rename: step(realFileOps.rename) }, calls: () => count };
+    const step =
+      <A extends unknown[]>(real: (...a: A) => Promise<void>) =>
+      async (...a: A) => {
+        count += 1;
+        if (count === n) throw Object.assign(new Error('injected'), { code: 'EIO' });
+        return real(...a);
+      };
+    return { ops: { writeNew: step(realFileOps.writeNew), writeAtomic: step(realFileOps.writeAtomic), rename: step(realFileOps.rename) }, calls: () => count };
   }
 
   for (const newKey of [false, true]) {
@@ -130,8 +133,10 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
       expect(steps).toBeGreaterThanOrEqual(newKey ? 6 : 3);
       for (let n = 1; n <= steps; n++) {
         const id = identityIn('device-est.chain.pem', 'device-est.key');
-        const err = await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: failingAt(n).ops }));
-        expect(err.code, `step ${n}`).toBe('CERT_UNWRITABLE');
+        const err = await caught(
+          replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: failingAt(n).ops }),
+        );
+        expect(err.code, `step ${n}`).toBe('OUTPUT_UNWRITABLE');
         expect(err.exitCode).toBe(9);
         expect(readFileSync(id.certPath).equals(id.certBytes), `certificate after a failure at step ${n}`).toBe(true);
         expect(readFileSync(id.keyPath).equals(id.keyBytes), `key after a failure at step ${n}`).toBe(true);
@@ -141,7 +146,7 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
     });
   }
 
-  it('a failed proof: nothing replaced, no .new, the proof\'s own class and a note that nothing changed', async () => {
+  it("a failed proof: nothing replaced, no .new, the proof's own class and a note that nothing changed", async () => {
     const id = identityIn('device-est.chain.pem', 'device-est.key');
     const { C8yError } = await import('../../../src/core/errors.js');
     const err = await caught(
@@ -151,13 +156,14 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
         oldLeaf: cert('device-est.crt'),
         issued: issuedEc,
         prove: async () => {
-          throw new C8yError('CLIENT_CERT_REJECTED', 'https://x rejected the device certificate.');
+          throw new C8yError('CLIENT_CERT_REJECTED', { url: 'https://x' });
         },
       }),
     );
     expect(err.code).toBe('CLIENT_CERT_REJECTED');
-    expect(err.message).toMatch(/did not work for a token.*unchanged/);
-    expect(err.details?.stage).toBe('prove');
+    expect(wordsOf(err).message).toMatch(/did not work for a token.*Nothing was changed/);
+    expect(err.facts.during).toBe('prove');
+    expect(err.facts.unchanged).toEqual([id.certPath, id.keyPath]);
     expect(readFileSync(id.certPath).equals(id.certBytes)).toBe(true);
     expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
   });
@@ -171,25 +177,26 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
     expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
   });
 
-  it('an unwritable folder: CERT_UNWRITABLE (exit 9) before anything is written', async () => {
-    const err = await caught(checkRenewable(['/nonexistent-c8ytoken/device.pem']));
-    expect(err.code).toBe('CERT_UNWRITABLE');
+  it('an unwritable folder: OUTPUT_UNWRITABLE (exit 9) before anything is written', async () => {
+    const err = await caught(renewalTargets([{ path: '/nonexistent-c8ytoken/device.pem', role: 'certificate' }]));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
     expect(err.exitCode).toBe(9);
-    expect(err.message).toMatch(/\/nonexistent-c8ytoken does not exist/);
+    expect(err.facts).toMatchObject({ reason: 'no such folder', unchanged: ['/nonexistent-c8ytoken/device.pem'] });
+    expect(wordsOf(err).message).toMatch(/\/nonexistent-c8ytoken does not exist/);
     const id = identityIn('device-est.chain.pem', 'device-est.key');
     const denied = { writeNew: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'EACCES' })) };
     const err2 = await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove, ops: denied }));
-    expect(err2.code).toBe('CERT_UNWRITABLE');
-    expect(err2.message).toMatch(/EACCES.*Nothing was changed/);
+    expect(err2.code).toBe('OUTPUT_UNWRITABLE');
+    expect(wordsOf(err2).message).toMatch(/EACCES.*Nothing was changed/);
     expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.key']);
   });
 
-  it.skipIf(isRoot)('a read-only folder (chmod 555): CERT_UNWRITABLE (skipped as root, who may write anyway)', async () => {
+  it.skipIf(isRoot)('a read-only folder (chmod 555): OUTPUT_UNWRITABLE (skipped as root, who may write anyway)', async () => {
     const { chmodSync } = await import('node:fs');
     const id = identityIn('device-est.chain.pem', 'device-est.key');
     chmodSync(id.dir, 0o555);
     try {
-      expect((await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove }))).code).toBe('CERT_UNWRITABLE');
+      expect((await caught(replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: issuedEc, prove }))).code).toBe('OUTPUT_UNWRITABLE');
     } finally {
       chmodSync(id.dir, 0o755);
     }
@@ -201,7 +208,7 @@ describe('composeChain', () => {
   const intermediate = cert('device-intermediate-ca.crt');
   const estCa = cert('est-ca.crt');
 
-  it('same issuer, nothing in the answer: the old file\'s other certificates are kept', () => {
+  it("same issuer, nothing in the answer: the old file's other certificates are kept", () => {
     const issued = { leaf: cert('device-ec256.crt'), chain: [] };
     expect(composeChain(oldLeaf, [intermediate], issued)).toMatchObject({ chain: [issued.leaf, intermediate], issuerChanged: false });
   });
@@ -245,17 +252,20 @@ describe('writeEnrollment', () => {
     expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
     expect(await tokenFor(emulator, files.certPath, files.keyPath)).toMatch(/^eyJ/);
     const err = await caught(writeEnrollment({ ...files, issued: issuedEc, keyPem: 'x' }));
-    expect(err.code).toBe('CERT_UNWRITABLE');
-    expect(err.message).toMatch(/exists already/);
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(wordsOf(err).message).toMatch(/exists already/);
   });
 
   it('a failed certificate write leaves no key behind', async () => {
     const dir = tempDir('c8ytoken-enroll-');
     let writes = 0;
-    const ops = { writeNew: async (p: string, d: string | Buffer, m: number) => (++writes === 2 ? Promise.reject(Object.assign(new Error('full'), { code: 'ENOSPC' })) : realFileOps.writeNew(p, d, m)) };
+    const ops = {
+      writeAtomic: async (p: string, d: string | Buffer, m: number, r: FileRole) =>
+        ++writes === 2 ? Promise.reject(Object.assign(new Error('full'), { code: 'ENOSPC' })) : realFileOps.writeAtomic(p, d, m, r),
+    };
     const err = await caught(writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), ops }));
-    expect(err.code).toBe('CERT_UNWRITABLE');
-    expect(err.hint).toMatch(/disk space/);
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(wordsOf(err).hint).toMatch(/disk space/);
     expect(readdirSync(dir)).toEqual([]);
   });
 });
