@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, usageError } from './core/errors.js';
 import { GLOBAL_OPTIONS, type OptionKey } from './core/config/options.js';
 import type { GivenFlags } from './core/config/settings.js';
-import { COMMANDS, type CommandSpec } from './cli/commands.js';
+import { COMMAND_GROUPS, COMMANDS, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
 import type { CliIo } from './cli/io.js';
 import type { Run } from './cli/run/run.js';
@@ -55,8 +55,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   addOptions(program, GLOBAL_OPTIONS);
   program.addHelpText('after', `\nExamples:\n${COMMANDS.map((c) => `  ${c.examples[0]}`).join('\n')}\n\n${SETTINGS_NOTE}\n\n${EXIT_CODES}`);
 
+  // Commands named "group sub" (cert renew) are sub-commands of a group command with its own help.
+  const groups = new Map<string, Command>();
+  const parentOf = (group: string): Command => {
+    let parent = groups.get(group);
+    if (!parent) {
+      const members = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+      parent = program
+        .command(group)
+        .description(COMMAND_GROUPS[group] ?? group)
+        .exitOverride();
+      parent.addHelpText('after', `\nExamples:\n${members.map((c) => `  ${c.examples[0]}`).join('\n')}\n\n${EXIT_CODES}`);
+      groups.set(group, parent);
+    }
+    return parent;
+  };
   for (const spec of COMMANDS) {
-    const cmd = program.command(spec.name).description(spec.summary).exitOverride();
+    const words = spec.name.split(' ');
+    const parent = words.length > 1 ? parentOf(words[0]!) : program;
+    const cmd = parent
+      .command(words[words.length - 1]!)
+      .description(spec.summary)
+      .exitOverride();
     if (spec.args) cmd.argument(spec.args[0], spec.args[1]);
     addOptions(cmd, spec.options);
     cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${spec.settings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`);

@@ -57,10 +57,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'watch',
     summary: 'keep a token file fresh: refresh after half the lifetime, retry through outages, forever',
     args: ['[command...]', 'with --exec: the command and its arguments, after --'],
-    examples: ['c8ytoken watch -o /var/lib/c8y/token', 'c8ytoken watch -o token --exec -- systemctl reload my-agent', 'c8ytoken watch -o token --json', 'c8ytoken watch -o token --once'],
-    options: [...CONNECTION_OPTIONS, 'output', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry'],
-    settings: CONNECTION_OPTIONS,
-    notes: 'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.',
+    examples: [
+      'c8ytoken watch -o /var/lib/c8y/token',
+      'c8ytoken watch -o token --exec -- systemctl reload my-agent',
+      'c8ytoken watch -o token --json',
+      'c8ytoken watch -o token --once',
+      'c8ytoken watch -o /var/lib/c8y/token --cert device.pem --key device.key --renew-before 30d',
+    ],
+    options: [...CONNECTION_OPTIONS, 'output', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore'],
+    settings: [...CONNECTION_OPTIONS, 'renewBefore'],
+    notes:
+      'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
+      'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
     load: async () => (await import('./run/watch.js')).run,
   },
   {
@@ -78,7 +86,55 @@ export const COMMANDS: readonly CommandSpec[] = [
     notes: 'Exit code 0 when every check passes (warnings allowed), 1 when a check fails, 4 when the files cannot be read.',
     load: async () => (await import('./run/verify-chain.js')).run,
   },
+  {
+    name: 'cert renew',
+    summary: 'renew the configured device certificate over EST (simplereenroll with a device token)',
+    examples: [
+      'c8ytoken cert renew --url https://t12345.eu-latest.cumulocity.com --cert device.pem --key device.key',
+      'c8ytoken cert renew --keystore device.p12 --json',
+      'c8ytoken cert renew --cert device.pem --key device.key --new-key',
+      'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
+    ],
+    options: [...CONNECTION_OPTIONS, 'newKey'],
+    settings: CONNECTION_OPTIONS,
+    notes:
+      'PEM files are replaced in place once the new certificate has fetched a token; the previous files stay as FILE.bak. A keystore is not changed: the renewed certificate and key are written beside it ' +
+      '(NAME.renewed.chain.pem, NAME.renewed.key, NAME.renewed.p12). On any failure the files are as they were. Certificate requests go to port 443 unless the URL names a port.',
+    load: async () => (await import('./run/cert-renew.js')).run,
+  },
+  {
+    name: 'cert needs-renewal',
+    summary: 'exit 0 when the device certificate should be renewed now (expires within --within, or expired), 1 when not yet',
+    examples: [
+      'c8ytoken cert needs-renewal --cert device.pem --within 30d',
+      'c8ytoken cert needs-renewal --keystore device.p12 --json',
+      'c8ytoken cert needs-renewal --within 45d && c8ytoken cert renew',
+    ],
+    options: ['cert', 'key', 'keystore', 'keystoreType', 'keystorePasswordFile', 'keyPasswordFile', 'alias', 'within'],
+    settings: ['cert', 'key', 'keystore', 'keystoreType', 'alias', 'within'],
+    notes: 'Exit code 0: renew now; 1: not yet (as `step certificate needs-renewal` and tedge); 3 or 4 when the certificate cannot be read. A keystore needs its store password as usual.',
+    load: async () => (await import('./run/cert-needs-renewal.js')).run,
+  },
+  {
+    name: 'cert enroll',
+    summary: "get a new device's first certificate over EST (simpleenroll with its one-time password), polling until it is registered",
+    examples: [
+      'c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --one-time-password-file otp.txt --cert device.pem --key device.key',
+      'C8YTOKEN_ONE_TIME_PASSWORD=... c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --cert device.pem --key device.key --max-wait 1h',
+    ],
+    options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
+    settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'deviceId', 'retryEvery', 'maxWait'],
+    notes:
+      '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
+      'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',
+    load: async () => (await import('./run/cert-enroll.js')).run,
+  },
 ];
+
+/** Descriptions of the commands that group others ("cert" for "cert renew" ...). */
+export const COMMAND_GROUPS: Readonly<Record<string, string>> = {
+  cert: 'the device certificate: check when it needs renewal, renew it, enroll a new device (EST)',
+};
 
 /** A command of the table by name. */
 export function commandSpec(name: string): CommandSpec | undefined {

@@ -105,7 +105,8 @@ export function isRetryable(code: ErrorCode): boolean {
 }
 
 /** What a file is to c8ytoken; messages and hints depend on it (a truststore's password is not the keystore's). */
-export type FileRole = 'certificate' | 'key' | 'keystore' | 'truststore' | 'device CA' | 'token' | 'config' | 'key password' | 'keystore password' | 'truststore password' | 'output';
+export type FileRole =
+  'certificate' | 'key' | 'keystore' | 'truststore' | 'device CA' | 'token' | 'config' | 'key password' | 'keystore password' | 'truststore password' | 'one-time password' | 'output';
 
 /** Which password: the option and variable that give it come from the option table. */
 export type PasswordRole = 'key' | 'keystore' | 'truststore';

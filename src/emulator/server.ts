@@ -21,6 +21,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 import { EstService } from './est.js';
+export { EST_FAULTS, type EstFault } from './est.js';
 
 /** What the endpoint can be told to do instead of answering well. */
 export type Fault =
@@ -185,7 +186,9 @@ export class Emulator {
       {
         key: fixtures(dir, `${serverName}.key`),
         cert: fixtures(dir, `${serverName}.crt`),
-        ca: [fixtures(dir, 'device-root-ca.crt')],
+        // With EST, the CA that signs renewed certificates is trusted as the platform trusts its own CA:
+        // a renewed certificate works alone, without the chain of the certificate it replaced.
+        ca: [fixtures(dir, 'device-root-ca.crt'), ...(options.est ? [fixtures(dir, 'est-ca.crt')] : [])],
         requestCert: true,
         rejectUnauthorized: check === 'handshake',
         ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),

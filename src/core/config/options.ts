@@ -177,6 +177,36 @@ const rows = [
   { key: 'check', flags: '--check', kind: 'switch', help: 'exit 1 when the token is expired, not yet valid or (with --expires-within) expiring soon' },
   { key: 'expiresWithin', flags: '--expires-within <duration>', kind: 'duration', max: '3650d', help: 'with --check: fail when the token expires within this time, e.g. 5m' },
   { key: 'showSecrets', flags: '--show-secrets', kind: 'switch', help: 'show xsrfToken and the signature instead of masking them' },
+
+  // cert renew, needs-renewal, enroll; watch --renew-before
+  { key: 'newKey', flags: '--new-key', kind: 'switch', help: 'make a new key of the same type (RSA size, EC curve) instead of keeping the current one' },
+  {
+    key: 'within',
+    flags: '--within <duration>',
+    kind: 'duration',
+    defaultValue: '30d',
+    max: '3650d',
+    help: 'renew now when the certificate expires within this time (or has expired)',
+  },
+  { key: 'deviceId', flags: '--device-id <id>', kind: 'text', help: 'the device id registered in the tenant: the certificate CN (the device user is device_<id>)', env: ['C8YTOKEN_DEVICE_ID'] },
+  {
+    key: 'oneTimePasswordFile',
+    flags: '--one-time-password-file <file>',
+    kind: 'password',
+    help: 'file holding the one-time password the device was registered with (never on the command line)',
+    env: ['C8YTOKEN_ONE_TIME_PASSWORD'],
+  },
+  { key: 'retryEvery', flags: '--retry-every <duration>', kind: 'duration', defaultValue: '30s', max: '1h', help: 'while the device is not registered yet: ask again after this pause' },
+  { key: 'maxWait', flags: '--max-wait <duration>', kind: 'duration', defaultValue: '10m', max: '30d', help: 'give up waiting for the registration after this time' },
+  {
+    key: 'renewBefore',
+    flags: '--renew-before <duration>',
+    kind: 'duration',
+    max: '3650d',
+    help: 'renew the device certificate (PEM files in place) when it expires within this time, e.g. 30d',
+    env: ['C8YTOKEN_RENEW_BEFORE'],
+    config: 'renewBefore',
+  },
 ] as const satisfies readonly OptionRow[];
 
 /** Every option's key. */

@@ -5,7 +5,7 @@
  * trust, the proxy) is given by the caller, so this module has no settings, prompts or output of its own.
  */
 import type { Agent } from 'node:https';
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
 import { C8yError, type FileRole } from '../errors.js';
@@ -55,8 +55,8 @@ export interface RenewInput extends EstConnection {
   newKey?: boolean | undefined;
   /** When the current PEM key file is encrypted: its password, so a new key is written encrypted too. */
   newKeyPassphrase?: string | undefined;
-  /** Fetches a token with the files given, throwing the C8yError of a failure: the proof before replacing. */
-  prove(certPath: string, keyPath: string): Promise<void>;
+  /** Fetches a token with the files given (and the key they were issued for), throwing the C8yError of a failure: the proof before replacing. */
+  prove(certPath: string, keyPath: string, key: KeyObject): Promise<void>;
   ops?: Partial<FileOps> | undefined;
 }
 
@@ -143,7 +143,7 @@ async function renew(input: RenewInput): Promise<RenewResult> {
   const base = { commonName: cn, certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), keyReplaced: input.newKey === true, url: answer.url.href, ...(newKeySpec ? { newKeySpec } : {}) };
   const prove = async (certPath: string, keyPath: string): Promise<void> => {
     progress(`proving the new certificate: a token with ${certPath}`);
-    await input.prove(certPath, keyPath);
+    await input.prove(certPath, keyPath, key);
   };
   if (input.files.kind === 'pem') {
     const result = await replacePemIdentity({ certPath: input.files.certPath, keyPath: input.files.keyPath, oldLeaf: leaf, issued, newKeyPem, prove, ops: input.ops });

@@ -1,0 +1,195 @@
+/**
+ * `c8ytoken cert renew | needs-renewal | enroll`: the device certificate's lifecycle over EST. Each
+ * returns data for the output layer and never prints. The EST modules load only here (and in watch when
+ * a renewal is due): fetch and watch without --renew-before never pay for them.
+ */
+import type { Agent } from 'node:https';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { C8yError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import type { Settings } from '../core/config/settings.js';
+import { PasswordBook } from '../core/credentials/passwords.js';
+import { openKeystoreEntry, type ClientIdentity } from '../core/credentials/identity.js';
+import { readRegularFile } from '../core/files/read.js';
+import { loadIdentityWithProgress, loadTrustWithProgress, prepareTls, requestToken, type PreparedTls } from '../core/token/source.js';
+import { commonName, dnOneLine } from '../core/x509/names.js';
+import { buildPath, findLeaf, keyMatchesCertificate } from '../core/x509/path.js';
+import { readCertificates } from '../core/x509/read.js';
+import { renewalVerdict, type RenewalVerdict } from '../core/est/renewal.js';
+import type { EnrollResult, IdentityFiles, RenewResult } from '../core/est/flows.js';
+import type { CommandIo } from './io.js';
+
+/** The tenant URL as given (EST goes to its port 443 unless it names one), or NO_URL. */
+function requireTenant(settings: Settings): URL {
+  if (settings.tenant) return settings.tenant;
+  throw new C8yError('NO_URL');
+}
+
+export interface RenewOptions {
+  /** A new key of the current key's type instead of the current key. */
+  newKey: boolean;
+  /** The proxy seam: an https.Agent for the EST connection (see core/est/client.ts). */
+  agent?: Agent | undefined;
+}
+
+/** What a renewal did, with what the certificate was before. */
+export interface CertRenewResult extends RenewResult {
+  previousNotAfter: Date;
+  /** The identity's source as loaded (a file, or 'FILE (entry "alias")'). */
+  source: string;
+  kind: IdentityFiles['kind'];
+}
+
+/** cert renew: the configured identity, a token with it, then the renewal. */
+export async function certRenewCommand(settings: Settings, options: RenewOptions, io: CommandIo): Promise<CertRenewResult> {
+  const tenant = requireTenant(settings);
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  const identity = await loadIdentityWithProgress(settings, passwords, io);
+  const tls = await prepareTls(settings, identity, passwords, io);
+  return renewIdentity(settings, tenant, identity, tls, passwords, options, io);
+}
+
+/**
+ * Renews `identity` (the configured one, already loaded): a token with it, then simplereenroll, the
+ * checks, the proof (a token with the new files) and the replacement. watch --renew-before calls this
+ * with the identity and TLS context it holds.
+ */
+export async function renewIdentity(
+  settings: Settings,
+  tenant: URL,
+  identity: ClientIdentity,
+  tls: PreparedTls,
+  passwords: PasswordBook,
+  options: RenewOptions,
+  io: CommandIo,
+): Promise<CertRenewResult> {
+  const [{ renewCertificate, identityPaths }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
+  const files = await identityFiles(settings, identity, passwords);
+  try {
+    const fetched = await requestToken(settings, identity, passwords, io, undefined, tls);
+    const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
+    const result = await renewCertificate({
+      estBase: estBaseUrl(tenant),
+      trustCas: tls.trust.cas,
+      trustSource: tls.trust.source,
+      timeoutMs: settings.timeoutMs,
+      signal: io.signal,
+      agent: options.agent,
+      userAgent: io.userAgent,
+      progress: (m) => io.progress(m),
+      now: () => io.now(),
+      identity,
+      files,
+      token: fetched.token.token,
+      newKey: options.newKey,
+      newKeyPassphrase,
+      prove: (certPath, _keyPath, key) => proveFiles(settings, certPath, key, tls, passwords, io),
+    });
+    return { ...result, previousNotAfter: new Date(identity.chain[0]!.validTo), source: identity.source, kind: files.kind };
+  } catch (err) {
+    // Whatever failed, the identity's files are as they were: the words say so.
+    if (err instanceof C8yError && !err.facts.unchanged && !err.facts.restore) throw new C8yError(err.code, { ...err.facts, unchanged: identityPaths(files) }, { cause: err.cause ?? err });
+    throw err;
+  }
+}
+
+/** Where the identity lives, and for a keystore how to protect what is written beside it (its store password). */
+async function identityFiles(settings: Settings, identity: ClientIdentity, passwords: PasswordBook): Promise<IdentityFiles> {
+  if (settings.keystore) {
+    const path = settings.keystore.path;
+    const password = await passwords.get('keystore', path);
+    const alias = /\(entry "(.*)"\)$/.exec(identity.source)?.[1] ?? settings.keystore.alias;
+    return { kind: 'keystore', path, keyPassphrase: password, pkcs12Password: password, alias };
+  }
+  return { kind: 'pem', certPath: settings.cert!, keyPath: settings.key };
+}
+
+/** The password of an encrypted PEM key file (so a new key is written encrypted too); undefined when it is not encrypted. */
+async function pemKeyPassword(files: Extract<IdentityFiles, { kind: 'pem' }>, passwords: PasswordBook): Promise<string | undefined> {
+  const keyPath = files.keyPath ?? files.certPath;
+  const text = (await readRegularFile(keyPath, 'key', LIMITS.certificateBytes)).toString('latin1');
+  return /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(text) ? passwords.get('key', keyPath) : undefined;
+}
+
+/** The proof before anything is replaced: a token fetched with the new certificate file and the key it was issued for. */
+async function proveFiles(settings: Settings, certPath: string, key: KeyObject, tls: PreparedTls, passwords: PasswordBook, io: CommandIo): Promise<void> {
+  const certs = readCertificates(await readRegularFile(certPath, 'certificate', LIMITS.certificateBytes), certPath, 'certificate');
+  const leaf = certs.find((c) => keyMatchesCertificate(key, c));
+  if (!leaf) throw new C8yError('KEY_MISMATCH', { path: certPath, role: 'key', otherPath: certPath, actual: certs.length });
+  const built = buildPath(leaf, certs);
+  const identity: ClientIdentity = { key, chain: built.path, extra: built.extra, source: certPath };
+  const { deviceSecureContext } = await import('../core/platform/tls.js');
+  await requestToken(settings, identity, passwords, io, undefined, { trust: tls.trust, context: deviceSecureContext(identity, tls.trust) });
+}
+
+/** What needs-renewal found. */
+export interface NeedsRenewalResult extends RenewalVerdict {
+  withinMs: number;
+  /** The certificate file, or the keystore entry. */
+  source: string;
+  subject: string;
+  commonName: string | undefined;
+}
+
+/** cert needs-renewal: the device certificate (PEM, PKCS#12 or JKS) judged against the window, on the local clock. */
+export async function certNeedsRenewalCommand(settings: Settings, options: { withinMs: number }, io: CommandIo): Promise<NeedsRenewalResult> {
+  const { leaf, source } = await deviceCertificate(settings, io);
+  return { ...renewalVerdict(leaf, options.withinMs, io.now()), withinMs: options.withinMs, source, subject: dnOneLine(leaf.subject), commonName: commonName(leaf.subject) };
+}
+
+/** The device certificate alone: from a keystore entry (its password as usual), or a PEM file (the key's certificate when a key is given). */
+async function deviceCertificate(settings: Settings, io: CommandIo): Promise<{ leaf: X509Certificate; source: string }> {
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  if (settings.keystore) {
+    const entry = await openKeystoreEntry(settings.keystore, passwords, io);
+    return { leaf: entry.chain[0]!, source: entry.source };
+  }
+  if (!settings.cert) throw new C8yError('NO_CREDENTIALS');
+  const certs = readCertificates(await readRegularFile(settings.cert, 'certificate', LIMITS.certificateBytes), settings.cert, 'certificate');
+  if (settings.key) {
+    const identity = await loadIdentityWithProgress(settings, passwords, io);
+    return { leaf: identity.chain[0]!, source: settings.cert };
+  }
+  return { leaf: findLeaf(certs)!, source: settings.cert };
+}
+
+export interface EnrollOptions {
+  deviceId: string;
+  /** From the password file or its variable; never shown. */
+  oneTimePassword: string;
+  certPath: string;
+  keyPath: string;
+  retryEveryMs: number;
+  maxWaitMs: number;
+  /** The proxy seam (see core/est/client.ts). */
+  agent?: Agent | undefined;
+}
+
+export interface EnrollIo extends CommandIo {
+  /** Told about each refused attempt before the pause (never the password). */
+  onRetry?(info: { attempt: number; error: C8yError; nextInMs: number }): void;
+}
+
+/** cert enroll: a new key, simpleenroll with the one-time password (polled until registered), the files. */
+export async function certEnrollCommand(settings: Settings, options: EnrollOptions, io: EnrollIo): Promise<EnrollResult> {
+  const tenant = requireTenant(settings);
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  const trust = await loadTrustWithProgress(settings, passwords, io);
+  const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
+  return enrollDevice({
+    estBase: estBaseUrl(tenant),
+    trustCas: trust.cas,
+    trustSource: trust.source,
+    timeoutMs: settings.timeoutMs,
+    signal: io.signal,
+    agent: options.agent,
+    userAgent: io.userAgent,
+    progress: (m) => io.progress(m),
+    now: () => io.now(),
+    deviceId: options.deviceId,
+    oneTimePassword: options.oneTimePassword,
+    certPath: options.certPath,
+    keyPath: options.keyPath,
+    poll: { retryEveryMs: options.retryEveryMs, maxWaitMs: options.maxWaitMs, now: () => io.now(), onRetry: (info) => io.onRetry?.(info) },
+  });
+}

@@ -1,0 +1,294 @@
+/**
+ * End to end in this process: `c8ytoken cert renew | needs-renewal | enroll` through the CLI against the
+ * local endpoint in EST mode (tokens and EST on one port), asserting exit codes, stdout, stderr and the
+ * files: renewed in place with .bak, or left byte for byte on every failure class.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/server.js';
+import type { EstFault } from '../../src/emulator/est.js';
+import { tempDir, type CliRun } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
+import { pki } from '../helpers/paths.js';
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await new Emulator({ est: true }).start();
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+afterEach(() => {
+  emulator.est!.fault = undefined;
+  emulator.est!.faultCount = Infinity;
+  emulator.fault = undefined;
+});
+
+const posix = process.platform !== 'win32';
+const DAY = 86_400_000;
+
+/** Copies fixtures into a fresh folder; returns their new paths and the folder. */
+function copies(...names: string[]): { dir: string; paths: string[] } {
+  const dir = tempDir('c8ytoken-cert-');
+  return { dir, paths: names.map((n) => (copyFileSync(pki(n), join(dir, n)), join(dir, n))) };
+}
+
+function cert(args: string[], env: Record<string, string> = {}, now?: () => number): Promise<CliRun> {
+  return runMain(['cert', ...args], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', ...env }, ...(now ? { now } : {}) });
+}
+
+function renew(files: string[], extra: string[] = []): Promise<CliRun> {
+  return cert(['renew', '--url', emulator.url, '--truststore', pki('server-ca.crt'), ...files, ...extra]);
+}
+
+const leafOf = (path: string): X509Certificate => new X509Certificate(readFileSync(path));
+const snapshot = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+
+describe('cert renew', () => {
+  const pems: [string, string, string][] = [
+    ['RSA (with its intermediate)', 'device-rsa.chain.pem', 'device-rsa.key'],
+    ['EC P-256', 'device-ec256.chain.pem', 'device-ec256.key'],
+    ['EC from the EST CA', 'device-est.chain.pem', 'device-est.key'],
+  ];
+  for (const [name, certFile, keyFile] of pems) {
+    it(`${name}: PEM files renewed in place, .bak kept, the key unchanged; a token works with the new files`, async () => {
+      const { dir, paths } = copies(certFile, keyFile);
+      const [certPath, keyPath] = paths as [string, string];
+      const before = readFileSync(certPath);
+      const keyBefore = readFileSync(keyPath);
+      const run = await renew(['--cert', certPath, '--key', keyPath]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Renewed the device certificate of [\w-]+: valid until \d{4}-\d\d-\d\dT[\d:]+Z \(in 1 year|in 36\d d/);
+      expect(run.stdout).toContain(`${certPath}.bak (the previous files)`);
+      const renewed = leafOf(certPath);
+      expect(renewed.issuer).toMatch(/c8ytoken EST CA/);
+      expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);
+      expect(readFileSync(keyPath).equals(keyBefore)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile].sort());
+      const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath]);
+      expect(fetched.code).toBe(0);
+    });
+  }
+
+  it('--new-key --json: a new key of the same type (0600), both files backed up; the JSON says what changed', async () => {
+    const { paths } = copies('device-rsa.chain.pem', 'device-rsa.key');
+    const [certPath, keyPath] = paths as [string, string];
+    const keyBefore = readFileSync(keyPath);
+    const run = await renew(['--cert', certPath, '--key', keyPath, '--new-key', '--json']);
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ identity: 'pem', keyReplaced: true, newKey: 'RSA 2048', issuerChanged: true, backups: { cert: `${certPath}.bak`, key: `${keyPath}.bak` } });
+    expect(Date.parse(json.notAfter as string)).toBeGreaterThan(Date.now() + 300 * DAY);
+    expect(readFileSync(`${keyPath}.bak`).equals(keyBefore)).toBe(true);
+    expect(createPrivateKey(readFileSync(keyPath)).asymmetricKeyDetails?.modulusLength).toBe(2048);
+    if (posix) expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('a PKCS#12 keystore: renewed files beside it, the keystore unchanged, how to use them', async () => {
+    const { dir, paths } = copies('device-est.p12');
+    const before = readFileSync(paths[0]!);
+    const run = await renew(['--keystore', paths[0]!]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/keystore +.*device-est\.p12 \(entry "[^"]+"\) is unchanged/);
+    expect(run.stdout).toMatch(/Use --keystore .*device-est\.renewed\.p12/);
+    expect(readFileSync(paths[0]!).equals(before)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['device-est.p12', 'device-est.renewed.chain.pem', 'device-est.renewed.key', 'device-est.renewed.p12']);
+    const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--keystore', join(dir, 'device-est.renewed.p12')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
+    expect(fetched.code).toBe(0);
+  });
+
+  it('a JKS keystore: the same, from a Java keystore', async () => {
+    const { dir, paths } = copies('device-ec256.jks');
+    const run = await renew(['--keystore', paths[0]!, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ identity: 'keystore', files: { pkcs12: join(dir, 'device-ec256.renewed.p12') } });
+  });
+
+  const failures: [string, EstFault, number, string, RegExp][] = [
+    ['401 (token refused)', 'http401', 7, 'EST_UNAUTHORIZED', /simplereenroll answered HTTP 401: the device token was not accepted for the renewal\. The platform said: security\/Unauthorized/],
+    ['403 (another CN)', 'http403', 7, 'EST_FORBIDDEN', /HTTP 403: the renewal is not allowed/],
+    ['400 (request refused)', 'http400', 7, 'EST_CSR_REJECTED', /HTTP 400: the certificate request was refused/],
+    ['500', 'http500', 8, 'EST_SERVER_ERROR', /HTTP 500: the platform failed/],
+    ['202 (pending)', 'http202', 8, 'EST_PENDING', /HTTP 202 to simplereenroll: the request is pending/],
+    ['a 200 without a certificate', 'not-cert', 8, 'EST_BAD_RESPONSE', /without a readable certificate/],
+    ['a certificate for another key', 'other-key', 8, 'EST_WRONG_CERTIFICATE', /for another key/],
+    ['a certificate for another CN', 'other-cn', 8, 'EST_WRONG_CERTIFICATE', /issued a certificate for CN=.*-other, but the request was for CN=/],
+  ];
+  for (const [name, fault, exit, code, says] of failures) {
+    it(`${name}: exit ${exit}, ${code}, the files byte for byte and nothing beside them`, async () => {
+      const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+      const before = snapshot(dir);
+      emulator.est!.fault = fault;
+      emulator.est!.faultCount = 1;
+      const run = await renew(['--cert', paths[0]!, '--key', paths[1]!, '--new-key']);
+      expect(run.code).toBe(exit);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(says);
+      expect(run.stderr).toMatch(/Nothing was changed: .*device-ec256\.chain\.pem and .*device-ec256\.key are as before\./);
+      expect(run.stderr).not.toMatch(/eyJ|Bearer /);
+      expect(snapshot(dir)).toEqual(before);
+    });
+  }
+
+  it('the token request refused (before any EST request): exit 7, files untouched, no EST request', async () => {
+    const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const before = snapshot(dir);
+    const estRequests = emulator.est!.requests.length;
+    emulator.fault = 'http403';
+    emulator.faultCount = 1;
+    const run = await renew(['--cert', paths[0]!, '--key', paths[1]!, '--json']);
+    expect(run.code).toBe(7);
+    expect(JSON.parse(run.stderr)).toMatchObject({ error: { code: 'PLATFORM_FORBIDDEN' } });
+    expect(emulator.est!.requests.length).toBe(estRequests);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('an endpoint that cuts the EST connection (no EST there): exit 5, files untouched', async () => {
+    const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const before = snapshot(dir);
+    const other = await new Emulator({ est: false }).start();
+    try {
+      // Tokens from an endpoint without EST: it requires a client certificate, which EST requests do not send.
+      const run = await cert(['renew', '--url', other.url, '--truststore', pki('server-ca.crt'), '--cert', paths[0]!, '--key', paths[1]!]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toMatch(/reset the connection.*Nothing was changed/);
+    } finally {
+      await other.stop();
+    }
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it.skipIf(!posix || process.getuid?.() === 0)('a read-only folder: exit 9 before any request, files untouched', async () => {
+    const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const estRequests = emulator.est!.requests.length;
+    chmodSync(dir, 0o555);
+    try {
+      const run = await renew(['--cert', paths[0]!, '--key', paths[1]!]);
+      expect(run.code).toBe(9);
+      expect(run.stderr).toMatch(/not writable.*Nothing was changed/s);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    expect(emulator.est!.requests.length).toBe(estRequests);
+  });
+
+  it('no tenant URL: exit 3', async () => {
+    const { paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const run = await cert(['renew', '--cert', paths[0]!, '--key', paths[1]!]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/No tenant URL/);
+  });
+});
+
+describe('cert needs-renewal', () => {
+  const notAfter = Date.parse(leafOf(pki('device-ec256.crt')).validTo);
+  const at = (ms: number) => () => ms;
+  it('exit 1 (not yet) outside the window, 0 inside it and once expired; --json has notAfter, daysLeft, renewNow', async () => {
+    const far = await cert(['needs-renewal', '--cert', pki('device-ec256.chain.pem'), '--within', '30d'], {}, at(notAfter - 31 * DAY));
+    expect(far.code).toBe(1);
+    expect(far.stdout).toMatch(/^not yet: .*expires at 2099-12-31T23:59:59Z \(in 31 d\), later than 30 d from now\./);
+    const near = await cert(['needs-renewal', '--cert', pki('device-ec256.chain.pem'), '--within', '30d', '--json'], {}, at(notAfter - 29 * DAY - 1000));
+    expect(near.code).toBe(0);
+    expect(JSON.parse(near.stdout)).toMatchObject({ renewNow: true, daysLeft: 29, expired: false, notAfter: '2099-12-31T23:59:59Z', withinSeconds: 30 * 86_400 });
+    const gone = await cert(['needs-renewal', '--cert', pki('device-ec256.chain.pem')], {}, at(notAfter + DAY));
+    expect(gone.code).toBe(0);
+    expect(gone.stdout).toMatch(/EXPIRED .*enroll the device again/);
+  });
+
+  it('the default window is 30 days; a keystore (with its password) and JKS read too', async () => {
+    expect((await cert(['needs-renewal', '--keystore', pki('device-ec256.p12')], {}, at(notAfter - 20 * DAY))).code).toBe(0);
+    expect((await cert(['needs-renewal', '--keystore', pki('device-ec256.jks')], {}, at(notAfter - 40 * DAY))).code).toBe(1);
+    const noPassword = await runMain(['cert', 'needs-renewal', '--keystore', pki('device-ec256.p12')]);
+    expect(noPassword.code).toBe(3);
+  });
+
+  it('no certificate: exit 3; a bad duration: exit 2', async () => {
+    expect((await cert(['needs-renewal'])).code).toBe(3);
+    expect((await cert(['needs-renewal', '--cert', pki('device-ec256.crt'), '--within', 'soon'])).code).toBe(2);
+  });
+});
+
+describe('cert enroll', () => {
+  function otpFile(otp: string): string {
+    const file = join(tempDir('c8ytoken-otp-'), 'otp.txt');
+    writeFileSync(file, `${otp}\n`, { mode: 0o600 });
+    return file;
+  }
+  const enroll = (args: string[], env: Record<string, string> = {}) => cert(['enroll', '--url', emulator.url, '--truststore', pki('server-ca.crt'), ...args], env);
+
+  it('polls until the device is registered, then writes the key (0600) and the certificate; a token works with them', async () => {
+    emulator.registerEnrollment('cli-device-001', 'Otp-cli-12345', { pendingPolls: 2 });
+    const dir = tempDir('c8ytoken-enroll-');
+    const [certPath, keyPath] = [join(dir, 'device.pem'), join(dir, 'device.key')];
+    const run = await enroll([
+      '--device-id',
+      'cli-device-001',
+      '--one-time-password-file',
+      otpFile('Otp-cli-12345'),
+      '--cert',
+      certPath,
+      '--key',
+      keyPath,
+      '--retry-every',
+      '20ms',
+      '--max-wait',
+      '10s',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.match(/attempt \d: not accepted yet \(EST_UNAUTHORIZED\)/g)).toHaveLength(2);
+    expect(run.stderr).not.toContain('Otp-cli-12345');
+    expect(run.stdout).toMatch(/^Enrolled device cli-device-001: certificate valid until /);
+    expect(run.stdout).toContain(`${keyPath} (new EC P-256 key, mode 0600)`);
+    if (posix) expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
+    expect((await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath])).code).toBe(0);
+  });
+
+  it('the one-time password from its variable; --json', async () => {
+    emulator.registerEnrollment('cli-device-002', 'Otp-env-12345');
+    const dir = tempDir('c8ytoken-enroll-');
+    const run = await enroll(['--device-id', 'cli-device-002', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key'), '--json'], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-env-12345' });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ commonName: 'cli-device-002', keyType: 'EC P-256', chainLength: 0 });
+  });
+
+  it('never registered: EST_NOT_REGISTERED (exit 7) after --max-wait, nothing written', async () => {
+    const dir = tempDir('c8ytoken-enroll-');
+    const run = await enroll([
+      '--device-id',
+      'cli-nobody',
+      '--one-time-password-file',
+      otpFile('Otp-none-1234'),
+      '--cert',
+      join(dir, 'd.pem'),
+      '--key',
+      join(dir, 'd.key'),
+      '--retry-every',
+      '20ms',
+      '--max-wait',
+      '100ms',
+    ]);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toMatch(/The device cli-nobody is still not accepted by https:\/\/localhost:\d+ after \d+ attempt\(s\)/);
+    expect(run.stderr).not.toContain('Otp-none-1234');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a one-time password on the command line, a missing one, and existing files', async () => {
+    expect((await enroll(['--device-id', 'x', '--one-time-password=abc'])).code).toBe(2);
+    const dir = tempDir('c8ytoken-enroll-');
+    const missing = await enroll(['--device-id', 'x', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--one-time-password-file FILE, or C8YTOKEN_ONE_TIME_PASSWORD/);
+    writeFileSync(join(dir, 'd.pem'), 'old');
+    const exists = await enroll(['--device-id', 'x', '--one-time-password-file', otpFile('Otp-x-12345678'), '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')]);
+    expect(exists.code).toBe(9);
+    expect(exists.stderr).toMatch(/exists already/);
+    expect(readFileSync(join(dir, 'd.pem'), 'utf8')).toBe('old');
+  });
+});
