@@ -30,6 +30,8 @@ export interface RenewOptions {
   newKey: boolean;
   /** The proxy seam: an https.Agent for the EST connection (see core/est/client.ts). */
   agent?: Agent | undefined;
+  /** A device token just fetched with the identity (watch has one); otherwise one is fetched. */
+  token?: string | undefined;
 }
 
 /** What a renewal did, with what the certificate was before. */
@@ -66,7 +68,7 @@ export async function renewIdentity(
   const [{ renewCertificate, identityPaths }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
   const files = await identityFiles(settings, identity, passwords);
   try {
-    const fetched = await requestToken(settings, identity, passwords, io, undefined, tls);
+    const token = options.token ?? (await requestToken(settings, identity, passwords, io, undefined, tls)).token.token;
     const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
     const result = await renewCertificate({
       estBase: estBaseUrl(tenant),
@@ -80,7 +82,7 @@ export async function renewIdentity(
       now: () => io.now(),
       identity,
       files,
-      token: fetched.token.token,
+      token,
       newKey: options.newKey,
       newKeyPassphrase,
       prove: (certPath, _keyPath, key) => proveFiles(settings, certPath, key, tls, passwords, io),

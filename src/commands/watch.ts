@@ -29,6 +29,8 @@ export interface WatchOptions {
   maxRetryMs: number;
   /** Delay before trying again after a failure retrying will not fix by itself (credentials, 4xx). */
   slowRetryMs: number;
+  /** Renew the device certificate (as `cert renew`) once it expires within this time. */
+  renewBeforeMs?: number | undefined;
 }
 
 /** new: a token not seen before; same: the one held; older: one that expires before the one held. */
@@ -42,6 +44,18 @@ export type WatchEvent =
   | { event: 'expired'; time: string; expiredAt: string; file: string }
   | { event: 'warning'; time: string; message: string }
   | { event: 'clock'; time: string; offsetSeconds: number; basis: string; skew: string }
+  | {
+      event: 'renewed';
+      time: string;
+      notAfter: string;
+      previousNotAfter: string;
+      identity: 'pem' | 'keystore';
+      files: string[];
+      backups: string[];
+      chain: string;
+      howToUse: string | null;
+    }
+  | { event: 'renew-failed'; time: string; error: C8yError; attempt: number; retryAt: string; notAfter: string }
   | { event: 'hook'; time: string; command: string; exitCode: number | null; signal: string | null; durationMs: number; error?: string }
   | { event: 'stop'; time: string; reason: string };
 
@@ -56,6 +70,8 @@ export interface WatchIo extends CommandIo {
 }
 
 const DAY = 86_400_000;
+/** The least pause before a renewal is tried again after a refusal retrying will not fix by itself. */
+const RENEW_SLOW_RETRY_MS = 3_600_000;
 const CERT_EXPIRY_WARNING_DAYS = 30;
 /** A floor between two requests, whatever the token says, so nothing can make watch spin. */
 const MIN_GAP_MS = 100;
@@ -81,6 +97,10 @@ class Watcher {
   private prepared: { stamp: string; identity: ClientIdentity; tls: PreparedTls } | undefined;
   private hookRunning: Promise<void> | undefined;
   private hookPending = false;
+  /** Renewal (--renew-before): failed attempts in a row, when the next may start, and a keystore done once. */
+  private renewAttempt = 0;
+  private renewNotBefore = 0;
+  private keystoreRenewed = false;
 
   constructor(
     private readonly options: WatchOptions,
@@ -162,7 +182,10 @@ class Watcher {
       const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
       const fetched = await requestToken(this.settings, identity, passwords, io, this.current, tls);
-      return await this.accept(fetched);
+      const outcome = await this.accept(fetched);
+      // A renewal runs after the token is safe in the file; its failure never costs a token.
+      const renewal = await this.renewIfDue(identity, tls, passwords, fetched.token.token);
+      return renewal === undefined ? outcome : { nextMs: Math.min(outcome.nextMs, Math.max(renewal, this.now() + MIN_GAP_MS)) };
     } catch (err) {
       if (io.signal?.aborted) return { nextMs: this.now() };
       const error = err instanceof C8yError ? err : new C8yError('INTERNAL', { detail: String((err as Error)?.message ?? err) }, { cause: err });
@@ -247,6 +270,52 @@ class Watcher {
       io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(held.expiresAt)!, file: options.output });
     }
     return { nextMs, error };
+  }
+
+  /**
+   * --renew-before: renews the certificate when it is inside the window (not expired: EST needs a token
+   * from it), with the token just fetched. On success the files are new, and the next refresh reads
+   * them (their stamp changed). On failure: an event, and another try after a backoff; returns when.
+   */
+  private async renewIfDue(identity: ClientIdentity, tls: PreparedTls, passwords: PasswordBook, token: string): Promise<number | undefined> {
+    const within = this.options.renewBeforeMs;
+    const leaf = identity.chain[0];
+    if (within === undefined || !leaf || this.keystoreRenewed || this.now() < this.renewNotBefore) return undefined;
+    const { renewalVerdict } = await import('../core/est/renewal.js');
+    const verdict = renewalVerdict(leaf, within, this.now());
+    if (!verdict.renewNow || verdict.expired) return undefined;
+    try {
+      const { renewIdentity } = await import('./cert.js');
+      const r = await renewIdentity(this.settings, this.settings.tenant ?? new URL(this.endpoint.origin), identity, tls, passwords, { newKey: false, token }, this.io);
+      this.renewAttempt = 0;
+      this.renewNotBefore = 0;
+      // A keystore is not replaced: its renewed files are beside it, and renewing again would not change that.
+      if (r.kind === 'keystore') this.keystoreRenewed = true;
+      this.prepared = undefined;
+      this.certWarningDay = -1;
+      this.io.emit({
+        event: 'renewed',
+        time: this.stamp(),
+        notAfter: r.notAfter.toISOString(),
+        previousNotAfter: r.previousNotAfter.toISOString(),
+        identity: r.kind,
+        files: [r.certPath, ...(r.keyReplaced || r.kind === 'keystore' ? [r.keyPath] : []), ...(r.pkcs12Path ? [r.pkcs12Path] : [])],
+        backups: r.backups ? [r.backups.cert, ...(r.backups.key ? [r.backups.key] : [])] : [],
+        chain: r.chainNote,
+        howToUse: r.howToUse ?? null,
+      });
+      return undefined;
+    } catch (err) {
+      if (this.io.signal?.aborted) return undefined;
+      const error = err instanceof C8yError ? err : new C8yError('INTERNAL', { detail: String((err as Error)?.message ?? err) }, { cause: err });
+      this.renewAttempt += 1;
+      const delay = isRetryable(error.code)
+        ? backoffDelay(this.renewAttempt, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random())
+        : Math.max(this.options.slowRetryMs, RENEW_SLOW_RETRY_MS);
+      this.renewNotBefore = this.now() + delay;
+      this.io.emit({ event: 'renew-failed', time: this.stamp(), error, attempt: this.renewAttempt, retryAt: new Date(this.renewNotBefore).toISOString(), notAfter: verdict.notAfter.toISOString() });
+      return this.renewNotBefore;
+    }
   }
 
   private reportSkew(): void {

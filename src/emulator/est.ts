@@ -72,6 +72,8 @@ export class EstService {
   /** The next answers' fault; `faultCount` limits how many requests get it. */
   fault: EstFault | undefined;
   faultCount = Infinity;
+  /** Days an issued certificate is valid (the platform: one year); tests shorten it to land inside a renewal window. */
+  validityDays: number;
   /** Certificates issued so far. */
   issued: X509Certificate[] = [];
   private readonly registrations = new Map<string, Registration>();
@@ -82,6 +84,7 @@ export class EstService {
 
   constructor(options: EstServiceOptions) {
     this.options = options;
+    this.validityDays = options.validityDays ?? 365;
     this.caAlg = signatureAlgorithm(options.caKey);
     const tbs = child(parseDer(options.caCert.raw), 0);
     const offset = tbs.children[0]?.tagClass === 2 ? 1 : 0;
@@ -187,7 +190,7 @@ export class EstService {
   private issue(cn: string, spkiDer: Buffer): X509Certificate {
     const now = this.options.now();
     const notBefore = new Date(Math.floor(now / 1000) * 1000 - 60_000);
-    const notAfter = new Date(notBefore.getTime() + (this.options.validityDays ?? 365) * 86_400_000);
+    const notAfter = new Date(notBefore.getTime() + this.validityDays * 86_400_000);
     const serial = randomBytes(16);
     serial[0]! &= 0x7f;
     serial[0]! |= 0x01;

@@ -4,7 +4,7 @@ import { describeError } from './messages.js';
 
 /** The event as one JSON object: an error becomes its code, exit code, message and hint. */
 export function watchEventJson(e: WatchEvent): Record<string, unknown> {
-  if (e.event === 'retry' || e.event === 'error') {
+  if (e.event === 'retry' || e.event === 'error' || e.event === 'renew-failed') {
     const { error, ...rest } = e;
     const { message, hint } = describeError(error);
     return { ...rest, code: error.code, exitCode: error.exitCode, message, hint: hint ?? null };
@@ -43,6 +43,12 @@ export function renderWatchEvent(e: WatchEvent): string {
       return `${e.time} warning  ${e.message}`;
     case 'clock':
       return `${e.time} clock    this device's clock is ${e.skew} (from the ${e.basis}): fix its time synchronisation (NTP); refreshes follow the platform's clock meanwhile`;
+    case 'renewed':
+      return `${e.time} renewed  the device certificate is valid until ${e.notAfter} (was ${e.previousNotAfter}); wrote ${e.files.join(', ')}${e.backups.length ? `, kept ${e.backups.join(', ')}` : ''}. ${e.chain}${e.howToUse ? ` ${e.howToUse}` : ''}`;
+    case 'renew-failed': {
+      const { message } = describeError(e.error);
+      return `${e.time} renewal  attempt ${e.attempt} failed (${e.error.code}): ${message} Next try after ${e.retryAt}; tokens come from the current certificate (valid until ${e.notAfter}) meanwhile.`;
+    }
     case 'hook':
       return `${e.time} hook     ${e.command} ${e.error ? `could not run: ${e.error}` : e.signal ? `killed by ${e.signal}` : `exited ${e.exitCode}`} after ${e.durationMs} ms`;
     case 'stop':

@@ -28,12 +28,21 @@ export async function run(r: Run): Promise<number> {
   if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
   return watchCommand(
     r.settings!,
-    { output, exec: exec ? r.args : undefined, once: r.flags.once === true, exitOnError: r.flags.exitOnError === true, minRetryMs, maxRetryMs, slowRetryMs: msOf(r, 'slowRetry')! },
+    {
+      output,
+      exec: exec ? r.args : undefined,
+      once: r.flags.once === true,
+      exitOnError: r.flags.exitOnError === true,
+      minRetryMs,
+      maxRetryMs,
+      slowRetryMs: msOf(r, 'slowRetry')!,
+      renewBeforeMs: msOf(r, 'renewBefore'),
+    },
     {
       ...r.io(),
       emit: (event) => {
         if (r.term.json) r.cli.stdout.write(`${JSON.stringify(watchEventJson(event))}\n`);
-        else if (!r.term.quiet || event.event === 'error' || event.event === 'expired') r.cli.stderr.write(`${renderWatchEvent(event)}\n`);
+        else if (!r.term.quiet || event.event === 'error' || event.event === 'expired' || event.event === 'renew-failed') r.cli.stderr.write(`${renderWatchEvent(event)}\n`);
       },
       random: Math.random,
       onRefreshRequest: r.cli.onRefreshRequest,
