@@ -24,7 +24,7 @@ const SETTINGS_NOTE = `Options can also come from environment variables (named i
 (.c8ytokenrc, see .c8ytokenrc.example); precedence: flags > environment > profile > config file > defaults.`;
 
 // Options that would put a password on the command line, where `ps` and shell history show it.
-const PASSWORD_ARGV = /^--(key-|keystore-|truststore-|store-|proxy-)?pass(word)?(=|$)/;
+const PASSWORD_ARGV = /^--((key-|keystore-|truststore-|store-|proxy-|one-time-)?pass(word)?|otp)(=|$)/;
 
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -35,7 +35,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const flag = passwordFlag.split('=')[0]!;
     return reportError(
       usageError(`${flag} is not an option: c8ytoken never takes passwords on the command line, where other users and shell history can see them.`, {
-        suggestion: 'Use --keystore-password-file / --key-password-file / --truststore-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD; on a terminal you are asked.',
+        suggestion:
+          'Use --keystore-password-file / --key-password-file / --truststore-password-file / --one-time-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD / C8YTOKEN_ONE_TIME_PASSWORD; on a terminal you are asked.',
       }),
       io,
       { verbose: false, json: own.includes('--json'), color: false },

@@ -7,6 +7,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_VARIABLES } from '../../src/core/config/environment.js';
 import { Emulator } from '../../src/emulator/server.js';
 import type { EstFault } from '../../src/emulator/est.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
@@ -280,7 +281,14 @@ describe('cert enroll', () => {
   });
 
   it('refuses a one-time password on the command line, a missing one, and existing files', async () => {
-    expect((await enroll(['--device-id', 'x', '--one-time-password=abc'])).code).toBe(2);
+    for (const flag of ['--one-time-password=Otp-argv-123', '--otp=Otp-argv-123']) {
+      const argv = await enroll(['--device-id', 'x', flag]);
+      expect(argv.code).toBe(2);
+      expect(argv.stderr).toMatch(/never takes passwords on the command line/);
+      expect(argv.stderr).not.toContain('Otp-argv-123');
+    }
+    // A hook started by watch never gets the one-time password's variable.
+    expect(SECRET_VARIABLES).toContain('C8YTOKEN_ONE_TIME_PASSWORD');
     const dir = tempDir('c8ytoken-enroll-');
     const missing = await enroll(['--device-id', 'x', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')]);
     expect(missing.code).toBe(2);
