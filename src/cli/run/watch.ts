@@ -28,7 +28,16 @@ export async function run(r: Run): Promise<number> {
   if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
   return watchCommand(
     r.settings!,
-    { output, exec: exec ? r.args : undefined, once: r.flags.once === true, exitOnError: r.flags.exitOnError === true, minRetryMs, maxRetryMs, slowRetryMs: msOf(r, 'slowRetry')! },
+    {
+      output,
+      meta: textOf(r, 'meta'),
+      exec: exec ? r.args : undefined,
+      once: r.flags.once === true,
+      exitOnError: r.flags.exitOnError === true,
+      minRetryMs,
+      maxRetryMs,
+      slowRetryMs: msOf(r, 'slowRetry')!,
+    },
     {
       ...r.io(),
       emit: (event) => {
