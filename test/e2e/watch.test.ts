@@ -73,7 +73,8 @@ function startWatch(url: string, extra: string[] = [], credentials?: string[], t
     }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, atMs: Date.now() })));
+  // 'close', not 'exit': the events still in the pipe are read before the test looks at them.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, atMs: Date.now() })));
 
   // The reader: what a program using the token file sees.
   const readerProblems: string[] = [];
