@@ -66,6 +66,8 @@ export interface KeeperIo extends TokenSourceIo {
   onRefreshRequest?(callback: () => void): () => void;
   /** Called after each refresh, before the wait: the CLI returns memory to the system there. */
   idle?(): void;
+  /** How to wait until a moment of `now()` (default: real timers; tests pass a virtual clock's). */
+  sleepUntil?: typeof sleepUntil;
 }
 
 const DAY = 86_400_000;
@@ -119,7 +121,7 @@ class Watcher {
       let next = await this.firstLook();
       // --once with a fresh token already in the file: nothing to do.
       while (!(options.once && this.current)) {
-        const sleep = sleepUntil(next, () => this.now(), io.signal);
+        const sleep = (io.sleepUntil ?? sleepUntil)(next, () => this.now(), io.signal);
         this.wake = () => sleep.wake();
         const slept = await sleep.done;
         this.wake = undefined;
