@@ -62,6 +62,7 @@ export async function profileRun({ bin, args, home, env, stdinFile, seconds, wor
 
 const clean = (name, names = new Map()) =>
   name
+    .replace(/^RegExp: (.*)$/, (all, re) => `RegExp:/${re.length > 40 ? `${re.slice(0, 40)}...` : re}/`.replace(/ /g, '\u00a0'))
     .replace(/^JS: [*^~+]?/, '')
     .replace(/^(LazyCompile|Function|Builtin|BytecodeHandler|Stub|RegExp): [*^~+]?/, '')
     .replace(/ (\/[^\s]*\/)?([^/\s]+:\d+:\d+)$/, ' $2')
@@ -100,10 +101,10 @@ export function summarise(text, names = new Map()) {
   // The hottest function and the product functions that call it (up to four): "where" and "why".
   const fn = (n) => n.split(' ')[0];
   const callers = top.chain.slice(1).filter(isProduct).slice(0, 4).map(fn);
-  const signature = `${[fn(top.chain[0]), ...callers].join(' <- ')} (${(top.share * 100).toFixed(0)}% of ${total} ticks)`;
+  const signature = [fn(top.chain[0]), ...callers].join(' <- ');
   const textOut = tops
     .slice(0, 3)
     .map((t) => `${(t.share * 100).toFixed(0)}% ${t.chain.slice(0, 6).join(' <- ')}`)
     .join(' | ');
-  return { signature, text: textOut, chain: top.chain.slice(0, 8), totalTicks: total };
+  return { signature, share: top.share, text: textOut, chain: top.chain.slice(0, 8), totalTicks: total };
 }

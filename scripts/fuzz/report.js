@@ -73,7 +73,21 @@ export function parseError(stderr) {
   const errorClass = header ? header.split(':')[0] : undefined;
   const fs = frames(stderr);
   const product = fs.filter(inProduct);
-  return { message, errorClass, top: product[0], topAny: fs[0], productFrames: product.slice(0, 6).map(frameText), hasStack: fs.length > 0 };
+  // An anonymous function (an arrow in a map, a promise executor) says little: name its caller too.
+  const named = product.find((f) => !/<anonymous>$/.test(f.fn));
+  return { message, errorClass, top: product[0], topNamed: named, topAny: fs[0], productFrames: collapse(product).slice(0, 6), hasStack: fs.length > 0 };
+}
+
+/** Frames as text, a run of recursive calls of one function shown once with its count. */
+function collapse(list) {
+  const out = [];
+  for (let i = 0; i < list.length; ) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1].fn === list[i].fn) j++;
+    out.push(`${frameText(list[i])}${j > i ? ` (x${j - i + 1})` : ''}`);
+    i = j + 1;
+  }
+  return out;
 }
 
 /** Message normalised for grouping: the case's file name and numbers replaced. */
@@ -91,7 +105,8 @@ export function normaliseMessage(message, file) {
 
 /** The signature of an exit-70 / stack finding: error class + normalised message + first product frame. */
 export function errorSignature(err, file) {
-  const where = err.top ? `${err.top.fn} (${shortFile(err.top.file)})` : err.topAny ? `no frame in dist/, top: ${err.topAny.fn} (${err.topAny.file})` : 'no stack';
+  const anonymous = err.top && /<anonymous>$/.test(err.top.fn) && err.topNamed ? ` in ${err.topNamed.fn}` : '';
+  const where = err.top ? `${err.top.fn}${anonymous} (${shortFile(err.top.file)})` : err.topAny ? `no frame in dist/, top: ${err.topAny.fn} (${err.topAny.file})` : 'no stack';
   return `${err.errorClass ? `${err.errorClass}: ` : ''}${normaliseMessage(err.message, file)} @ ${where}`;
 }
 
@@ -113,7 +128,9 @@ export function renderSummary(summary) {
   const out = [];
   const codes = summary.exitCodesSeen;
   out.push(`c8ytoken fuzz campaign: seed ${summary.options.seed}, ${summary.cases} cases (${summary.executed} run, ${summary.deduplicated} identical inputs not re-run), jobs ${summary.options.jobs}, timeout ${summary.options.timeoutMs} ms`);
-  out.push(`elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s; ${summary.perCase.meanWallMs.toFixed(0)} ms mean wall per run, ${summary.perCase.casesPerSecond.toFixed(2)} cases/s; projected for 16,000 cases: ${(summary.perCase.projected16kSeconds / 60).toFixed(1)} min`);
+  const pc = summary.perCase;
+  out.push(`elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s (+${(summary.diagnosisMs / 1000).toFixed(1)} s for ${summary.diagnosisRuns} diagnosis runs); per run: ${pc.meanWallMs.toFixed(0)} ms mean wall (median ${pc.medianWallMs}), ${pc.meanCpuMs === undefined ? '?' : pc.meanCpuMs.toFixed(0)} ms mean CPU; ${pc.casesPerSecond.toFixed(2)} cases/s`);
+  out.push(`projected for 16,000 cases: ${(pc.projected16kSeconds / 60).toFixed(1)} min at this run's rate${pc.projected16kIdleSeconds === undefined ? '' : `, ${(pc.projected16kIdleSeconds / 60).toFixed(1)} min from CPU time (an otherwise idle machine; timeouts at their full length)`}`);
   out.push('');
   out.push('cases per format and exit code (T = killed at the timeout, S = killed by a signal):');
   const header = pad('format', 10) + codes.map((c) => pad(c, 7, true)).join('') + pad('total', 8, true);
@@ -132,7 +149,7 @@ export function renderSummary(summary) {
   out.push(`distinct signatures (${summary.signatures.length}):`);
   summary.signatures.forEach((s, i) => {
     out.push(`${pad(i + 1, 3, true)}. [${s.kinds.join(',')}] x${s.count}  ${s.signature}`);
-    if (s.diagnosis) out.push(`       profile: ${s.diagnosis}`);
+    if (s.diagnosis) out.push(`       diagnosis: ${s.diagnosis}`);
     if (s.frames?.length) out.push(`       frames: ${s.frames.slice(0, 4).join(' <- ')}`);
     out.push(`       found by: ${Object.entries(s.foundBy).map(([k, v]) => `${k} x${v}`).join(', ')}`);
     out.push(`       example: case ${s.example.id}: ${s.example.format} ${s.example.mutator} [${s.example.layer}${s.example.fixup !== 'none' ? `, ${s.example.fixup}` : ''}] ${s.example.detail}`);
@@ -140,4 +157,29 @@ export function renderSummary(summary) {
   });
   if (summary.outDir) out.push('', `findings saved in ${summary.outDir} (repro.sh, findings.jsonl, cases.jsonl, summary.json)`);
   return out.join('\n');
+}
+
+/**
+ * Where a function of the bundle is defined in src/ (by name: the bundle keeps names), for reading a
+ * signature: "readNode" -> ["src/core/der.ts"]. Names defined in several files map to all of them.
+ */
+export function sourceIndex(files) {
+  const index = new Map();
+  const add = (name, file) => {
+    const list = index.get(name) ?? [];
+    if (!list.includes(file)) list.push(file);
+    index.set(name, list);
+  };
+  for (const { path, text } of files) {
+    for (const m of text.matchAll(/function\s+([\w$]+)\s*[(<]/g)) add(m[1], path);
+    for (const m of text.matchAll(/^\s*(?:export\s+)?const\s+([\w$]+)\s*=\s*(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*(?::[^=]+)?=>/gm)) add(m[1], path);
+    for (const m of text.matchAll(/^\s+(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*([\w$]+)\s*\([^)]*\)\s*(?::\s*[^{;]+)?\{/gm)) {
+      if (!['if', 'for', 'while', 'switch', 'catch', 'return', 'function'].includes(m[1])) add(m[1], path);
+    }
+  }
+  return (fn) => {
+    if (!fn) return undefined;
+    const name = fn.replace(/^(async |new )/, '').split('.').pop();
+    return index.get(name);
+  };
 }
