@@ -397,6 +397,8 @@ const summary = {
     // CPU (user + system) of the CLI runs that were not killed: what a case costs whatever else the
     // machine is doing; divided over the jobs (at most the cores) for an idle machine's projection.
     meanCpuMs,
+    // The campaign process itself (generation, fixups, bookkeeping, diagnosis), per case.
+    campaignProcessCpuMs: values.report === undefined ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 / Math.max(1, all.length) : undefined,
     projected16kIdleSeconds: meanCpuMs === undefined ? undefined : (16000 * ((1 - killedShare) * meanCpuMs + killedShare * options.timeoutMs)) / 1000 / Math.min(options.jobs, cpus().length),
   },
   exitCodesSeen,

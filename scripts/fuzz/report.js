@@ -129,7 +129,7 @@ export function renderSummary(summary) {
   const codes = summary.exitCodesSeen;
   out.push(`c8ytoken fuzz campaign: seed ${summary.options.seed}, ${summary.cases} cases (${summary.executed} run, ${summary.deduplicated} identical inputs not re-run), jobs ${summary.options.jobs}, timeout ${summary.options.timeoutMs} ms`);
   const pc = summary.perCase;
-  out.push(`elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s (+${(summary.diagnosisMs / 1000).toFixed(1)} s for ${summary.diagnosisRuns} diagnosis runs); per run: ${pc.meanWallMs.toFixed(0)} ms mean wall (median ${pc.medianWallMs}), ${pc.meanCpuMs === undefined ? '?' : pc.meanCpuMs.toFixed(0)} ms mean CPU; ${pc.casesPerSecond.toFixed(2)} cases/s`);
+  out.push(`elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s (+${(summary.diagnosisMs / 1000).toFixed(1)} s for ${summary.diagnosisRuns} diagnosis runs); per run: ${pc.meanWallMs.toFixed(0)} ms mean wall (median ${pc.medianWallMs}), ${pc.meanCpuMs === undefined ? '?' : pc.meanCpuMs.toFixed(0)} ms mean CPU${pc.campaignProcessCpuMs === undefined ? '' : ` (+${pc.campaignProcessCpuMs.toFixed(0)} ms in the campaign process)`}; ${pc.casesPerSecond.toFixed(2)} cases/s`);
   out.push(`projected for 16,000 cases: ${(pc.projected16kSeconds / 60).toFixed(1)} min at this run's rate${pc.projected16kIdleSeconds === undefined ? '' : `, ${(pc.projected16kIdleSeconds / 60).toFixed(1)} min from CPU time (an otherwise idle machine; timeouts at their full length)`}`);
   out.push('');
   out.push('cases per format and exit code (T = killed at the timeout, S = killed by a signal):');
