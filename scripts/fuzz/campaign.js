@@ -263,7 +263,7 @@ const addTo = (sig, rec, extra = {}) => {
   for (const k of rec.kinds) if (!s.kinds.includes(k)) s.kinds.push(k);
   const by = `${rec.format} ${rec.mutator}`;
   s.foundBy[by] = (s.foundBy[by] ?? 0) + 1;
-  s.cases.push(rec.sameInputAs ?? rec.id);
+  s.cases.push(rec.id);
   // The example: a saved case, preferring the smallest input (easiest to read).
   if (rec.file && (!s.example || rec.size < s.example.size)) s.example = rec;
 };
