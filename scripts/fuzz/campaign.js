@@ -6,7 +6,7 @@
 // a peak RSS over 300 MB or a death by signal is a finding, saved with a reproducer.
 //
 //   npm run fuzz -- --quick                      ~200 cases, a smoke run
-//   npm run fuzz -- --seed 7 --count 4000 --jobs 2 --out /tmp/fuzz --json
+//   npm run fuzz -- --seed 7 --count 4000 --jobs 2 --out fuzz-out --json
 //   npm run fuzz -- --formats pkcs12,jks --count 1000
 //   node scripts/fuzz/campaign.js --seed 7 --case 1234 --formats ...   regenerate and run one case, verbosely
 //   node scripts/fuzz/campaign.js --report DIR   summary (signatures, diagnosis) of a finished campaign again
