@@ -93,9 +93,11 @@ export function fixPkcs12Mac(bytes, password) {
     const iterations = mac.children[2] ? uint(slice(bytes, mac.children[2])) : 1;
     if (iterations > MAX_FIXUP_ITERATIONS) return { bytes, ok: false, why: `MAC iterations ${iterations} too many to compute` };
     const expectedLength = digest.end - digest.contentStart;
+    // A MAC value of another length than the hash's can never match: no fixup (and no KDF run for a
+    // key as long as that value, which for a mutated 64 KiB value would take this process minutes).
+    if (createHash(hash).digest().length !== expectedLength) return { bytes, ok: false, why: 'MAC value length differs from the hash length' };
     const key = pkcs12Kdf(hash, bmpPassword(password), salt, 3, iterations, expectedLength);
     const value = createHmac(hash, key).update(content).digest();
-    if (value.length !== expectedLength) return { bytes, ok: false, why: 'MAC value length differs from the hash length' };
     const out = Buffer.from(bytes);
     value.copy(out, digest.contentStart);
     return { bytes: out, ok: true };

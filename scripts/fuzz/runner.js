@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M %U %S', 'true']).status === 0 ? '/usr/bin/time' : undefined;
+export const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M %U %S %e', 'true']).status === 0 ? '/usr/bin/time' : undefined;
 
 const STDERR_KEEP = 64 * 1024;
 const STDOUT_KEEP = 4 * 1024;
@@ -52,7 +52,7 @@ export function runCli({ bin, args, home, env, timeoutMs, maxRssKb, stdinFile, n
     const stdinFd = stdinFile ? openSync(stdinFile, 'r') : undefined;
     const start = process.hrtime.bigint();
     const child = time
-      ? spawn(time, ['-f', '%M %U %S', '-o', timeFile, process.execPath, ...argv], { cwd: home, env, stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'], detached: true })
+      ? spawn(time, ['-f', '%M %U %S %e', '-o', timeFile, process.execPath, ...argv], { cwd: home, env, stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'], detached: true })
       : spawn(process.execPath, argv, { cwd: home, env, stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'], detached: true });
     if (stdinFd !== undefined) closeSync(stdinFd);
     let stdout = '';
@@ -100,7 +100,7 @@ export function runCli({ bin, args, home, env, timeoutMs, maxRssKb, stdinFile, n
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       clearInterval(poll);
-      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      let wallMs = Number(process.hrtime.bigint() - start) / 1e6;
       let exitCode = code;
       let signal = sig;
       let rssKb = polledKb;
@@ -113,10 +113,15 @@ export function runCli({ bin, args, home, env, timeoutMs, maxRssKb, stdinFile, n
           // killed before time wrote it
         }
         const lines = text.trim().split('\n');
-        const m = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '');
+        const m = /^(\d+) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '');
         if (m) {
           rssKb = Math.max(rssKb, Number(m[1]));
           cpuMs = Math.round((Number(m[2]) + Number(m[3])) * 1000);
+          // GNU time measured the child itself: neither this process's event loop (busy generating the
+          // next case) nor a late timer can inflate it. And GNU time wrote its report, so the child ended
+          // on its own: a timer that fired late (after the child's end) is not a timeout.
+          wallMs = Number(m[4]) * 1000;
+          if (timedOut && Number(m[4]) * 1000 < timeoutMs) timedOut = false;
         }
         const s = /Command terminated by signal (\d+)/.exec(text);
         if (s) {
