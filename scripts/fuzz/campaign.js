@@ -162,7 +162,7 @@ if (values.case !== undefined) {
   const { run, file } = await runOne(c, 0, dir);
   const rec = record(c, run);
   console.log(JSON.stringify({ ...rec, file, args: argsFor(c, file), stderr: run.stderr.slice(0, 4000), stdout: run.stdout.slice(0, 1000) }, null, 2));
-  if (!values.out) rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
 
