@@ -33,8 +33,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'eval "$(c8ytoken fetch --format env)"',
       'c8ytoken fetch --format env --shell powershell | Invoke-Expression',
     ],
-    options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force'],
-    settings: CONNECTION_OPTIONS,
+    options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force', 'meta'],
+    settings: [...CONNECTION_OPTIONS, 'meta'],
     notes: "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.",
     load: async () => (await import('./run/fetch.js')).run,
   },
@@ -64,12 +64,35 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken watch -o token --once',
       'c8ytoken watch -o /var/lib/c8y/token --cert device.pem --key device.key --renew-before 30d',
     ],
-    options: [...CONNECTION_OPTIONS, 'output', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore'],
-    settings: [...CONNECTION_OPTIONS, 'renewBefore'],
+    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore'],
+    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
       'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
     load: async () => (await import('./run/watch.js')).run,
+  },
+  {
+    name: 'doctor',
+    summary: 'walk the whole path (config, files, identity, chain, trust, DNS, TCP, TLS, token, clock) and say what to fix',
+    examples: ['c8ytoken doctor --keystore device.p12', 'c8ytoken doctor --profile staging', 'c8ytoken doctor --json | jq \'.checks[] | select(.verdict != "pass")\''],
+    options: CONNECTION_OPTIONS,
+    notes: 'Exit code 0 when no step failed (warnings allowed), 1 when one failed. A step after a failed one is skipped, and says why.',
+    load: async () => (await import('./run/doctor.js')).run,
+  },
+  {
+    name: 'exec',
+    summary: 'run a command with a valid token in its environment and a token file kept fresh while it runs',
+    args: ['<command...>', 'the command and its arguments, after --'],
+    examples: [
+      'c8ytoken exec -- sh -c \'curl -sf -H "Authorization: $C8Y_HEADER_AUTHORIZATION" "$C8Y_HOST/inventory/managedObjects"\'',
+      'c8ytoken exec --keystore device.p12 -- ./my-agent --token-file-env C8Y_TOKEN_FILE',
+      'c8ytoken exec -o /run/my-agent/token -- my-agent',
+    ],
+    options: [...CONNECTION_OPTIONS, 'output', 'minRetry', 'maxRetry', 'slowRetry'],
+    settings: CONNECTION_OPTIONS,
+    notes:
+      "The command gets C8Y_TOKEN, C8Y_HOST, C8Y_TENANT, C8Y_USER, C8Y_HEADER_AUTHORIZATION and C8Y_TOKEN_FILE, a 0600 file kept fresh (half-life schedule) while it runs and removed afterwards unless -o named it; never a password variable. It is started once, never restarted. SIGINT, SIGTERM and SIGHUP are passed to it. The exit code is the command's (128+N when signal N ended it); when no token can be had, the token's exit code and the command does not start.",
+    load: async () => (await import('./run/exec.js')).run,
   },
   {
     name: 'verify-chain',

@@ -11,6 +11,11 @@ export interface CliIo {
   now?: () => number;
   /** Registers a "refresh now" callback (SIGHUP); returns an unregister function. */
   onRefreshRequest?: (callback: () => void) => () => void;
+  /**
+   * Hands SIGINT, SIGTERM and SIGHUP to a command that forwards them (exec): while taken they neither
+   * abort the command nor end the process. Returns the function that gives them back.
+   */
+  takeSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** The package version (the bin reads package.json: the bundle does not know where it is). */
   version: string;
 }

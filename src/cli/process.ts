@@ -18,9 +18,8 @@ export interface ProcessLike {
   exitCode?: number | string | null | undefined;
   cwd(): string;
   exit(code?: number): never;
-  once(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-  on(event: NodeJS.Signals, listener: () => void): unknown;
-  off(event: NodeJS.Signals, listener: () => void): unknown;
+  on(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }; // 128 + signal number
@@ -35,13 +34,17 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     throw err;
   });
   const controller = new AbortController();
+  // A command that forwards signals (exec) takes them; otherwise they stop the command.
+  let taker: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (taker) return taker(signal);
+    if (controller.signal.aborted) return;
     controller.abort(signal);
     // A command that does not stop in time must not keep the process alive.
     setTimeout(() => proc.exit(SIGNAL_EXIT[signal]), STOP_GRACE_MS).unref();
   };
-  proc.once('SIGINT', onSignal);
-  proc.once('SIGTERM', onSignal);
+  proc.on('SIGINT', onSignal);
+  proc.on('SIGTERM', onSignal);
   const code = await main(proc.argv.slice(2), {
     stdout: proc.stdout,
     stderr: proc.stderr,
@@ -56,6 +59,15 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
       if (proc.platform === 'win32') return () => undefined;
       proc.on('SIGHUP', callback);
       return () => proc.off('SIGHUP', callback);
+    },
+    takeSignals: (handler) => {
+      taker = handler;
+      const hangup = (): void => handler('SIGHUP');
+      if (proc.platform !== 'win32') proc.on('SIGHUP', hangup);
+      return () => {
+        taker = undefined;
+        if (proc.platform !== 'win32') proc.off('SIGHUP', hangup);
+      };
     },
   });
   const reason = controller.signal.reason as NodeJS.Signals | undefined;

@@ -17,6 +17,7 @@ import { buildPath, findLeaf, keyMatchesCertificate } from '../core/x509/path.js
 import { readCertificates } from '../core/x509/read.js';
 import { renewalVerdict, type RenewalVerdict } from '../core/est/renewal.js';
 import type { EnrollResult, IdentityFiles, RenewResult } from '../core/est/flows.js';
+import type { RenewedCertificate } from '../core/token/keeper.js';
 import type { CommandIo } from './io.js';
 
 /** The tenant URL as given (EST goes to its port 443 unless it names one), or NO_URL. */
@@ -93,6 +94,21 @@ export async function renewIdentity(
     if (err instanceof C8yError && !err.facts.unchanged && !err.facts.restore) throw new C8yError(err.code, { ...err.facts, unchanged: identityPaths(files) }, { cause: err.cause ?? err });
     throw err;
   }
+}
+
+/** watch --renew-before's renewer (core/token/keeper.ts): renewIdentity with the token watch just fetched. */
+export async function renewForKeeper(settings: Settings, io: CommandIo, identity: ClientIdentity, tls: PreparedTls, passwords: PasswordBook, token: string): Promise<RenewedCertificate> {
+  const tenant = settings.tenant ?? requireTenant(settings);
+  const r = await renewIdentity(settings, tenant, identity, tls, passwords, { newKey: false, token }, io);
+  return {
+    notAfter: r.notAfter,
+    previousNotAfter: r.previousNotAfter,
+    identity: r.kind,
+    files: [r.certPath, ...(r.keyReplaced || r.kind === 'keystore' ? [r.keyPath] : []), ...(r.pkcs12Path ? [r.pkcs12Path] : [])],
+    backups: r.backups ? [r.backups.cert, ...(r.backups.key ? [r.backups.key] : [])] : [],
+    chain: r.chainNote,
+    howToUse: r.howToUse,
+  };
 }
 
 /** Where the identity lives, and for a keystore how to protect what is written beside it (its store password). */

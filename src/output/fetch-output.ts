@@ -5,6 +5,7 @@ import { formatRelative } from '../core/time/duration.js';
 import { isoTime } from '../core/token/jwt.js';
 import { shownText } from '../core/text.js';
 import { exportable, exportLine, type Shell } from './shell.js';
+import { sessionVariables } from '../core/token/session.js';
 
 export const FORMATS = ['token', 'header', 'json', 'env'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -21,15 +22,7 @@ export function renderToken(result: FetchResult, format: Format, shell: Shell): 
     case 'json':
       return `${JSON.stringify(tokenJson(result, true), null, 2)}\n`;
     case 'env': {
-      const claims = result.token.claims;
-      const vars: [string, string][] = [
-        ['C8Y_TOKEN', token],
-        // The tenant URL as given: an explicit port stays, so the next call in the same shell goes there.
-        ['C8Y_HOST', result.tenant.origin],
-        ['C8Y_TENANT', typeof claims.ten === 'string' ? claims.ten : ''],
-        ['C8Y_USER', typeof claims.sub === 'string' ? claims.sub : ''],
-        ['C8Y_HEADER_AUTHORIZATION', `Bearer ${token}`],
-      ];
+      const vars = sessionVariables(result.token, result.tenant);
       // A hostile platform must not inject shell code through a claim: values with control characters are refused.
       const bad = vars.find(([, v]) => !exportable(v));
       if (bad) throw new C8yError('NO_TOKEN', { url: result.endpoint.href, reason: `the value for ${bad[0]} holds control characters; it is not put into a shell` });

@@ -3,6 +3,7 @@ import type { InspectResult } from '../commands/inspect.js';
 import { formatDuration, formatRelative } from '../core/time/duration.js';
 import { isoTime, numericDate } from '../core/token/jwt.js';
 import { shownText } from '../core/text.js';
+import { timeline } from './timeline.js';
 
 const SECRET_CLAIMS = new Set(['xsrfToken']);
 const MASK = '•••••• (masked; --show-secrets shows it)';
@@ -40,7 +41,7 @@ function painter(color: boolean): Paint {
 }
 
 /** The human report for stdout. */
-export function renderInspect(r: InspectResult, opts: { color: boolean; showSecrets: boolean; now: number }): string {
+export function renderInspect(r: InspectResult, opts: { color: boolean; showSecrets: boolean; now: number; timeline?: { unicode: boolean } }): string {
   const p = painter(opts.color);
   const { header, claims } = r.jwt;
   const t = r.times;
@@ -56,6 +57,11 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   const ahead = t.issuedAt !== undefined ? t.issuedAt - r.nowSeconds : 0;
   // inspect judges on this machine's clock; a token issued "in the future" says that clock is behind.
   if (ahead > 60) lines.push(p.warn(`  ! iat is ${formatDuration(ahead * 1000)} in the future: this machine's clock is probably behind the issuer's (check NTP)`));
+  if (opts.timeline) {
+    const clock = (ms: number): string => localIso(ms).slice(11, 16);
+    const drawn = timeline(t.issuedAt ?? t.notBefore, t.expiresAt, opts.now, { unicode: opts.timeline.unicode, clock });
+    if (drawn.length) lines.push('', ...drawn.map((l) => `  ${l}`));
+  }
   lines.push('');
   row('Tenant', claims.ten !== undefined ? str(claims.ten) : p.dim('(no ten claim)'));
   row('Device user', claims.sub !== undefined ? str(claims.sub) : p.dim('(no sub claim)'));

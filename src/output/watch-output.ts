@@ -27,7 +27,7 @@ export function renderWatchEvent(e: WatchEvent): string {
             : e.state === 'older'
               ? 'platform returned an OLDER token (kept the held one)'
               : 'new token';
-      return `${e.time} token    ${what}${e.written ? ', written' : ''} for ${e.deviceUser ?? 'unknown device'}, expires ${e.expiresAt ?? 'never (no exp)'}, next refresh ${e.refreshAt}`;
+      return `${e.time} token    ${what}${e.written ? ', written' : ''} for ${e.deviceUser ?? 'unknown device'}, expires ${e.expiresAt ?? 'never (no exp)'}${e.refreshAfter ? `, new token possible from ${e.refreshAfter}` : ''}, next refresh ${e.refreshAt}`;
     }
     case 'retry': {
       const { message } = describeError(e.error);

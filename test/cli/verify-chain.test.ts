@@ -82,3 +82,21 @@ describe('verify-chain --connect', () => {
     expect(run.code).toBe(1);
   });
 });
+
+describe('names compared as RFC 5280 7.1 says', () => {
+  // fixtures/regenerate-names.sh: the device's issuer is "O=c8ytoken fixtures, CN=c8ytoken Names CA" in
+  // UTF8String; each CA has the same key and that name written another way.
+  for (const variant of ['printable', 'case', 'spaces'] as const) {
+    it(`chains a CA whose subject differs only in ${variant === 'printable' ? 'string type (PrintableString)' : variant === 'case' ? 'letter case' : 'whitespace'}`, async () => {
+      const run = await runMain(['verify-chain', '--json', '--cert', pki('names/device.crt'), '--key', pki('names/device.key'), '--device-ca', pki(`names/ca-${variant}.crt`)]);
+      const report = JSON.parse(run.stdout) as { ok: boolean; checks: { id: string; verdict: string }[] };
+      expect(report.checks.find((c) => c.id === 'path')?.verdict).toBe('pass');
+      expect(run.code).toBe(0);
+    });
+  }
+  it('does not chain a CA whose name really differs', async () => {
+    const run = await runMain(['verify-chain', '--json', '--cert', pki('names/device.crt'), '--device-ca', pki('names/ca-different.crt')]);
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as { checks: { id: string; verdict: string }[] }).checks.find((c) => c.id === 'path')?.verdict).toBe('fail');
+  });
+});

@@ -1,8 +1,8 @@
 /**
- * watch never floods the platform and never loses a token: long lifetimes (timer overflow), older and
- * same tokens (growing backoff), outages longer than the lifetime (back within a quarter of it),
- * truncated answers (retryable), unusable tokens (never written). Runs watch in this process against
- * the local endpoint with short lifetimes, real time, counting requests.
+ * watch never loses a token: truncated answers (retryable), unusable tokens (never written), durations
+ * no timer can hold, and what a hook gets. The schedule and the backoff (long lifetimes, older and same
+ * tokens, long outages) run on a virtual clock in test/core/keeper.test.ts; the timer that waits is
+ * tested with fake timers below.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,52 +52,6 @@ async function watch(url: string, options: Partial<WatchOptions> = {}, env: Node
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('watch never floods the platform', () => {
-  it('a token living 100 days: one request, the next one 50 days later (no timer overflow)', async () => {
-    const e = await endpoint({ lifetimeSeconds: 100 * 86_400 });
-    const w = await watch(e.url);
-    await sleep(1500);
-    expect(await w.stop()).toBe(143);
-    expect(e.requests.length).toBe(1);
-    const token = w.events.find((x) => x.event === 'token');
-    expect(token && 'refreshAt' in token ? Date.parse(token.refreshAt) - Date.now() : 0).toBeGreaterThan(49 * 86_400_000);
-  });
-
-  it('an older token than the one held: kept out of the file, asked again with a growing delay', async () => {
-    const e = await endpoint({ lifetimeSeconds: 4 });
-    const w = await watch(e.url);
-    await sleep(300);
-    const held = readFileSync(w.file, 'utf8');
-    e.fault = 'older';
-    await sleep(4500); // past the half-life (2 s) while every answer is older
-    expect(await w.stop()).toBe(143);
-    const older = e.requests.length - 1;
-    // With --min-retry 100ms: half-life, then +~0.1, 0.2, 0.4, 0.8 s ... a handful, never ~9 a second.
-    expect(older).toBeGreaterThanOrEqual(2);
-    expect(older).toBeLessThanOrEqual(7);
-    expect(readFileSync(w.file, 'utf8')).toBe(held);
-    expect(w.events.some((x) => x.event === 'warning' && /older than the one held/.test(x.message))).toBe(true);
-  });
-
-  it('after an outage longer than the lifetime, a token is back within a quarter of the lifetime of the endpoint’s return', async () => {
-    const e = await endpoint({ lifetimeSeconds: 2 });
-    const port = e.port;
-    const w = await watch(e.url, { minRetryMs: 200, maxRetryMs: 60_000 });
-    await sleep(300);
-    await e.stop();
-    emulators.splice(emulators.indexOf(e), 1);
-    await sleep(3500); // the held token expired at ~2 s; the backoff has grown meanwhile
-    const back = await endpoint({ lifetimeSeconds: 2, port });
-    const returned = Date.now();
-    for (let i = 0; i < 40 && back.requests.length === 0; i++) await sleep(50);
-    const waited = Date.now() - returned;
-    expect(await w.stop()).toBe(143);
-    expect(back.requests.length).toBeGreaterThanOrEqual(1);
-    expect(waited).toBeLessThan(1500); // a quarter of 2 s, plus scheduling; the backoff alone would be seconds
-    expect(w.events.some((x) => x.event === 'expired')).toBe(true);
-  });
-});
-
 describe('answers that must not become a token file', () => {
   it('a connection cut after the headers is a truncated answer: exit 8, retryable, not a rejected certificate', async () => {
     const e = await endpoint();
@@ -145,5 +99,33 @@ describe('the hook', () => {
     expect(env.C8Y_TOKEN_FILE).toBe(w.file);
     expect(env.KEEP_ME).toBe('yes');
     for (const name of Object.keys(secrets).filter((n) => n !== 'KEEP_ME')) expect(env[name]).toBeUndefined();
+  });
+});
+
+describe('the wait between refreshes', () => {
+  it('waits 100 days in steps setTimeout can hold (it fires after 1 ms beyond 2^31-1 ms)', async () => {
+    const { vi } = await import('vitest');
+    const { sleepUntil, MAX_TIMER_MS } = await import('../../src/core/time/timer.js');
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const sleep = sleepUntil(100 * 86_400_000, () => Date.now());
+      let done = false;
+      void sleep.done.then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(done).toBe(false); // an overflowing timer would have fired after 1 ms
+      await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(100 * 86_400_000);
+      expect(done).toBe(true);
+      const aborted = new AbortController();
+      const cut = sleepUntil(Date.now() + 60_000, () => Date.now(), aborted.signal);
+      aborted.abort();
+      expect(await cut.done).toBe(false);
+      const woken = sleepUntil(Date.now() + 60_000, () => Date.now());
+      woken.wake();
+      expect(await woken.done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

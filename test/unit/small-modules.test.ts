@@ -122,3 +122,15 @@ describe('pemCertificateCn', () => {
     expect(pemCertificateCn('no certificate here')).toBeUndefined();
   });
 });
+
+describe('nameKey (RFC 5280 7.1 name matching)', () => {
+  it('matches names that differ in string type, case and whitespace, and not names that differ', async () => {
+    const { nameKey } = await import('../../src/core/x509/names.js');
+    const { certDetails } = await import('../../src/core/x509/certificate.js');
+    const subject = (name: string) => certDetails(new X509Certificate(readFileSync(pki(`names/${name}.crt`)))).subjectDer;
+    const issuer = certDetails(new X509Certificate(readFileSync(pki('names/device.crt')))).issuerDer;
+    for (const v of ['printable', 'case', 'spaces']) expect(nameKey(subject(`ca-${v}`))).toBe(nameKey(issuer));
+    expect(nameKey(subject('ca-different'))).not.toBe(nameKey(issuer));
+    expect(subject('ca-printable').equals(issuer)).toBe(false); // the bytes do differ
+  });
+});

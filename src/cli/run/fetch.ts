@@ -14,7 +14,7 @@ export async function run(r: Run): Promise<number> {
   const spinner = await startSpinner('Fetching the device token:', r.cli.stderr, r.term);
   try {
     const io = r.io(spinner);
-    const result = await fetchCommand(r.settings!, { output: file, cache: textOf(r, 'cache'), force: r.flags.force === true }, io);
+    const result = await fetchCommand(r.settings!, { output: file, cache: textOf(r, 'cache'), force: r.flags.force === true, meta: textOf(r, 'meta') }, io);
     spinner.stop();
     const skew = skewText(result.offset);
     if (skew)

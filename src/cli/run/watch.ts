@@ -26,20 +26,23 @@ export async function run(r: Run): Promise<number> {
   const minRetryMs = msOf(r, 'minRetry')!;
   const maxRetryMs = msOf(r, 'maxRetry')!;
   if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
+  const renewBeforeMs = msOf(r, 'renewBefore');
+  const io = r.io();
   return watchCommand(
     r.settings!,
     {
       output,
+      meta: textOf(r, 'meta'),
       exec: exec ? r.args : undefined,
       once: r.flags.once === true,
       exitOnError: r.flags.exitOnError === true,
       minRetryMs,
       maxRetryMs,
       slowRetryMs: msOf(r, 'slowRetry')!,
-      renewBeforeMs: msOf(r, 'renewBefore'),
+      renewal: renewBeforeMs === undefined ? undefined : { beforeMs: renewBeforeMs, renew: (...a) => import('../../commands/cert.js').then((m) => m.renewForKeeper(r.settings!, io, ...a)) },
     },
     {
-      ...r.io(),
+      ...io,
       emit: (event) => {
         if (r.term.json) r.cli.stdout.write(`${JSON.stringify(watchEventJson(event))}\n`);
         else if (!r.term.quiet || event.event === 'error' || event.event === 'expired' || event.event === 'renew-failed') r.cli.stderr.write(`${renderWatchEvent(event)}\n`);

@@ -152,6 +152,13 @@ const rows = [
   },
   { key: 'cache', flags: '--cache <file>', kind: 'path', help: 'reuse the token in FILE while it is before its half-life, and keep FILE updated (for stdout output)' },
   { key: 'force', flags: '--force', kind: 'switch', help: 'always ask the platform, even when the cached token is still fresh' },
+  {
+    key: 'meta',
+    flags: '--meta <file>',
+    kind: 'path',
+    help: "also write a JSON sidecar (mode 0600, atomically) with the token's times, device user, tenant, endpoint, certificate expiry and fingerprint, clock offset; never the token",
+    config: 'meta',
+  },
 
   // watch
   { key: 'exec', flags: '--exec', kind: 'switch', help: 'after each new token, run the command given after -- (argv as given, no shell)' },

@@ -8,7 +8,7 @@ import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import type { Settings } from '../config/settings.js';
 import { loadIdentity, type ClientIdentity, type CredentialIo } from '../credentials/identity.js';
-import type { PasswordBook } from '../credentials/passwords.js';
+import type { PasswordBook, SecretPrompt } from '../credentials/passwords.js';
 import type { Trust } from '../credentials/truststore.js';
 import type { SecureContext } from 'node:tls';
 import { pemCertificateCn, subjectCn } from '../x509/names.js';
@@ -20,6 +20,8 @@ import { estimateOffset, platformNowSeconds, type ClockOffset } from './clock.js
 /** What getting a token needs from its surroundings. */
 export interface TokenSourceIo extends CredentialIo {
   env: NodeJS.ProcessEnv;
+  /** Asks for a password without echo; present only when stdin is a terminal. */
+  prompt?: SecretPrompt | undefined;
   warn: WarningSink;
   /** Progress for a spinner or --verbose; never given secrets. */
   progress(message: string): void;

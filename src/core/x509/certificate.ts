@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { child, DerError, explicit, parseDer, readOid, Tag, type Node } from '../encoding/der.js';
+import { nameKey } from './names.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -56,6 +57,9 @@ export interface CertDetails {
   serial: Buffer;
   subjectDer: Buffer;
   issuerDer: Buffer;
+  /** The names as RFC 5280 compares them (x509/names.ts nameKey). */
+  subjectKey: string;
+  issuerKey: string;
   subjectEmpty: boolean;
   issuerEmpty: boolean;
   /** Milliseconds since the epoch; NaN when the encoding is not valid. */
@@ -107,6 +111,8 @@ export function certDetails(cert: X509Certificate): CertDetails {
     serial,
     subjectDer: subject.bytes,
     issuerDer: issuer.bytes,
+    subjectKey: nameKey(subject.bytes),
+    issuerKey: nameKey(issuer.bytes),
     subjectEmpty: subject.children.length === 0,
     issuerEmpty: issuer.children.length === 0,
     notBefore: NaN,
@@ -226,9 +232,9 @@ function readTime(node: Node, name: string, problems: string[]): number {
   return NaN;
 }
 
-/** True for a certificate whose subject and issuer are the same name (RFC 5280 "self-issued"). */
+/** True for a certificate whose subject and issuer are the same name (RFC 5280 "self-issued", names compared as 7.1 says). */
 export function isSelfIssued(d: CertDetails): boolean {
-  return d.subjectDer.equals(d.issuerDer);
+  return d.subjectKey === d.issuerKey;
 }
 
 /** "RSA 2048", "EC P-256", "Ed25519" ... */
