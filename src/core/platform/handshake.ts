@@ -4,9 +4,13 @@
  * sending `HEAD /` after the handshake: under TLS 1.3 a refusal only arrives then.
  */
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { handshakeChain } from './request.js';
 import type { Trust } from '../credentials/truststore.js';
+import { C8yError } from '../errors.js';
+import { openTunnel, type ProxyRoute } from './proxy/agent.js';
+import { interceptionError, proxyTimeoutError } from './proxy/failures.js';
 
 export interface HandshakeResult {
   host: string;
@@ -23,13 +27,31 @@ export interface HandshakeResult {
   httpStatus?: number;
   /** A network failure before any TLS. */
   networkProblem?: string;
+  /** The proxy the handshake went through (redacted). */
+  proxy?: string;
+  /** What the proxy did wrong (refused, wants credentials, intercepts TLS): the error fetch would fail with. */
+  proxyProblem?: { code: string; message: string; hint?: string };
 }
 
-/** Performs the handshake and the acceptance probe; never throws for network or TLS failures. */
-export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: Trust, timeoutMs: number): Promise<HandshakeResult> {
+/** Performs the handshake and the acceptance probe, through proxy when given; never throws for network, proxy or TLS failures. */
+export async function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: Trust, timeoutMs: number, proxy?: ProxyRoute): Promise<HandshakeResult> {
   const host = endpoint.hostname.replace(/^\[|\]$/g, '');
   const port = Number(endpoint.port || 443);
   const result: HandshakeResult = { host, port, trustSource: trust.source, serverTrusted: false };
+  const started = Date.now();
+  let tunnel: Duplex | undefined;
+  if (proxy) {
+    result.proxy = proxy.shown;
+    try {
+      tunnel = await openTunnelWithin(proxy, { host, port }, timeoutMs);
+    } catch (err) {
+      const e = err instanceof C8yError ? err : new C8yError('PROXY_UNREACHABLE', String(err));
+      result.networkProblem = e.message;
+      result.proxyProblem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+      return result;
+    }
+    timeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
+  }
   return new Promise((resolve) => {
     let done = false;
     let secure = false;
@@ -41,8 +63,8 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
       resolve(result);
     };
     const socket = connect({
-      host,
-      port,
+      // Through a proxy, TLS runs inside the tunnel: SNI, client certificate and trust are the platform's.
+      ...(tunnel ? { socket: tunnel } : { host, port }),
       servername: /^[\d.:]+$/.test(host) ? undefined : host,
       key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
       cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
@@ -65,6 +87,14 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
       if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
       else if (nameError) result.serverProblem = nameError.message;
       else result.serverTrusted = true;
+      // The platform always asks for the device certificate; a server in the tunnel that does not is the proxy's.
+      if (proxy && socket.getSharedSigalgs().length === 0) {
+        const e = interceptionError(proxy, { host, port }, peer?.issuer ? { issuer: Object.entries(peer.issuer).map(([k, v]) => `${k}=${String(v)}`).join(', ') } : {}, result.serverProblem ?? 'handshake');
+        result.proxyProblem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+        result.clientAccepted = false;
+        result.clientProblem = 'the TLS server in the tunnel did not ask for the device certificate: the proxy intercepts TLS';
+        return finish();
+      }
       if (!result.serverTrusted) return finish();
       socket.write(`HEAD / HTTP/1.1\r\nHost: ${endpoint.host}\r\nConnection: close\r\n\r\n`);
     });
@@ -95,4 +125,21 @@ export function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: T
       finish();
     });
   });
+}
+
+/** The CONNECT tunnel, or the proxy's classified failure; gives up after timeoutMs. */
+async function openTunnelWithin(proxy: ProxyRoute, target: { host: string; port: number }, timeoutMs: number): Promise<Duplex> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(proxyTimeoutError(proxy, target, false, timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([openTunnel(proxy, target, abort.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

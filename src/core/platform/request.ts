@@ -13,6 +13,8 @@ import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
 import type { ChainHeaderMode } from '../config/schema.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
+import type { ProxyRoute } from './proxy/agent.js';
+import { watchTunnel } from './proxy/watch.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -24,6 +26,8 @@ export interface TokenRequest {
   timeoutMs: number;
   signal?: AbortSignal;
   userAgent?: string;
+  /** Tunnel through this proxy (createProxyRoute); absent: connect directly. */
+  proxy?: ProxyRoute;
 }
 
 export interface RawResponse {
@@ -52,11 +56,14 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
     let keysExchanged = false;
     let tlsDone = false;
     let settled = false;
+    // Closes the connection to a proxy that has not answered CONNECT yet (once it has, the request owns it).
+    const tunnelAbort = new AbortController();
     const finish = (err: C8yError | undefined, value?: RawResponse): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
+      if (tunnel && !tunnel.answered) tunnelAbort.abort();
       if (err) {
         request.destroy();
         reject(err);
@@ -69,12 +76,18 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
       cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
       ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
       rejectUnauthorized: true,
-      agent: false,
+      agent: req.proxy ? req.proxy.agent(tunnelAbort.signal) : false,
       // The platform serves this endpoint over TLS 1.2 and 1.3; never older.
       minVersion: 'TLSv1.2',
     });
+    const tunnel = req.proxy && watchTunnel(req.proxy, endpoint, request, (err) => finish(err));
+    const classify = (err: Error): C8yError => {
+      const direct = (): C8yError => classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust);
+      return tunnel ? tunnel.classify(err, direct) : direct();
+    };
     const timer = setTimeout(() => {
       finish(
+        tunnel?.timeout(req.timeoutMs) ??
         new C8yError('TIMEOUT', `No answer from ${endpoint.origin} within ${req.timeoutMs / 1000} s${tlsDone ? '' : tcpConnected ? ' (the TLS handshake did not finish)' : ' (no connection)'}.`, {
           hint: 'Check the network path to port ' + (endpoint.port || '443') + ' (firewalls often block 8443), or raise --timeout.',
           details: { url: endpoint.href },
@@ -92,8 +105,10 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
       // material itself is ignored, never stored.
       socket.once('keylog', () => (keysExchanged = true));
     });
-    request.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust)));
+    request.on('error', (err) => finish(classify(err)));
     request.on('response', (res) => {
+      const intercepted = tunnel?.checkResponse(res.statusCode ?? 0);
+      if (intercepted) return finish(intercepted);
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -119,7 +134,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
         if (res.headers.location) value.location = res.headers.location;
         finish(undefined, value);
       });
-      res.on('error', (err) => finish(classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust)));
+      res.on('error', (err) => finish(classify(err)));
     });
     request.end();
   });
