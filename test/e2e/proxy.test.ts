@@ -6,7 +6,8 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
@@ -20,7 +21,7 @@ import { tokenEndpoint } from '../../src/core/platform/endpoint.js';
 import { createProxyRoute, type ProxyAgentOptions, type ProxyRoute } from '../../src/core/platform/proxy/agent.js';
 import { selectProxy } from '../../src/core/platform/proxy/select.js';
 import { caught } from '../helpers/errors.js';
-import { pki } from '../helpers/paths.js';
+import { pki, root } from '../helpers/paths.js';
 import { InterceptingProxy, proxyFixture, TestProxy } from '../helpers/proxy.js';
 
 const USER = 'dev ice';
@@ -189,6 +190,80 @@ describe('a token request through a CONNECT proxy', () => {
     expect(exitCodeFor(err.code)).toBe(6);
     // Caught at the response: the proxy answered for the platform, which could not have seen the certificate.
     expect(mitm.intercepted).toBe(before + 1);
+  });
+});
+
+describe('the platform and the proxy told apart', () => {
+  it("the platform's own 403 through the tunnel stays the platform's answer", async () => {
+    emulator.fault = 'http403';
+    emulator.faultCount = 1;
+    const res = await post(await route(open.url()));
+    expect(res.status).toBe(403);
+    expect(res.body.toString()).toContain('security/Forbidden');
+  });
+
+  it('a device certificate the platform rejects through the tunnel is CLIENT_CERT_REJECTED, not the proxy', async () => {
+    const err = await caught(post(await route(open.url(USER, PASSWORD)), identity('stranger-device')));
+    expect(err.code).toBe('CLIENT_CERT_REJECTED');
+    expectNoSecret(err);
+  });
+
+  it('a proxy that never answers CONNECT times out naming the proxy, and its connection is closed', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => {
+      s.resume(); // reads (and ignores) the CONNECT, so that it sees the client close
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const proxy = await route(`http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`);
+      const err = await caught(postTokenRequest({ endpoint: tokenEndpoint(emulator.url, 'test'), identity: rsa, trust, chainHeader: 'auto', timeoutMs: 300, proxy: proxy! }));
+      expect(err.code).toBe('TIMEOUT');
+      expect(exitCodeFor(err.code)).toBe(5);
+      expect(err.message).toContain(`did not answer CONNECT localhost:${emulator.port}`);
+      expectNoSecret(err);
+      await expect.poll(() => sockets.size, { timeout: 2000 }).toBe(0);
+      const probe = await probeHandshake(new URL(emulator.url), rsa, trust, 300, proxy);
+      expect(probe.proxyProblem?.code).toBe('TIMEOUT');
+      await expect.poll(() => sockets.size, { timeout: 2000 }).toBe(0);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('https-proxy-agent is loaded only when a proxy is used', () => {
+    // The built modules in a fresh Node, every ES import traced: a direct request, then a proxy route.
+    const script = `
+      const { Emulator } = await import('./dist/emulator/server.js');
+      const { postTokenRequest } = await import('./dist/core/platform/request.js');
+      await import('./dist/core/platform/handshake.js');
+      const { createProxyRoute } = await import('./dist/core/platform/proxy/agent.js');
+      const { selectProxy } = await import('./dist/core/platform/proxy/select.js');
+      const { tokenEndpoint } = await import('./dist/core/platform/endpoint.js');
+      const { readCertificates } = await import('./dist/core/encoding/pem.js');
+      const { createPrivateKey } = await import('node:crypto');
+      const { readFileSync } = await import('node:fs');
+      const em = await new Emulator().start();
+      const endpoint = tokenEndpoint(em.url, 'test');
+      const identity = { key: createPrivateKey(readFileSync('fixtures/pki/device-rsa.key')), chain: readCertificates(readFileSync('fixtures/pki/device-rsa.chain.pem'), '', ''), source: '' };
+      const trust = { cas: readCertificates(readFileSync('fixtures/pki/truststore.pem'), '', ''), source: '', warnings: [] };
+      const decision = selectProxy({ env: { HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: 'localhost' }, target: endpoint });
+      const res = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 5000, proxy: await createProxyRoute(decision) });
+      process.stderr.write('DIRECT ' + res.status + '\\n');
+      await createProxyRoute(selectProxy({ flag: 'http://127.0.0.1:9', env: {}, target: endpoint }));
+      process.stderr.write('ROUTED\\n');
+      await em.stop();
+    `;
+    const run = spawnSync(process.execPath, ['--import', new URL('../helpers/trace-register.mjs', import.meta.url).href, '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const lines = run.stderr.split('\n');
+    const direct = lines.indexOf('DIRECT 200');
+    const routed = lines.indexOf('ROUTED');
+    expect(direct, run.stderr).toBeGreaterThan(0);
+    const loads = (from: number, to: number) => lines.slice(from, to).some((l) => /IMPORT .*https-proxy-agent/.test(l));
+    expect(loads(0, direct)).toBe(false);
+    expect(loads(direct, routed)).toBe(true);
   });
 });
 
