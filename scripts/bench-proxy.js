@@ -40,7 +40,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const round = (x) => Math.round(x * 100) / 100;
+const round = (x) => Math.round(x * 10) / 10;
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
 const identity = { key: createPrivateKey(pki('device-ec256.key')), chain: readCertificates(pki('device-ec256.chain.pem'), 'device-ec256', 'certificate'), source: 'device-ec256' };
@@ -52,24 +52,36 @@ const endpoint = tokenEndpoint(emulator.url, 'bench');
 const proxyServer = createProxy(createHttpServer());
 const proxyPort = await listen(proxyServer);
 const route = await createProxyRoute(selectProxy({ flag: `http://127.0.0.1:${proxyPort}`, env: {}, target: endpoint }));
-const once = async (proxy) => {
+// Wall time, and CPU time of this process (client, proxy and endpoint alike: all run here), which a busy
+// shared machine disturbs less than wall time.
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const once = async (proxy, cpu) => {
   const t = performance.now();
+  const c = cpuMs();
   const res = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 10_000, ...(proxy ? { proxy } : {}) });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  cpu?.push(cpuMs() - c);
   return performance.now() - t;
 };
 for (let i = 0; i < 3; i++) await once(undefined), await once(route);
 const direct = [];
 const proxied = [];
+const directCpu = [];
+const proxiedCpu = [];
 for (let i = 0; i < RUNS; i++) {
-  direct.push(await once(undefined));
-  proxied.push(await once(route));
+  direct.push(await once(undefined, directCpu));
+  proxied.push(await once(route, proxiedCpu));
 }
 const request = {
   runs: RUNS,
   directMs: round(median(direct)),
   proxiedMs: round(median(proxied)),
   extraMs: round(median(proxied) - median(direct)),
+  directCpuMs: round(median(directCpu)),
+  proxiedCpuMs: round(median(proxiedCpu)),
   directRange: [round(Math.min(...direct)), round(Math.max(...direct))],
   proxiedRange: [round(Math.min(...proxied)), round(Math.max(...proxied))],
 };
@@ -77,14 +89,17 @@ const request = {
 // --- 2. loading the library --------------------------------------------------------------------------
 const work = mkdtempSync(join(tmpdir(), 'c8ytoken-bench-proxy-'));
 const PRELOAD = "await Promise.all(['node:net', 'node:tls', 'node:http', 'node:https'].map((m) => import(m)));";
+// Each timed snippet prints "wall-ms cpu-ms" of what runs between START and STOP.
+const START = 'const t = performance.now(), c = process.cpuUsage();';
+const STOP = "process.stdout.write(`${performance.now() - t} ${(process.cpuUsage(c).user + process.cpuUsage(c).system) / 1000}`);";
 const timeIn = (args) => {
   const xs = [];
   for (let i = 0; i < LOADS; i++) {
     const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
-    xs.push(Number(r.stdout));
+    xs.push(r.stdout.split(' ').map(Number));
   }
-  return round(median(xs));
+  return { wallMs: round(median(xs.map((x) => x[0]))), cpuMs: round(median(xs.map((x) => x[1]))) };
 };
 writeFileSync(join(work, 'entry.js'), "export const load = () => import('https-proxy-agent');\n");
 await build({ entryPoints: [join(work, 'entry.js')], outfile: join(work, 'bundle.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, keepNames: true, logLevel: 'error', nodePaths: [join(root, 'node_modules')] });
@@ -92,9 +107,9 @@ const bundleBytes = readFileSync(join(work, 'bundle.cjs')).length;
 const load = {
   processes: LOADS,
   // The built-ins a request loads anyway come first: what is timed is the library's own cost.
-  builtinsMs: timeIn(['--input-type=module', '-e', `const t = performance.now(); ${PRELOAD} process.stdout.write(String(performance.now() - t));`]),
-  esmImportMs: timeIn(['--input-type=module', '-e', `${PRELOAD} const t = performance.now(); await import('https-proxy-agent'); process.stdout.write(String(performance.now() - t));`]),
-  bundledMs: timeIn(['--input-type=module', '-e', `${PRELOAD} const t = performance.now(); const { createRequire } = await import('node:module'); await createRequire(import.meta.url)(${JSON.stringify(join(work, 'bundle.cjs'))}).load(); process.stdout.write(String(performance.now() - t));`]),
+  builtins: timeIn(['--input-type=module', '-e', `${START} ${PRELOAD} ${STOP}`]),
+  esmImport: timeIn(['--input-type=module', '-e', `${PRELOAD} ${START} await import('https-proxy-agent'); ${STOP}`]),
+  bundled: timeIn(['--input-type=module', '-e', `${PRELOAD} const { createRequire } = await import('node:module'); const req = createRequire(import.meta.url); ${START} await req(${JSON.stringify(join(work, 'bundle.cjs'))}).load(); ${STOP}`]),
   bundledBytes: bundleBytes,
 };
 rmSync(work, { recursive: true, force: true });
@@ -140,11 +155,12 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
   console.log(`Node ${process.version}, ${RUNS} requests each, round-robin, new TLS session each`);
-  console.log(`  token request direct:        median ${request.directMs} ms (${request.directRange.join('–')})`);
-  console.log(`  through a loopback proxy:    median ${request.proxiedMs} ms (${request.proxiedRange.join('–')}); extra ${request.extraMs} ms`);
-  console.log(`Loading https-proxy-agent in a fresh process, after the built-ins a request loads anyway (${load.builtinsMs} ms), median of ${LOADS}:`);
-  console.log(`  ES module from node_modules: ${load.esmImportMs} ms`);
-  console.log(`  bundled CommonJS (${Math.round(bundleBytes / 1024)} KiB): ${load.bundledMs} ms`);
+  console.log(`  token request direct:        median ${request.directMs} ms wall (${request.directRange.join('–')}), ${request.directCpuMs} ms CPU`);
+  console.log(`  through a loopback proxy:    median ${request.proxiedMs} ms wall (${request.proxiedRange.join('–')}), ${request.proxiedCpuMs} ms CPU; extra ${request.extraMs} ms wall`);
+  console.log(`Loading https-proxy-agent in a fresh process, median of ${LOADS} (wall / CPU):`);
+  console.log(`  the built-ins a request loads anyway (net, tls, http, https): ${load.builtins.wallMs} / ${load.builtins.cpuMs} ms`);
+  console.log(`  then the library as ES modules from node_modules:        ${load.esmImport.wallMs} / ${load.esmImport.cpuMs} ms`);
+  console.log(`  then the library bundled as CommonJS (${Math.round(bundleBytes / 1024)} KiB):           ${load.bundled.wallMs} / ${load.bundled.cpuMs} ms`);
   console.log(`Node's built-in proxy (https.Agent proxyEnv): ${builtin.supported ? 'used' : 'ignored: the request went direct'}`);
   for (const [k, v] of Object.entries(builtin)) if (typeof v === 'object') console.log(`  ${k}: ${JSON.stringify(v)}`);
 }
