@@ -175,6 +175,29 @@ describe('a token request through a CONNECT proxy', () => {
     expect(err.hint).toContain('--proxy-ca');
   });
 
+  it('an https:// URL for a plain-HTTP proxy is a TLS failure with the proxy (exit 6) saying to write http://', async () => {
+    const err = await caught(post(await route(open.url().replace('http://', 'https://'))));
+    expect(err.code).toBe('PROXY_TLS_FAILED');
+    expect(exitCodeFor(err.code)).toBe(6);
+    expect(err.hint).toContain('http://');
+  });
+
+  it('an http:// URL for a TLS proxy: the proxy closes without answering CONNECT (exit 5)', async () => {
+    const err = await caught(post(await route(`http://127.0.0.1:${secure.port}`)));
+    expect(err.code).toBe('PROXY_UNREACHABLE');
+    expect(err.message).toContain('without answering CONNECT');
+    expect(err.hint).toContain('https://');
+  });
+
+  it('a server certificate the truststore does not trust, through a proxy, names the proxy in a hint', async () => {
+    const other: Trust = { cas: readCertificates(readFileSync(pki('device-root-ca.crt')), 'device-root-ca', 'truststore'), source: 'device-root-ca.crt', warnings: [] };
+    const err = await caught(post(await route(open.url()), rsa, other));
+    expect(err.code).toBe('SERVER_UNTRUSTED');
+    expect(err.message).toContain(`through the proxy http://127.0.0.1:${open.port}`);
+    expect(err.hint).toContain('c8ytoken Test Server CA');
+    expect(err.hint).toContain('NO_PROXY=localhost');
+  });
+
   it('a TLS-intercepting proxy with an untrusted CA is exit 6: mTLS cannot pass it, exempt the host', async () => {
     const err = await caught(post(await route(mitm.url)));
     expect(err.code).toBe('PROXY_TLS_INTERCEPTED');

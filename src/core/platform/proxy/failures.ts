@@ -83,7 +83,9 @@ export function proxyConnectionError(err: Error, proxy: ProxyInfo, target: Tunne
     });
   }
   if (proxy.tls && (code.startsWith('ERR_SSL') || code === 'EPROTO' || code.startsWith('ERR_TLS'))) {
-    return new C8yError('PROXY_TLS_FAILED', `The TLS handshake with ${named} failed: ${err.message.split('\n')[0]}`, {
+    // OpenSSL's text carries a source path and numbers; its reason (e.g. "wrong version number") is the news.
+    const reason = /routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message.split('\n')[0];
+    return new C8yError('PROXY_TLS_FAILED', `The TLS handshake with ${named} failed: ${reason}${code ? ` (${code})` : ''}.`, {
       hint: 'A proxy that speaks plain HTTP on that port is written http://, not https://.',
       cause: err,
       details,
@@ -137,7 +139,7 @@ export function proxyAnswerError(answer: ConnectAnswer, proxy: ProxyInfo, target
   }
   if (answer.statusCode === 403) {
     return new C8yError('PROXY_REFUSED', `The proxy ${proxy.shown} (from ${proxy.source}) refused to open a tunnel to ${target.host}:${target.port}: it answered ${connect} with ${status}.`, {
-      hint: `Proxies often allow CONNECT only to port 443, and the device token endpoint is served only on port ${target.port}: ask the proxy's administrators to allow CONNECT to ${target.host}:${target.port}, or ${BYPASS_HINT(target)}.`,
+      hint: `Proxies often allow CONNECT only to port 443, and the device token endpoint is on port ${target.port}: ask the proxy's administrators to allow CONNECT to ${target.host}:${target.port}, or ${BYPASS_HINT(target)}.`,
       details,
     });
   }
@@ -181,7 +183,7 @@ export function interceptionError(proxy: ProxyInfo, target: TunnelTarget, tls: T
 export function withProxyHint(err: C8yError, proxy: ProxyInfo, target: TunnelTarget, tls: TunnelTls): C8yError {
   if (err.code !== 'SERVER_UNTRUSTED' && err.code !== 'HOSTNAME_MISMATCH') return err;
   const issuer = tls.issuer ? ` The certificate seen through the proxy is issued by ${tls.issuer}.` : '';
-  return new C8yError(err.code, `${err.message} (through the proxy ${proxy.shown})`, {
+  return new C8yError(err.code, `${err.message} The connection went through the proxy ${proxy.shown} (from ${proxy.source}).`, {
     hint: `${err.hint ?? ''}${issuer} If that is the proxy's CA, the proxy intercepts TLS and mutual TLS cannot pass it: exempt the platform with NO_PROXY=${target.host}.`.trim(),
     cause: err.cause,
     details: { ...err.details, ...facts(proxy, target, { serverIssuer: tls.issuer }) },

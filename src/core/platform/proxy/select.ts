@@ -11,7 +11,7 @@
  */
 import { C8yError } from '../../errors.js';
 import { matchNoProxy } from './no-proxy.js';
-import { proxyPort, redactProxyText, redactProxyUrl, Secret } from './redact.js';
+import { redactProxyText, redactProxyUrl, Secret } from './redact.js';
 
 /** Where a proxy setting can come from, in the order they are consulted. */
 export const PROXY_VARIABLES = ['C8YTOKEN_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'] as const;
@@ -111,12 +111,12 @@ export function parseProxyUrl(value: string, source: string): { proxy: URL; pass
   const proxy = new URL(`${url.protocol}//${url.host}`);
   // Kept percent-encoded, as WHATWG URL holds it; decoded only for the Proxy-Authorization header.
   proxy.username = url.username;
-  return password || url.password ? { proxy, password: new Secret(password) } : { proxy };
+  return url.password ? { proxy, password: new Secret(password) } : { proxy };
 }
 
 /** The verbose line: which proxy is used and which setting chose it, or why none is. */
 export function describeProxy(decision: ProxyDecision): string {
-  if (decision.proxy) return `proxy ${redactProxyUrl(decision.proxy)} (port ${proxyPort(decision.proxy)}, from ${decision.source}); TLS to the platform stays end to end through the CONNECT tunnel`;
+  if (decision.proxy) return `proxy ${redactProxyUrl(decision.proxy)} (from ${decision.source}); TLS to the platform stays end to end through the CONNECT tunnel`;
   if (decision.bypass === 'none') {
     return decision.source === '--proxy' ? 'no proxy: --proxy none' : `no proxy: ${decision.source} is "none"`;
   }
