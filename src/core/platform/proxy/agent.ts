@@ -1,12 +1,11 @@
 /**
- * The CONNECT tunnel, by https-proxy-agent (kept, used by npm's own stack) rather than CONNECT by hand.
+ * The CONNECT tunnel, by https-proxy-agent (maintained and widely used) rather than CONNECT written by hand.
  * The agent's own options reach only the connection to the proxy (its CA, the Proxy-Authorization
  * header); the TLS options of each request (client key and chain, truststore, SNI) reach the platform
  * through the tunnel, so mutual TLS stays end to end and the proxy sees neither token nor key.
  * The library is loaded only here, and only when a proxy is actually used.
  */
-import type { Agent } from 'node:http';
-import type { ClientRequest } from 'node:http';
+import type { Agent, ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import * as tls from 'node:tls';
