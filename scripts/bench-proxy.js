@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench:proxy`: what the proxy support costs, measured in this run on this machine (the figures
-// behind docs/adr/0001-proxy.md). A benchmark, not a test: nothing fails on a number.
+// behind docs/adr/0002-proxy.md). A benchmark, not a test: nothing fails on a number.
 //
 // 1. A token request in process (postTokenRequest, a new TLS session each) against the local endpoint,
 //    direct and through a CONNECT proxy on loopback (the `proxy` package), round-robin; medians.
@@ -66,7 +66,7 @@ const once = async (proxy, cpu) => {
   cpu?.push(cpuMs() - c);
   return performance.now() - t;
 };
-for (let i = 0; i < 3; i++) await once(undefined), await once(route);
+for (let i = 0; i < 3; i++) (await once(undefined), await once(route));
 const direct = [];
 const proxied = [];
 const directCpu = [];
@@ -91,7 +91,7 @@ const work = mkdtempSync(join(tmpdir(), 'c8ytoken-bench-proxy-'));
 const PRELOAD = "await Promise.all(['node:net', 'node:tls', 'node:http', 'node:https'].map((m) => import(m)));";
 // Each timed snippet prints "wall-ms cpu-ms" of what runs between START and STOP.
 const START = 'const t = performance.now(), c = process.cpuUsage();';
-const STOP = "process.stdout.write(`${performance.now() - t} ${(process.cpuUsage(c).user + process.cpuUsage(c).system) / 1000}`);";
+const STOP = 'process.stdout.write(`${performance.now() - t} ${(process.cpuUsage(c).user + process.cpuUsage(c).system) / 1000}`);';
 const timeIn = (args) => {
   const xs = [];
   for (let i = 0; i < LOADS; i++) {
@@ -102,14 +102,29 @@ const timeIn = (args) => {
   return { wallMs: round(median(xs.map((x) => x[0]))), cpuMs: round(median(xs.map((x) => x[1]))) };
 };
 writeFileSync(join(work, 'entry.js'), "export const load = () => import('https-proxy-agent');\n");
-await build({ entryPoints: [join(work, 'entry.js')], outfile: join(work, 'bundle.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, keepNames: true, logLevel: 'error', nodePaths: [join(root, 'node_modules')] });
+await build({
+  entryPoints: [join(work, 'entry.js')],
+  outfile: join(work, 'bundle.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  logLevel: 'error',
+  nodePaths: [join(root, 'node_modules')],
+});
 const bundleBytes = readFileSync(join(work, 'bundle.cjs')).length;
 const load = {
   processes: LOADS,
   // The built-ins a request loads anyway come first: what is timed is the library's own cost.
   builtins: timeIn(['--input-type=module', '-e', `${START} ${PRELOAD} ${STOP}`]),
   esmImport: timeIn(['--input-type=module', '-e', `${PRELOAD} ${START} await import('https-proxy-agent'); ${STOP}`]),
-  bundled: timeIn(['--input-type=module', '-e', `${PRELOAD} const { createRequire } = await import('node:module'); const req = createRequire(import.meta.url); ${START} await req(${JSON.stringify(join(work, 'bundle.cjs'))}).load(); ${STOP}`]),
+  bundled: timeIn([
+    '--input-type=module',
+    '-e',
+    `${PRELOAD} const { createRequire } = await import('node:module'); const req = createRequire(import.meta.url); ${START} await req(${JSON.stringify(join(work, 'bundle.cjs'))}).load(); ${STOP}`,
+  ]),
   bundledBytes: bundleBytes,
 };
 rmSync(work, { recursive: true, force: true });
@@ -120,10 +135,21 @@ const viaBuiltin = (proxyUrl, extra = {}) =>
   new Promise((resolve) => {
     const before = emulator.requests.length;
     const agent = new HttpsAgent({ proxyEnv: { HTTPS_PROXY: proxyUrl }, ...extra.agent });
-    const req = httpsRequest(endpoint, { method: 'POST', agent, key: identity.key.export({ type: 'pkcs8', format: 'pem' }), cert: identity.chain.map((c) => c.toString()).join('\n'), ca: [...trust.cas.map((c) => c.toString()), ...(extra.ca ?? [])], headers: { 'Content-Length': '0' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, platformSawCn: emulator.requests[before]?.clientCn ?? null }));
-    });
+    const req = httpsRequest(
+      endpoint,
+      {
+        method: 'POST',
+        agent,
+        key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
+        cert: identity.chain.map((c) => c.toString()).join('\n'),
+        ca: [...trust.cas.map((c) => c.toString()), ...(extra.ca ?? [])],
+        headers: { 'Content-Length': '0' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, platformSawCn: emulator.requests[before]?.clientCn ?? null }));
+      },
+    );
     req.on('error', (e) => resolve({ error: e.code, message: e.message.replace(/127\.0\.0\.1:\d+|localhost:\d+/g, 'HOST:PORT') }));
     req.end();
   });

@@ -1,19 +1,25 @@
 /**
  * `c8ytoken watch`: keeps a token file fresh for as long as it runs. Refreshes at the half-life (plus
- * jitter), retries with capped backoff through outages, reads the credentials again for every refresh,
- * never writes a partial, empty or expired token, and reports each step as an event (no printing here).
+ * jitter) on the platform's clock, retries with capped backoff through outages, reads the credentials
+ * again for every refresh, never writes a partial, empty, expired or older token, never asks the platform
+ * more often than its answers justify, and reports each step as an event (no printing here).
  */
 import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../core/errors.js';
-import { loadSettings, type ConnectionFlags, type Settings } from '../core/config/settings.js';
+import type { Settings } from '../core/config/settings.js';
 import { PasswordBook } from '../core/credentials/passwords.js';
 import { checkWritable, readTokenFile, writeTokenFile } from '../core/token/file.js';
 import { isoTime, tokenTimes, type DecodedJwt } from '../core/token/jwt.js';
-import { backoffDelay, refreshTime } from '../core/token/refresh-policy.js';
-import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type CommandIo } from './fetch.js';
+import { backoffDelay, expiredRetryDelay, refreshTime } from '../core/token/refresh-policy.js';
+import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from '../core/token/clock.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls } from '../core/token/source.js';
+import { credentialsStamp } from '../core/credentials/stamp.js';
+import type { ClientIdentity } from '../core/credentials/identity.js';
+import { sleepUntil } from '../core/time/timer.js';
+import { childEnvironment } from '../core/config/environment.js';
+import type { CommandIo } from './io.js';
 
 export interface WatchOptions {
-  connection: ConnectionFlags;
   output: string;
   /** argv of a command to run after each new token is in place. */
   exec?: string[] | undefined;
@@ -25,22 +31,28 @@ export interface WatchOptions {
   slowRetryMs: number;
 }
 
+/** new: a token not seen before; same: the one held; older: one that expires before the one held. */
+export type TokenState = 'new' | 'same' | 'older';
+
 export type WatchEvent =
   | { event: 'start'; time: string; file: string; url: string }
-  | { event: 'token'; time: string; source: 'platform' | 'file'; written: boolean; same: boolean; expiresAt: string | null; refreshAt: string; deviceUser: string | null }
-  | { event: 'retry'; time: string; code: string; message: string; attempt: number; retryAt: string }
-  | { event: 'error'; time: string; code: string; message: string; hint: string | null; retryAt: string | null }
-  | { event: 'expired'; time: string; expiredAt: string; message: string }
+  | { event: 'token'; time: string; source: 'platform' | 'file'; state: TokenState; written: boolean; expiresAt: string | null; refreshAt: string; deviceUser: string | null }
+  | { event: 'retry'; time: string; error: C8yError; attempt: number; retryAt: string }
+  | { event: 'error'; time: string; error: C8yError; retryAt: string | null }
+  | { event: 'expired'; time: string; expiredAt: string; file: string }
   | { event: 'warning'; time: string; message: string }
+  | { event: 'clock'; time: string; offsetSeconds: number; basis: string; skew: string }
   | { event: 'hook'; time: string; command: string; exitCode: number | null; signal: string | null; durationMs: number; error?: string }
   | { event: 'stop'; time: string; reason: string };
 
 export interface WatchIo extends CommandIo {
   emit(event: WatchEvent): void;
-  /** Random numbers for jitter (Math.random in production). */
+  /** Random numbers for jitter (Math.random in production; fixed in tests). */
   random(): number;
   /** Registers a callback for "refresh now" (SIGHUP); returns an unregister function. */
   onRefreshRequest?(callback: () => void): () => void;
+  /** Called after each refresh, before the wait: the CLI returns memory to the system there. */
+  idle?(): void;
 }
 
 const DAY = 86_400_000;
@@ -49,21 +61,24 @@ const CERT_EXPIRY_WARNING_DAYS = 30;
 const MIN_GAP_MS = 100;
 
 /** Runs until the signal aborts (resolves 0/130/143), or once with `once`; rejects only with --exit-on-error. */
-export async function watchCommand(options: WatchOptions, io: WatchIo): Promise<ExitCodeValue> {
-  const settings = await loadSettings({ flags: options.connection, env: io.env, cwd: io.cwd });
-  for (const w of settings.warnings) io.warn(w);
+export async function watchCommand(settings: Settings, options: WatchOptions, io: WatchIo): Promise<ExitCodeValue> {
   const endpoint = requireEndpoint(settings);
   await checkWritable(options.output);
-  const watcher = new Watcher(options, io, settings, endpoint);
-  return watcher.run();
+  return new Watcher(options, io, settings, endpoint).run();
 }
 
 class Watcher {
   private current: DecodedJwt | undefined;
+  /** The platform's clock against ours, from the last answer that said. */
+  private offset: ClockOffset | undefined;
+  /** Refreshes in a row that brought no newer token (failures, the same or an older token): drives the backoff. */
   private attempt = 0;
   private expiredReported: number | undefined;
   private certWarningDay = -1;
+  private skewReported: string | undefined;
   private wake: (() => void) | undefined;
+  /** Identity, trust and TLS context, kept while the credential files are unchanged. */
+  private prepared: { stamp: string; identity: ClientIdentity; tls: PreparedTls } | undefined;
   private hookRunning: Promise<void> | undefined;
   private hookPending = false;
 
@@ -87,17 +102,21 @@ class Watcher {
     io.emit({ event: 'start', time: this.stamp(), file: options.output, url: this.endpoint.href });
     const unregister = io.onRefreshRequest?.(() => this.wake?.());
     try {
-      let delay = await this.firstLook();
+      let next = await this.firstLook();
       // --once with a fresh token already in the file: nothing to do.
-      for (; !(options.once && this.current); ) {
-        if (delay > 0 && !(await this.sleep(delay))) break;
-        if (io.signal?.aborted) break;
+      while (!(options.once && this.current)) {
+        const sleep = sleepUntil(next, () => this.now(), io.signal);
+        this.wake = () => sleep.wake();
+        const slept = await sleep.done;
+        this.wake = undefined;
+        if (!slept || io.signal?.aborted) break;
         const outcome = await this.refresh();
+        io.idle?.();
         if (options.once) {
           if (outcome.error) throw outcome.error;
           break;
         }
-        delay = outcome.nextMs - this.now();
+        next = outcome.nextMs;
       }
     } finally {
       unregister?.();
@@ -110,17 +129,17 @@ class Watcher {
     return ExitCode.ok;
   }
 
-  /** Reuses a token already in the file when it is for this device and before its half-life. */
+  /** Reuses a token already in the file when it is for this device and before its half-life; the time of the first refresh. */
   private async firstLook(): Promise<number> {
     // Which device: a failure here shows up, with its message, at the first refresh.
     const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
-    if (!device) return 0;
-    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint, this.now());
-    if (!cached.token) return 0;
+    if (!device) return this.now();
+    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
+    if (!cached.token) return this.now();
     this.current = cached.token;
     const next = refreshTime(tokenTimes(cached.token.claims), { random: this.io.random() }) ?? this.now();
-    this.io.emit(this.tokenEvent('file', false, false, next));
-    return next - this.now();
+    this.io.emit(this.tokenEvent('file', 'same', false, next));
+    return next;
   }
 
   private passwords(): PasswordBook {
@@ -133,44 +152,80 @@ class Watcher {
     const { io } = this;
     try {
       const passwords = this.passwords();
-      const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+      // The files are read again whenever they changed (a renewed certificate, a rotated password file).
+      const stamp = await credentialsStamp(this.settings);
+      if (this.prepared?.stamp !== stamp) {
+        this.prepared = undefined;
+        const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io) };
+      }
+      const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
-      const { token } = await requestToken(this.settings, this.endpoint, identity, passwords, io);
-      return await this.accept(token);
+      const fetched = await requestToken(this.settings, identity, passwords, io, this.current, tls);
+      return await this.accept(fetched);
     } catch (err) {
       if (io.signal?.aborted) return { nextMs: this.now() };
-      const error = err instanceof C8yError ? err : new C8yError('INTERNAL', String((err as Error)?.message ?? err), { cause: err });
+      const error = err instanceof C8yError ? err : new C8yError('INTERNAL', { detail: String((err as Error)?.message ?? err) }, { cause: err });
       return this.fail(error);
     }
   }
 
-  private async accept(token: DecodedJwt): Promise<{ nextMs: number }> {
+  private async accept(fetched: FetchedToken): Promise<{ nextMs: number }> {
+    const { token } = fetched;
+    if (fetched.offset) this.offset = fetched.offset;
+    this.reportSkew();
     const times = tokenTimes(token.claims);
-    const nowS = this.now() / 1000;
-    // Never put an expired token in place, nor one that expires before the one already there.
-    if (times.expiresAt !== undefined && times.expiresAt <= nowS) {
-      throw new C8yError('NO_TOKEN', `The platform answered with a token that expired at ${isoTime(times.expiresAt)}.`, { hint: 'Check the clock of this device and of the platform.' });
-    }
-    const currentExp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
-    const same = this.current?.token === token.token;
-    const older = !same && currentExp !== undefined && times.expiresAt !== undefined && times.expiresAt < currentExp && currentExp > nowS;
-    // The file may have been deleted or replaced since: compare with what is there, not with memory.
-    const onDisk = await readTokenFile(this.options.output).catch(() => undefined);
+    const held = this.current ? tokenTimes(this.current.claims) : undefined;
+    const platformNow = platformNowSeconds(this.now(), this.offset);
+    const state: TokenState =
+      this.current?.token === token.token
+        ? 'same'
+        : held?.expiresAt !== undefined && times.expiresAt !== undefined && times.expiresAt < held.expiresAt && held.expiresAt > platformNow
+          ? 'older'
+          : 'new';
+    // Never put an older token over the one held; the file may have been deleted or replaced since:
+    // compare with what is there, not with memory.
     let written = false;
-    if (!older && onDisk !== token.token) {
-      await writeTokenFile(this.options.output, token.token);
+    if (state !== 'older' && (await readTokenFile(this.options.output)) !== token.token) {
+      const issuedLocal = times.issuedAt !== undefined ? localMsOf(times.issuedAt, this.offset) : fetched.receivedAt;
+      await writeTokenFile(this.options.output, token.token, issuedLocal);
       written = true;
     }
-    if (!older) this.current = token;
-    this.attempt = 0;
+    if (state !== 'older') this.current = token;
     this.expiredReported = undefined;
-    const scheduled = refreshTime(tokenTimes(this.current!.claims), { random: this.io.random() });
-    // A token without readable times, or the same token handed back early: never ask again at once.
-    const floor = this.now() + Math.max(MIN_GAP_MS, this.options.minRetryMs);
-    const next = scheduled === undefined ? this.now() + this.options.slowRetryMs : Math.max(scheduled, same ? floor : this.now() + MIN_GAP_MS);
-    this.io.emit(this.tokenEvent('platform', written, same, next));
+    const scheduled = refreshTime(tokenTimes(this.current!.claims), { random: this.io.random(), offset: this.offset });
+    let next: number;
+    if (scheduled === undefined) {
+      next = this.now() + this.options.slowRetryMs;
+    } else if (state !== 'new' && scheduled <= this.now()) {
+      // Past the half-life and nothing newer came: the platform keeps handing out what it has. Back off,
+      // growing (with failures: one count), until the held token's expiry; never a busy loop.
+      this.attempt += 1;
+      next = this.beforeHeldExpiry(this.now() + backoffDelay(this.attempt, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random()));
+      if (state === 'older')
+        this.io.emit({
+          event: 'warning',
+          time: this.stamp(),
+          message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.`,
+        });
+    } else {
+      this.attempt = 0;
+      next = Math.max(scheduled, this.now() + MIN_GAP_MS);
+    }
+    this.io.emit(this.tokenEvent('platform', state, written, next));
     if (written && this.options.exec?.length) this.runHook();
     return { nextMs: next };
+  }
+
+  /**
+   * A retry time pulled in to a second before the held token's expiry, when the backoff would pass it
+   * and there is still room for one more try; otherwise the backoff stands (it never shrinks to a poll).
+   */
+  private beforeHeldExpiry(nextMs: number): number {
+    const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
+    if (exp === undefined) return nextMs;
+    const lastTry = localMsOf(exp, this.offset) - 1000;
+    return lastTry >= this.now() + this.options.minRetryMs && lastTry < nextMs ? lastTry : nextMs;
   }
 
   private fail(error: C8yError): { nextMs: number; error: C8yError } {
@@ -178,32 +233,40 @@ class Watcher {
     this.attempt += 1;
     const retryable = isRetryable(error.code);
     if (!retryable && options.exitOnError) throw error;
-    const delay = retryable
-      ? backoffDelay(this.attempt, { minMs: options.minRetryMs, maxMs: options.maxRetryMs }, io.random())
-      : options.slowRetryMs;
-    let nextMs = this.now() + delay;
-    // While the current token is valid, there is no point retrying past its expiry.
-    const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
-    if (exp !== undefined && exp * 1000 > this.now()) nextMs = Math.min(nextMs, Math.max(exp * 1000 - 1000, this.now() + options.minRetryMs));
+    let delay = retryable ? backoffDelay(this.attempt, { minMs: options.minRetryMs, maxMs: options.maxRetryMs }, io.random()) : options.slowRetryMs;
+    const held = this.current ? tokenTimes(this.current.claims) : undefined;
+    const expired = held?.expiresAt !== undefined && localMsOf(held.expiresAt, this.offset) <= this.now();
+    // Once the held token has expired, the device has none: try again within a quarter of its lifetime.
+    if (expired) delay = expiredRetryDelay(delay, held.lifetimeSeconds, options.minRetryMs);
+    const nextMs = this.beforeHeldExpiry(this.now() + delay);
     const retryAt = new Date(nextMs).toISOString();
-    if (retryable) io.emit({ event: 'retry', time: this.stamp(), code: error.code, message: error.message, attempt: this.attempt, retryAt });
-    else io.emit({ event: 'error', time: this.stamp(), code: error.code, message: error.message, hint: error.hint ?? null, retryAt: options.once ? null : retryAt });
-    if (exp !== undefined && exp * 1000 <= this.now() && this.expiredReported !== exp) {
-      this.expiredReported = exp;
-      io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(exp)!, message: `The token in ${options.output} expired at ${isoTime(exp)} and no new one could be fetched; retrying.` });
+    if (retryable) io.emit({ event: 'retry', time: this.stamp(), error, attempt: this.attempt, retryAt });
+    else io.emit({ event: 'error', time: this.stamp(), error, retryAt: options.once ? null : retryAt });
+    if (expired && this.expiredReported !== held.expiresAt) {
+      this.expiredReported = held.expiresAt;
+      io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(held.expiresAt)!, file: options.output });
     }
     return { nextMs, error };
   }
 
-  private tokenEvent(source: 'platform' | 'file', written: boolean, same: boolean, next: number): WatchEvent {
+  private reportSkew(): void {
+    const skew = skewText(this.offset);
+    // Reported when it appears and when it changes by a minute or more, not at every refresh.
+    const key = skew === undefined ? undefined : String(Math.round(this.offset!.offsetMs / 60_000));
+    if (key === this.skewReported) return;
+    this.skewReported = key;
+    if (skew) this.io.emit({ event: 'clock', time: this.stamp(), offsetSeconds: Math.round(this.offset!.offsetMs / 1000), basis: this.offset!.basis, skew });
+  }
+
+  private tokenEvent(source: 'platform' | 'file', state: TokenState, written: boolean, next: number): WatchEvent {
     const c = this.current!;
     const times = tokenTimes(c.claims);
     return {
       event: 'token',
       time: this.stamp(),
       source,
+      state,
       written,
-      same,
       expiresAt: isoTime(times.expiresAt) ?? null,
       refreshAt: new Date(next).toISOString(),
       deviceUser: typeof c.claims.sub === 'string' ? c.claims.sub : null,
@@ -229,8 +292,9 @@ class Watcher {
     const [command, ...args] = this.options.exec!;
     const started = this.now();
     this.hookRunning = new Promise<void>((resolve) => {
-      // The hook's output goes to stderr: stdout may carry NDJSON events.
-      const child = spawn(command!, args, { env: { ...this.io.env, C8Y_TOKEN_FILE: this.options.output }, stdio: ['ignore', 2, 2], shell: false });
+      // The hook's output goes to stderr: stdout may carry NDJSON events. It gets the environment
+      // without the password variables, and the token file's path.
+      const child = spawn(command!, args, { env: { ...childEnvironment(this.io.env), C8Y_TOKEN_FILE: this.options.output }, stdio: ['ignore', 2, 2], shell: false });
       const done = (exitCode: number | null, signal: string | null, error?: string): void => {
         const event: WatchEvent = { event: 'hook', time: this.stamp(), command: this.options.exec!.join(' '), exitCode, signal, durationMs: this.now() - started };
         if (error) event.error = error;
@@ -247,23 +311,4 @@ class Watcher {
       }
     });
   }
-
-  /** Waits `ms`, or less when woken (SIGHUP) or aborted; false when aborted. */
-  private sleep(ms: number): Promise<boolean> {
-    const signal = this.io.signal;
-    if (signal?.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const finish = (value: boolean): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.wake = undefined;
-        resolve(value);
-      };
-      const onAbort = (): void => finish(false);
-      const timer = setTimeout(() => finish(true), Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort);
-      this.wake = () => finish(true);
-    });
-  }
 }
-

@@ -2,6 +2,7 @@
 import type { InspectResult } from '../commands/inspect.js';
 import { formatDuration, formatRelative } from '../core/time/duration.js';
 import { isoTime, numericDate } from '../core/token/jwt.js';
+import { shownText } from '../core/text.js';
 
 const SECRET_CLAIMS = new Set(['xsrfToken']);
 const MASK = '•••••• (masked; --show-secrets shows it)';
@@ -45,12 +46,16 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   const t = r.times;
   const lines: string[] = [];
   const row = (label: string, value: string): void => void lines.push(`${(label + ':').padEnd(15)} ${value}`);
-  const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  // Claims come from whoever made the token: no escape sequences reach the terminal, no wall of text.
+  const str = (v: unknown): string => shownText(typeof v === 'string' ? v : JSON.stringify(v));
 
   const headerBits = [`alg ${str(header.alg ?? '(none)')}`, header.typ !== undefined ? `typ ${str(header.typ)}` : '', header.kid !== undefined ? `kid ${str(header.kid)}` : ''].filter(Boolean);
   lines.push(`${p.bold('JWT')} ${headerBits.join(', ')} ${p.dim('(signature not verified: decoding only)')}`);
   lines.push(statusLine(r, p));
-  if (t.problems.length) for (const problem of t.problems) lines.push(p.warn(`  ! ${problem}`));
+  if (t.problems.length) for (const problem of t.problems) lines.push(p.warn(`  ! ${shownText(problem)}`));
+  const ahead = t.issuedAt !== undefined ? t.issuedAt - r.nowSeconds : 0;
+  // inspect judges on this machine's clock; a token issued "in the future" says that clock is behind.
+  if (ahead > 60) lines.push(p.warn(`  ! iat is ${formatDuration(ahead * 1000)} in the future: this machine's clock is probably behind the issuer's (check NTP)`));
   lines.push('');
   row('Tenant', claims.ten !== undefined ? str(claims.ten) : p.dim('(no ten claim)'));
   row('Device user', claims.sub !== undefined ? str(claims.sub) : p.dim('(no sub claim)'));
@@ -59,7 +64,11 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   row('Issuer', claims.iss !== undefined ? str(claims.iss) : p.dim('(no iss claim)'));
   if (claims.aud !== undefined && str(claims.aud) !== str(claims.iss)) row('Audience', str(claims.aud));
   lines.push('');
-  for (const [name, label] of [['iat', 'Issued at'], ['nbf', 'Not before'], ['exp', 'Expires']] as const) {
+  for (const [name, label] of [
+    ['iat', 'Issued at'],
+    ['nbf', 'Not before'],
+    ['exp', 'Expires'],
+  ] as const) {
     row(label, timeCell(claims[name], opts.now, p));
   }
   row('Lifetime', t.lifetimeSeconds !== undefined ? formatDuration(t.lifetimeSeconds * 1000) : p.dim('(cannot be worked out)'));
@@ -73,7 +82,7 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   if (others.length) {
     lines.push('');
     lines.push('Other claims:');
-    for (const [k, v] of others) lines.push(`  ${k}: ${SECRET_CLAIMS.has(k) && !opts.showSecrets ? MASK : str(v)}`);
+    for (const [k, v] of others) lines.push(`  ${shownText(k, 60)}: ${SECRET_CLAIMS.has(k) && !opts.showSecrets ? MASK : str(v)}`);
   }
   lines.push(`Signature:      ${opts.showSecrets ? r.jwt.signature : MASK}`);
   return lines.join('\n') + '\n';
@@ -100,7 +109,7 @@ function statusLine(r: InspectResult, p: Paint): string {
 function timeCell(raw: unknown, now: number, p: Paint): string {
   if (raw === undefined) return p.dim('(absent)');
   const seconds = numericDate(raw);
-  if (seconds === undefined) return `${JSON.stringify(raw)} ${p.warn('(not a usable date)')}`;
+  if (seconds === undefined) return `${shownText(JSON.stringify(raw) ?? '')} ${p.warn('(not a usable date)')}`;
   return `${JSON.stringify(raw)}  ${localIso(seconds * 1000)}  (${formatRelative(seconds * 1000, now)})`;
 }
 

@@ -45,10 +45,14 @@ export function renderVerify(result: VerifyChainResult, opts: { color: boolean; 
     lines.push(`TLS handshake with ${h.host}:${h.port}`);
     if (h.networkProblem) lines.push(`${paint('fail', marks.fail)} Connection: ${h.networkProblem}`);
     else {
-      lines.push(`${paint(h.serverTrusted ? 'pass' : 'fail', h.serverTrusted ? marks.pass : marks.fail)} Server certificate ${h.serverTrusted ? 'trusted' : 'NOT trusted'} by ${h.trustSource}${h.serverProblem ? `: ${h.serverProblem}` : ''}${h.serverSubject ? ` (${h.serverSubject})` : ''}`);
+      lines.push(
+        `${paint(h.serverTrusted ? 'pass' : 'fail', h.serverTrusted ? marks.pass : marks.fail)} Server certificate ${h.serverTrusted ? 'trusted' : 'NOT trusted'} by ${h.trustSource}${h.serverProblem ? `: ${h.serverProblem}` : ''}${h.serverSubject ? ` (${h.serverSubject})` : ''}`,
+      );
       if (h.tlsVersion) lines.push(`${paint('info', marks.info)} TLS version: ${h.tlsVersion}`);
       if (h.clientAccepted !== undefined || h.clientProblem) {
-        lines.push(`${paint(h.clientAccepted ? 'pass' : 'fail', h.clientAccepted ? marks.pass : marks.fail)} Device certificate ${h.clientAccepted ? `accepted (HTTP ${h.httpStatus} to HEAD /)` : `rejected: ${h.clientProblem}`}`);
+        lines.push(
+          `${paint(h.clientAccepted ? 'pass' : 'fail', h.clientAccepted ? marks.pass : marks.fail)} Device certificate ${h.clientAccepted ? `accepted (HTTP ${h.httpStatus} to HEAD /)` : `rejected: ${h.clientProblem}`}`,
+        );
       }
     }
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verifyChain, type ChainReport, type Verdict } from '../../src/core/chain/verify.js';
 import { findLeaf } from '../../src/core/x509/path.js';
-import { readCertificates } from '../../src/core/encoding/pem.js';
+import { readCertificates } from '../../src/core/x509/read.js';
 import { pki, FIXED_NOW } from '../helpers/paths.js';
 
 const certs = (name: string): X509Certificate[] => readCertificates(readFileSync(pki(name)), name, 'certificate');

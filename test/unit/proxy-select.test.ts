@@ -6,6 +6,7 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describeError } from '../../src/output/messages.js';
 import { C8yError, exitCodeFor } from '../../src/core/errors.js';
 import { matchNoProxy, MAX_NO_PROXY_ENTRIES } from '../../src/core/platform/proxy/no-proxy.js';
 import { describeProxy, selectProxy, type ProxySelectionInput } from '../../src/core/platform/proxy/select.js';
@@ -69,17 +70,17 @@ describe('selectProxy: the URL', () => {
     expect(d.proxy!.password).toBe('');
     expect(d.proxy!.username).toBe('us%40er');
     expect(d.password!.reveal()).toBe('p:ss%w');
-    const printed = [JSON.stringify(d), inspect(d, { depth: 5 }), `${d.password}`, describeProxy(d)].join('\n');
+    const printed = [JSON.stringify(d), inspect(d, { depth: 5 }), String(d.password!), describeProxy(d)].join('\n');
     expect(printed).not.toMatch(/p:ss|p%3Ass/);
     expect(describeProxy(d)).toContain('http://us%40er:***@proxy.corp:3128');
     expect(describeProxy(d)).toContain('HTTPS_PROXY');
   });
 
-  for (const [value, why] of [
-    ['socks5://proxy.corp:1080', 'socks5:// , which is not supported'],
-    ['http://', 'not a valid URL'],
-    ['http://proxy.corp:99999', 'not a valid URL'],
-    ['http://us:%zz@proxy.corp:3128', 'percent-encoding'],
+  for (const [value, problem, words] of [
+    ['socks5://proxy.corp:1080', 'scheme', 'uses socks5://, which is not supported'],
+    ['http://', 'not-url', 'is not a valid URL'],
+    ['http://proxy.corp:99999', 'not-url', 'is not a valid URL'],
+    ['http://us:%zz@proxy.corp:3128', 'encoding', 'not valid percent-encoding'],
   ] as const) {
     it(`rejects ${value} as a config error naming its source`, () => {
       let err: unknown;
@@ -92,9 +93,11 @@ describe('selectProxy: the URL', () => {
       const e = err as C8yError;
       expect(e.code).toBe('PROXY_INVALID');
       expect(exitCodeFor(e.code)).toBe(3);
-      expect(e.message).toContain('from ALL_PROXY');
-      expect(e.message.replace(/ ,/g, ',')).toContain(why.replace(/ ,/g, ','));
-      expect(e.message).not.toContain('%zz');
+      expect(e.facts).toMatchObject({ proxySource: 'ALL_PROXY', problem });
+      const { message } = describeError(e);
+      expect(message).toContain('from ALL_PROXY');
+      expect(message).toContain(words);
+      expect(`${message} ${JSON.stringify(e.facts)}`).not.toContain('%zz');
     });
   }
 });
@@ -168,9 +171,24 @@ describe('matchNoProxy, as curl reads NO_PROXY', () => {
   }
 
   it('never throws and returns an entry of the list, on any list and any host', () => {
-    const host = fc.oneof(fc.string(), fc.domain(), fc.ipV4().map((ip) => ip), fc.ipV6().map((ip) => `[${ip}]`));
-    const entry = fc.oneof(fc.string(), fc.domain(), fc.ipV4(), fc.ipV6(), fc.tuple(fc.ipV4(), fc.integer({ min: -5, max: 200 })).map(([ip, n]) => `${ip}/${n}`), fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 200 })).map(([ip, n]) => `${ip}/${n}`));
-    const list = fc.oneof(fc.string({ maxLength: 300 }), fc.array(entry, { maxLength: 20 }).map((a) => a.join(',')));
+    const host = fc.oneof(
+      fc.string(),
+      fc.domain(),
+      fc.ipV4().map((ip) => ip),
+      fc.ipV6().map((ip) => `[${ip}]`),
+    );
+    const entry = fc.oneof(
+      fc.string(),
+      fc.domain(),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.tuple(fc.ipV4(), fc.integer({ min: -5, max: 200 })).map(([ip, n]) => `${ip}/${n}`),
+      fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 200 })).map(([ip, n]) => `${ip}/${n}`),
+    );
+    const list = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.array(entry, { maxLength: 20 }).map((a) => a.join(',')),
+    );
     fc.assert(
       fc.property(list, host, fc.integer({ min: 0, max: 65535 }), (l, h, port) => {
         const m = matchNoProxy(l, { hostname: h, port });
@@ -218,13 +236,16 @@ describe('redaction', () => {
   it('never lets the password through, on any password', () => {
     fc.assert(
       // A marker in front, so that the password cannot be a piece of the legitimate output (a quote, a letter).
-      fc.property(fc.string().map((s) => `Zq9${s}`), (password) => {
-        const raw = `http://u:${encodeURIComponent(password)}@p.example:3128`;
-        const d = selectProxy({ env: { HTTPS_PROXY: raw }, target });
-        expect(d.password!.reveal()).toBe(password);
-        const printed = [JSON.stringify(d), inspect(d, { depth: 5 }), describeProxy(d), redactProxyText(raw)].join('\n');
-        expect(printed).not.toContain(encodeURIComponent(password));
-      }),
+      fc.property(
+        fc.string().map((s) => `Zq9${s}`),
+        (password) => {
+          const raw = `http://u:${encodeURIComponent(password)}@p.example:3128`;
+          const d = selectProxy({ env: { HTTPS_PROXY: raw }, target });
+          expect(d.password!.reveal()).toBe(password);
+          const printed = [JSON.stringify(d), inspect(d, { depth: 5 }), describeProxy(d), redactProxyText(raw)].join('\n');
+          expect(printed).not.toContain(encodeURIComponent(password));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -5,11 +5,12 @@
  * verdict and, when it fails, the reason and the fix.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { keyMatchesCertificate } from '../x509/path.js';
+import { keyMatchesCertificate, SignatureBudget } from '../x509/path.js';
+import { LIMITS } from '../limits.js';
 import { certDetails, describePublicKey, isSelfIssued, OID, UNDERSTOOD_EXTENSIONS, type CertDetails } from '../x509/certificate.js';
 import { chainHeaderCertificates } from '../platform/chain-header.js';
-import { commonName, dnOneLine } from '../encoding/pem.js';
-import type { ChainHeaderMode } from '../config/schema.js';
+import { commonName, dnOneLine } from '../x509/names.js';
+import type { ChainHeaderMode } from '../platform/chain-header.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip' | 'info';
 
@@ -77,6 +78,8 @@ const DAY = 86_400_000;
 
 interface Candidate {
   details: CertDetails;
+  /** Signature checks left for this report's path building (shared by every candidate). */
+  budget: SignatureBudget;
   fingerprint: string;
   anchor: boolean;
   /** Signature checks already done, by issuer fingerprint: path building asks the same ones often. */
@@ -86,9 +89,10 @@ interface Candidate {
 
 /** Verifies the device chain and returns the full report (no exceptions for bad chains). */
 export function verifyChain(input: VerifyInput): ChainReport {
+  const budget = new SignatureBudget();
   const wrap = (cert: X509Certificate, anchor: boolean): Candidate | undefined => {
     try {
-      return { details: certDetails(cert), fingerprint: cert.fingerprint256, anchor };
+      return { details: certDetails(cert), fingerprint: cert.fingerprint256, anchor, budget };
     } catch {
       return undefined;
     }
@@ -131,7 +135,12 @@ export function verifyChain(input: VerifyInput): ChainReport {
   const anchored = top.anchor;
   const pathProblems: string[] = [];
   let pathVerdict: Verdict = 'pass';
-  if (anchors.length > 0 && !anchored) {
+  if (budget.exhausted) {
+    pathVerdict = 'fail';
+    pathProblems.push(
+      `path building stopped after ${LIMITS.signatureChecks} signature checks: the files hold ${pool.length + anchors.length + 1} certificates, many with the same names; the path may exist but was not searched further`,
+    );
+  } else if (anchors.length > 0 && !anchored) {
     pathVerdict = 'fail';
     pathProblems.push(`no path from ${cn(path[path.length - 1]!.details)} to the device CA (${anchors.map((a) => cn(a.details)).join(', ')})`);
     for (const miss of search.signatureMismatches) pathProblems.push(miss);
@@ -141,7 +150,8 @@ export function verifyChain(input: VerifyInput): ChainReport {
   }
   if (extras.length) {
     if (pathVerdict === 'pass') pathVerdict = 'warn';
-    pathProblems.push(`not on the path: ${extras.map((e) => cn(e.details)).join(', ')}`);
+    const shown = extras.slice(0, 5).map((e) => cn(e.details));
+    pathProblems.push(`not on the path: ${shown.join(', ')}${extras.length > shown.length ? ` and ${extras.length - shown.length} more` : ''}`);
   }
   const givenOrder = (input.fileOrder ?? [input.leaf, ...input.others]).map((c) => c.fingerprint256);
   const pathOrder = path.map((c) => c.fingerprint).filter((f) => givenOrder.includes(f));
@@ -167,7 +177,16 @@ export function verifyChain(input: VerifyInput): ChainReport {
   const deviceUser = leafCn(leaf.details);
   // What fetch would send: the certificates of the source in path order, never the device CA file's.
   const given = new Set(givenOrder);
-  const headerCerts = chainHeaderCertificates([input.leaf, ...path.slice(1).filter((c) => given.has(c.fingerprint)).map((c) => c.details.cert)], input.chainHeader ?? 'auto');
+  const headerCerts = chainHeaderCertificates(
+    [
+      input.leaf,
+      ...path
+        .slice(1)
+        .filter((c) => given.has(c.fingerprint))
+        .map((c) => c.details.cert),
+    ],
+    input.chainHeader ?? 'auto',
+  );
   const ok = checks.every((c) => c.verdict !== 'fail');
   const report: ChainReport = {
     at: new Date(at).toISOString(),
@@ -243,6 +262,8 @@ function verifies(cert: Candidate, issuer: Candidate): boolean {
   cert.verified ??= new Map();
   let ok = cert.verified.get(issuer.fingerprint);
   if (ok === undefined) {
+    // Out of budget: not verified, and not remembered (the report says the search stopped).
+    if (!cert.budget.take()) return false;
     try {
       ok = cert.details.cert.verify(issuer.details.cert.publicKey);
     } catch {
@@ -291,7 +312,9 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
     for (const ext of d.extensions) {
       if (ext.critical && !UNDERSTOOD_EXTENSIONS.has(ext.oid)) profile.push(`${name} has an unknown critical extension ${ext.oid}`);
       if (ext.critical && (ext.oid === OID.authorityKeyId || ext.oid === OID.subjectKeyId || ext.oid === OID.authorityInfoAccess)) {
-        profile.push(`${name} marks ${ext.oid === OID.authorityKeyId ? 'authorityKeyIdentifier' : ext.oid === OID.subjectKeyId ? 'subjectKeyIdentifier' : 'authorityInfoAccess'} critical, which RFC 5280 forbids`);
+        profile.push(
+          `${name} marks ${ext.oid === OID.authorityKeyId ? 'authorityKeyIdentifier' : ext.oid === OID.subjectKeyId ? 'subjectKeyIdentifier' : 'authorityInfoAccess'} critical, which RFC 5280 forbids`,
+        );
       }
     }
     // Every certificate but a self-signed one names its issuer's key (RFC 5280 4.2.1.1).
@@ -322,7 +345,8 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
       }
       // Names × constraints grows quadratically; refuse what no real device CA needs (x509-limbo nc-dos).
       const work = d.nameConstraintCount * (leaf.sanCount + leaf.subjectAttributeCount);
-      if (work > MAX_NAME_CONSTRAINT_WORK) names.push(`${name} has ${d.nameConstraintCount} name constraints for ${leaf.sanCount + leaf.subjectAttributeCount} names: too many to check (a denial-of-service guard)`);
+      if (work > MAX_NAME_CONSTRAINT_WORK)
+        names.push(`${name} has ${d.nameConstraintCount} name constraints for ${leaf.sanCount + leaf.subjectAttributeCount} names: too many to check (a denial-of-service guard)`);
       else if (d.emailConstraints) checkEmailConstraints(d, leaf, names);
     }
     // keys
@@ -336,7 +360,11 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
 
   // the device certificate as a TLS client certificate
   if (leaf.basicConstraints?.ca) {
-    leafWarnings.push(isSelfIssued(leaf) ? `${cn(leaf)} is a self-signed CA certificate (as thin-edge.io makes): fine when it is itself uploaded as the device CA` : `${cn(leaf)} is a CA certificate used as a device certificate`);
+    leafWarnings.push(
+      isSelfIssued(leaf)
+        ? `${cn(leaf)} is a self-signed CA certificate (as thin-edge.io makes): fine when it is itself uploaded as the device CA`
+        : `${cn(leaf)} is a CA certificate used as a device certificate`,
+    );
   }
   if (purpose !== 'any' && leaf.keyUsage && !leaf.keyUsage.has('digitalSignature')) leafProblems.push(`${cn(leaf)}: keyUsage lacks digitalSignature, which TLS authentication needs`);
   if (leaf.extKeyUsage) {
@@ -362,11 +390,35 @@ function pathChecks(path: Candidate[], at: number, purpose: Purpose): Check[] {
   });
   return [
     check('validity', `Every certificate valid at ${new Date(at).toISOString()}`, validity, 'Renew the expired certificate(s); check the device clock and --at.'),
-    check('leaf-expiry', `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`, [], 'Renew the device certificate before it expires (EST simplereenroll with the device token, or a new one from your CA).', expiryWarnings),
-    check('signers', 'Every signer is a CA (CA:TRUE, keyCertSign) and pathLen is respected', [...ca, ...pathLen], 'Issue the intermediate CA with basicConstraints critical CA:TRUE, keyUsage keyCertSign, and a pathLen that allows the chain.'),
-    check('device-cert', `Device certificate usable for ${purpose === 'server' ? 'TLS server' : purpose === 'any' ? 'its purpose' : 'TLS client'} authentication`, leafProblems, 'Issue the device certificate with keyUsage digitalSignature and extendedKeyUsage clientAuth (or no extendedKeyUsage).', leafWarnings),
+    validity.length
+      ? { id: 'leaf-expiry', verdict: 'skip', title: `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`, problems: ['not judged: a certificate is outside its validity (above)'] }
+      : check(
+          'leaf-expiry',
+          `Device certificate valid for at least ${EXPIRY_WARNING_DAYS} more days`,
+          [],
+          'Renew the device certificate before it expires (`c8ytoken cert renew`, or a new one from your CA).',
+          expiryWarnings,
+        ),
+    check(
+      'signers',
+      'Every signer is a CA (CA:TRUE, keyCertSign) and pathLen is respected',
+      [...ca, ...pathLen],
+      'Issue the intermediate CA with basicConstraints critical CA:TRUE, keyUsage keyCertSign, and a pathLen that allows the chain.',
+    ),
+    check(
+      'device-cert',
+      `Device certificate usable for ${purpose === 'server' ? 'TLS server' : purpose === 'any' ? 'its purpose' : 'TLS client'} authentication`,
+      leafProblems,
+      'Issue the device certificate with keyUsage digitalSignature and extendedKeyUsage clientAuth (or no extendedKeyUsage).',
+      leafWarnings,
+    ),
     check('names', 'Names and name constraints', names, 'Fix the subjectAltName email address(es) or the CA name constraints.'),
-    check('profile', 'X.509 v3 certificates following RFC 5280', profile, 'Re-issue the certificate(s) with a standard tool (OpenSSL 3 or your CA), which adds key identifiers and valid serial numbers.'),
+    check(
+      'profile',
+      'X.509 v3 certificates following RFC 5280',
+      profile,
+      'Re-issue the certificate(s) with a standard tool (OpenSSL 3 or your CA), which adds key identifiers and valid serial numbers.',
+    ),
     check('keys', 'Key sizes and signature algorithms', keys, 'Use RSA keys of 2048 bits or more, or EC P-256/P-384, and SHA-256 signatures.', keyWarnings),
     check('length', `Chain length at most ${MAX_CHAIN}`, lengthProblems, 'Shorten the chain: the platform accepts at most 10 certificates.'),
   ];
@@ -441,4 +493,3 @@ function cn(d: CertDetails): string {
   const value = leafCn(d);
   return value !== undefined ? `"${value}"` : `"${dnOneLine(d.cert.subject) || '(empty subject)'}"`;
 }
-

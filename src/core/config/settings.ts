@@ -1,74 +1,61 @@
 /**
- * Settings: the config file (found by cosmiconfig or named), the environment and the flags, merged with
+ * Settings: the config file, the environment and the flags, merged row by row of the option table with
  * the precedence of design.md: flags > environment > profile section > top level of the file > defaults.
  * Paths from a config file are resolved against that file's folder; paths from flags and environment
- * against the working directory.
+ * against the working directory. Every value remembers where it came from (for --verbose).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { C8yError } from '../errors.js';
-import { parseDuration } from '../time/duration.js';
-import { tokenEndpoint } from '../platform/endpoint.js';
-import { validateConfig, CHAIN_HEADER_MODES, KEYSTORE_TYPES, MODULE, SEARCH_PLACES, type ChainHeaderMode, type ConfigFile, type ConfigLayer } from './schema.js';
+import { dirname, resolve } from 'node:path';
+import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
 import type { KeystoreFormat } from '../keystore/types.js';
+import type { KeystoreSettings } from '../credentials/identity.js';
+import type { PasswordSources } from '../credentials/passwords.js';
+import { tenantUrl, tokenEndpoint } from '../platform/endpoint.js';
+import type { ChainHeaderMode } from '../platform/chain-header.js';
+import { CONNECTION_OPTIONS, longFlag, option, type OptionKey, type OptionRow } from './options.js';
+import { findConfig } from './file.js';
+import { validateConfig, type ConfigLayer } from './schema.js';
+import { readValue, type OptionValue } from './values.js';
 
-/** Connection options given as flags; absent means "not given" (defaults are applied here, not by commander). */
-export interface ConnectionFlags {
-  url?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  keyPasswordFile?: string | undefined;
-  keystore?: string | undefined;
-  keystoreType?: string | undefined;
-  keystorePasswordFile?: string | undefined;
-  alias?: string | undefined;
-  truststore?: string | undefined;
-  truststorePasswordFile?: string | undefined;
-  deviceCa?: string | undefined;
-  chainHeader?: string | undefined;
-  timeout?: string | undefined;
-  config?: string | undefined;
-  profile?: string | undefined;
-}
+/** What the user gave as flags: option key → value (only options given on the command line). */
+export type GivenFlags = Partial<Record<OptionKey, string | boolean>>;
 
-/** Where a password may come from, highest precedence first (flag file, env, config file, config inline). */
-export interface PasswordSources {
-  /** Human name: "key password", "keystore password", "truststore password". */
-  label: string;
-  flagFile?: string;
-  envName: string;
-  envValue?: string;
-  configFile?: string;
-  configValue?: string;
-  /** The config file holding configValue, to warn when others can read it. */
-  configPath?: string;
+/** A resolved option: its value and where it came from ("--url", "C8Y_HOST", '"url" in FILE', "default"). */
+export interface Resolved {
+  value: OptionValue;
+  source: string;
+  /** 4 flag, 3 environment, 2 profile, 1 top level, 0 default. */
+  level: number;
 }
 
 export interface Settings {
-  /** The token endpoint; undefined when no URL was given anywhere. */
+  /** The tenant URL as given (a port only when the user named one), and the token endpoint on 8443; undefined when no URL was given anywhere. */
+  tenant?: URL;
   endpoint?: URL;
   cert?: string;
   key?: string;
-  keystore?: { path: string; type?: KeystoreFormat; alias?: string };
+  keystore?: KeystoreSettings;
   truststore?: string;
   deviceCa?: string;
+  /** The --proxy-ca file (the proxy setting itself is decided with the environment: token/proxy.ts). */
+  proxyCa?: string;
   chainHeader: ChainHeaderMode;
   timeoutMs: number;
-  passwords: { key: PasswordSources; keystore: PasswordSources; truststore: PasswordSources };
-  /** The config file used, if any. */
+  passwords: Record<PasswordRole, PasswordSources>;
+  /** The config file used, if any, and the profile. */
   configPath?: string;
   profile?: string;
-  warnings: string[];
+  /** Every resolved option, for the options a command reads beyond these and for --verbose. */
+  resolved: Partial<Record<OptionKey, Resolved>>;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
 export interface LoadSettingsInput {
-  flags: ConnectionFlags;
+  flags: GivenFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Override of cosmiconfig's search start and stop (tests); defaults to cwd and the home folder. */
+  warn: WarningSink;
+  /** The options to resolve (default: the connection options); the command's own may be added. */
+  keys?: readonly OptionKey[];
+  /** Where the config search starts (tests); default cwd. */
   searchFrom?: string;
 }
 
@@ -77,183 +64,144 @@ const nonEmpty = (v: string | undefined): string | undefined => (v !== undefined
 /** Loads and merges every settings source; throws CONFIG_* errors listing every problem at once. */
 export async function loadSettings(input: LoadSettingsInput): Promise<Settings> {
   const { flags, env, cwd } = input;
-  const warnings: string[] = [];
-  const configName = nonEmpty(flags.config) ?? nonEmpty(env.C8YTOKEN_CONFIG);
-  const from = input.searchFrom ?? cwd;
-  // The config loader (cosmiconfig) loads only when a config file may exist.
-  const found = configName || configMayExist(from, env) ? await (await import('./file.js')).findConfig(configName ? resolve(cwd, configName) : undefined, from) : undefined;
+  const named = nonEmpty(flags.config as string | undefined) ?? nonEmpty(env.C8YTOKEN_CONFIG);
+  const found = await findConfig({ named: named ? resolve(cwd, named) : undefined, from: input.searchFrom ?? cwd, env, warn: input.warn });
   const configPath = found?.path;
-  let file: ConfigFile = {};
+  let top: ConfigLayer = {};
+  let profiles: Record<string, ConfigLayer> = {};
   if (found) {
-    const { config, errors, warnings: unknown } = validateConfig(found.raw, (v) => parseDuration(v) !== undefined);
-    if (errors.length) {
-      throw new C8yError('CONFIG_INVALID', `The config file ${found.path} has ${errors.length} problem(s):\n${errors.map((e) => `  - ${e.path}: ${e.message}`).join('\n')}`, {
-        hint: 'Fix the keys listed; .c8ytokenrc.example shows every key with an example.',
-        details: { configPath: found.path, problems: errors },
-      });
-    }
-    for (const w of unknown) warnings.push(`${found.path}: "${w.path}" ${w.message}`);
-    file = config;
+    const { config, errors, warnings } = validateConfig(found.raw);
+    if (errors.length) throw new C8yError('CONFIG_INVALID', { path: found.path, role: 'config', problems: errors });
+    for (const w of warnings) input.warn(`${found.path}: "${w.path}" ${w.message}`);
+    top = config.top;
+    profiles = config.profiles;
   }
-
-  const profile = nonEmpty(flags.profile) ?? nonEmpty(env.C8YTOKEN_PROFILE);
-  let layer: ConfigLayer = withoutProfiles(file);
+  const profile = nonEmpty(flags.profile as string | undefined) ?? nonEmpty(env.C8YTOKEN_PROFILE);
+  let section: ConfigLayer = {};
   if (profile !== undefined) {
-    const section = file.profiles?.[profile];
-    if (!section) {
-      const names = Object.keys(file.profiles ?? {});
-      throw new C8yError('CONFIG_INVALID', `There is no profile "${profile}"${configPath ? ` in ${configPath}` : ' (no config file was found)'}.`, {
-        hint: names.length ? `Profiles there: ${names.join(', ')}.` : 'Add it under "profiles" in the config file, or drop --profile / C8YTOKEN_PROFILE.',
-      });
+    if (!profiles[profile]) {
+      throw new C8yError('CONFIG_INVALID', { role: 'config', profile, profiles: Object.keys(profiles), ...(configPath ? { path: configPath } : { reason: 'no config file' }) });
     }
-    layer = mergeLayers(layer, section);
+    section = profiles[profile];
   }
-  const fromFile = (p: string | undefined): string | undefined => (p === undefined || !configPath ? p : resolve(dirname(configPath), p));
-  const fromCwd = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(cwd, p));
-  const pick = (flag: string | undefined, envValue: string | undefined, fileValue: string | undefined): string | undefined =>
-    fromCwd(nonEmpty(flag)) ?? fromCwd(nonEmpty(envValue)) ?? fromFile(fileValue);
 
-  // Our own variable is the most specific; then the names go-c8y-cli and go-c8y read, in their order.
-  const urlEnv = (['C8YTOKEN_URL', 'C8Y_HOST', 'C8Y_BASEURL', 'C8Y_URL'] as const).find((n) => nonEmpty(env[n]));
-  const [urlText, urlSource] = nonEmpty(flags.url)
-    ? [flags.url!, '--url']
-    : urlEnv
-      ? [env[urlEnv]!, urlEnv]
-      : layer.url
-        ? [layer.url, `"url" in ${configPath}`]
-        : [undefined, ''];
+  const resolved: Partial<Record<OptionKey, Resolved>> = {};
+  const keys = input.keys ?? CONNECTION_OPTIONS;
+  for (const key of keys) {
+    const row = option(key);
+    if (row.password) continue; // passwords are resolved only when needed: see passwordSources
+    const r = resolveOption(row, flags[key], env, section, top, profile, configPath, cwd);
+    if (r) resolved[key] = r;
+  }
+  chooseIdentity(resolved);
 
-  const chainHeader = pickEnum(flags.chainHeader, '--chain-header', env.C8YTOKEN_CHAIN_HEADER, 'C8YTOKEN_CHAIN_HEADER', CHAIN_HEADER_MODES) ?? layer.chainHeader ?? 'auto';
-  const keystoreType = pickEnum(flags.keystoreType?.toLowerCase(), '--keystore-type', env.C8YTOKEN_KEYSTORE_TYPE?.toLowerCase(), 'C8YTOKEN_KEYSTORE_TYPE', KEYSTORE_TYPES) ?? layer.keystore?.type?.toLowerCase();
-  const timeoutMs = pickTimeout(flags.timeout, env.C8YTOKEN_TIMEOUT, layer.timeout);
-
-  const keystorePath = pick(flags.keystore, env.C8YTOKEN_KEYSTORE, layer.keystore?.path);
-  const alias = nonEmpty(flags.alias) ?? nonEmpty(env.C8YTOKEN_KEYSTORE_ALIAS) ?? layer.keystore?.alias;
+  const text = (key: OptionKey): string | undefined => resolved[key]?.value as string | undefined;
   const settings: Settings = {
-    chainHeader,
-    timeoutMs,
+    chainHeader: (text('chainHeader') ?? 'auto') as ChainHeaderMode,
+    timeoutMs: (resolved.timeout?.value as number | undefined) ?? 30_000,
     passwords: {
-      key: passwordSources('key password', flags.keyPasswordFile, 'C8YTOKEN_KEY_PASSWORD', env, layer.keyPasswordFile, layer.keyPassword),
-      keystore: passwordSources('keystore password', flags.keystorePasswordFile, 'C8YTOKEN_KEYSTORE_PASSWORD', env, layer.keystore?.passwordFile, layer.keystore?.password),
-      truststore: passwordSources('truststore password', flags.truststorePasswordFile, 'C8YTOKEN_TRUSTSTORE_PASSWORD', env, layer.truststore?.passwordFile, layer.truststore?.password),
+      key: passwordSources(option('keyPasswordFile'), flags, env, section, top, configPath, cwd),
+      keystore: passwordSources(option('keystorePasswordFile'), flags, env, section, top, configPath, cwd),
+      truststore: passwordSources(option('truststorePasswordFile'), flags, env, section, top, configPath, cwd),
+      proxy: passwordSources(option('proxyPasswordFile'), flags, env, section, top, configPath, cwd),
     },
-    warnings,
+    resolved,
   };
-  function passwordSources(label: string, flagFile: string | undefined, envName: string, e: NodeJS.ProcessEnv, configFile: string | undefined, configValue: string | undefined): PasswordSources {
-    const s: PasswordSources = { label, envName };
-    if (nonEmpty(flagFile)) s.flagFile = fromCwd(flagFile)!;
-    if (e[envName] !== undefined) s.envValue = e[envName];
-    if (configFile) s.configFile = fromFile(configFile)!;
-    if (configValue !== undefined) s.configValue = configValue;
-    if (configPath) s.configPath = configPath;
-    return s;
+  if (resolved.url) {
+    settings.tenant = tenantUrl(String(resolved.url.value), resolved.url.source);
+    settings.endpoint = tokenEndpoint(settings.tenant);
   }
-  if (urlText !== undefined) settings.endpoint = tokenEndpoint(urlText, urlSource);
-  const cert = pick(flags.cert, env.C8Y_CERTIFICATE_FILE, layer.cert);
-  if (cert) settings.cert = cert;
-  const key = pick(flags.key, env.C8Y_CERTIFICATE_KEY_FILE, layer.key);
-  if (key) settings.key = key;
-  if (keystorePath) {
-    settings.keystore = { path: keystorePath };
-    if (keystoreType) settings.keystore.type = keystoreType as KeystoreFormat;
-    if (alias) settings.keystore.alias = alias;
+  if (text('cert')) settings.cert = text('cert')!;
+  if (text('key')) settings.key = text('key')!;
+  if (text('keystore')) {
+    settings.keystore = { path: text('keystore')! };
+    if (text('keystoreType')) settings.keystore.type = text('keystoreType') as KeystoreFormat;
+    if (text('alias')) settings.keystore.alias = text('alias')!;
   }
-  const truststore = pick(flags.truststore, env.C8YTOKEN_TRUSTSTORE, layer.truststore?.path);
-  if (truststore) settings.truststore = truststore;
-  const deviceCa = pick(flags.deviceCa, env.C8YTOKEN_DEVICE_CA, layer.deviceCa);
-  if (deviceCa) settings.deviceCa = deviceCa;
+  if (text('truststore')) settings.truststore = text('truststore')!;
+  if (text('deviceCa')) settings.deviceCa = text('deviceCa')!;
+  if (text('proxyCa')) settings.proxyCa = text('proxyCa')!;
   if (configPath) settings.configPath = configPath;
   if (profile) settings.profile = profile;
   return settings;
 }
 
-function withoutProfiles(file: ConfigFile): ConfigLayer {
-  const { profiles: _profiles, ...layer } = file;
-  return layer;
-}
-
-/** A profile section over the top level; nested keystore/truststore objects merge key by key. */
-function mergeLayers(base: ConfigLayer, top: ConfigLayer): ConfigLayer {
-  const merged: ConfigLayer = { ...base, ...top };
-  if (base.keystore || top.keystore) merged.keystore = { ...base.keystore, ...top.keystore };
-  if (base.truststore || top.truststore) merged.truststore = { ...base.truststore, ...top.truststore };
-  return merged;
-}
-
-function pickEnum<T extends string>(flag: string | undefined, flagName: string, envValue: string | undefined, envName: string, allowed: readonly T[]): T | undefined {
-  if (nonEmpty(flag) !== undefined) {
-    if (!(allowed as readonly string[]).includes(flag!)) {
-      throw new C8yError('USAGE', `${flagName} must be one of ${allowed.join(', ')}, not "${flag}".`);
-    }
-    return flag as T;
+/** One option's value from the highest source that gives one; bad values are errors naming the source. */
+function resolveOption(
+  row: OptionRow,
+  flag: string | boolean | undefined,
+  env: NodeJS.ProcessEnv,
+  section: ConfigLayer,
+  top: ConfigLayer,
+  profile: string | undefined,
+  configPath: string | undefined,
+  cwd: string,
+): Resolved | undefined {
+  const fromCwd = (v: OptionValue): OptionValue => (row.kind === 'path' ? resolve(cwd, String(v)) : v);
+  const fromFile = (v: OptionValue): OptionValue => (row.kind === 'path' && configPath ? resolve(dirname(configPath), String(v)) : v);
+  // A bad value is a usage error from a flag, a configuration error from a variable; config values and
+  // defaults were checked when the file was read (and the table is tested).
+  const read = (raw: unknown, fail: (problem: string) => C8yError): OptionValue => {
+    const r = readValue(row, raw);
+    if ('problem' in r) throw fail(r.problem);
+    return r.value;
+  };
+  const checked = (problem: string): C8yError => new C8yError('INTERNAL', { detail: `${row.key}: ${problem}` });
+  if (flag !== undefined && !(typeof flag === 'string' && flag.trim() === '')) {
+    const source = longFlag(row);
+    return { value: fromCwd(read(flag, (problem) => new C8yError('USAGE', { option: source, value: String(flag), reason: problem }))), source, level: 4 };
   }
-  if (nonEmpty(envValue) !== undefined) {
-    if (!(allowed as readonly string[]).includes(envValue!)) {
-      throw new C8yError('CONFIG_INVALID', `${envName} must be one of ${allowed.join(', ')}, not "${envValue}".`, {
-        hint: `Fix or unset ${envName}.`,
-      });
-    }
-    return envValue as T;
+  for (const name of row.env ?? []) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    return { value: fromCwd(read(value, (problem) => new C8yError('CONFIG_INVALID', { option: name, value, reason: problem, source: 'environment' }))), source: name, level: 3 };
   }
+  if (row.config) {
+    if (row.config in section) return { value: fromFile(read(section[row.config], checked)), source: `"${row.config}" of profile ${profile} in ${configPath}`, level: 2 };
+    if (row.config in top) return { value: fromFile(read(top[row.config], checked)), source: `"${row.config}" in ${configPath}`, level: 1 };
+  }
+  if (row.defaultValue !== undefined) return { value: read(row.defaultValue, checked), source: 'default', level: 0 };
   return undefined;
 }
 
-function pickTimeout(flag: string | undefined, envValue: string | undefined, fileValue: string | number | undefined): number {
-  if (nonEmpty(flag) !== undefined) {
-    const ms = parseDuration(flag!);
-    if (ms === undefined || ms <= 0) throw new C8yError('USAGE', `--timeout must be a duration like 30s or 2m, not "${flag}".`);
-    return ms;
-  }
-  if (nonEmpty(envValue) !== undefined) {
-    const ms = parseDuration(envValue!);
-    if (ms === undefined || ms <= 0) {
-      throw new C8yError('CONFIG_INVALID', `C8YTOKEN_TIMEOUT must be a duration like 30s or 2m, not "${envValue}".`, { hint: 'Fix or unset C8YTOKEN_TIMEOUT.' });
-    }
-    return ms;
-  }
-  return fileValue === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(fileValue)!;
-}
-
-
-
 /**
- * A cheap look for any file cosmiconfig's search could find (the same places, upwards to the home
- * folder or the root, then the user's config folder): when there is none, cosmiconfig is not loaded,
- * which saves most of the cost of settings on a machine without a config file.
+ * The device identity is taken as a whole from the highest source that names one: a --cert/--key pair
+ * replaces a keystore from the environment or the config file, and --keystore replaces configured PEM
+ * files (design.md's precedence, applied to the identity rather than to each option). Both kinds from the
+ * same source are a conflict.
  */
-function configMayExist(from: string, env: NodeJS.ProcessEnv): boolean {
-  const home = homedir();
-  for (let dir = resolve(from); ; ) {
-    for (const name of SEARCH_PLACES) {
-      const path = join(dir, name);
-      if (!existsSync(path)) continue;
-      if (name !== 'package.json') return true;
-      try {
-        if (Object.hasOwn(JSON.parse(readFileSync(path, 'utf8')) as object, MODULE)) return true;
-      } catch {
-        return true; // let cosmiconfig say what is wrong with it
-      }
-    }
-    const parent = dirname(dir);
-    if (dir === home || parent === dir) break;
-    dir = parent;
+function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
+  const groupLevel = (group: 'pem' | 'keystore'): number =>
+    Math.max(
+      -1,
+      ...Object.entries(resolved)
+        .filter(([k, r]) => option(k as OptionKey).identity === group && r.level > 0)
+        .map(([, r]) => r.level),
+    );
+  const pem = groupLevel('pem');
+  const keystore = groupLevel('keystore');
+  if (pem < 0 || keystore < 0) return;
+  if (pem === keystore) {
+    const sources = Object.entries(resolved)
+      .filter(([k]) => option(k as OptionKey).identity)
+      .map(([, r]) => r.source);
+    throw new C8yError(pem === 4 ? 'USAGE' : 'CONFIG_INVALID', { reason: 'both a keystore and PEM files', source: sources.join(', ') });
   }
-  return existsSync(globalConfigDir(env, home));
+  const drop = pem > keystore ? 'keystore' : 'pem';
+  for (const key of Object.keys(resolved) as OptionKey[]) if (option(key).identity === drop) delete resolved[key];
 }
 
-/** The user's config folder for c8ytoken, as cosmiconfig (env-paths) names it on each platform. */
-function globalConfigDir(env: NodeJS.ProcessEnv, home: string): string {
-  if (process.platform === 'darwin') return join(home, 'Library', 'Preferences', MODULE);
-  if (process.platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), MODULE, 'Config');
-  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), MODULE);
-}
-
-/** True when others than the owner may read the file (POSIX only; Windows has no mode bits to check). */
-export function readableByOthers(path: string): boolean {
-  if (process.platform === 'win32') return false;
-  try {
-    return (statSync(path).mode & 0o044) !== 0;
-  } catch {
-    return false;
-  }
+/** Where a password may come from: the flag's file, the environment, the config file's file or inline value. */
+function passwordSources(row: OptionRow, flags: GivenFlags, env: NodeJS.ProcessEnv, section: ConfigLayer, top: ConfigLayer, configPath: string | undefined, cwd: string): PasswordSources {
+  const p = row.password!;
+  const envName = row.env![0]!;
+  const s: PasswordSources = { role: p.role, envName };
+  const flag = flags[row.key as OptionKey];
+  if (typeof flag === 'string' && flag.trim() !== '') s.flagFile = resolve(cwd, flag);
+  if (env[envName] !== undefined) s.envValue = env[envName];
+  const layer = p.configFile in section || p.configInline in section ? section : top;
+  if (layer[p.configFile] !== undefined && configPath) s.configFile = resolve(dirname(configPath), String(layer[p.configFile]));
+  if (layer[p.configInline] !== undefined) s.configValue = String(layer[p.configInline]);
+  if (configPath) s.configPath = configPath;
+  return s;
 }

@@ -3,47 +3,53 @@
  * (as a Java truststore does): a PEM bundle, PKCS#12 or JKS. Verification is never switched off.
  */
 import type { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { C8yError, fileError } from '../errors.js';
-import { openKeystore } from '../keystore/open.js';
-import { readCertificates } from '../encoding/pem.js';
+import { C8yError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { readRegularFile } from '../files/read.js';
+import { readCertificates } from '../x509/read.js';
 import type { PasswordBook } from './passwords.js';
+import type { CredentialIo } from './identity.js';
 
 export interface Trust {
   /** CA certificates to trust instead of the built-in roots; undefined means the built-in roots. */
   cas?: X509Certificate[];
-  /** "built-in roots" or the truststore path, for messages. */
+  /** "Node's built-in root CAs" or the truststore path, for messages. */
   source: string;
-  warnings: string[];
 }
 
+export const BUILT_IN_ROOTS = "Node's built-in root CAs";
+
 /** Loads the truststore, or returns the built-in roots when none is configured. */
-export async function loadTrust(path: string | undefined, passwords: PasswordBook): Promise<Trust> {
-  if (!path) return { source: "Node's built-in root CAs", warnings: [] };
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (err) {
-    throw fileError(err, path, 'truststore');
-  }
+export async function loadTrust(path: string | undefined, passwords: PasswordBook, io: CredentialIo): Promise<Trust> {
+  if (!path) return { source: BUILT_IN_ROOTS };
+  const data = await readRegularFile(path, 'truststore', LIMITS.keystoreBytes);
   if (/-----BEGIN /.test(data.subarray(0, 4096).toString('latin1')) || looksLikeDerCertificate(data)) {
-    return { cas: readCertificates(data, path, 'truststore'), source: path, warnings: [] };
+    return { cas: readCertificates(data, path, 'truststore'), source: path };
   }
-  // JKS truststores are often opened without a password (keytool -list does); PKCS#12 cannot be.
-  const password = passwords.given('truststore') ? ((await passwords.get('truststore')) ?? null) : null;
-  const store = await openKeystore(path, { password, role: 'truststore' });
+  const { openKeystore } = await import('../keystore/open.js');
+  const open = (password: string | null) => openKeystore(path, { password, role: 'truststore', warn: io.warn, signal: io.signal });
+  let store;
+  if (passwords.given('truststore')) {
+    store = await passwords.with('truststore', path, (password) => open(password ?? null));
+  } else {
+    // JKS truststores are often opened without a password (keytool -list does); PKCS#12 cannot be, and
+    // on a terminal its password is asked for.
+    try {
+      store = await open(null);
+    } catch (err) {
+      if (!(err instanceof C8yError && err.code === 'PASSWORD_REQUIRED' && passwords.canAsk())) throw err;
+      store = await passwords.with('truststore', path, (password) => open(password ?? null));
+    }
+  }
   const cas = [...store.trusted.map((t) => t.cert), ...store.keyEntries.flatMap((e) => e.chain)];
-  if (cas.length === 0) {
-    throw new C8yError('TRUSTSTORE_EMPTY', `The truststore ${path} holds no certificates.`, {
-      hint: 'Import the CA that signs the platform certificate: keytool -importcert -file ca.pem -keystore truststore.jks',
-    });
-  }
-  return { cas, source: path, warnings: store.warnings };
+  if (cas.length === 0) throw new C8yError('TRUSTSTORE_EMPTY', { path, role: 'truststore' });
+  return { cas, source: path };
 }
 
 function looksLikeDerCertificate(data: Buffer): boolean {
+  if (data[0] !== 0x30 || data.readUInt32BE(0) === 0xfeedfeed) return false;
   try {
-    return readCertificates(data, '', '').length === 1 && data[0] === 0x30 && data.readUInt32BE(0) !== 0xfeedfeed;
+    return readCertificates(data, '', 'truststore').length === 1;
   } catch {
     return false;
   }

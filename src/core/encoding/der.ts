@@ -2,7 +2,12 @@
  * A small ASN.1 reader for the containers Node's crypto does not open itself (PKCS#12, JKS key blobs,
  * certificate extensions). It reads DER and the BER forms that real keystores use: indefinite lengths
  * and constructed OCTET STRINGs (Windows-made PKCS#12 files have both).
+ *
+ * Bounded by the program, not by the input: one parse reads at most LIMITS.derElements elements nested at
+ * most LIMITS.derDepth deep, and a constructed element's children are read only when asked for, so a
+ * file of a million NULLs costs nothing until someone walks it, and then stops at the limit.
  */
+import { LIMITS } from '../limits.js';
 
 export const Tag = {
   boolean: 0x01,
@@ -26,24 +31,61 @@ export interface Node {
   constructed: boolean;
   content: Buffer;
   bytes: Buffer;
-  children: Node[];
+  /** The elements inside a constructed element, read on first access; [] for a primitive one. */
+  readonly children: readonly Node[];
 }
 
-/** Raised for input that is not well-formed ASN.1; callers turn it into a domain error. */
+/** Raised for input that is not well-formed ASN.1 (or beyond the reader's limits); callers turn it into a domain error. */
 export class DerError extends Error {
   override name = 'DerError';
 }
 
+/** Elements left to read in one parse: shared by every lazily read part of the tree. */
+interface Budget {
+  left: number;
+}
+
 /** Parses one element at the start of buf; throws DerError on malformed input. */
 export function parseDer(buf: Buffer): Node {
-  const [node] = readNode(buf, 0, 0);
+  const [node] = readNode(buf, 0, 0, { left: LIMITS.derElements });
   return node;
 }
 
-const MAX_DEPTH = 64;
+class Element implements Node {
+  private kids: Node[] | undefined;
+  constructor(
+    readonly tagClass: number,
+    readonly tagNumber: number,
+    readonly constructed: boolean,
+    readonly content: Buffer,
+    readonly bytes: Buffer,
+    private readonly depth: number,
+    private readonly budget: Budget,
+    kids?: Node[],
+  ) {
+    this.kids = kids;
+  }
 
-function readNode(buf: Buffer, start: number, depth: number): [Node, number] {
-  if (depth > MAX_DEPTH) throw new DerError('ASN.1 nesting too deep');
+  get children(): readonly Node[] {
+    this.kids ??= this.constructed ? readAll(this.content, this.depth + 1, this.budget) : [];
+    return this.kids;
+  }
+}
+
+/** Every element in buf, back to back (the content of a definite-length constructed element). */
+function readAll(buf: Buffer, depth: number, budget: Budget): Node[] {
+  const out: Node[] = [];
+  for (let p = 0; p < buf.length;) {
+    const [node, next] = readNode(buf, p, depth, budget);
+    out.push(node);
+    p = next;
+  }
+  return out;
+}
+
+function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [Node, number] {
+  if (depth > LIMITS.derDepth) throw new DerError(`ASN.1 nested more than ${LIMITS.derDepth} deep`);
+  if (--budget.left < 0) throw new DerError(`more than ${LIMITS.derElements} ASN.1 elements`);
   let pos = start;
   const first = byteAt(buf, pos++);
   const tagClass = first >> 6;
@@ -55,18 +97,20 @@ function readNode(buf: Buffer, start: number, depth: number): [Node, number] {
     do {
       b = byteAt(buf, pos++);
       tagNumber = tagNumber * 128 + (b & 0x7f);
+      if (tagNumber > 0xffffff) throw new DerError('ASN.1 tag number too large');
     } while (b & 0x80);
   }
   const lenByte = byteAt(buf, pos++);
-  let children: Node[] = [];
+  let kids: Node[] | undefined;
   let contentStart = pos;
   let contentEnd: number;
   if (lenByte === 0x80) {
-    // BER indefinite length: children until an end-of-contents marker (00 00).
+    // BER indefinite length: children until an end-of-contents marker (00 00); read now, to find the end.
     if (!constructed) throw new DerError('indefinite length on a primitive element');
+    kids = [];
     while (!(byteAt(buf, pos) === 0 && byteAt(buf, pos + 1) === 0)) {
-      const [child, next] = readNode(buf, pos, depth + 1);
-      children.push(child);
+      const [child, next] = readNode(buf, pos, depth + 1, budget);
+      kids.push(child);
       pos = next;
     }
     contentEnd = pos;
@@ -82,23 +126,16 @@ function readNode(buf: Buffer, start: number, depth: number): [Node, number] {
     }
     contentEnd = contentStart + length;
     if (contentEnd > buf.length) throw new DerError('ASN.1 element runs past the end of the data');
-    if (constructed) {
-      let p = contentStart;
-      while (p < contentEnd) {
-        const [child, next] = readNode(buf.subarray(0, contentEnd), p, depth + 1);
-        children.push(child);
-        p = next;
-      }
-    }
     pos = contentEnd;
   }
   let content = buf.subarray(contentStart, contentEnd);
   // A constructed OCTET STRING (BER) is the concatenation of its parts.
   if (constructed && tagClass === 0 && tagNumber === Tag.octetString) {
-    content = Buffer.concat(children.map((c) => c.content));
-    children = [];
+    const parts = kids ?? readAll(content, depth + 1, budget);
+    content = Buffer.concat(parts.map((c) => c.content));
+    return [new Element(tagClass, tagNumber, false, content, buf.subarray(start, pos), depth, budget, []), pos];
   }
-  return [{ tagClass, tagNumber, constructed, content, bytes: buf.subarray(start, pos), children }, pos];
+  return [new Element(tagClass, tagNumber, constructed, content, buf.subarray(start, pos), depth, budget, kids), pos];
 }
 
 function byteAt(buf: Buffer, pos: number): number {

@@ -3,9 +3,12 @@
  * "JKS key protector" (SHA-1 keystream, OID 1.3.6.1.4.1.42.2.17.1.1), and a SHA-1 integrity digest over
  * password + "Mighty Aphrodite" + content. See OpenJDK's sun.security.provider.JavaKeyStore and KeyProtector.
  */
-import { createHash, createPrivateKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { C8yError } from '../errors.js';
+import { createHash, createPrivateKey, timingSafeEqual, type KeyObject, type X509Certificate } from 'node:crypto';
+import { C8yError, type FileRole, type WarningSink } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { DerError, child, parseDer, readOctets, readOid } from '../encoding/der.js';
+import { parseCertificate } from '../x509/read.js';
+import { keystoreFailure } from './failure.js';
 import type { KeyEntry, Keystore, TrustedEntry } from './types.js';
 
 export const JKS_MAGIC = 0xfeedfeed;
@@ -47,35 +50,33 @@ class Reader {
   }
 }
 
-/** Reads a JKS keystore. With a null password the integrity check is skipped (as keytool -list does). */
-export function readJks(data: Buffer, path: string, storePassword: string | null): Keystore {
+export interface ReadJksOptions {
+  path: string;
+  role: FileRole;
+  /** null: open without checking integrity (as keytool -list does; JKS truststores only). */
+  password: string | null;
+  warn: WarningSink;
+}
+
+/** Reads a JKS keystore; entry and certificate counts are bounded by LIMITS, not by the file's numbers. */
+export function readJks(data: Buffer, options: ReadJksOptions): Keystore {
   try {
-    return readJksUnchecked(data, path, storePassword);
+    return readJksUnchecked(data, options);
   } catch (err) {
-    if (err instanceof C8yError) throw err;
-    if (err instanceof DerError || err instanceof RangeError || (err as { code?: string }).code?.startsWith('ERR_OSSL')) {
-      throw new C8yError('KEYSTORE_CORRUPT', `${path} is not a readable JKS keystore (${(err as Error).message}).`, {
-        hint: 'Check the file was copied completely; `keytool -list -keystore FILE` shows what it holds.',
-        cause: err,
-      });
-    }
-    throw err;
+    throw keystoreFailure(err, options.path, options.role, 'JKS');
   }
 }
 
-function readJksUnchecked(data: Buffer, path: string, storePassword: string | null): Keystore {
+function readJksUnchecked(data: Buffer, options: ReadJksOptions): Keystore {
+  const { path, role, password: storePassword } = options;
   const r = new Reader(data);
   const magic = r.u32();
-  if (magic === JCEKS_MAGIC) {
-    throw new C8yError('KEYSTORE_UNSUPPORTED', `${path} is a JCEKS keystore, which c8ytoken does not read.`, {
-      hint: `Convert it: keytool -importkeystore -srckeystore ${path} -srcstoretype JCEKS -destkeystore device.p12 -deststoretype PKCS12`,
-    });
-  }
+  if (magic === JCEKS_MAGIC) throw new C8yError('KEYSTORE_UNSUPPORTED', { path, role, format: 'JCEKS' });
   if (magic !== JKS_MAGIC) throw new DerError('not a JKS file');
   const version = r.u32();
   if (version !== 1 && version !== 2) throw new DerError(`unknown JKS version ${version}`);
   const count = r.u32();
-  const warnings: string[] = [];
+  if (count > LIMITS.keystoreEntries) throw new C8yError('INPUT_LIMIT', { path, role, format: 'JKS', what: 'entries', limit: LIMITS.keystoreEntries, actual: count });
   const seen = new Set<string>();
   const keyBlobs: { alias: string; blob: Buffer; certs: X509Certificate[] }[] = [];
   const trusted: TrustedEntry[] = [];
@@ -84,23 +85,22 @@ function readJksUnchecked(data: Buffer, path: string, storePassword: string | nu
       const type = r.utf();
       if (type !== 'X.509') throw new DerError(`certificate of type ${type}`);
     }
-    return new X509Certificate(r.bytes(r.u32()));
+    const cert = parseCertificate(r.bytes(r.u32()));
+    if (!cert) throw new DerError('an entry holds no readable certificate');
+    return cert;
   };
   for (let i = 0; i < count; i++) {
     const tag = r.u32();
     const alias = r.utf();
     r.bytes(8); // creation time
     // Java treats aliases case-insensitively; two entries with one alias mean a damaged or forged file.
-    if (seen.has(alias.toLowerCase())) {
-      throw new C8yError('KEYSTORE_CORRUPT', `${path} holds the alias "${alias}" twice.`, {
-        hint: 'Rebuild the keystore with keytool so each alias is unique.',
-      });
-    }
+    if (seen.has(alias.toLowerCase())) throw new C8yError('KEYSTORE_CORRUPT', { path, role, format: 'JKS', alias, reason: `the alias "${alias}" twice` });
     seen.add(alias.toLowerCase());
     if (tag === 1) {
       const blob = r.bytes(r.u32());
-      const certs: X509Certificate[] = [];
       const n = r.u32();
+      if (n > LIMITS.chainCertificates) throw new C8yError('INPUT_LIMIT', { path, role, format: 'JKS', alias, what: 'certificates in one chain', limit: LIMITS.chainCertificates, actual: n });
+      const certs: X509Certificate[] = [];
       for (let j = 0; j < n; j++) certs.push(readCert());
       keyBlobs.push({ alias, blob, certs });
     } else if (tag === 2) {
@@ -112,31 +112,30 @@ function readJksUnchecked(data: Buffer, path: string, storePassword: string | nu
   const signed = data.subarray(0, r.pos);
   const digest = r.bytes(20);
   if (storePassword === null) {
-    warnings.push(`${path}: no store password given, so its integrity was not checked`);
+    options.warn(`${path}: no store password given, so its integrity was not checked`);
   } else {
     const actual = createHash('sha1').update(javaPasswordBytes(storePassword)).update('Mighty Aphrodite', 'utf8').update(signed).digest();
-    if (!timingSafeEqual(actual, digest)) {
-      throw new C8yError('WRONG_PASSWORD', `The keystore password for ${path} is wrong (or the file was changed).`, {
-        hint: 'Give the right password with --keystore-password-file or C8YTOKEN_KEYSTORE_PASSWORD.',
-      });
-    }
+    if (!timingSafeEqual(actual, digest)) throw new C8yError('WRONG_PASSWORD', { path, role, format: 'JKS', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'integrity check' });
   }
   const keyEntries: KeyEntry[] = keyBlobs.map(({ alias, blob, certs }) => ({
     alias,
     chain: certs, // keytool stores the chain in order, leaf first
-    decryptKey: async (password: string) => recoverKey(blob, password, path, alias),
+    decryptKey: (password: string) => {
+      try {
+        return Promise.resolve(recoverKey(blob, password, options, alias));
+      } catch (err) {
+        return Promise.reject(keystoreFailure(err, path, role, 'JKS'));
+      }
+    },
   }));
-  return { format: 'jks', path, keyEntries, trusted, warnings };
+  return { format: 'jks', path, keyEntries, trusted };
 }
 
-function recoverKey(blob: Buffer, password: string, path: string, alias: string): KeyObject {
+function recoverKey(blob: Buffer, password: string, options: ReadJksOptions, alias: string): KeyObject {
+  const { path, role } = options;
   const epki = parseDer(blob);
   const oid = readOid(child(child(epki, 0), 0));
-  if (oid !== JKS_KEY_PROTECTOR_OID) {
-    throw new C8yError('KEYSTORE_UNSUPPORTED', `Entry "${alias}" in ${path} is protected with ${oid}, which c8ytoken does not read.`, {
-      hint: 'Convert the keystore to PKCS#12 with keytool -importkeystore -deststoretype PKCS12.',
-    });
-  }
+  if (oid !== JKS_KEY_PROTECTOR_OID) throw new C8yError('KEYSTORE_UNSUPPORTED', { path, role, format: 'JKS', alias, reason: oid });
   const protectedKey = readOctets(child(epki, 1));
   if (protectedKey.length < 41) throw new DerError('protected key too short');
   const salt = protectedKey.subarray(0, 20);
@@ -150,14 +149,10 @@ function recoverKey(blob: Buffer, password: string, path: string, alias: string)
     for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = encrypted[off + i]! ^ digest[i]!;
   }
   const expected = createHash('sha1').update(pw).update(plain).digest();
-  if (!timingSafeEqual(expected, check)) {
-    throw new C8yError('WRONG_PASSWORD', `The key password of entry "${alias}" in ${path} is wrong.`, {
-      hint: 'Give the key password with --key-password-file or C8YTOKEN_KEY_PASSWORD (it defaults to the store password).',
-    });
-  }
+  if (!timingSafeEqual(expected, check)) throw new C8yError('WRONG_PASSWORD', { path, role, format: 'JKS', alias, password: 'key' });
   try {
     return createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
   } catch (err) {
-    throw new C8yError('NOT_A_KEY', `The private key of entry "${alias}" in ${path} cannot be read.`, { cause: err });
+    throw new C8yError('NOT_A_KEY', { path, role, format: 'JKS', alias }, { cause: err });
   }
 }

@@ -7,8 +7,8 @@ export type KeystoreFormat = 'pkcs12' | 'jks';
 export interface KeyEntry {
   alias: string;
   /** Leaf first, then its issuers as far as the store holds them. */
-  chain: X509Certificate[];
-  /** Decrypts the key; throws C8yError WRONG_PASSWORD / NOT_A_KEY. */
+  readonly chain: X509Certificate[];
+  /** Decrypts the key; throws C8yError (WRONG_PASSWORD, NOT_A_KEY, KEYSTORE_CORRUPT, INPUT_LIMIT). */
   decryptKey(password: string): Promise<KeyObject>;
 }
 
@@ -22,6 +22,4 @@ export interface Keystore {
   path: string;
   keyEntries: KeyEntry[];
   trusted: TrustedEntry[];
-  /** Things the user should know that do not stop loading (never secrets). */
-  warnings: string[];
 }

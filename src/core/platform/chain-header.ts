@@ -1,8 +1,10 @@
 /** The `X-Ssl-Cert-Chain` header: which certificates, and the one-line PEM form the platform parses. */
 import type { X509Certificate } from 'node:crypto';
-import type { ChainHeaderMode } from '../config/schema.js';
 
 export const CHAIN_HEADER = 'X-Ssl-Cert-Chain';
+
+/** What the header carries: auto (the certificates after the leaf), none, full (leaf too). */
+export type ChainHeaderMode = 'auto' | 'none' | 'full';
 
 /** The certificates the header carries: auto = everything after the leaf, full = leaf too, none = nothing. */
 export function chainHeaderCertificates(chain: readonly X509Certificate[], mode: ChainHeaderMode): X509Certificate[] {

@@ -6,11 +6,13 @@
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ClientIdentity } from '../credentials/identity.js';
-import { handshakeChain } from './request.js';
 import type { Trust } from '../credentials/truststore.js';
-import { C8yError } from '../errors.js';
+import { deviceSecureContext, platformTlsOptions } from './tls.js';
+import { safeTimeout } from '../time/timer.js';
+import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { openTunnel, type ProxyRoute } from './proxy/agent.js';
-import { interceptionError, proxyTimeoutError } from './proxy/failures.js';
+import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
+import { oneLine, tunnelTarget } from './proxy/watch.js';
 
 export interface HandshakeResult {
   host: string;
@@ -27,27 +29,32 @@ export interface HandshakeResult {
   httpStatus?: number;
   /** A network failure before any TLS. */
   networkProblem?: string;
-  /** The proxy the handshake went through (redacted). */
+  /** The proxy the handshake went through (redacted), and the setting it came from. */
   proxy?: string;
+  proxySource?: string;
   /** What the proxy did wrong (refused, wants credentials, intercepts TLS): the error fetch would fail with. */
-  proxyProblem?: { code: string; message: string; hint?: string };
+  proxyProblem?: { code: ErrorCode; facts: ErrorFacts };
 }
 
-/** Performs the handshake and the acceptance probe, through proxy when given; never throws for network, proxy or TLS failures. */
+/**
+ * Performs the handshake and the acceptance probe, through `proxy` when given; never throws for network,
+ * proxy or TLS failures (OpenSSL refusing the credentials is a C8yError).
+ */
 export async function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: Trust, timeoutMs: number, proxy?: ProxyRoute): Promise<HandshakeResult> {
   const host = endpoint.hostname.replace(/^\[|\]$/g, '');
   const port = Number(endpoint.port || 443);
   const result: HandshakeResult = { host, port, trustSource: trust.source, serverTrusted: false };
-  const started = Date.now();
+  const context = deviceSecureContext(identity, trust);
   let tunnel: Duplex | undefined;
   if (proxy) {
     result.proxy = proxy.shown;
+    result.proxySource = proxy.source;
+    const started = Date.now();
     try {
-      tunnel = await openTunnelWithin(proxy, { host, port }, timeoutMs);
+      tunnel = await openTunnelWithin(proxy, tunnelTarget(endpoint), timeoutMs);
     } catch (err) {
-      const e = err instanceof C8yError ? err : new C8yError('PROXY_UNREACHABLE', String(err));
-      result.networkProblem = e.message;
-      result.proxyProblem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+      const e = err instanceof C8yError ? err : proxyConnectionError(err as Error, proxy, tunnelTarget(endpoint));
+      result.proxyProblem = { code: e.code, facts: e.facts };
       return result;
     }
     timeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
@@ -65,15 +72,11 @@ export async function probeHandshake(endpoint: URL, identity: ClientIdentity, tr
     const socket = connect({
       // Through a proxy, TLS runs inside the tunnel: SNI, client certificate and trust are the platform's.
       ...(tunnel ? { socket: tunnel } : { host, port }),
-      servername: /^[\d.:]+$/.test(host) ? undefined : host,
-      key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-      cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
-      ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
+      ...platformTlsOptions(endpoint, context),
       // Verified by hand below, so that the report can say why; nothing is sent to an untrusted server.
       rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
     });
-    const timer = setTimeout(() => {
+    const timer = safeTimeout(() => {
       if (!secure) result.networkProblem = `no TLS handshake within ${timeoutMs / 1000} s`;
       else if (result.clientAccepted === undefined) result.clientProblem = `no answer within ${timeoutMs / 1000} s after the handshake`;
       finish();
@@ -82,15 +85,18 @@ export async function probeHandshake(endpoint: URL, identity: ClientIdentity, tr
       secure = true;
       result.tlsVersion = socket.getProtocol() ?? undefined;
       const peer: PeerCertificate = socket.getPeerCertificate();
-      if (peer?.subject) result.serverSubject = Object.entries(peer.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      if (peer?.subject)
+        result.serverSubject = Object.entries(peer.subject)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(', ');
       const nameError = peer?.raw ? checkServerIdentity(host, peer) : undefined;
       if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
       else if (nameError) result.serverProblem = nameError.message;
       else result.serverTrusted = true;
       // The platform always asks for the device certificate; a server in the tunnel that does not is the proxy's.
       if (proxy && socket.getSharedSigalgs().length === 0) {
-        const e = interceptionError(proxy, { host, port }, peer?.issuer ? { issuer: Object.entries(peer.issuer).map(([k, v]) => `${k}=${String(v)}`).join(', ') } : {}, result.serverProblem ?? 'handshake');
-        result.proxyProblem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+        const e = interceptionError(proxy, tunnelTarget(endpoint), peer?.issuer ? { issuer: oneLine(peer.issuer) } : {}, result.serverProblem ?? 'the handshake');
+        result.proxyProblem = { code: e.code, facts: e.facts };
         result.clientAccepted = false;
         result.clientProblem = 'the TLS server in the tunnel did not ask for the device certificate: the proxy intercepts TLS';
         return finish();
@@ -132,9 +138,9 @@ async function openTunnelWithin(proxy: ProxyRoute, target: { host: string; port:
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
+    timer = safeTimeout(() => {
       abort.abort();
-      reject(proxyTimeoutError(proxy, target, false, timeoutMs));
+      reject(proxyTimeoutError(proxy, target, timeoutMs));
     }, timeoutMs);
   });
   try {

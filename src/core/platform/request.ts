@@ -2,15 +2,16 @@
  * The one HTTPS request: POST /devicecontrol/deviceAccessToken over mutual TLS, exactly as cumulocity.md
  * says (empty body, Accept: application/json, no Authorization, leaf + intermediates in the handshake,
  * X-Ssl-Cert-Chain per mode), with a whole-request timeout, a capped body and no redirects followed.
- * Network and TLS failures become C8yErrors with the class a script can branch on.
+ * Network and TLS failures become C8yErrors with the class a script can branch on; once an answer has
+ * begun, a broken connection is a truncated answer (retryable), never a refused certificate.
  */
 import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
-import { C8yError } from '../errors.js';
-import { isSelfSigned } from '../x509/path.js';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { abortError, C8yError, type ErrorFacts } from '../errors.js';
 import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
-import type { ChainHeaderMode } from '../config/schema.js';
+import { deviceSecureContext, platformTlsOptions } from './tls.js';
+import { safeTimeout } from '../time/timer.js';
+import type { ChainHeaderMode } from './chain-header.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 import type { ProxyRoute } from './proxy/agent.js';
@@ -22,12 +23,16 @@ export interface TokenRequest {
   endpoint: URL;
   identity: ClientIdentity;
   trust: Trust;
+  /** The device's TLS context (made from identity and trust when not given). */
+  context?: SecureContext | undefined;
   chainHeader: ChainHeaderMode;
   timeoutMs: number;
-  signal?: AbortSignal;
-  userAgent?: string;
+  signal?: AbortSignal | undefined;
+  userAgent?: string | undefined;
+  /** The local clock (ms since the epoch), to stamp when the answer arrived. */
+  now?: () => number;
   /** Tunnel through this proxy (createProxyRoute); absent: connect directly. */
-  proxy?: ProxyRoute;
+  proxy?: ProxyRoute | undefined;
 }
 
 export interface RawResponse {
@@ -36,25 +41,33 @@ export interface RawResponse {
   location?: string;
   body: Buffer;
   tlsVersion?: string;
+  /** The platform's Date header, when it sent one (for the clock-skew estimate). */
+  date?: string;
+  /** The local clock when the answer's headers arrived, ms since the epoch. */
+  receivedAt: number;
 }
 
-/** The certificates presented in the handshake: leaf and intermediates, never a self-signed root. */
-export function handshakeChain(chain: readonly X509Certificate[]): X509Certificate[] {
-  return chain.filter((c, i) => i === 0 || !isSelfSigned(c));
+/** How far a connection got, for classifying its failure. */
+interface Progress {
+  tcpConnected: boolean;
+  keysExchanged: boolean;
+  tlsDone: boolean;
+  responseStarted: boolean;
 }
 
 /** Sends the token request; resolves with whatever HTTP answer came, rejects with a classified C8yError. */
 export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
   const { endpoint, identity, trust } = req;
+  const now = req.now ?? Date.now;
   const headers: Record<string, string> = { Accept: 'application/json', 'Content-Length': '0' };
   if (req.userAgent) headers['User-Agent'] = req.userAgent;
   const chainValue = chainHeaderValue(identity.chain, req.chainHeader);
   if (chainValue) headers[CHAIN_HEADER] = chainValue;
+  // Before any connection: OpenSSL refusing the credentials is a local problem, not a network one.
+  const context = req.context ?? deviceSecureContext(identity, trust);
 
   return new Promise<RawResponse>((resolve, reject) => {
-    let tcpConnected = false;
-    let keysExchanged = false;
-    let tlsDone = false;
+    const progress: Progress = { tcpConnected: false, keysExchanged: false, tlsDone: false, responseStarted: false };
     let settled = false;
     // Closes the connection to a proxy that has not answered CONNECT yet (once it has, the request owns it).
     const tunnelAbort = new AbortController();
@@ -69,75 +82,75 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
         reject(err);
       } else resolve(value!);
     };
-    const request = httpsRequest(endpoint, {
-      method: 'POST',
-      headers,
-      key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-      cert: handshakeChain(identity.chain).map((c) => c.toString()).join('\n'),
-      ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
-      rejectUnauthorized: true,
-      agent: req.proxy ? req.proxy.agent(tunnelAbort.signal) : false,
-      // The platform serves this endpoint over TLS 1.2 and 1.3; never older.
-      minVersion: 'TLSv1.2',
-    });
+    // Through a proxy the platform's TLS options stay on the request: the agent applies them to the TLS
+    // session it starts inside the tunnel, so the device certificate goes to the platform, end to end.
+    const request = httpsRequest(endpoint, { method: 'POST', headers, ...platformTlsOptions(endpoint, context), agent: req.proxy ? req.proxy.agent(tunnelAbort.signal) : false });
     const tunnel = req.proxy && watchTunnel(req.proxy, endpoint, request, (err) => finish(err));
-    const classify = (err: Error): C8yError => {
-      const direct = (): C8yError => classifyError(err, endpoint, { tcpConnected, keysExchanged, tlsDone }, trust);
-      return tunnel ? tunnel.classify(err, direct) : direct();
-    };
-    const timer = setTimeout(() => {
-      finish(
-        tunnel?.timeout(req.timeoutMs) ??
-        new C8yError('TIMEOUT', `No answer from ${endpoint.origin} within ${req.timeoutMs / 1000} s${tlsDone ? '' : tcpConnected ? ' (the TLS handshake did not finish)' : ' (no connection)'}.`, {
-          hint: 'Check the network path to port ' + (endpoint.port || '443') + ' (firewalls often block 8443), or raise --timeout.',
-          details: { url: endpoint.href },
-        }),
-      );
+    const timer = safeTimeout(() => {
+      finish(tunnel?.timeout(req.timeoutMs) ?? new C8yError('TIMEOUT', { url: endpoint.href, host: endpoint.host, timeoutMs: req.timeoutMs, stage: stageOf(progress) }));
     }, req.timeoutMs);
-    const onAbort = (): void => finish(new C8yError('INTERRUPTED', 'Interrupted.'));
+    const onAbort = (): void => finish(abortError(req.signal));
     req.signal?.addEventListener('abort', onAbort);
+    if (req.signal?.aborted) onAbort();
 
     request.on('socket', (socket) => {
-      socket.once('connect', () => (tcpConnected = true));
-      socket.once('secureConnect', () => (tlsDone = true));
+      socket.once('connect', () => (progress.tcpConnected = true));
+      socket.once('secureConnect', () => (progress.tlsDone = true));
       // Key material exists once the client has sent its key exchange, and with it (TLS 1.2) its
       // certificate: a reset after this point is the server turning the certificate down. The
       // material itself is ignored, never stored.
-      socket.once('keylog', () => (keysExchanged = true));
+      socket.once('keylog', () => (progress.keysExchanged = true));
     });
-    request.on('error', (err) => finish(classify(err)));
+    request.on('error', (err) => {
+      const direct = (): C8yError => classifyError(err, req, progress);
+      finish(tunnel ? tunnel.classify(err, direct) : direct());
+    });
     request.on('response', (res) => {
       const intercepted = tunnel?.checkResponse(res.statusCode ?? 0);
       if (intercepted) return finish(intercepted);
+      progress.responseStarted = true;
+      const receivedAt = now();
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) {
-          finish(
-            new C8yError('RESPONSE_TOO_LARGE', `${endpoint.href} answered HTTP ${res.statusCode} with a body over ${MAX_BODY_BYTES / 1024} KiB; a token answer is a few KiB.`, {
-              hint: 'Check the URL points at the Cumulocity tenant, not a proxy or another service.',
-            }),
-          );
+          finish(new C8yError('RESPONSE_TOO_LARGE', { url: endpoint.href, status: res.statusCode ?? 0, limit: MAX_BODY_BYTES, unit: 'bytes' }));
           return;
         }
         chunks.push(chunk);
       });
       res.on('end', () => {
+        // 'end' also follows an aborted message in some Node versions: only a complete one is an answer.
+        if (!res.complete) return finish(truncated(req, res.statusCode));
         const tls = (res.socket as TLSSocket | null)?.getProtocol?.() ?? undefined;
         const value: RawResponse = {
           status: res.statusCode ?? 0,
           contentType: String(res.headers['content-type'] ?? ''),
           body: Buffer.concat(chunks),
+          receivedAt,
         };
         if (tls) value.tlsVersion = tls;
+        if (typeof res.headers.date === 'string') value.date = res.headers.date;
         if (res.headers.location) value.location = res.headers.location;
         finish(undefined, value);
       });
-      res.on('error', (err) => finish(classify(err)));
+      res.on('aborted', () => finish(truncated(req, res.statusCode)));
+      res.on('error', () => finish(truncated(req, res.statusCode)));
     });
     request.end();
   });
+}
+
+function truncated(req: TokenRequest, status: number | undefined): C8yError {
+  return new C8yError('RESPONSE_TRUNCATED', { url: req.endpoint.href, ...(status ? { status } : {}), stage: 'response' });
+}
+
+function stageOf(p: Progress): NonNullable<ErrorFacts['stage']> {
+  if (p.responseStarted) return 'response';
+  if (p.tlsDone) return 'after-handshake';
+  if (p.tcpConnected) return 'handshake';
+  return 'connect';
 }
 
 const UNTRUSTED_SERVER = new Set([
@@ -154,87 +167,38 @@ const UNTRUSTED_SERVER = new Set([
   'INVALID_CA',
 ]);
 
-const CLIENT_CERT_CAUSES =
-  'Likely causes: the device CA is not uploaded to the tenant (or not marked for auto-registration), the certificate expired, ' +
-  'the chain lacks an intermediate, or the device is not registered for certificate authentication. Run `c8ytoken verify-chain` to check the certificates locally.';
-
 /** Turns a Node network/TLS error into a classified C8yError. */
-export function classifyError(err: Error, endpoint: URL, state: { tcpConnected: boolean; keysExchanged: boolean; tlsDone: boolean }, trust: Trust): C8yError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  const where = endpoint.origin;
-  const facts = { url: endpoint.href, nodeCode: code };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA' || code === 'EAI_NONAME') {
-    return new C8yError('DNS_FAILED', `The host ${endpoint.hostname} cannot be resolved (${code}).`, {
-      hint: 'Check the tenant URL for typos, and the DNS settings of this machine.',
-      cause: err,
-      details: facts,
-    });
+export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | 'trust' | 'identity' | 'now'>, progress: Progress): C8yError {
+  const { endpoint, trust } = req;
+  const nodeCode = (err as NodeJS.ErrnoException).code ?? '';
+  const facts: ErrorFacts = { url: endpoint.href, host: endpoint.hostname, port: endpoint.port || '443', stage: stageOf(progress), ...(nodeCode ? { nodeCode } : {}) };
+  const text = `${nodeCode} ${err.message}`;
+  if (progress.responseStarted) return new C8yError('RESPONSE_TRUNCATED', facts, { cause: err });
+  if (nodeCode === 'ENOTFOUND' || nodeCode === 'EAI_AGAIN' || nodeCode === 'EAI_NODATA' || nodeCode === 'EAI_NONAME') return new C8yError('DNS_FAILED', { ...facts, stage: 'dns' }, { cause: err });
+  if (nodeCode === 'ECONNREFUSED') return new C8yError('CONNECTION_REFUSED', facts, { cause: err });
+  if (nodeCode === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new C8yError('HOSTNAME_MISMATCH', { ...facts, reason: err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '') }, { cause: err });
   }
-  if (code === 'ECONNREFUSED') {
-    return new C8yError('CONNECTION_REFUSED', `${where} refused the connection.`, {
-      hint: `Nothing listens on port ${endpoint.port || 443} there. The token endpoint is on port 8443; check the URL's port and any firewall.`,
-      cause: err,
-      details: facts,
-    });
-  }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return new C8yError('HOSTNAME_MISMATCH', `The server certificate of ${where} is not valid for the name ${endpoint.hostname}. ${err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')}`, {
-      hint: 'Use the host name the platform certificate is issued for (the tenant domain), not an IP address or alias.',
-      cause: err,
-      details: facts,
-    });
-  }
-  if (UNTRUSTED_SERVER.has(code)) {
-    return new C8yError('SERVER_UNTRUSTED', `The server certificate of ${where} is not trusted by ${trust.source} (${code}).`, {
-      hint: trust.cas
-        ? `Add the CA that signs the platform's certificate to ${trust.source}, or use the right --truststore.`
-        : 'For a platform with a private CA, give its CA with --truststore FILE (PEM, PKCS#12 or JKS).',
-      cause: err,
-      details: facts,
-    });
-  }
+  if (UNTRUSTED_SERVER.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
+  const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...leafValidity(req) }, { cause: err });
   // A TLS alert from the server during or right after the handshake: it did not accept our certificate.
-  const alert = /alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(`${code} ${err.message}`);
-  if (alert && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(`${code} ${err.message}`)) {
-    return new C8yError('CLIENT_CERT_REJECTED', `${where} rejected the device certificate in the TLS handshake (${code || err.message}).`, {
-      hint: CLIENT_CERT_CAUSES,
-      cause: err,
-      details: facts,
-    });
-  }
-  if (code === 'ECONNRESET' || /socket hang up/i.test(err.message)) {
+  if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text))
+    return rejected();
+  if (nodeCode === 'ECONNRESET' || /socket hang up/i.test(err.message)) {
     // Under TLS 1.3 the client finishes its handshake before the server has checked the client
     // certificate; a refusal then surfaces only as a reset right after it (cumulocity.md).
-    if (state.tlsDone || state.keysExchanged) {
-      return new C8yError('CLIENT_CERT_REJECTED', `${where} closed the connection ${state.tlsDone ? 'right after' : 'during'} the TLS handshake, once it had the device certificate: the server did not accept the device certificate.`, {
-        hint: CLIENT_CERT_CAUSES,
-        cause: err,
-        details: facts,
-      });
-    }
-    return new C8yError('CONNECTION_RESET', `${where} reset the connection${state.tcpConnected ? ' during the TLS handshake' : ''}.`, {
-      hint: 'Retry later; if it persists, a proxy or firewall may be cutting TLS on that port.',
-      cause: err,
-      details: facts,
-    });
+    if (progress.tlsDone || progress.keysExchanged) return rejected();
+    return new C8yError('CONNECTION_RESET', facts, { cause: err });
   }
-  if (code.startsWith('ERR_SSL') || code === 'EPROTO' || code.startsWith('ERR_TLS')) {
-    return new C8yError('TLS_FAILED', `The TLS handshake with ${where} failed: ${err.message.split('\n')[0]}`, {
-      hint: 'Check the URL points at the tenant on port 8443 and that a proxy does not intercept TLS.',
-      cause: err,
-      details: facts,
-    });
-  }
-  if (code === 'ETIMEDOUT' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'EPIPE' || code === 'ECONNABORTED') {
-    return new C8yError(code === 'ETIMEDOUT' ? 'TIMEOUT' : 'NETWORK_FAILED', `Cannot reach ${where} (${code}).`, {
-      hint: 'Check the network connection and any proxy or firewall; retry later.',
-      cause: err,
-      details: facts,
-    });
-  }
-  return new C8yError('NETWORK_FAILED', `The request to ${where} failed: ${err.message}`, {
-    hint: 'Retry later; run with --verbose for details.',
-    cause: err,
-    details: facts,
-  });
+  if (nodeCode.startsWith('ERR_SSL') || nodeCode === 'EPROTO' || nodeCode.startsWith('ERR_TLS')) return new C8yError('TLS_FAILED', { ...facts, reason: err.message.split('\n')[0]! }, { cause: err });
+  if (nodeCode === 'ETIMEDOUT') return new C8yError('TIMEOUT', facts, { cause: err });
+  return new C8yError('NETWORK_FAILED', { ...facts, reason: err.message.split('\n')[0]! }, { cause: err });
+}
+
+/** When the device certificate has expired, the facts that name it (the likely cause of a refusal). */
+function leafValidity(req: Pick<TokenRequest, 'identity' | 'now'>): ErrorFacts {
+  const notAfter = Date.parse(req.identity.chain[0]?.validTo ?? '');
+  const now = (req.now ?? Date.now)();
+  if (Number.isNaN(notAfter) || notAfter >= now) return {};
+  return { certificateNotAfter: new Date(notAfter).toISOString(), expiredDays: Math.floor((now - notAfter) / 86_400_000), path: req.identity.source, role: 'certificate' };
 }

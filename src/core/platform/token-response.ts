@@ -1,48 +1,20 @@
 /**
  * Reading the platform's answer: a 200 with {"accessToken": "<JWT>"} whatever the content type says,
  * or an error with the platform's JSON {error, message, info}, or a proxy's HTML page reduced to a line.
+ * Text from the platform is kept short and free of control characters before it goes anywhere.
  */
-import { C8yError, type ErrorCode } from '../errors.js';
-import { decodeJwt, JwtError, type DecodedJwt } from '../token/jwt.js';
+import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
+import { shownText } from '../text.js';
+import { decodeJwt, JwtError, tokenTimes, unusableReason, type DecodedJwt } from '../token/jwt.js';
 import type { RawResponse } from './request.js';
 
-interface PlatformError {
-  error?: string;
-  message?: string;
-  info?: string;
-}
-
-const STATUS_CODES: Record<number, { code: ErrorCode; meaning: string; hint: string }> = {
-  400: {
-    code: 'PLATFORM_BAD_REQUEST',
-    meaning: 'the platform could not parse the certificate chain',
-    hint: 'Check the certificate files; try --chain-header none or full, and run `c8ytoken verify-chain`.',
-  },
-  401: {
-    code: 'PLATFORM_UNAUTHORIZED',
-    meaning: 'a certificate is revoked or the chain is not valid for this tenant',
-    hint: 'Check that the device CA (or an intermediate of the chain) is uploaded to the tenant and trusted; run `c8ytoken verify-chain --device-ca CA.pem`.',
-  },
-  403: {
-    code: 'PLATFORM_FORBIDDEN',
-    meaning: 'the device is not authorized',
-    hint: 'Check the device is registered for certificate authentication (auto-registration on the CA, or bulk registration with AUTH_TYPE=CERTIFICATES).',
-  },
-  404: {
-    code: 'PLATFORM_FEATURE_DISABLED',
-    meaning: 'the device access token feature is not available on this platform (or the URL is not a Cumulocity tenant)',
-    hint: 'Ask the platform administrator to enable device access tokens; check the URL.',
-  },
-  422: {
-    code: 'PLATFORM_UNPROCESSABLE',
-    meaning: 'certificate verification or auto-registration failed',
-    hint: 'Check the CA uploaded to the tenant has auto-registration enabled, and that the certificate CN is a valid device name.',
-  },
-  429: {
-    code: 'PLATFORM_BUSY',
-    meaning: 'too many requests',
-    hint: 'Wait and retry; a token stays valid for its lifetime, so fetch it once and reuse it (fetch -o FILE).',
-  },
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'PLATFORM_BAD_REQUEST',
+  401: 'PLATFORM_UNAUTHORIZED',
+  403: 'PLATFORM_FORBIDDEN',
+  404: 'PLATFORM_FEATURE_DISABLED',
+  422: 'PLATFORM_UNPROCESSABLE',
+  429: 'PLATFORM_BUSY',
 };
 
 /** The token from a 200 answer; any other answer becomes the C8yError of its class. */
@@ -52,69 +24,47 @@ export function tokenFromResponse(res: RawResponse, url: URL): DecodedJwt {
 }
 
 function parseSuccess(res: RawResponse, url: URL): DecodedJwt {
+  const facts: ErrorFacts = { url: url.href, status: res.status };
   let body: unknown;
   try {
     body = JSON.parse(res.body.toString('utf8'));
   } catch {
-    throw new C8yError('BAD_RESPONSE', `${url.href} answered 200 but the body is not JSON${excerptNote(res)}.`, {
-      hint: 'Check the URL points at the Cumulocity tenant and no proxy rewrites the answer; retry later.',
-    });
+    throw new C8yError('BAD_RESPONSE', { ...facts, ...excerptFact(res) });
   }
   const token = typeof body === 'object' && body !== null ? (body as { accessToken?: unknown }).accessToken : undefined;
-  if (typeof token !== 'string' || token.trim() === '') {
-    throw new C8yError('NO_TOKEN', `${url.href} answered 200 without an accessToken.`, {
-      hint: 'Retry later; if it persists, report it to the platform operator.',
-    });
-  }
+  if (typeof token !== 'string' || token.trim() === '') throw new C8yError('NO_TOKEN', { ...facts, reason: 'no accessToken' });
+  let jwt: DecodedJwt;
   try {
-    return decodeJwt(token.trim(), 'from the platform');
+    jwt = decodeJwt(token.trim(), 'from the platform');
   } catch (err) {
-    if (err instanceof JwtError) {
-      throw new C8yError('NO_TOKEN', `${url.href} answered 200 but its accessToken is not a JWT (${err.problem}).`, {
-        hint: 'Retry later; if it persists, report it to the platform operator.',
-      });
-    }
+    if (err instanceof JwtError) throw new C8yError('NO_TOKEN', { ...facts, reason: `the accessToken is not a JWT (${err.problem})` });
     throw err;
   }
+  const unusable = unusableReason(tokenTimes(jwt.claims));
+  if (unusable) throw new C8yError('NO_TOKEN', { ...facts, reason: `the token is unusable: ${unusable}` });
+  return jwt;
 }
 
 /** The classified error of a non-200 answer, with the platform's own error and message when it sent JSON. */
 export function errorFromResponse(res: RawResponse, url: URL): C8yError {
-  const known = STATUS_CODES[res.status];
   const platform = platformError(res);
-  const said = platform ? ` The platform said: ${[platform.error, platform.message].filter(Boolean).join(': ')}.` : excerptNote(res, true);
-  const details: Record<string, unknown> = { status: res.status, url: url.href };
-  if (platform) details.platform = platform;
-  if (res.status >= 300 && res.status < 400) {
-    return new C8yError('PLATFORM_REFUSED', `${url.href} answered HTTP ${res.status}, a redirect${res.location ? ` to ${res.location}` : ''}; c8ytoken does not follow redirects with device credentials.`, {
-      hint: 'Use the tenant URL the platform redirects to, with its port.',
-      details,
-    });
-  }
-  if (known) {
-    return new C8yError(known.code, `${url.href} answered HTTP ${res.status}: ${known.meaning}.${said}`, { hint: known.hint, details });
-  }
-  if (res.status >= 500) {
-    return new C8yError('PLATFORM_ERROR', `${url.href} answered HTTP ${res.status}: the platform failed.${said}`, {
-      hint: 'Retry later; a platform error is usually temporary.',
-      details,
-    });
-  }
-  return new C8yError(res.status >= 400 ? 'PLATFORM_REFUSED' : 'BAD_RESPONSE', `${url.href} answered HTTP ${res.status}.${said}`, {
-    hint: 'Check the URL points at the Cumulocity tenant token endpoint.',
-    details,
-  });
+  const facts: ErrorFacts = { url: url.href, status: res.status, ...(platform ? { platform } : excerptFact(res)) };
+  if (res.status >= 300 && res.status < 400) return new C8yError('PLATFORM_REFUSED', { ...facts, reason: 'redirect', ...(res.location ? { location: shownText(res.location) } : {}) });
+  const known = STATUS_CODES[res.status];
+  if (known) return new C8yError(known, facts);
+  if (res.status >= 500) return new C8yError('PLATFORM_ERROR', facts);
+  return new C8yError(res.status >= 400 ? 'PLATFORM_REFUSED' : 'BAD_RESPONSE', facts);
 }
 
-function platformError(res: RawResponse): PlatformError | undefined {
+function platformError(res: RawResponse): ErrorFacts['platform'] | undefined {
   try {
     const body = JSON.parse(res.body.toString('utf8')) as unknown;
     if (typeof body !== 'object' || body === null) return undefined;
     const { error, message, info } = body as Record<string, unknown>;
-    const out: PlatformError = {};
-    if (typeof error === 'string') out.error = error;
-    if (typeof message === 'string') out.message = message;
-    if (typeof info === 'string') out.info = info;
+    const out: NonNullable<ErrorFacts['platform']> = {};
+    if (typeof error === 'string') out.error = shownText(error);
+    if (typeof message === 'string') out.message = shownText(message);
+    if (typeof info === 'string') out.info = shownText(info);
     return out.error || out.message ? out : undefined;
   } catch {
     return undefined;
@@ -123,19 +73,17 @@ function platformError(res: RawResponse): PlatformError | undefined {
 
 /** A short, readable excerpt of a non-JSON body (an nginx HTML page becomes its title), or nothing. */
 export function bodyExcerpt(body: Buffer, max = 160): string {
-  const text = body.toString('utf8');
-  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
-  const plain = (title ?? text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]+>/g, ' '))
+  // Bounded work on any body: the first 16 KiB, and patterns that scan at most a few hundred characters.
+  const text = body.subarray(0, 16 * 1024).toString('utf8');
+  const title = /<title[^>]{0,200}>([^<]{0,1000})<\/title>/i.exec(text)?.[1];
+  const plain = (title ?? text.replace(/<[^<>]{0,200}>/g, ' '))
     .replace(/&nbsp;/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  // Control characters from a binary body would garble the terminal.
-  const safe = plain.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+  return shownText(plain, max);
 }
 
-function excerptNote(res: RawResponse, sentence = false): string {
+function excerptFact(res: RawResponse): ErrorFacts {
   const excerpt = bodyExcerpt(res.body);
-  if (!excerpt) return '';
-  return sentence ? ` The answer was: "${excerpt}".` : ` ("${excerpt}")`;
+  return excerpt ? { excerpt } : {};
 }

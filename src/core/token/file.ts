@@ -1,76 +1,66 @@
 /**
- * The token file: written atomically (a temporary file in the same folder, flushed, then renamed over
- * the target) with mode 0600, no trailing newline. A reader never sees a partial or empty file, and a
- * failed write leaves the old file as it was.
+ * The token file: written atomically with mode 0600 and no trailing newline, its modification time set to
+ * when the token arrived (the token's age on this device's own clock, see token/clock.ts), read back for
+ * reuse only when nobody else could have put it there.
  */
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, lstat, stat } from 'node:fs/promises';
 import { C8yError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { writeFileAtomic } from '../files/atomic.js';
+import { readRegularFile } from '../files/read.js';
+import { currentUid, ownedByUserOrRoot, writableByOthers } from '../files/ownership.js';
+import { outputTarget } from '../files/target.js';
 
-function unwritable(path: string, reason: string, hint: string, cause?: unknown): C8yError {
-  return new C8yError('OUTPUT_UNWRITABLE', `Cannot write the token file ${path}: ${reason}.`, { hint, cause });
+/** Checks, before any network work, that the token can be written there (see files/target.ts). */
+export function checkWritable(path: string): Promise<string> {
+  return outputTarget(path, 'token');
 }
 
-/** Checks the output folder exists and is writable, before any network work is done. */
-export async function checkWritable(path: string): Promise<void> {
-  const dir = dirname(path);
-  try {
-    const s = await stat(dir);
-    if (!s.isDirectory()) throw unwritable(path, `${dir} is not a folder`, 'Give a path inside an existing folder.');
-  } catch (err) {
-    if (err instanceof C8yError) throw err;
-    throw unwritable(path, `the folder ${dir} does not exist`, `Create it first: mkdir -p ${dir}`, err);
-  }
-  try {
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw unwritable(path, `the folder ${dir} is not writable`, 'Run as a user that may write there, or choose another path.', err);
-  }
-  try {
-    if ((await stat(path)).isDirectory()) throw unwritable(path, 'it is a folder', 'Name a file inside the folder.');
-  } catch (err) {
-    if (err instanceof C8yError) throw err;
-    // Not there yet: fine.
-  }
+/** Replaces the token file atomically (mode 0600 on POSIX); `receivedAtMs` becomes its modification time. */
+export async function writeTokenFile(path: string, token: string, receivedAtMs?: number): Promise<void> {
+  if (token === '') throw new C8yError('INTERNAL', { detail: 'refusing to write an empty token' });
+  const target = await outputTarget(path, 'token');
+  await writeFileAtomic(target, token, { mode: 0o600, role: 'token', ...(receivedAtMs !== undefined ? { mtimeMs: receivedAtMs } : {}) });
 }
 
-/** Replaces the token file atomically with `token` (mode 0600 on POSIX). */
-export async function writeTokenFile(path: string, token: string): Promise<void> {
-  if (token === '') throw new C8yError('INTERNAL', 'Refusing to write an empty token.');
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle;
-  try {
-    handle = await open(tmp, 'wx', 0o600);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw unwritable(path, `the folder ${dirname(path)} does not exist`, `Create it first: mkdir -p ${dirname(path)}`, err);
-    throw unwritable(path, `${code ?? String(err)} in ${dirname(path)}`, 'Check the folder permissions and free space.', err);
-  }
-  try {
-    await handle.writeFile(token, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, path);
-  } catch (err) {
-    await handle?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw unwritable(path, code ?? String(err), code === 'ENOSPC' ? 'Free some disk space.' : 'Check the folder permissions.', err);
-  }
-}
-
-/** The token in a file, trimmed; undefined when the file does not exist. */
+/** The token in a file, trimmed, for comparing with what is held; undefined when there is no readable token file. */
 export async function readTokenFile(path: string): Promise<string | undefined> {
   try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new C8yError('FILE_UNREADABLE', `Cannot read the token file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, {
-      hint: 'Check the file permissions.',
-      cause: err,
-    });
+    return (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8').trim();
+  } catch {
+    return undefined;
   }
+}
+
+export interface TrustedToken {
+  token?: string;
+  /** The file's modification time: when c8ytoken received the token. */
+  mtimeMs?: number;
+  /** Why there is no token to reuse (completes "the token file ..."). */
+  note?: string;
+}
+
+/**
+ * The token of a file that may be reused: a regular file (a link only when the user or root owns it),
+ * owned by the current user, not writable by others (OpenSSH's StrictModes rule); brought back to 0600.
+ * In a shared folder another user cannot plant a token this way, nor keep a file they can change.
+ */
+export async function readTrustedTokenFile(path: string): Promise<TrustedToken> {
+  const link = await lstat(path).catch(() => undefined);
+  if (!link) return { note: 'does not exist' };
+  if (link.isSymbolicLink() && !ownedByUserOrRoot(link)) return { note: 'is a link owned by another user' };
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) return { note: 'is not a regular file' };
+  const uid = currentUid();
+  if (uid !== undefined && info.uid !== uid) return { note: 'belongs to another user' };
+  if (writableByOthers(info)) return { note: 'is writable by other users' };
+  let text: string;
+  try {
+    text = (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8').trim();
+  } catch {
+    return { note: 'cannot be read' };
+  }
+  if (!text) return { note: 'holds no token' };
+  if (uid !== undefined && (info.mode & 0o077) !== 0) await chmod(path, 0o600).catch(() => undefined);
+  return { token: text, mtimeMs: info.mtimeMs };
 }

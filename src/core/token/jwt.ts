@@ -4,8 +4,9 @@
  * been seen), no padding. Every malformed form has its own reason.
  */
 import { C8yError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 
-export type JwtProblem = 'empty' | 'parts' | 'base64url' | 'json' | 'not-object';
+export type JwtProblem = 'empty' | 'parts' | 'base64url' | 'json' | 'not-object' | 'too-large' | 'too-deep';
 
 export interface DecodedJwt {
   header: Record<string, unknown>;
@@ -16,14 +17,6 @@ export interface DecodedJwt {
   token: string;
 }
 
-const PROBLEM_TEXT: Record<JwtProblem, string> = {
-  empty: 'it is empty',
-  parts: 'it does not have three dot-separated parts (header.payload.signature)',
-  base64url: 'a part is not base64url text',
-  json: 'a part does not decode to JSON',
-  'not-object': 'the header or payload is JSON but not an object',
-};
-
 /** A token that is not a JWT: code TOKEN_MALFORMED, with `problem` naming which form of malformed. */
 export class JwtError extends C8yError {
   constructor(
@@ -31,10 +24,7 @@ export class JwtError extends C8yError {
     where: string,
     detail?: string,
   ) {
-    super('TOKEN_MALFORMED', `The token ${where} is not a JWT: ${PROBLEM_TEXT[problem]}${detail ? ` (${detail})` : ''}.`, {
-      hint: 'A token is three base64url parts joined by dots, starting "eyJ". Check that nothing was cut or added.',
-      details: { problem },
-    });
+    super('TOKEN_MALFORMED', { problem, where, ...(detail ? { reason: detail } : {}) });
   }
 }
 
@@ -42,13 +32,18 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Removes what people paste around a token: whitespace, "Bearer ", "Authorization: Bearer ". */
 export function cleanToken(text: string): string {
-  return text.trim().replace(/^authorization:\s*/i, '').replace(/^bearer\s+/i, '').trim();
+  return text
+    .trim()
+    .replace(/^authorization:\s*/i, '')
+    .replace(/^bearer\s+/i, '')
+    .trim();
 }
 
 /** Decodes a compact JWS; `where` names the source in messages ("from stdin", "in FILE"). */
 export function decodeJwt(token: string, where = ''): DecodedJwt {
   const at = where ? where : '';
   if (typeof token !== 'string' || token === '') throw new JwtError('empty', at);
+  if (token.length > LIMITS.tokenBytes) throw new JwtError('too-large', at, `${token.length} characters`);
   const parts = token.split('.');
   if (parts.length === 5) throw new JwtError('parts', at, 'it has 5 parts: an encrypted JWT (JWE), which cannot be read without its key');
   if (parts.length !== 3) throw new JwtError('parts', at, `found ${parts.length}`);
@@ -69,6 +64,9 @@ function decodePart(part: string, name: string, where: string): Record<string, u
   } catch {
     throw new JwtError('json', where, `${name} is not UTF-8`);
   }
+  // JSON.parse takes any depth, but every later walk (JSON.stringify for --json, printing) recurses.
+  const depth = jsonDepth(text);
+  if (depth > LIMITS.jsonDepth) throw new JwtError('too-deep', where, `${name} nested more than ${LIMITS.jsonDepth} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -77,6 +75,24 @@ function decodePart(part: string, name: string, where: string): Record<string, u
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwtError('not-object', where, name);
   return value as Record<string, unknown>;
+}
+
+/** The deepest nesting of arrays and objects in JSON text, counted in one pass (strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 /** A NumericDate claim as seconds, or undefined when absent or not a usable number. */
@@ -126,6 +142,18 @@ export function tokenTimes(claims: Record<string, unknown>): TokenTimes {
     }
   }
   return times;
+}
+
+/**
+ * Why a token from the platform cannot be used, or undefined: its expiry must be readable, after its
+ * issue, and within LIMITS.tokenLifetimeSeconds (a token that never expires would never be refreshed).
+ */
+export function unusableReason(times: TokenTimes): string | undefined {
+  if (times.expiresAt === undefined) return times.problems.find((p) => p.startsWith('exp')) ?? 'exp is missing';
+  const start = times.issuedAt ?? times.notBefore;
+  if (start !== undefined && times.expiresAt <= start) return 'exp is not after iat';
+  if (start !== undefined && times.expiresAt - start > LIMITS.tokenLifetimeSeconds) return `a lifetime of ${Math.round((times.expiresAt - start) / 86_400)} days`;
+  return undefined;
 }
 
 export type TokenStatus = 'valid' | 'expiring-soon' | 'expired' | 'not-yet-valid' | 'unknown';

@@ -40,7 +40,10 @@ export async function createProxyRoute(decision: ProxyDecision, options: ProxyAg
     headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
   }
   const isTls = proxy.protocol === 'https:';
+  // One TLS context for the proxy's own certificate, made once for the route: watch opens a tunnel at
+  // every refresh, and a context of a few hundred roots made for each would be memory churned each time.
   const ca = isTls ? (options.proxyCa ?? systemRoots()) : undefined;
+  const proxyContext = ca ? tls.createSecureContext({ ca }) : undefined;
   const shown = redactProxyUrl(proxy);
   // The library would build its own header from a user in the URL (with an empty password); it gets the
   // bare address, so the header above is the only one, and the URL it holds (and would print under
@@ -57,7 +60,7 @@ export async function createProxyRoute(decision: ProxyDecision, options: ProxyAg
       new HttpsProxyAgent(address, {
         headers,
         signal,
-        ...(ca ? { ca } : {}),
+        ...(proxyContext ? { secureContext: proxyContext } : {}),
         // Checked as any https server is: by name (SNI set from the proxy host) and chain.
         rejectUnauthorized: true,
       }),

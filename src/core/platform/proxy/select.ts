@@ -19,14 +19,15 @@ export const PROXY_VARIABLES = ['C8YTOKEN_PROXY', 'https_proxy', 'HTTPS_PROXY', 
 export const NO_PROXY_VARIABLES = ['no_proxy', 'NO_PROXY'] as const;
 /** The source named when no proxy is set anywhere. */
 export const NO_PROXY_SETTING = 'default';
-/** The config file key, as a source name. */
+/** The config file key, as a source name when the caller does not say which file. */
 export const CONFIG_SOURCE = 'config "proxy"';
 
 export interface ProxySelectionInput {
   /** The --proxy value, when given ('' means no proxy, as curl's --proxy ""). */
   flag?: string;
-  /** The config file's "proxy" value, when set. */
+  /** The config file's "proxy" value, when set, and where it is (e.g. '"proxy" in /etc/c8ytoken.yaml'). */
   config?: string;
+  configSource?: string;
   env: NodeJS.ProcessEnv;
   /** Where the connection goes: the host and port NO_PROXY is matched against. */
   target: URL;
@@ -71,7 +72,7 @@ function firstSetting(input: ProxySelectionInput): { value: string; source: stri
     const value = input.env[name]?.trim();
     if (value) return { value, source: name };
   }
-  if (input.config !== undefined) return { value: input.config.trim(), source: CONFIG_SOURCE };
+  if (input.config !== undefined) return { value: input.config.trim(), source: input.configSource ?? CONFIG_SOURCE };
   return undefined;
 }
 
@@ -86,27 +87,22 @@ function targetPort(target: URL): number {
  */
 export function parseProxyUrl(value: string, source: string): { proxy: URL; password?: Secret } {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-  const invalid = (why: string): C8yError =>
-    new C8yError('PROXY_INVALID', `The proxy ${redactProxyText(value)} from ${source} ${why}.`, {
-      hint: 'Give an HTTP CONNECT proxy as http://host:port or https://host:port (user and password percent-encoded, or the password in --proxy-password-file), or "none" for no proxy.',
-      details: { source },
-    });
+  const invalid = (problem: 'not-url' | 'scheme' | 'no-host' | 'encoding', reason?: string): C8yError =>
+    new C8yError('PROXY_INVALID', { proxy: redactProxyText(value), proxySource: source, problem, ...(reason ? { reason } : {}) });
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw invalid('is not a valid URL');
+    throw invalid('not-url');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid(`uses ${url.protocol.slice(0, -1)}://, which is not supported: only HTTP CONNECT proxies (http:// or https://) are`);
-  }
-  if (!url.hostname) throw invalid('names no host');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('scheme', url.protocol.slice(0, -1));
+  if (!url.hostname) throw invalid('no-host');
   let password: string;
   try {
     decodeURIComponent(url.username);
     password = decodeURIComponent(url.password);
   } catch {
-    throw invalid('has a user or password that is not valid percent-encoding (write % as %25)');
+    throw invalid('encoding');
   }
   const proxy = new URL(`${url.protocol}//${url.host}`);
   // Kept percent-encoded, as WHATWG URL holds it; decoded only for the Proxy-Authorization header.

@@ -6,14 +6,14 @@
 import type { ClientRequest } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { C8yError } from '../../errors.js';
-import { interceptionError, proxyAnswerError, proxyConnectionError, proxyTimeoutError, withProxyHint, type ConnectAnswer, type ProxyInfo, type TunnelTarget, type TunnelTls } from './failures.js';
+import { interceptionError, proxyAnswerError, proxyConnectionError, proxyTimeoutError, withProxyFacts, type ConnectAnswer, type ProxyInfo, type TunnelTarget, type TunnelTls } from './failures.js';
 
 export interface TunnelWatch {
   /** True once the proxy answered CONNECT (whatever it answered). */
   readonly answered: boolean;
   /** What the TLS handshake inside the tunnel showed. */
   readonly tls: TunnelTls;
-  /** An error event of the request, classified: the proxy's until it answered, else platformError() with proxy hints. */
+  /** An error event of the request, classified: the proxy's until it answered, else platformError() with the proxy in its facts. */
   classify(err: Error, platformError: () => C8yError): C8yError;
   /** At the HTTP response: the interception error when the far end never asked for the device certificate. */
   checkResponse(status: number): C8yError | undefined;
@@ -21,9 +21,14 @@ export interface TunnelWatch {
   timeout(timeoutMs: number): C8yError | undefined;
 }
 
+/** The host and port a CONNECT to endpoint asks for. */
+export function tunnelTarget(endpoint: URL): TunnelTarget {
+  return { host: endpoint.hostname.replace(/^\[|\]$/g, ''), port: Number(endpoint.port || 443) };
+}
+
 /** Starts watching request; onRefused gets the classified error when the proxy refuses CONNECT. */
 export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequest, onRefused: (err: C8yError) => void): TunnelWatch {
-  const target: TunnelTarget = { host: endpoint.hostname.replace(/^\[|\]$/g, ''), port: Number(endpoint.port || 443) };
+  const target = tunnelTarget(endpoint);
   const tls: TunnelTls = {};
   let answered = false;
   request.on('proxyConnect', (answer: ConnectAnswer) => {
@@ -39,14 +44,14 @@ export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequ
     classify(err, platformError) {
       if (!answered) return proxyConnectionError(err, proxy, target);
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (tls.clientCertRequested === false) return interceptionError(proxy, target, tls, code || err.message);
-      return withProxyHint(platformError(), proxy, target, tls);
+      if (tls.clientCertRequested === false) return interceptionError(proxy, target, tls, code || err.message, err);
+      return withProxyFacts(platformError(), proxy, target, tls);
     },
     checkResponse(status) {
-      return tls.clientCertRequested === false ? interceptionError(proxy, target, tls, `it answered HTTP ${status}`) : undefined;
+      return tls.clientCertRequested === false ? interceptionError(proxy, target, tls, `HTTP ${status}`) : undefined;
     },
     timeout(timeoutMs) {
-      return proxyTimeoutError(proxy, target, answered, timeoutMs);
+      return answered ? undefined : proxyTimeoutError(proxy, target, timeoutMs);
     },
   };
 }
@@ -64,9 +69,16 @@ export function observeTunnelTls(socket: TLSSocket, into: TunnelTls): void {
     try {
       into.clientCertRequested = socket.getSharedSigalgs().length > 0;
       const issuer = socket.getPeerCertificate()?.issuer;
-      if (issuer && Object.keys(issuer).length) into.issuer = Object.entries(issuer).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      if (issuer && Object.keys(issuer).length) into.issuer = oneLine(issuer);
     } catch {
       // The handle is gone: nothing more to learn.
     }
   });
+}
+
+/** A certificate name as one line: "CN=..., O=...". */
+export function oneLine(name: object): string {
+  return Object.entries(name)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
 }

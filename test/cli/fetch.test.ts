@@ -6,7 +6,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type Fault } from '../../src/emulator/server.js';
-import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { tempDir, type CliRun } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
 
 const PASSWORDS = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', C8YTOKEN_TRUSTSTORE_PASSWORD: 'changeit' };
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 function fetch(args: string[], env: Record<string, string> = {}, url = emulator.url): Promise<CliRun> {
-  return runCli(['fetch', '--url', url, '--truststore', pki('truststore.pem'), ...args], { env: { ...PASSWORDS, ...env } });
+  return runMain(['fetch', '--url', url, '--truststore', pki('truststore.pem'), ...args], { env: { ...PASSWORDS, ...env } });
 }
 
 function expectToken(run: CliRun, sub: string): string {
@@ -41,7 +42,11 @@ describe('fetch with every credential kind', () => {
     ['PEM chain + PKCS#1 RSA key', ['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.pkcs1.key')], 'rsa-device-001'],
     ['PEM chain + SEC1 EC P-256 key', ['--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.sec1.key')], 'ec-device-256'],
     ['PEM chain + encrypted PKCS#8 key', ['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.enc-pkcs8.key'), '--key-password-file', pki('key.pass')], 'rsa-device-001'],
-    ['PEM chain + traditional encrypted EC P-384 key', ['--cert', pki('device-ec384.chain.pem'), '--key', pki('device-ec384.enc-traditional.key'), '--key-password-file', pki('key.pass')], 'ec-device-384'],
+    [
+      'PEM chain + traditional encrypted EC P-384 key',
+      ['--cert', pki('device-ec384.chain.pem'), '--key', pki('device-ec384.enc-traditional.key'), '--key-password-file', pki('key.pass')],
+      'ec-device-384',
+    ],
     ['OpenSSL 3 PKCS#12, RSA', ['--keystore', pki('device-rsa.p12')], 'rsa-device-001'],
     ['OpenSSL 3 PKCS#12, EC P-256', ['--keystore', pki('device-ec256.p12')], 'ec-device-256'],
     ['OpenSSL 3 PKCS#12, EC P-384', ['--keystore', pki('device-ec384.p12')], 'ec-device-384'],
@@ -63,7 +68,7 @@ describe('fetch with every credential kind', () => {
   }
 
   it('reads credentials from the environment names other Cumulocity tools use', async () => {
-    const run = await runCli(['fetch', '--truststore', pki('truststore.pem')], {
+    const run = await runMain(['fetch', '--truststore', pki('truststore.pem')], {
       env: { C8Y_HOST: emulator.url, C8Y_CERTIFICATE_FILE: pki('device-ec256.chain.pem'), C8Y_CERTIFICATE_KEY_FILE: pki('device-ec256.key') },
     });
     expectToken(run, 'ec-device-256');
@@ -73,10 +78,19 @@ describe('fetch with every credential kind', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, '.c8ytokenrc.yaml'),
-      [`url: https://nowhere.invalid`, `truststore: ${pki('truststore.pem')}`, 'profiles:', '  local:', `    url: ${emulator.url}`, `    keystore:`, `      path: ${pki('device-ec384.p12')}`, `      passwordFile: ${pki('store.pass')}`].join('\n'),
+      [
+        `url: https://nowhere.invalid`,
+        `truststore: ${pki('truststore.pem')}`,
+        'profiles:',
+        '  local:',
+        `    url: ${emulator.url}`,
+        `    keystore:`,
+        `      path: ${pki('device-ec384.p12')}`,
+        `      passwordFile: ${pki('store.pass')}`,
+      ].join('\n'),
       { mode: 0o600 },
     );
-    const run = await runCli(['fetch', '--profile', 'local'], { cwd: dir });
+    const run = await runMain(['fetch', '--profile', 'local'], { cwd: dir });
     expectToken(run, 'ec-device-384');
   });
 });
@@ -92,7 +106,11 @@ describe('the request', () => {
   });
 
   it('sends X-Ssl-Cert-Chain per --chain-header', async () => {
-    for (const [mode, count] of [['none', undefined], ['full', 2], ['auto', 1]] as const) {
+    for (const [mode, count] of [
+      ['none', undefined],
+      ['full', 2],
+      ['auto', 1],
+    ] as const) {
       const before = emulator.requests.length;
       expectToken(await fetch(['--keystore', pki('device-ec256.p12'), '--chain-header', mode]), 'ec-device-256');
       expect(emulator.requests[before]!.chainHeaderCount).toBe(count);
@@ -125,7 +143,10 @@ describe('output forms', () => {
 
   it('--format env prints the go-c8y-cli session variables for each shell', async () => {
     const bash = await fetch([...creds(), '--format', 'env']);
-    expect(bash.stdout).toMatch(/^export C8Y_TOKEN='eyJ[\w.-]+'\nexport C8Y_HOST='https:\/\/localhost'\nexport C8Y_TENANT='t12345'\nexport C8Y_USER='device_rsa-device-001'\nexport C8Y_HEADER_AUTHORIZATION='Bearer eyJ[\w.-]+'\n$/);
+    // C8Y_HOST keeps the port the user gave, so the next call in the same shell goes there.
+    expect(bash.stdout).toMatch(
+      /^export C8Y_TOKEN='eyJ[\w.-]+'\nexport C8Y_HOST='https:\/\/localhost:\d+'\nexport C8Y_TENANT='t12345'\nexport C8Y_USER='device_rsa-device-001'\nexport C8Y_HEADER_AUTHORIZATION='Bearer eyJ[\w.-]+'\n$/,
+    );
     const fish = await fetch([...creds(), '--format', 'env', '--shell', 'fish']);
     expect(fish.stdout).toContain("set -gx C8Y_TENANT 't12345'");
     const ps = await fetch([...creds(), '--format', 'env', '--shell', 'powershell']);
@@ -174,16 +195,28 @@ describe('failures: exit code, stable code, a message naming the cause and the n
     { name: 'HTTP 429', fault: 'http429', exit: 8, code: 'PLATFORM_BUSY', says: /HTTP 429/ },
     { name: 'an nginx HTML page', fault: 'html400', exit: 7, code: 'PLATFORM_BAD_REQUEST', says: /"400 The SSL certificate error"/ },
     { name: 'a 200 whose body is not JSON', fault: 'not-json', exit: 8, code: 'BAD_RESPONSE', says: /not JSON/ },
-    { name: 'a 200 without accessToken', fault: 'no-token', exit: 8, code: 'NO_TOKEN', says: /without an accessToken/ },
+    { name: 'a 200 without accessToken', fault: 'no-token', exit: 8, code: 'NO_TOKEN', says: /without a usable token \(no accessToken\)/ },
     { name: 'a 200 whose token is not a JWT', fault: 'not-jwt', exit: 8, code: 'NO_TOKEN', says: /not a JWT/ },
-    { name: 'an oversized body', fault: 'oversized', exit: 8, code: 'RESPONSE_TOO_LARGE', says: /over 1024 KiB/ },
+    { name: 'an oversized body', fault: 'oversized', exit: 8, code: 'RESPONSE_TOO_LARGE', says: /over 1 MiB/ },
     { name: 'a redirect', fault: 'redirect', exit: 7, code: 'PLATFORM_REFUSED', says: /redirect/ },
     { name: 'a timeout', fault: 'hang', args: ['--timeout', '1s'], exit: 5, code: 'TIMEOUT', says: /within 1 s/ },
-    { name: 'an untrusted client certificate (TLS 1.3 reset)', args: ['--keystore', pki('stranger-device.p12')], exit: 6, code: 'CLIENT_CERT_REJECTED', says: /did not accept the device certificate|rejected the device certificate/ },
+    {
+      name: 'an untrusted client certificate (TLS 1.3 reset)',
+      args: ['--keystore', pki('stranger-device.p12')],
+      exit: 6,
+      code: 'CLIENT_CERT_REJECTED',
+      says: /did not accept the device certificate|rejected the device certificate/,
+    },
     { name: 'an expired client certificate', args: ['--keystore', pki('device-expired.p12')], exit: 6, code: 'CLIENT_CERT_REJECTED', says: /device certificate/ },
     { name: 'a server certificate not in the truststore', args: ['--truststore', pki('device-root-ca.crt')], exit: 6, code: 'SERVER_UNTRUSTED', says: /not trusted by .*device-root-ca\.crt/ },
     { name: 'a wrong keystore password', args: ['--keystore-password-file', pki('key.pass')], exit: 4, code: 'WRONG_PASSWORD', says: /keystore password for .*device-rsa\.p12 is wrong/ },
-    { name: 'a key that does not match the certificate', args: ['--cert', pki('device-rsa.crt'), '--key', pki('mismatch.key')], exit: 4, code: 'KEY_MISMATCH', says: /does not belong to the certificate/ },
+    {
+      name: 'a key that does not match the certificate',
+      args: ['--cert', pki('device-rsa.crt'), '--key', pki('mismatch.key')],
+      exit: 4,
+      code: 'KEY_MISMATCH',
+      says: /does not belong to the certificate/,
+    },
     { name: 'a missing keystore', args: ['--keystore', '/nonexistent/device.p12'], exit: 4, code: 'FILE_NOT_FOUND', says: /\/nonexistent\/device\.p12 does not exist/ },
     { name: 'a refused connection', url: () => 'https://127.0.0.1:1', exit: 5, code: 'CONNECTION_REFUSED', says: /refused the connection/ },
     { name: 'a DNS failure', url: () => 'https://no-such-tenant.c8ytoken-test.invalid', args: ['--timeout', '10s'], exit: 5, code: 'DNS_FAILED', says: /cannot be resolved/ },
@@ -197,7 +230,7 @@ describe('failures: exit code, stable code, a message naming the cause and the n
       try {
         const extra = c.args ?? [];
         const usesPem = extra.includes('--cert') || extra.includes('--keystore');
-        const run = await runCli(['fetch', '--json', '--url', c.url ? c.url() : emulator.url, '--truststore', pki('truststore.pem'), ...(usesPem ? [] : creds), ...extra], { env: PASSWORDS });
+        const run = await runMain(['fetch', '--json', '--url', c.url ? c.url() : emulator.url, '--truststore', pki('truststore.pem'), ...(usesPem ? [] : creds), ...extra], { env: PASSWORDS });
         expect(run.stdout).toBe('');
         const error = (JSON.parse(run.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string; hint: string; exitCode: number } }).error;
         expect(error.code).toBe(c.code);
@@ -235,30 +268,30 @@ describe('failures: exit code, stable code, a message naming the cause and the n
   });
 
   it('no built-in root trusts a private platform CA', async () => {
-    const run = await runCli(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
+    const run = await runMain(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
     expect(run.stderr).toContain('SERVER_UNTRUSTED');
     expect(run.stderr).toMatch(/--truststore/);
     expect(run.code).toBe(6);
   });
 
   it('usage and configuration errors', async () => {
-    const noUrl = await runCli(['fetch', '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
+    const noUrl = await runMain(['fetch', '--keystore', pki('device-rsa.p12')], { env: PASSWORDS });
     expect(noUrl.stderr).toMatch(/No tenant URL is configured[\s\S]*--url/);
     expect(noUrl.code).toBe(3);
-    const bare = await runCli([]);
+    const bare = await runMain([]);
     expect(bare.stderr).toMatch(/Usage: c8ytoken/);
     expect(bare.code).toBe(2);
-    const help = await runCli(['fetch', '--help']);
+    const help = await runMain(['fetch', '--help']);
     expect(help.stdout).toMatch(/Examples:/);
     expect(help.code).toBe(0);
-    const unknown = await runCli(['fetch', '--frobnicate']);
+    const unknown = await runMain(['fetch', '--frobnicate']);
     expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
     expect(unknown.code).toBe(2);
-    const argvPassword = await runCli(['fetch', '--keystore-password=changeit']);
+    const argvPassword = await runMain(['fetch', '--keystore-password=changeit']);
     expect(argvPassword.stderr).toMatch(/never takes passwords on the command line/);
     expect(argvPassword.stderr).not.toContain('changeit');
     expect(argvPassword.code).toBe(2);
-    const noPassword = await runCli(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')]);
+    const noPassword = await runMain(['fetch', '--url', emulator.url, '--keystore', pki('device-rsa.p12')]);
     expect(noPassword.stderr).toMatch(/needs its password[\s\S]*C8YTOKEN_KEYSTORE_PASSWORD/);
     expect(noPassword.code).toBe(3);
   });

@@ -1,0 +1,9 @@
+/** What a command needs from its surroundings; the CLI passes the process's, tests their own. */
+import type { SecretPrompt } from '../core/credentials/passwords.js';
+import type { TokenSourceIo } from '../core/token/source.js';
+
+export interface CommandIo extends TokenSourceIo {
+  cwd: string;
+  /** Present only when stdin is a terminal. */
+  prompt?: SecretPrompt | undefined;
+}
