@@ -17,6 +17,8 @@ import { credentialsStamp } from '../core/credentials/stamp.js';
 import type { ClientIdentity } from '../core/credentials/identity.js';
 import { sleepUntil } from '../core/time/timer.js';
 import { childEnvironment } from '../core/config/environment.js';
+import { decideProxy } from '../core/token/proxy.js';
+import type { ProxyDecision } from '../core/platform/proxy/select.js';
 import type { CommandIo } from './io.js';
 
 export interface WatchOptions {
@@ -63,8 +65,10 @@ const MIN_GAP_MS = 100;
 /** Runs until the signal aborts (resolves 0/130/143), or once with `once`; rejects only with --exit-on-error. */
 export async function watchCommand(settings: Settings, options: WatchOptions, io: WatchIo): Promise<ExitCodeValue> {
   const endpoint = requireEndpoint(settings);
+  // Decided once: a bad proxy setting is a configuration error now, not a failure at every refresh.
+  const proxy = decideProxy(settings, io.env, endpoint);
   await checkWritable(options.output);
-  return new Watcher(options, io, settings, endpoint).run();
+  return new Watcher(options, io, settings, endpoint, proxy).run();
 }
 
 class Watcher {
@@ -87,6 +91,7 @@ class Watcher {
     private readonly io: WatchIo,
     private readonly settings: Settings,
     private readonly endpoint: URL,
+    private readonly proxy: ProxyDecision,
   ) {}
 
   private now(): number {
@@ -157,7 +162,7 @@ class Watcher {
       if (this.prepared?.stamp !== stamp) {
         this.prepared = undefined;
         const identity = await loadIdentityWithProgress(this.settings, passwords, io);
-        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io) };
+        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io, this.proxy) };
       }
       const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);

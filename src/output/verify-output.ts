@@ -1,6 +1,8 @@
 /** The verify-chain report: a checklist for people (✔ ✖ ⚠, ASCII without UTF-8), JSON for scripts. */
 import type { VerifyChainResult } from '../commands/verify-chain.js';
 import type { Verdict } from '../core/chain/verify.js';
+import { shownText } from '../core/text.js';
+import { describeFacts } from './messages.js';
 
 const UNICODE: Record<Verdict, string> = { pass: '✔', fail: '✖', warn: '⚠', skip: '–', info: 'ℹ' };
 const ASCII: Record<Verdict, string> = { pass: '[ok]', fail: '[FAIL]', warn: '[warn]', skip: '[skip]', info: '[info]' };
@@ -42,8 +44,15 @@ export function renderVerify(result: VerifyChainResult, opts: { color: boolean; 
   const h = result.handshake;
   if (h) {
     lines.push('');
-    lines.push(`TLS handshake with ${h.host}:${h.port}`);
-    if (h.networkProblem) lines.push(`${paint('fail', marks.fail)} Connection: ${h.networkProblem}`);
+    lines.push(`TLS handshake with ${h.host}:${h.port}${h.proxy ? ` through the proxy ${shownText(h.proxy)} (from ${shownText(h.proxySource ?? '?')})` : ''}`);
+    if (h.proxyProblem) {
+      const words = describeFacts(h.proxyProblem.code, h.proxyProblem.facts);
+      lines.push(`${paint('fail', marks.fail)} Proxy: ${words.message}`);
+      if (words.hint) lines.push(`    fix: ${words.hint}`);
+    }
+    if (h.proxyProblem && h.clientAccepted === undefined) {
+      // The tunnel did not open: nothing to say about the platform.
+    } else if (h.networkProblem) lines.push(`${paint('fail', marks.fail)} Connection: ${h.networkProblem}`);
     else {
       lines.push(
         `${paint(h.serverTrusted ? 'pass' : 'fail', h.serverTrusted ? marks.pass : marks.fail)} Server certificate ${h.serverTrusted ? 'trusted' : 'NOT trusted'} by ${h.trustSource}${h.serverProblem ? `: ${h.serverProblem}` : ''}${h.serverSubject ? ` (${h.serverSubject})` : ''}`,
