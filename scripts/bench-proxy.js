@@ -2,8 +2,11 @@
 // `npm run bench:proxy`: what the proxy support costs, measured in this run on this machine (the figures
 // behind docs/adr/0002-proxy.md). A benchmark, not a test: nothing fails on a number.
 //
-// 1. A token request in process (postTokenRequest, a new TLS session each) against the local endpoint,
-//    direct and through a CONNECT proxy on loopback (the `proxy` package), round-robin; medians.
+// 1. `c8ytoken fetch` against the local endpoint (dist/emulator.js), direct (--proxy none) and through a
+//    CONNECT proxy on loopback (the `proxy` package, --proxy URL), round-robin; medians and their ratio.
+//    a) in process: the bundle's main() (dist/c8ytoken.cjs), so the figure is the command's own work
+//       (settings, credentials, TLS, the request), without Node's start-up;
+//    b) as a user runs it: `node bin/c8ytoken.js fetch ...`, a process each.
 // 2. Loading https-proxy-agent in a fresh Node: as an ES module from node_modules, and bundled into one
 //    CommonJS file the way scripts/bundle.js bundles the CLI; medians of fresh processes.
 // 3. Where Node has built-in proxy support (https.Agent `proxyEnv`, Node 24): does the device certificate
@@ -12,29 +15,29 @@
 //   npm run bench:proxy                 table on stdout
 //   npm run bench:proxy -- --runs 50    more requests per case
 //   npm run bench:proxy -- --json       one JSON object
-import { spawnSync } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { createProxy } from 'proxy';
-import { Emulator } from '../dist/emulator/server.js';
-import { readCertificates } from '../dist/core/encoding/pem.js';
-import { tokenEndpoint } from '../dist/core/platform/endpoint.js';
-import { postTokenRequest } from '../dist/core/platform/request.js';
-import { createProxyRoute } from '../dist/core/platform/proxy/agent.js';
-import { selectProxy } from '../dist/core/platform/proxy/select.js';
+import { Emulator } from '../dist/emulator.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, loads: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '30' }, processes: { type: 'string', default: '15' }, loads: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
+});
 const RUNS = Number(values.runs);
+const PROCESSES = Number(values.processes);
 const LOADS = Number(values.loads);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pki = (f) => readFileSync(join(root, 'fixtures/pki', f));
+const pkiPath = (f) => join(root, 'fixtures/pki', f);
+const pki = (f) => readFileSync(pkiPath(f));
 const proxyPki = (f) => readFileSync(join(root, 'fixtures/proxy', f));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,48 +46,102 @@ const median = (xs) => {
 const round = (x) => Math.round(x * 10) / 10;
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
-const identity = { key: createPrivateKey(pki('device-ec256.key')), chain: readCertificates(pki('device-ec256.chain.pem'), 'device-ec256', 'certificate'), source: 'device-ec256' };
-const trust = { cas: readCertificates(pki('truststore.pem'), 'truststore.pem', 'truststore'), source: 'truststore.pem', warnings: [] };
-
-// --- 1. request cost ---------------------------------------------------------------------------------
+// --- 1. fetch, direct and through the proxy -----------------------------------------------------------
 const emulator = await new Emulator().start();
-const endpoint = tokenEndpoint(emulator.url, 'bench');
 const proxyServer = createProxy(createHttpServer());
 const proxyPort = await listen(proxyServer);
-const route = await createProxyRoute(selectProxy({ flag: `http://127.0.0.1:${proxyPort}`, env: {}, target: endpoint }));
-// Wall time, and CPU time of this process (client, proxy and endpoint alike: all run here), which a busy
-// shared machine disturbs less than wall time.
+let tunnels = 0;
+proxyServer.on('connect', () => (tunnels += 1));
+const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+const fetchArgs = (proxy) => [
+  'fetch',
+  '--url',
+  emulator.url,
+  '--truststore',
+  pkiPath('truststore.pem'),
+  '--cert',
+  pkiPath('device-ec256.chain.pem'),
+  '--key',
+  pkiPath('device-ec256.key'),
+  '--proxy',
+  proxy,
+];
+
+// a) In process: the bundle's main(), as bin/c8ytoken.js calls it, with streams of its own.
+const cli = createRequire(import.meta.url)('../dist/c8ytoken.cjs');
+class Sink extends Writable {
+  text = '';
+  _write(chunk, _enc, cb) {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+const home = mkdtempSync(join(tmpdir(), 'c8ytoken-bench-proxy-home-'));
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-const once = async (proxy, cpu) => {
+// Wall time, and CPU time of this process (client, proxy and endpoint alike: all run here), which a busy
+// shared machine disturbs less than wall time.
+const inProcess = async (proxy, cpu) => {
+  const stdout = new Sink();
+  const stderr = new Sink();
   const t = performance.now();
   const c = cpuMs();
-  const res = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 10_000, ...(proxy ? { proxy } : {}) });
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  const code = await cli.main(fetchArgs(proxy), { stdout, stderr, stdin: () => process.stdin, stdinIsTTY: false, env: { PATH: process.env.PATH, HOME: home }, cwd: home, version: 'bench' });
+  if (code !== 0) throw new Error(stderr.text);
   cpu?.push(cpuMs() - c);
   return performance.now() - t;
 };
-for (let i = 0; i < 3; i++) (await once(undefined), await once(route));
+for (let i = 0; i < 3; i++) (await inProcess('none'), await inProcess(proxyUrl));
 const direct = [];
 const proxied = [];
 const directCpu = [];
 const proxiedCpu = [];
+const tunnelsBefore = tunnels;
 for (let i = 0; i < RUNS; i++) {
-  direct.push(await once(undefined, directCpu));
-  proxied.push(await once(route, proxiedCpu));
+  direct.push(await inProcess('none', directCpu));
+  proxied.push(await inProcess(proxyUrl, proxiedCpu));
 }
+if (tunnels - tunnelsBefore !== RUNS) throw new Error(`expected ${RUNS} tunnels, the proxy saw ${tunnels - tunnelsBefore}`);
 const request = {
   runs: RUNS,
   directMs: round(median(direct)),
   proxiedMs: round(median(proxied)),
   extraMs: round(median(proxied) - median(direct)),
+  ratio: Math.round((median(proxied) / median(direct)) * 100) / 100,
+  cpuRatio: Math.round((median(proxiedCpu) / median(directCpu)) * 100) / 100,
   directCpuMs: round(median(directCpu)),
   proxiedCpuMs: round(median(proxiedCpu)),
   directRange: [round(Math.min(...direct)), round(Math.max(...direct))],
   proxiedRange: [round(Math.min(...proxied)), round(Math.max(...proxied))],
 };
+
+// b) As a user runs it: a process each (asynchronous: the endpoint and the proxy run in this process).
+const spawned = (proxy) =>
+  new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [join(root, 'bin/c8ytoken.js'), ...fetchArgs(proxy)], { cwd: home, env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(err))));
+  });
+await spawned('none');
+await spawned(proxyUrl);
+const directProc = [];
+const proxiedProc = [];
+for (let i = 0; i < PROCESSES; i++) {
+  directProc.push(await spawned('none'));
+  proxiedProc.push(await spawned(proxyUrl));
+}
+const processes = {
+  runs: PROCESSES,
+  directMs: round(median(directProc)),
+  proxiedMs: round(median(proxiedProc)),
+  extraMs: round(median(proxiedProc) - median(directProc)),
+  ratio: Math.round((median(proxiedProc) / median(directProc)) * 100) / 100,
+};
+rmSync(home, { recursive: true, force: true });
 
 // --- 2. loading the library --------------------------------------------------------------------------
 const work = mkdtempSync(join(tmpdir(), 'c8ytoken-bench-proxy-'));
@@ -136,13 +193,13 @@ const viaBuiltin = (proxyUrl, extra = {}) =>
     const before = emulator.requests.length;
     const agent = new HttpsAgent({ proxyEnv: { HTTPS_PROXY: proxyUrl }, ...extra.agent });
     const req = httpsRequest(
-      endpoint,
+      new URL('/devicecontrol/deviceAccessToken', emulator.url),
       {
         method: 'POST',
         agent,
-        key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-        cert: identity.chain.map((c) => c.toString()).join('\n'),
-        ca: [...trust.cas.map((c) => c.toString()), ...(extra.ca ?? [])],
+        key: pki('device-ec256.key'),
+        cert: pki('device-ec256.chain.pem'),
+        ca: [pki('truststore.pem').toString(), ...(extra.ca ?? [])],
         headers: { 'Content-Length': '0' },
       },
       (res) => {
@@ -154,11 +211,10 @@ const viaBuiltin = (proxyUrl, extra = {}) =>
     req.end();
   });
 {
-  const tunnels = { n: 0 };
-  proxyServer.on('connect', () => (tunnels.n += 1));
+  const before = tunnels;
   const plain = await viaBuiltin(`http://127.0.0.1:${proxyPort}`);
-  builtin.mtlsThroughProxy = { ...plain, tunnelOpened: tunnels.n > 0 };
-  builtin.supported = tunnels.n > 0;
+  builtin.mtlsThroughProxy = { ...plain, tunnelOpened: tunnels > before };
+  builtin.supported = tunnels > before;
   if (builtin.supported) {
     const authProxy = createProxy(createHttpServer());
     authProxy.authenticate = () => false;
@@ -176,13 +232,16 @@ const viaBuiltin = (proxyUrl, extra = {}) =>
 await emulator.stop();
 proxyServer.close();
 
-const result = { request, load, builtin };
+const result = { request, processes, load, builtin };
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
-  console.log(`Node ${process.version}, ${RUNS} requests each, round-robin, new TLS session each`);
-  console.log(`  token request direct:        median ${request.directMs} ms wall (${request.directRange.join('–')}), ${request.directCpuMs} ms CPU`);
-  console.log(`  through a loopback proxy:    median ${request.proxiedMs} ms wall (${request.proxiedRange.join('–')}), ${request.proxiedCpuMs} ms CPU; extra ${request.extraMs} ms wall`);
+  console.log(`Node ${process.version}: c8ytoken fetch in process (the bundle's main), ${RUNS} each, round-robin, new TLS session each`);
+  console.log(`  direct (--proxy none):       median ${request.directMs} ms wall (${request.directRange.join('–')}), ${request.directCpuMs} ms CPU`);
+  console.log(`  through a loopback proxy:    median ${request.proxiedMs} ms wall (${request.proxiedRange.join('–')}), ${request.proxiedCpuMs} ms CPU`);
+  console.log(`  ratio proxied/direct:        ${request.ratio} wall (extra ${request.extraMs} ms), ${request.cpuRatio} CPU`);
+  console.log(`c8ytoken fetch as a process (node bin/c8ytoken.js), ${PROCESSES} each, round-robin:`);
+  console.log(`  direct ${processes.directMs} ms, through the proxy ${processes.proxiedMs} ms: ratio ${processes.ratio} (extra ${processes.extraMs} ms)`);
   console.log(`Loading https-proxy-agent in a fresh process, median of ${LOADS} (wall / CPU):`);
   console.log(`  the built-ins a request loads anyway (net, tls, http, https): ${load.builtins.wallMs} / ${load.builtins.cpuMs} ms`);
   console.log(`  then the library as ES modules from node_modules:        ${load.esmImport.wallMs} / ${load.esmImport.cpuMs} ms`);
