@@ -16,7 +16,9 @@ await build({
   target: 'node20',
   // js-yaml stays a package of its own, required only when a YAML config file is read; ora (ESM-only,
   // and used only at a terminal) is bundled, so the program has no import() for bin's code cache to trip on.
-  external: ['js-yaml'],
+  // https-proxy-agent is bundled too, run only when a proxy is used; kerberos is the optional package of its
+  // Negotiate authentication, which c8ytoken never asks for.
+  external: ['js-yaml', 'kerberos'],
   minify: true,
   // Function and class names stay, so a stack trace of an internal error still reads.
   keepNames: true,

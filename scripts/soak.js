@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run soak [-- --refreshes 1000]`: runs `c8ytoken watch` against the local endpoint with sub-second
-// tokens until it has written N new tokens, and reports the watch process's memory (RSS, Linux /proc)
-// against a baseline measured in the same run: an idle Node process with `https` loaded. Loopback only;
+// `npm run soak [-- --refreshes 1000] [-- --proxy]`: runs `c8ytoken watch` against the local endpoint with
+// sub-second tokens until it has written N new tokens, and reports the watch process's memory (RSS, Linux
+// /proc) against a baseline measured in the same run: an idle Node process with `https` loaded. With
+// --proxy every refresh goes through a CONNECT proxy on loopback (the `proxy` package). Loopback only;
 // bounded in count and in time. The goal: watch's steady state within 1.3x of the baseline.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -9,9 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createServer as createHttpServer } from 'node:http';
 import { Emulator } from '../dist/emulator.js';
 
-const { values } = parseArgs({ options: { refreshes: { type: 'string', default: '1000' }, lifetime: { type: 'string', default: '0.3' }, 'max-minutes': { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: {
+    refreshes: { type: 'string', default: '1000' },
+    lifetime: { type: 'string', default: '0.3' },
+    'max-minutes': { type: 'string', default: '15' },
+    proxy: { type: 'boolean', default: false },
+  },
+});
 const target = Number(values.refreshes);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pki = (f) => join(root, 'fixtures/pki', f);
@@ -34,6 +43,16 @@ const baselineAnonKb = anonKb(idle.pid);
 idle.kill();
 
 const emulator = await new Emulator({ lifetimeSeconds: Number(values.lifetime) }).start();
+let proxyServer;
+let tunnels = 0;
+const proxyArgs = [];
+if (values.proxy) {
+  const { createProxy } = await import('proxy');
+  proxyServer = createProxy(createHttpServer());
+  proxyServer.on('connect', () => (tunnels += 1));
+  await new Promise((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
+  proxyArgs.push('--proxy', `http://127.0.0.1:${proxyServer.address().port}`);
+}
 const file = join(mkdtempSync(join(tmpdir(), 'soak-')), 'token');
 const child = spawn(
   process.execPath,
@@ -55,6 +74,7 @@ const child = spawn(
     '100ms',
     '--max-retry',
     '1s',
+    ...proxyArgs,
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
@@ -84,6 +104,7 @@ child.stdout.setEncoding('utf8').on('data', (d) => {
 const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
 clearTimeout(deadline);
 await emulator.stop();
+proxyServer?.close();
 // Steady state: the second half of the run (start-up allocations settled).
 const steady = samples.filter((s) => s.refreshes > target / 2).map((s) => s.rssKb);
 const peak = Math.max(...samples.map((s) => s.rssKb));
@@ -101,6 +122,7 @@ console.log(
       seconds: (Date.now() - started) / 1000,
       retries,
       tokensIssued: emulator.issued,
+      ...(values.proxy ? { proxyTunnels: tunnels } : {}),
       baselineIdleHttpsRssMb: +(baselineKb / 1024).toFixed(1),
       watchSteadyRssMb: +(median / 1024).toFixed(1),
       watchPeakRssMb: +(peak / 1024).toFixed(1),

@@ -35,8 +35,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const flag = passwordFlag.split('=')[0]!;
     return reportError(
       usageError(`${flag} is not an option: c8ytoken never takes passwords on the command line, where other users and shell history can see them.`, {
-        suggestion:
-          'Use --keystore-password-file / --key-password-file / --truststore-password-file / --one-time-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD / C8YTOKEN_ONE_TIME_PASSWORD; on a terminal you are asked.',
+        suggestion: flag.startsWith('--proxy-')
+          ? 'Use --proxy-password-file FILE or C8YTOKEN_PROXY_PASSWORD, with the user in the proxy URL (http://USER@HOST:PORT).'
+          : 'Use --keystore-password-file / --key-password-file / --truststore-password-file / --one-time-password-file FILE, or C8YTOKEN_KEYSTORE_PASSWORD / C8YTOKEN_KEY_PASSWORD / C8YTOKEN_ONE_TIME_PASSWORD; on a terminal you are asked.',
       }),
       io,
       { verbose: false, json: own.includes('--json'), color: false },

@@ -15,6 +15,8 @@ import { readCertificates } from '../core/x509/read.js';
 import { subjectCn } from '../core/x509/names.js';
 import { verifyChain, type ChainReport } from '../core/chain/verify.js';
 import type { HandshakeResult } from '../core/platform/handshake.js';
+import { describeProxy, type ProxyDecision } from '../core/platform/proxy/select.js';
+import { decideProxy, proxyRoute } from '../core/token/proxy.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, requestToken, type FetchedToken } from '../core/token/source.js';
 import { isoTime, tokenTimes } from '../core/token/jwt.js';
 import { SKEW_WARNING_MS } from '../core/token/clock.js';
@@ -145,20 +147,31 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
     for (const [id, title] of NETWORK) skip(id, title, 'no tenant URL');
     return report();
   }
-  const host = endpoint.hostname;
-  const port = Number(endpoint.port || 443);
+  // The proxy: which one (and why), or why none; DNS and TCP then go to the proxy, TLS through its tunnel.
+  let decision: ProxyDecision;
+  try {
+    decision = decideProxy(settings, io.env, endpoint);
+    add({ id: 'proxy', title: 'Proxy', verdict: 'pass', details: [describeProxy(decision)] });
+  } catch (err) {
+    failed('proxy', 'Proxy', err);
+    for (const [id, title] of NETWORK) skip(id, title, 'the proxy setting is not valid');
+    return report();
+  }
+  const via = decision.proxy;
+  const host = via ? via.hostname : endpoint.hostname;
+  const port = via ? Number(via.port || (via.protocol === 'https:' ? 443 : 80)) : Number(endpoint.port || 443);
   const { resolveHost, connectTcp } = await import('../core/platform/reach.js');
   try {
     const addresses = await resolveHost(host);
-    add({ id: 'dns', title: `DNS: ${host}`, verdict: 'pass', details: [`resolves to ${addresses.join(', ')}`] });
+    add({ id: 'dns', title: `DNS: ${host}${via ? ' (the proxy)' : ''}`, verdict: 'pass', details: [`resolves to ${addresses.join(', ')}`] });
   } catch (err) {
     failed('dns', `DNS: ${host}`, new C8yError('DNS_FAILED', { host, url: endpoint.href, nodeCode: (err as NodeJS.ErrnoException).code ?? '' }, { cause: err }));
-    for (const [id, title] of NETWORK.slice(1)) skip(id, title, 'the host name does not resolve');
+    for (const [id, title] of NETWORK.slice(2)) skip(id, title, 'the host name does not resolve');
     return report();
   }
   try {
     const ms = await connectTcp(host, port, settings.timeoutMs);
-    add({ id: 'tcp', title: `TCP: port ${port}`, verdict: 'pass', details: [`connected in ${ms} ms`] });
+    add({ id: 'tcp', title: `TCP: port ${port}${via ? ' of the proxy' : ''}`, verdict: 'pass', details: [`connected in ${ms} ms`] });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     failed(
@@ -170,26 +183,27 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
         { cause: err },
       ),
     );
-    for (const [id, title] of NETWORK.slice(2)) skip(id, title, `nothing answers on port ${port}`);
+    for (const [id, title] of NETWORK.slice(3)) skip(id, title, `nothing answers on port ${port}`);
     return report();
   }
   if (!identity || !trust) {
-    for (const [id, title] of NETWORK.slice(2)) skip(id, title, identity ? 'the trust could not be loaded' : 'the identity could not be loaded');
+    for (const [id, title] of NETWORK.slice(3)) skip(id, title, identity ? 'the trust could not be loaded' : 'the identity could not be loaded');
     return report();
   }
   const { probeHandshake } = await import('../core/platform/handshake.js');
   let handshake: HandshakeResult;
   try {
-    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs);
+    const route = await proxyRoute(settings, decision, io);
+    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route);
   } catch (err) {
     failed('tls', 'TLS handshake', err);
-    for (const [id, title] of NETWORK.slice(3)) skip(id, title, 'the TLS handshake failed');
+    for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
     return report();
   }
   const tls = handshakeCheck(handshake);
   add(tls);
   if (tls.verdict === 'fail') {
-    for (const [id, title] of NETWORK.slice(3)) skip(id, title, 'the TLS handshake failed');
+    for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
     return report();
   }
   let fetched: FetchedToken;
@@ -216,6 +230,7 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
 }
 
 const NETWORK: readonly [string, string][] = [
+  ['proxy', 'Proxy'],
   ['dns', 'DNS'],
   ['tcp', 'TCP'],
   ['tls', 'TLS handshake'],
@@ -257,6 +272,8 @@ async function readAnchors(path: string) {
 
 function handshakeCheck(h: HandshakeResult): DoctorCheck {
   const details: string[] = [];
+  if (h.proxyProblem) return { id: 'tls', title: 'TLS handshake', verdict: 'fail', details: [], error: new C8yError(h.proxyProblem.code, h.proxyProblem.facts) };
+  if (h.proxy) details.push(`through the proxy ${h.proxy}`);
   if (h.networkProblem)
     return { id: 'tls', title: 'TLS handshake', verdict: 'fail', details: [h.networkProblem], fix: 'Check that nothing between this device and the platform cuts TLS on this port.' };
   details.push(

@@ -14,6 +14,7 @@ import { findLeaf, keyMatchesCertificate, SignatureBudget } from '../core/x509/p
 import { verifyChain, type ChainReport, type Purpose } from '../core/chain/verify.js';
 import type { HandshakeResult } from '../core/platform/handshake.js';
 import { loadTrustWithProgress, requireEndpoint } from '../core/token/source.js';
+import { decideProxy, proxyRoute } from '../core/token/proxy.js';
 import type { CommandIo } from './io.js';
 
 export interface VerifyChainOptions {
@@ -52,16 +53,18 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
   if (options.connect) {
     if (!key) throw new C8yError('NO_CREDENTIALS', { reason: 'no key for the handshake' });
     const endpoint = requireEndpoint(settings);
+    const decision = decideProxy(settings, io.env, endpoint);
     const { probeHandshake } = await import('../core/platform/handshake.js');
     const trust = await loadTrustWithProgress(settings, passwords, io);
-    io.progress(`TLS handshake with ${endpoint.host}`);
+    const proxy = await proxyRoute(settings, decision, io);
+    io.progress(`TLS handshake with ${endpoint.host}${proxy ? ` through ${proxy.shown}` : ''}`);
     // The path as built (what fetch sends), not the file's order.
     const path = report.certificates
       .filter((c) => c.role !== 'extra')
       .map((c) => certs.find((x) => x.fingerprint256 === c.sha256))
       .filter((c): c is X509Certificate => !!c);
-    result.handshake = await probeHandshake(endpoint, { key, chain: path.length ? path : [leaf], extra: [], source }, trust, settings.timeoutMs);
-    result.ok = result.ok && result.handshake.serverTrusted && result.handshake.clientAccepted === true;
+    result.handshake = await probeHandshake(endpoint, { key, chain: path.length ? path : [leaf], extra: [], source }, trust, settings.timeoutMs, proxy);
+    result.ok = result.ok && result.handshake.serverTrusted && result.handshake.clientAccepted === true && !result.handshake.proxyProblem;
   }
   return result;
 }

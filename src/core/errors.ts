@@ -26,7 +26,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 const codeClasses = {
   checkFailed: ['CHECK_FAILED'],
   usage: ['USAGE'],
-  config: ['CONFIG_UNREADABLE', 'CONFIG_INVALID', 'NO_URL', 'BAD_URL', 'NO_CREDENTIALS', 'PASSWORD_REQUIRED'],
+  config: ['CONFIG_UNREADABLE', 'CONFIG_INVALID', 'NO_URL', 'BAD_URL', 'NO_CREDENTIALS', 'PASSWORD_REQUIRED', 'PROXY_INVALID', 'PROXY_AUTH_REQUIRED'],
   input: [
     'FILE_NOT_FOUND',
     'FILE_UNREADABLE',
@@ -47,8 +47,8 @@ const codeClasses = {
     // A key c8ytoken cannot make a certificate request for (EST needs RSA >= 2048 or EC P-256/P-384/P-521).
     'KEY_UNSUPPORTED',
   ],
-  network: ['DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED'],
-  tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED'],
+  network: ['DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED', 'PROXY_DNS_FAILED', 'PROXY_UNREACHABLE', 'PROXY_REFUSED'],
+  tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED', 'PROXY_UNTRUSTED', 'PROXY_TLS_FAILED', 'PROXY_TLS_INTERCEPTED'],
   platformRefused: [
     'PLATFORM_BAD_REQUEST',
     'PLATFORM_UNAUTHORIZED',
@@ -106,10 +106,23 @@ export function isRetryable(code: ErrorCode): boolean {
 
 /** What a file is to c8ytoken; messages and hints depend on it (a truststore's password is not the keystore's). */
 export type FileRole =
-  'certificate' | 'key' | 'keystore' | 'truststore' | 'device CA' | 'token' | 'config' | 'key password' | 'keystore password' | 'truststore password' | 'one-time password' | 'output';
+  | 'certificate'
+  | 'key'
+  | 'keystore'
+  | 'truststore'
+  | 'device CA'
+  | 'proxy CA'
+  | 'token'
+  | 'config'
+  | 'key password'
+  | 'keystore password'
+  | 'truststore password'
+  | 'proxy password'
+  | 'one-time password'
+  | 'output';
 
 /** Which password: the option and variable that give it come from the option table. */
-export type PasswordRole = 'key' | 'keystore' | 'truststore';
+export type PasswordRole = 'key' | 'keystore' | 'truststore' | 'proxy';
 
 /** Where code reports what the user should know but that does not stop it: one channel, passed down. */
 export type WarningSink = (message: string) => void;
@@ -145,8 +158,8 @@ export interface ErrorFacts {
   host?: string;
   port?: string;
   nodeCode?: string;
-  /** How far the connection got: 'dns', 'connect', 'handshake', 'after-handshake', 'response'. */
-  stage?: 'dns' | 'connect' | 'handshake' | 'after-handshake' | 'response';
+  /** How far the connection got: 'dns', 'connect', 'proxy' (waiting for the proxy to open the tunnel), 'handshake', 'after-handshake', 'response'. */
+  stage?: 'dns' | 'connect' | 'proxy' | 'handshake' | 'after-handshake' | 'response';
   timeoutMs?: number;
   /** The device certificate's end of validity, and how long ago it passed, when it has expired. */
   certificateNotAfter?: string;
@@ -154,8 +167,28 @@ export interface ErrorFacts {
   /** The trust used for the server certificate, and whether it is a truststore the user gave. */
   trust?: string;
   customTrust?: boolean;
+  /**
+   * A proxy on the way: its URL with the password shown as `***`, the setting it came from ('--proxy',
+   * 'HTTPS_PROXY', '"proxy" in FILE'), its host, the host:port it was asked to CONNECT to, whether it is
+   * reached over TLS, whether credentials were sent, its answer to CONNECT, the authentication schemes it
+   * offered, the trust its own certificate was checked against, and the issuer of the server certificate
+   * seen through the tunnel. Never the password itself.
+   */
+  proxy?: string;
+  proxySource?: string;
+  proxyHost?: string;
+  target?: string;
+  proxyTls?: boolean;
+  proxyCredentials?: boolean;
+  proxyStatus?: number;
+  proxyStatusText?: string;
+  authSchemes?: string[];
+  proxyTrust?: string;
+  serverIssuer?: string;
   /** HTTP answers. */
   status?: number;
+  /** A 429's or 503's Retry-After, in seconds from the answer (bounded: see platform/retry-after.ts). */
+  retryAfterSeconds?: number;
   location?: string;
   platform?: { error?: string; message?: string; info?: string };
   excerpt?: string;

@@ -119,6 +119,8 @@ export interface RecordedRequest {
   /** Number of certificates in X-Ssl-Cert-Chain, or undefined when absent. */
   chainHeaderCount: number | undefined;
   tlsVersion: string | null;
+  /** When it arrived, on the endpoint's clock (ms). */
+  at: number;
 }
 
 interface Issued {
@@ -157,6 +159,8 @@ export class Emulator {
   issued = 0;
   /** Hand out the previous token again until it expires, even after its half-life (an "early same token"). */
   sticky = false;
+  /** A Retry-After header (seconds, or an HTTP date) on the 429 and 503 faults, as a platform under load sends. */
+  retryAfter: string | undefined;
   private readonly server: Server;
   private readonly signingKey: KeyObject;
   private readonly tokens = new Map<string, Issued>();
@@ -257,6 +261,7 @@ export class Emulator {
       handshakeChain,
       chainHeaderCount: chainHeaderCerts?.length,
       tlsVersion: socket.getProtocol(),
+      at: this.now(),
     };
     this.requests.push(record);
     if (this.est && record.path.startsWith('/.well-known/est/')) {
@@ -432,7 +437,8 @@ export class Emulator {
   private json(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
     // The Date header comes from the endpoint's clock (a parameter), as the platform's from its own.
     res.sendDate = false;
-    res.writeHead(status, { 'Content-Type': contentType, Date: new Date(this.now()).toUTCString() });
+    const retry = this.retryAfter !== undefined && (status === 429 || status === 503) ? { 'Retry-After': this.retryAfter } : {};
+    res.writeHead(status, { 'Content-Type': contentType, Date: new Date(this.now()).toUTCString(), ...retry });
     res.end(JSON.stringify(body));
   }
 

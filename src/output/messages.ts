@@ -59,6 +59,14 @@ const said = (f: ErrorFacts): string => {
 const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
 const optionHelp = (): string => 'Run with --help for usage.';
 
+/** "the proxy http://user:***@proxy.corp:3128 (from HTTPS_PROXY)": the proxy URL is redacted by core. */
+const proxyNamed = (f: ErrorFacts): string => `the proxy ${shownText(f.proxy ?? '')} (from ${shownText(f.proxySource ?? 'the proxy setting')})`;
+/** The host of the CONNECT target, for NO_PROXY=. */
+const targetHost = (f: ErrorFacts): string => shownText(f.target ? f.target.slice(0, f.target.lastIndexOf(':')) : (f.host ?? 'HOST'));
+const bypass = (f: ErrorFacts): string => `set NO_PROXY=${targetHost(f)} to connect directly, or --proxy none`;
+const connectLine = (f: ErrorFacts): string => `CONNECT ${shownText(f.target ?? '')}`;
+const proxyAnswer = (f: ErrorFacts): string => `${f.proxyStatus ?? '?'}${f.proxyStatusText ? ` ${shownText(f.proxyStatusText, 80)}` : ''}`;
+
 const FILE_HINTS: Partial<Record<FileRole, string>> = {
   config: 'Check --config / C8YTOKEN_CONFIG.',
   token: 'Give a token (eyJ...), the path of a token file, or - to read stdin.',
@@ -120,6 +128,36 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
       return { message: `No private key is configured for the certificate ${shownText(f.path ?? '')}.`, hint: 'Give the device key with --key (or C8Y_CERTIFICATE_KEY_FILE).' };
     if (f.reason === 'no key for the handshake') return { message: '--connect needs the private key to perform the TLS handshake.', hint: 'Give --key (or use a keystore).' };
     return { message: 'No device credentials are configured.', hint: 'Give --keystore FILE (PKCS#12 or JKS), or --cert FILE with --key FILE; or set them in .c8ytokenrc.' };
+  },
+  PROXY_INVALID: (f) => {
+    const why: Record<string, string> = {
+      'not-url': 'is not a valid URL',
+      scheme: `uses ${shownText(f.reason ?? '?', 20)}://, which is not supported: only HTTP CONNECT proxies (http:// or https://) are`,
+      'no-host': 'names no host',
+      encoding: 'has a user or password that is not valid percent-encoding (write % as %25)',
+    };
+    return {
+      message: `The proxy ${shownText(f.proxy ?? '', 120)} from ${shownText(f.proxySource ?? 'the proxy setting')} ${why[f.problem ?? ''] ?? 'is not valid'}.`,
+      hint: `Give an HTTP CONNECT proxy as http://HOST:PORT or https://HOST:PORT (a user and password percent-encoded, or the password in ${howToGivePassword('proxy')}), or "none" for no proxy.`,
+    };
+  },
+  PROXY_AUTH_REQUIRED: (f) => {
+    const offers = f.authSchemes?.length ? ` (it offers ${f.authSchemes.map((a) => shownText(a, 40)).join(', ')})` : '';
+    const answered = `it answered ${connectLine(f)} with ${proxyAnswer(f)}${offers}`;
+    if (f.problem === 'scheme')
+      return {
+        message: `${capital(proxyNamed(f))} wants credentials with a scheme c8ytoken does not speak: ${answered}.`,
+        hint: `Only Basic proxy authentication is supported: ask for a Basic account on the proxy, or ${bypass(f)}.`,
+      };
+    if (f.problem === 'rejected')
+      return {
+        message: `${capital(proxyNamed(f))} did not accept the proxy credentials: ${answered}.`,
+        hint: `Check the user in the proxy URL and the password (percent-encoded in the URL, or in ${howToGivePassword('proxy')}).`,
+      };
+    return {
+      message: `${capital(proxyNamed(f))} wants credentials: ${answered}.`,
+      hint: `Put the user in the proxy URL (http://USER@HOST:PORT) and the password in ${howToGivePassword('proxy')}, or percent-encoded in the URL (http://USER:PASSWORD@HOST:PORT).`,
+    };
   },
   PASSWORD_REQUIRED: (f) => ({
     message: `${capital(file(f))}${entry(f)} ${f.role === 'key' ? 'is encrypted and needs its password' : 'needs its password'}, and there is no terminal to ask for it.`,
@@ -262,11 +300,59 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     message: `${where(f)} reset the connection${f.stage === 'handshake' ? ' during the TLS handshake' : ''}.`,
     hint: 'Retry later; if it persists, a proxy or firewall may be cutting TLS on that port.',
   }),
-  TIMEOUT: (f) => ({
-    message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
-    hint: `Check the network path to port ${f.port ?? '8443'} (firewalls often block 8443), or raise --timeout.`,
-  }),
+  TIMEOUT: (f) =>
+    f.stage === 'proxy'
+      ? {
+          message: `${capital(proxyNamed(f))} did not answer ${connectLine(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}.`,
+          hint: `Check that the proxy is reachable and can reach the platform; raise --timeout; or ${bypass(f)}.`,
+        }
+      : timeoutWords(f),
   NETWORK_FAILED: (f) => ({ message: `The request to ${where(f)} failed${reason(f)}.`, hint: 'Check the network connection and any proxy or firewall; retry later.' }),
+  PROXY_DNS_FAILED: (f) => ({
+    message: `The proxy host ${shownText(f.proxyHost ?? '')} cannot be resolved${f.nodeCode ? ` (${f.nodeCode})` : ''}; the proxy is ${shownText(f.proxy ?? '')}, from ${shownText(f.proxySource ?? '')}.`,
+    hint: `Check the proxy setting for typos and this machine's DNS; or ${bypass(f)}.`,
+  }),
+  PROXY_UNREACHABLE: (f) => {
+    switch (f.problem) {
+      case 'refused':
+        return { message: `${capital(proxyNamed(f))} refused the connection: nothing listens there.`, hint: `Check the proxy's host and port and that it runs; or ${bypass(f)}.` };
+      case 'closed':
+        return {
+          message: `${capital(proxyNamed(f))} closed the connection without answering ${connectLine(f)}.`,
+          hint: `Check that this is an HTTP proxy${f.proxyTls ? '' : ' (an https:// proxy needs https:// in its URL)'}; retry later; or ${bypass(f)}.`,
+        };
+      case 'not-http':
+        return { message: `${capital(proxyNamed(f))} did not answer CONNECT with HTTP: it does not look like an HTTP proxy.`, hint: `Check the proxy's host and port; or ${bypass(f)}.` };
+      default:
+        return { message: `Cannot reach ${proxyNamed(f)}${f.nodeCode ? ` (${f.nodeCode})` : reason(f)}.`, hint: `Check the network path to the proxy; retry later; or ${bypass(f)}.` };
+    }
+  },
+  PROXY_REFUSED: (f) => {
+    if (f.problem === 'forbidden')
+      return {
+        message: `${capital(proxyNamed(f))} refused to open a tunnel to ${shownText(f.target ?? '')}: it answered ${connectLine(f)} with ${proxyAnswer(f)}.`,
+        hint: `Proxies often allow CONNECT only to port 443, and the device token endpoint is on port ${shownText(f.target?.split(':').pop() ?? '8443')}: ask the proxy's administrators to allow CONNECT to ${shownText(f.target ?? '')}, or ${bypass(f)}.`,
+      };
+    return {
+      message: `${capital(proxyNamed(f))} did not open a tunnel to ${shownText(f.target ?? '')}: it answered ${connectLine(f)} with ${proxyAnswer(f)}.`,
+      hint:
+        f.problem === 'upstream'
+          ? `The proxy could not reach the platform: check the tenant URL and port; retry later; or ${bypass(f)}.`
+          : `Ask the proxy's administrators why it refuses CONNECT to ${shownText(f.target ?? '')}, or ${bypass(f)}.`,
+    };
+  },
+  PROXY_UNTRUSTED: (f) => ({
+    message: `The TLS certificate of ${proxyNamed(f)} is not trusted by ${shownText(f.proxyTrust ?? "the system's root CAs")}${f.nodeCode ? ` (${f.nodeCode})` : ''}.`,
+    hint: "Give the proxy's CA with --proxy-ca FILE. (--truststore is for the platform only and does not apply to the proxy.)",
+  }),
+  PROXY_TLS_FAILED: (f) => ({
+    message: `The TLS handshake with ${proxyNamed(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}${f.nodeCode ? ` (${f.nodeCode})` : ''}.`,
+    hint: 'A proxy that speaks plain HTTP on that port is written http://, not https://.',
+  }),
+  PROXY_TLS_INTERCEPTED: (f) => ({
+    message: `${capital(proxyNamed(f))} intercepts TLS: the server that answered for ${shownText(f.target ?? '')} through it did not ask for the device certificate, as the platform always does${f.serverIssuer ? `, and its certificate is issued by ${shownText(f.serverIssuer)}` : ''}${f.reason ? ` (${shownText(f.reason)})` : ''}. Mutual TLS cannot pass a TLS-terminating proxy: the device certificate must reach the platform itself.`,
+    hint: `Exempt the platform host from the proxy: NO_PROXY=${targetHost(f)} (or --proxy none where a direct connection is allowed), or ask the proxy's administrators to pass ${shownText(f.target ?? '')} through without TLS inspection.`,
+  }),
   SERVER_UNTRUSTED: (f) => ({
     message: `The server certificate of ${where(f)} is not trusted by ${shownText(f.trust ?? 'the trust in use')}${f.nodeCode ? ` (${f.nodeCode})` : ''}.`,
     hint: f.customTrust
@@ -315,8 +401,8 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
           hint: 'Use the tenant URL the platform redirects to, with its port.',
         }
       : platform(f, 'the request was refused', 'Check the URL points at the Cumulocity tenant token endpoint.'),
-  PLATFORM_ERROR: (f) => platform(f, 'the platform failed', 'Retry later; a platform error is usually temporary.'),
-  PLATFORM_BUSY: (f) => platform(f, 'too many requests', 'Wait and retry; a token stays valid for its lifetime, so fetch it once and reuse it (fetch -o FILE).'),
+  PLATFORM_ERROR: (f) => platform(f, 'the platform failed', `${retryAfter(f) ?? 'Retry later'}; a platform error is usually temporary.`),
+  PLATFORM_BUSY: (f) => platform(f, 'too many requests', `${retryAfter(f) ?? 'Wait and retry'}; a token stays valid for its lifetime, so fetch it once and reuse it (fetch -o FILE).`),
   BAD_RESPONSE: (f) => ({
     message: `${where(f)} answered ${f.status === 200 ? '200 but the body is not JSON' : `HTTP ${f.status}`}.${said(f)}`,
     hint: 'Check the URL points at the Cumulocity tenant and no proxy rewrites the answer; retry later.',
@@ -417,6 +503,27 @@ function notACertificate(f: ErrorFacts): Words {
   };
 }
 
+function timeoutWords(f: ErrorFacts): Words {
+  return {
+    message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
+    hint: `Check the network path to port ${f.port ?? '8443'} (firewalls often block 8443), or raise --timeout.`,
+  };
+}
+
+/**
+ * A failure past the proxy (the platform's TLS, a reset, an answer) says that the connection went through
+ * it; an untrusted server certificate may be the proxy's own, forged by a TLS-inspecting proxy.
+ */
+function throughProxy(code: ErrorCode, f: ErrorFacts, words: Words): Words {
+  const message = `${words.message} The connection went through ${proxyNamed(f)}.`;
+  if (code !== 'SERVER_UNTRUSTED' && code !== 'HOSTNAME_MISMATCH') return { ...words, message };
+  const issuer = f.serverIssuer ? ` The certificate seen through the proxy is issued by ${shownText(f.serverIssuer)}.` : '';
+  return {
+    message,
+    hint: `${words.hint ?? ''}${issuer} If that is the proxy's CA, the proxy intercepts TLS and mutual TLS cannot pass it: exempt the platform with NO_PROXY=${targetHost(f)}.`.trim(),
+  };
+}
+
 function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -424,6 +531,11 @@ function capital(s: string): string {
 /** An EST answer: the URL with its path (renewal and enrollment are different requests), status, meaning. */
 function est(f: ErrorFacts, meaning: string, hint: string): Words {
   return { message: `${shownText(f.url ?? where(f))} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
+}
+
+/** "Retry in 2 min, as the platform asked (Retry-After)", when it said when. */
+function retryAfter(f: ErrorFacts): string | undefined {
+  return f.retryAfterSeconds === undefined ? undefined : `Retry in ${formatDuration(f.retryAfterSeconds * 1000)}, as the platform asked (Retry-After)`;
 }
 
 function platform(f: ErrorFacts, meaning: string, hint: string): Words {
@@ -490,10 +602,16 @@ function outputWords(f: ErrorFacts): Words {
 
 /** The message and hint of an error. */
 export function describeError(err: C8yError): Words {
-  const words = WORDS[err.code](err.facts);
-  const f = err.facts;
+  return describeFacts(err.code, err.facts);
+}
+
+/** The message and hint of an error code with its facts (a problem reported rather than thrown, e.g. by verify-chain). */
+export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
+  const words = WORDS[code](facts);
+  const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
+  const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.
-  const during = f.during === 'prove' ? 'The renewed certificate did not work for a token: ' : '';
-  const unchanged = f.unchanged?.length ? ` Nothing was changed: ${f.unchanged.map((p) => shownText(p)).join(' and ')} ${f.unchanged.length === 1 ? 'is' : 'are'} as before.` : '';
-  return during || unchanged ? { ...words, message: `${during}${words.message}${unchanged}` } : words;
+  const during = facts.during === 'prove' ? 'The renewed certificate did not work for a token: ' : '';
+  const unchanged = facts.unchanged?.length ? ` Nothing was changed: ${facts.unchanged.map((p) => shownText(p)).join(' and ')} ${facts.unchanged.length === 1 ? 'is' : 'are'} as before.` : '';
+  return during || unchanged ? { ...said, message: `${during}${said.message}${unchanged}` } : said;
 }

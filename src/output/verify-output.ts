@@ -1,6 +1,8 @@
 /** The verify-chain report: a checklist for people (✔ ✖ ⚠, ASCII without UTF-8), JSON for scripts. */
 import type { VerifyChainResult } from '../commands/verify-chain.js';
+import { shownText } from '../core/text.js';
 import { chainTree } from './chain-tree.js';
+import { describeFacts } from './messages.js';
 import { mark, paint, type MarkStyle } from './marks.js';
 
 export { supportsUnicode } from './marks.js';
@@ -39,8 +41,15 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
   const h = result.handshake;
   if (h) {
     lines.push('');
-    lines.push(`TLS handshake with ${h.host}:${h.port}`);
-    if (h.networkProblem) lines.push(`${mark('fail', style)} Connection: ${h.networkProblem}`);
+    lines.push(`TLS handshake with ${h.host}:${h.port}${h.proxy ? ` through the proxy ${shownText(h.proxy)} (from ${shownText(h.proxySource ?? '?')})` : ''}`);
+    if (h.proxyProblem) {
+      const words = describeFacts(h.proxyProblem.code, h.proxyProblem.facts);
+      lines.push(`${mark('fail', style)} Proxy: ${words.message}`);
+      if (words.hint) lines.push(`    fix: ${words.hint}`);
+    }
+    if (h.proxyProblem && h.clientAccepted === undefined) {
+      // The tunnel did not open: nothing to say about the platform.
+    } else if (h.networkProblem) lines.push(`${mark('fail', style)} Connection: ${h.networkProblem}`);
     else {
       lines.push(
         `${mark(h.serverTrusted ? 'pass' : 'fail', style)} Server certificate ${h.serverTrusted ? 'trusted' : 'NOT trusted'} by ${h.trustSource}${h.serverProblem ? `: ${h.serverProblem}` : ''}${h.serverSubject ? ` (${h.serverSubject})` : ''}`,

@@ -100,6 +100,22 @@ describe('failures', () => {
     expect(written(k)).toHaveLength(2);
   });
 
+  it('a 429 with Retry-After: 10 min: the next request waits the ten minutes, not the 2 s backoff', async () => {
+    const clock = virtualClock(START);
+    const e = await endpoint(clock, { lifetimeSeconds: 3600 });
+    e.retryAfter = '600';
+    clock.at(START + 29 * MIN, () => ((e.fault = 'http429'), (e.faultCount = 2)));
+    const k = await keep(e, clock, START + 60 * MIN);
+    const retries = k.events.filter((x) => x.event === 'retry');
+    expect(retries.map((x) => x.error.code)).toEqual(['PLATFORM_BUSY', 'PLATFORM_BUSY']);
+    expect(retries[0]!.error.facts.retryAfterSeconds).toBe(600);
+    const times = e.requests.map((r) => r.at);
+    // Requests after the first 429 come ten minutes apart (the held token is still valid until 60 min).
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(10 * MIN);
+    expect(times[3]! - times[2]!).toBeGreaterThanOrEqual(10 * MIN);
+    expect(written(k)).toHaveLength(2);
+  });
+
   it('an outage of 3 hours: a handful of requests, an expired event, and a token again within minutes of the platform’s return', async () => {
     const clock = virtualClock(START);
     const e = await endpoint(clock, { lifetimeSeconds: 3600 });

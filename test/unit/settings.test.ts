@@ -208,6 +208,10 @@ describe('.c8ytokenrc.example', () => {
       'deviceCa',
       'chainHeader',
       'timeout',
+      'proxy',
+      'proxyCa',
+      'proxyPasswordFile',
+      'proxyPassword',
       'profiles',
     ];
     for (const key of keys) expect(text).toMatch(new RegExp(`^\\s*#?\\s*${key}:`, 'm'));

@@ -139,6 +139,30 @@ const rows = [
     env: ['C8YTOKEN_CHAIN_HEADER'],
     config: 'chainHeader',
   },
+  {
+    key: 'proxy',
+    flags: '--proxy <url>',
+    kind: 'text',
+    help: 'HTTP CONNECT proxy to the platform, http://[USER@]HOST:PORT or https://...; "none" for a direct connection. HTTPS_PROXY, https_proxy and ALL_PROXY are read too (below C8YTOKEN_PROXY, above the config file), and NO_PROXY exempts hosts',
+    env: ['C8YTOKEN_PROXY'],
+    config: 'proxy',
+  },
+  {
+    key: 'proxyCa',
+    flags: '--proxy-ca <file>',
+    kind: 'path',
+    help: "PEM CA(s) for an https:// proxy's own certificate (default: the system's roots); the platform's trust stays --truststore",
+    env: ['C8YTOKEN_PROXY_CA'],
+    config: 'proxyCa',
+  },
+  {
+    key: 'proxyPasswordFile',
+    flags: '--proxy-password-file <file>',
+    kind: 'password',
+    help: 'file holding the password of the user in the proxy URL (wins over a password in the URL)',
+    env: ['C8YTOKEN_PROXY_PASSWORD'],
+    password: { role: 'proxy', configFile: 'proxyPasswordFile', configInline: 'proxyPassword' },
+  },
   { key: 'timeout', flags: '--timeout <duration>', kind: 'duration', defaultValue: '30s', max: '1h', help: 'whole-request limit', env: ['C8YTOKEN_TIMEOUT'], config: 'timeout' },
 
   // fetch
@@ -247,6 +271,9 @@ export const CONNECTION_OPTIONS: readonly OptionKey[] = [
   'deviceCa',
   'chainHeader',
   'timeout',
+  'proxy',
+  'proxyCa',
+  'proxyPasswordFile',
 ];
 
 /** The long flag of a row: '--output' for '-o, --output <file>'. */

@@ -36,6 +36,8 @@ export interface Settings {
   keystore?: KeystoreSettings;
   truststore?: string;
   deviceCa?: string;
+  /** The --proxy-ca file (the proxy setting itself is decided with the environment: token/proxy.ts). */
+  proxyCa?: string;
   chainHeader: ChainHeaderMode;
   timeoutMs: number;
   passwords: Record<PasswordRole, PasswordSources>;
@@ -101,6 +103,7 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
       key: passwordSources(option('keyPasswordFile'), flags, env, section, top, configPath, cwd),
       keystore: passwordSources(option('keystorePasswordFile'), flags, env, section, top, configPath, cwd),
       truststore: passwordSources(option('truststorePasswordFile'), flags, env, section, top, configPath, cwd),
+      proxy: passwordSources(option('proxyPasswordFile'), flags, env, section, top, configPath, cwd),
     },
     resolved,
   };
@@ -117,6 +120,7 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   }
   if (text('truststore')) settings.truststore = text('truststore')!;
   if (text('deviceCa')) settings.deviceCa = text('deviceCa')!;
+  if (text('proxyCa')) settings.proxyCa = text('proxyCa')!;
   if (configPath) settings.configPath = configPath;
   if (profile) settings.profile = profile;
   return settings;

@@ -56,7 +56,7 @@ interface Resolved {
 export class PasswordBook {
   private readonly resolved = new Map<PasswordRole, Resolved>();
   constructor(
-    private readonly sources: Record<PasswordRole, PasswordSources>,
+    private readonly sources: Partial<Record<PasswordRole, PasswordSources>>,
     private readonly prompt: SecretPrompt | undefined,
     private readonly warn: WarningSink,
   ) {}
@@ -68,7 +68,7 @@ export class PasswordBook {
       const given = this.given(role);
       const ask = !given && this.prompt ? this.prompt : undefined;
       r = {
-        value: given ? givenPassword(this.sources[role], this.warn) : ask ? ask(`Enter the ${role} password for ${path}: `) : Promise.resolve(undefined),
+        value: given ? givenPassword(this.sources[role]!, this.warn) : ask ? ask(`Enter the ${role} password for ${path}: `) : Promise.resolve(undefined),
         prompted: ask !== undefined,
         tries: 1,
       };
@@ -85,6 +85,7 @@ export class PasswordBook {
   /** True when a password was given without prompting (file, env or config). */
   given(role: PasswordRole): boolean {
     const s = this.sources[role];
+    if (!s) return false;
     return s.flagFile !== undefined || s.envValue !== undefined || s.configFile !== undefined || s.configValue !== undefined;
   }
 

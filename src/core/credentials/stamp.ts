@@ -7,11 +7,11 @@
 import { stat } from 'node:fs/promises';
 import type { Settings } from '../config/settings.js';
 
-/** The files the identity, the trust and their passwords are read from. */
+/** The files the identity, the trust, the proxy's CA and their passwords are read from. */
 export function credentialFiles(settings: Settings): string[] {
   const p = settings.passwords;
-  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore];
-  for (const role of ['key', 'keystore', 'truststore'] as const) files.push(p[role].flagFile, p[role].configFile);
+  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
+  for (const role of ['key', 'keystore', 'truststore', 'proxy'] as const) files.push(p[role].flagFile, p[role].configFile);
   return files.filter((f): f is string => f !== undefined);
 }
 

@@ -6,7 +6,6 @@
  * begun, a broken connection is a truncated answer (retryable), never a refused certificate.
  */
 import { request as httpsRequest } from 'node:https';
-import type { Agent } from 'node:http';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { abortError, C8yError, type ErrorFacts } from '../errors.js';
 import { CHAIN_HEADER, chainHeaderValue } from './chain-header.js';
@@ -15,6 +14,8 @@ import { safeTimeout } from '../time/timer.js';
 import type { ChainHeaderMode } from './chain-header.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
+import type { ProxyRoute } from './proxy/agent.js';
+import { watchTunnel } from './proxy/watch.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -30,8 +31,8 @@ export interface TokenRequest {
   userAgent?: string | undefined;
   /** The local clock (ms since the epoch), to stamp when the answer arrived. */
   now?: () => number;
-  /** An agent for the connection (a proxy tunnel); default: a direct connection. */
-  agent?: Agent | undefined;
+  /** Tunnel through this proxy (createProxyRoute); absent: connect directly. */
+  proxy?: ProxyRoute | undefined;
 }
 
 export interface RawResponse {
@@ -42,6 +43,8 @@ export interface RawResponse {
   tlsVersion?: string;
   /** The platform's Date header, when it sent one (for the clock-skew estimate). */
   date?: string;
+  /** Its Retry-After header, as sent (a 429 or 503 may say when to come back). */
+  retryAfter?: string;
   /** The local clock when the answer's headers arrived, ms since the epoch. */
   receivedAt: number;
 }
@@ -68,19 +71,25 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
     const progress: Progress = { tcpConnected: false, keysExchanged: false, tlsDone: false, responseStarted: false };
     let settled = false;
+    // Closes the connection to a proxy that has not answered CONNECT yet (once it has, the request owns it).
+    const tunnelAbort = new AbortController();
     const finish = (err: C8yError | undefined, value?: RawResponse): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
+      if (tunnel && !tunnel.answered) tunnelAbort.abort();
       if (err) {
         request.destroy();
         reject(err);
       } else resolve(value!);
     };
-    const request = httpsRequest(endpoint, { method: 'POST', headers, ...platformTlsOptions(endpoint, context), agent: req.agent ?? false });
+    // Through a proxy the platform's TLS options stay on the request: the agent applies them to the TLS
+    // session it starts inside the tunnel, so the device certificate goes to the platform, end to end.
+    const request = httpsRequest(endpoint, { method: 'POST', headers, ...platformTlsOptions(endpoint, context), agent: req.proxy ? req.proxy.agent(tunnelAbort.signal) : false });
+    const tunnel = req.proxy && watchTunnel(req.proxy, endpoint, request, (err) => finish(err));
     const timer = safeTimeout(() => {
-      finish(new C8yError('TIMEOUT', { url: endpoint.href, host: endpoint.host, timeoutMs: req.timeoutMs, stage: stageOf(progress) }));
+      finish(tunnel?.timeout(req.timeoutMs) ?? new C8yError('TIMEOUT', { url: endpoint.href, host: endpoint.host, timeoutMs: req.timeoutMs, stage: stageOf(progress) }));
     }, req.timeoutMs);
     const onAbort = (): void => finish(abortError(req.signal));
     req.signal?.addEventListener('abort', onAbort);
@@ -94,8 +103,13 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
       // material itself is ignored, never stored.
       socket.once('keylog', () => (progress.keysExchanged = true));
     });
-    request.on('error', (err) => finish(classifyError(err, req, progress)));
+    request.on('error', (err) => {
+      const direct = (): C8yError => classifyError(err, req, progress);
+      finish(tunnel ? tunnel.classify(err, direct) : direct());
+    });
     request.on('response', (res) => {
+      const intercepted = tunnel?.checkResponse(res.statusCode ?? 0);
+      if (intercepted) return finish(intercepted);
       progress.responseStarted = true;
       const receivedAt = now();
       const chunks: Buffer[] = [];
@@ -120,6 +134,7 @@ export function postTokenRequest(req: TokenRequest): Promise<RawResponse> {
         };
         if (tls) value.tlsVersion = tls;
         if (typeof res.headers.date === 'string') value.date = res.headers.date;
+        if (typeof res.headers['retry-after'] === 'string') value.retryAfter = res.headers['retry-after'];
         if (res.headers.location) value.location = res.headers.location;
         finish(undefined, value);
       });

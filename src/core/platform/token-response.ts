@@ -7,6 +7,7 @@ import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { shownText } from '../text.js';
 import { decodeJwt, JwtError, tokenTimes, unusableReason, type DecodedJwt } from '../token/jwt.js';
 import type { RawResponse } from './request.js';
+import { retryAfterSeconds } from './retry-after.js';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'PLATFORM_BAD_REQUEST',
@@ -50,6 +51,8 @@ export function errorFromResponse(res: RawResponse, url: URL): C8yError {
   const platform = platformError(res);
   const facts: ErrorFacts = { url: url.href, status: res.status, ...(platform ? { platform } : excerptFact(res)) };
   if (res.status >= 300 && res.status < 400) return new C8yError('PLATFORM_REFUSED', { ...facts, reason: 'redirect', ...(res.location ? { location: shownText(res.location) } : {}) });
+  const wait = res.status === 429 || res.status === 503 ? retryAfterSeconds(res.retryAfter, res.date, res.receivedAt) : undefined;
+  if (wait !== undefined) facts.retryAfterSeconds = wait;
   const known = STATUS_CODES[res.status];
   if (known) return new C8yError(known, facts);
   if (res.status >= 500) return new C8yError('PLATFORM_ERROR', facts);

@@ -19,6 +19,8 @@ import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
 import { childEnvironment } from '../config/environment.js';
+import { decideProxy } from './proxy.js';
+import type { ProxyDecision } from '../platform/proxy/select.js';
 
 export interface KeeperOptions {
   output: string;
@@ -111,9 +113,11 @@ const RENEW_SLOW_RETRY_MS = 3_600_000;
 /** Runs until the signal aborts (resolves 0/130/143), or once with `once`; rejects only with --exit-on-error. */
 export async function keepTokenFresh(settings: Settings, options: KeeperOptions, io: KeeperIo): Promise<ExitCodeValue> {
   const endpoint = requireEndpoint(settings);
+  // Decided once: a bad proxy setting is a configuration error now, not a failure at every refresh.
+  const proxy = decideProxy(settings, io.env, endpoint);
   await checkWritable(options.output);
   if (options.meta) await outputTarget(options.meta);
-  return new Watcher(options, io, settings, endpoint).run();
+  return new Watcher(options, io, settings, endpoint, proxy).run();
 }
 
 class Watcher {
@@ -140,6 +144,7 @@ class Watcher {
     private readonly io: KeeperIo,
     private readonly settings: Settings,
     private readonly endpoint: URL,
+    private readonly proxy: ProxyDecision,
   ) {}
 
   private now(): number {
@@ -210,7 +215,7 @@ class Watcher {
       if (this.prepared?.stamp !== stamp) {
         this.prepared = undefined;
         const identity = await loadIdentityWithProgress(this.settings, passwords, io);
-        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io) };
+        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io, this.proxy) };
       }
       const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
@@ -295,7 +300,10 @@ class Watcher {
     const expired = held?.expiresAt !== undefined && localMsOf(held.expiresAt, this.offset) <= this.now();
     // Once the held token has expired, the device has none: try again within a quarter of its lifetime.
     if (expired) delay = expiredRetryDelay(delay, held.lifetimeSeconds, options.minRetryMs);
-    const nextMs = this.beforeHeldExpiry(this.now() + delay);
+    // A platform that said when to come back (Retry-After on a 429 or 503) is not asked earlier: not
+    // even to save a held token, since asking a rate-limited platform early only prolongs the limit.
+    const asked = error.facts.retryAfterSeconds;
+    const nextMs = asked !== undefined && asked * 1000 >= delay ? this.now() + asked * 1000 : this.beforeHeldExpiry(this.now() + delay);
     const retryAt = new Date(nextMs).toISOString();
     if (retryable) io.emit({ event: 'retry', time: this.stamp(), error, attempt: this.attempt, retryAt });
     else io.emit({ event: 'error', time: this.stamp(), error, retryAt: options.once ? null : retryAt });

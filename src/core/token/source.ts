@@ -16,6 +16,9 @@ import { decodeJwt, isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
 import { readTrustedTokenFile } from './file.js';
 import { reusableToken } from './refresh-policy.js';
 import { estimateOffset, platformNowSeconds, type ClockOffset } from './clock.js';
+import { decideProxy, proxyRoute } from './proxy.js';
+import type { ProxyDecision } from '../platform/proxy/select.js';
+import type { ProxyRoute } from '../platform/proxy/agent.js';
 
 /** What getting a token needs from its surroundings. */
 export interface TokenSourceIo extends CredentialIo {
@@ -30,16 +33,23 @@ export interface TokenSourceIo extends CredentialIo {
   userAgent?: string | undefined;
 }
 
-/** Trust and the TLS context, made once for a set of credential files (watch keeps them while the files are unchanged). */
+/**
+ * Trust, the TLS context and the proxy route, made once for a set of credential files (watch keeps them
+ * while the files are unchanged, so a refresh through a proxy builds no new contexts).
+ */
 export interface PreparedTls {
   trust: Trust;
   context: SecureContext;
+  /** The proxy tunnel; absent: a direct connection. */
+  proxy?: ProxyRoute | undefined;
 }
 
-/** The trust and the device's TLS context for a request. */
-export async function prepareTls(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo): Promise<PreparedTls> {
+/** The trust, the device's TLS context and the proxy route for a request; the proxy decided now unless given. */
+export async function prepareTls(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, decision?: ProxyDecision): Promise<PreparedTls> {
+  const chosen = decision ?? decideProxy(settings, io.env, requireEndpoint(settings));
   const [{ deviceSecureContext }, trust] = await Promise.all([import('../platform/tls.js'), loadTrustWithProgress(settings, passwords, io)]);
-  return { trust, context: deviceSecureContext(identity, trust) };
+  const context = deviceSecureContext(identity, trust);
+  return { trust, context, proxy: await proxyRoute(settings, chosen, io) };
 }
 
 /** A token from the platform, with when it arrived and what the answer said about the clocks. */
@@ -120,9 +130,9 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
   const endpoint = requireEndpoint(settings);
   // The network stack is loaded only now: a cache hit never pays for it.
   const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('../platform/token-response.js')]);
-  const { trust, context } = prepared ?? (await prepareTls(settings, identity, passwords, io));
+  const { trust, context, proxy } = prepared ?? (await prepareTls(settings, identity, passwords, io));
   if (io.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') io.warn('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: c8ytoken always verifies the platform certificate.');
-  io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})`);
+  io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})${proxy ? ` through ${proxy.shown}` : ''}`);
   const raw = await postTokenRequest({
     endpoint,
     identity,
@@ -133,6 +143,7 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
     signal: io.signal,
     userAgent: io.userAgent,
     now: () => io.now(),
+    proxy,
   });
   io.progress(`HTTP ${raw.status} over ${raw.tlsVersion ?? 'TLS'}`);
   const token = tokenFromResponse(raw, endpoint);

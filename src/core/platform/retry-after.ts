@@ -1,0 +1,25 @@
+/**
+ * A 429 or 503 may carry Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP date. A platform under
+ * load that says when to come back is believed, within reason: the value is a number from the network,
+ * so it is bounded, and a date is read against the answer's own Date header (this device's clock may be
+ * off; both stamps come from the platform's).
+ */
+
+/** The longest wait a Retry-After can ask for; beyond it the client's own backoff decides again. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/** Seconds to wait, or undefined when the header is absent, unreadable, or not in the future. */
+export function retryAfterSeconds(header: string | undefined, date: string | undefined, receivedAt: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  let seconds: number;
+  if (/^\d{1,10}$/.test(text)) seconds = Number(text);
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at) || text.length > 64) return undefined;
+    const platformNow = date !== undefined && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : receivedAt;
+    seconds = Math.ceil((at - platformNow) / 1000);
+  }
+  if (!(seconds > 0)) return undefined;
+  return Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
+}

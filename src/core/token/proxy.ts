@@ -1,0 +1,49 @@
+/**
+ * The proxy of a command: decided once from the settings (--proxy, C8YTOKEN_PROXY and the config file's
+ * "proxy", merged by the option table) and the standard variables (HTTPS_PROXY, ALL_PROXY, NO_PROXY), in
+ * the documented order: --proxy > C8YTOKEN_PROXY > https_proxy/HTTPS_PROXY > all_proxy/ALL_PROXY > config.
+ * The route (the CA of an https:// proxy, the password, the tunnel agent) is built from the decision when
+ * a connection is about to be made; https-proxy-agent is loaded only when a proxy is actually used.
+ */
+import type { Settings } from '../config/settings.js';
+import type { WarningSink } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { readRegularFile } from '../files/read.js';
+import { readCertificates } from '../x509/read.js';
+import { givenPassword } from '../credentials/passwords.js';
+import { describeProxy, selectProxy, type ProxyDecision } from '../platform/proxy/select.js';
+import type { ProxyRoute } from '../platform/proxy/agent.js';
+
+/** Which proxy the connection to `endpoint` goes through, and why; PROXY_INVALID (exit 3) for a bad setting. */
+export function decideProxy(settings: Settings, env: NodeJS.ProcessEnv, endpoint: URL): ProxyDecision {
+  const r = settings.resolved.proxy;
+  const value = r === undefined ? undefined : String(r.value);
+  // The merge has weighed flag, C8YTOKEN_PROXY and config file; the standard variables go between the
+  // last two. C8YTOKEN_PROXY (level 3) is read by selectProxy itself, from the same environment.
+  return selectProxy({
+    ...(r?.level === 4 ? { flag: value } : {}),
+    ...(r !== undefined && (r.level === 1 || r.level === 2) ? { config: value, configSource: r.source } : {}),
+    env,
+    target: endpoint,
+  });
+}
+
+/** The route for a decision (undefined: connect directly); --verbose says which proxy and why. */
+export async function proxyRoute(settings: Settings, decision: ProxyDecision, io: { progress(message: string): void; warn: WarningSink }): Promise<ProxyRoute | undefined> {
+  io.progress(describeProxy(decision));
+  if (!decision.proxy) return undefined;
+  let proxyCa: string[] | undefined;
+  if (settings.proxyCa) {
+    if (decision.proxy.protocol === 'https:') {
+      proxyCa = readCertificates(await readRegularFile(settings.proxyCa, 'proxy CA', LIMITS.certificateBytes), settings.proxyCa, 'proxy CA').map((c) => c.toString());
+    } else {
+      io.progress(`proxy CA ${settings.proxyCa} not used: the proxy is reached over plain HTTP`);
+    }
+  }
+  const proxyPassword = await givenPassword(settings.passwords.proxy, io.warn);
+  const { createProxyRoute } = await import('../platform/proxy/agent.js');
+  return createProxyRoute(decision, {
+    ...(proxyCa ? { proxyCa, proxyCaSource: settings.proxyCa } : {}),
+    ...(proxyPassword !== undefined ? { proxyPassword } : {}),
+  });
+}
