@@ -19,6 +19,11 @@ afterEach(async () => {
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `done` holds (checked every 50 ms), at most 10 s: watch runs in real time. */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !done() && Date.now() < deadline;) await sleep(50);
+}
+const tokenRequests = (e: Emulator) => e.requests.filter((r) => r.path === '/devicecontrol/deviceAccessToken').length;
 
 /** An endpoint with EST, and a device whose PEM certificate (renewed once there) expires in 20 days. */
 async function deviceNearExpiry(): Promise<{ emulator: Emulator; dir: string; certPath: string; keyPath: string }> {
@@ -50,7 +55,10 @@ describe('watch --renew-before', () => {
     const running = runMain(['watch', '--json', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath, '-o', token, '--renew-before', '30d'], {
       signal: controller.signal,
     });
-    await sleep(3000); // the first refresh renews; the one at the token's half-life (1 s) uses the new files
+    // The first refresh renews; the one at the token's half-life (1 s) uses the new files.
+    const requestsBefore = tokenRequests(emulator);
+    await until(() => emulator.est!.issued.length >= 2 && tokenRequests(emulator) >= requestsBefore + 3);
+    await sleep(300); // the answer to that request, and its event
     controller.abort('SIGTERM');
     const run = await running;
     expect(run.code).toBe(143);
@@ -98,7 +106,10 @@ describe('watch --renew-before', () => {
       ],
       { signal: controller.signal },
     );
-    await sleep(2500);
+    const minted = emulator.issued;
+    // Two new tokens (the first refresh, the one after the half-life) and three refused renewals.
+    await until(() => emulator.est!.requests.filter((r) => r.status === 500).length >= 3 && emulator.issued >= minted + 2);
+    await sleep(300);
     controller.abort('SIGTERM');
     const run = await running;
     expect(run.code).toBe(143);
