@@ -145,8 +145,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --one-time-password-file otp.txt --cert device.pem --key device.key',
       'C8YTOKEN_ONE_TIME_PASSWORD=... c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --cert device.pem --key device.key --max-wait 1h',
     ],
-    options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
-    settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'deviceId', 'retryEvery', 'maxWait'],
+    options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
+    settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
     notes:
       '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',

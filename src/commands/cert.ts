@@ -3,7 +3,6 @@
  * returns data for the output layer and never prints. The EST modules load only here (and in watch when
  * a renewal is due): fetch and watch without --renew-before never pay for them.
  */
-import type { Agent } from 'node:https';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { C8yError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -12,6 +11,8 @@ import { PasswordBook } from '../core/credentials/passwords.js';
 import { openKeystoreEntry, type ClientIdentity } from '../core/credentials/identity.js';
 import { readRegularFile } from '../core/files/read.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, prepareTls, requestToken, type PreparedTls } from '../core/token/source.js';
+import { decideProxy, proxyRoute } from '../core/token/proxy.js';
+import type { ProxyRoute } from '../core/platform/proxy/agent.js';
 import { commonName, dnOneLine } from '../core/x509/names.js';
 import { buildPath, findLeaf, keyMatchesCertificate } from '../core/x509/path.js';
 import { readCertificates } from '../core/x509/read.js';
@@ -26,11 +27,17 @@ function requireTenant(settings: Settings): URL {
   throw new C8yError('NO_URL');
 }
 
+/**
+ * The proxy for the EST URL, decided as for the token endpoint (--proxy, the variables, the config file)
+ * but for its own host and port, so a NO_PROXY entry for HOST:443 applies to EST alone.
+ */
+async function estProxy(settings: Settings, estBase: URL, io: CommandIo): Promise<ProxyRoute | undefined> {
+  return proxyRoute(settings, decideProxy(settings, io.env, estBase), io);
+}
+
 export interface RenewOptions {
   /** A new key of the current key's type instead of the current key. */
   newKey: boolean;
-  /** The proxy seam: an https.Agent for the EST connection (see core/est/client.ts). */
-  agent?: Agent | undefined;
   /** A device token just fetched with the identity (watch has one); otherwise one is fetched. */
   token?: string | undefined;
 }
@@ -68,16 +75,17 @@ export async function renewIdentity(
 ): Promise<CertRenewResult> {
   const [{ renewCertificate, identityPaths }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
   const files = await identityFiles(settings, identity, passwords);
+  const estBase = estBaseUrl(tenant);
   try {
     const token = options.token ?? (await requestToken(settings, identity, passwords, io, undefined, tls)).token.token;
     const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
     const result = await renewCertificate({
-      estBase: estBaseUrl(tenant),
+      estBase,
       trustCas: tls.trust.cas,
       trustSource: tls.trust.source,
       timeoutMs: settings.timeoutMs,
       signal: io.signal,
-      agent: options.agent,
+      proxy: await estProxy(settings, estBase, io),
       userAgent: io.userAgent,
       progress: (m) => io.progress(m),
       now: () => io.now(),
@@ -179,8 +187,6 @@ export interface EnrollOptions {
   keyPath: string;
   retryEveryMs: number;
   maxWaitMs: number;
-  /** The proxy seam (see core/est/client.ts). */
-  agent?: Agent | undefined;
 }
 
 export interface EnrollIo extends CommandIo {
@@ -194,13 +200,14 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
+  const estBase = estBaseUrl(tenant);
   return enrollDevice({
-    estBase: estBaseUrl(tenant),
+    estBase,
     trustCas: trust.cas,
     trustSource: trust.source,
     timeoutMs: settings.timeoutMs,
     signal: io.signal,
-    agent: options.agent,
+    proxy: await estProxy(settings, estBase, io),
     userAgent: io.userAgent,
     progress: (m) => io.progress(m),
     now: () => io.now(),

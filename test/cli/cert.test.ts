@@ -13,6 +13,7 @@ import type { EstFault } from '../../src/emulator/est.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
+import { TestProxy } from '../helpers/proxy.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -298,5 +299,86 @@ describe('cert enroll', () => {
     expect(exists.code).toBe(9);
     expect(exists.stderr).toMatch(/exists already/);
     expect(readFileSync(join(dir, 'd.pem'), 'utf8')).toBe('old');
+  });
+});
+
+describe('EST through a CONNECT proxy', () => {
+  let proxy: TestProxy;
+  let authed: TestProxy;
+  beforeAll(async () => {
+    proxy = await new TestProxy().start();
+    authed = await new TestProxy({ auth: { user: 'dev', password: 'proxy-secret' } }).start();
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await authed.stop();
+  });
+
+  it('cert renew: the token request and the EST request both go through the proxy, and the renewal works', async () => {
+    const { paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const target = new URL(emulator.url).host;
+    const connects = proxy.connects.length;
+    const run = await runMain(['-v', 'cert', 'renew', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', paths[0]!, '--key', paths[1]!], {
+      env: { HTTPS_PROXY: proxy.url() },
+    });
+    expect(run.code).toBe(0);
+    expect(proxy.connects.slice(connects).map((c) => c.target)).toEqual([target, target]);
+    expect(run.stderr).toMatch(/proxy http:\/\/127\.0\.0\.1:\d+ \(from HTTPS_PROXY\)/);
+    expect(leafOf(paths[0]!).issuer).toMatch(/c8ytoken EST CA/);
+  });
+
+  it('cert enroll through a proxy that wants credentials: PROXY_AUTH_REQUIRED (exit 3) naming the proxy, nothing written', async () => {
+    emulator.registerEnrollment('proxy-device-001', 'Otp-proxy-12345');
+    const dir = tempDir('c8ytoken-enroll-');
+    const run = await cert(
+      [
+        'enroll',
+        '--url',
+        emulator.url,
+        '--truststore',
+        pki('server-ca.crt'),
+        '--device-id',
+        'proxy-device-001',
+        '--cert',
+        join(dir, 'd.pem'),
+        '--key',
+        join(dir, 'd.key'),
+        '--max-wait',
+        '1s',
+        '--json',
+      ],
+      { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-proxy-12345', HTTPS_PROXY: authed.url() },
+    );
+    expect(run.code).toBe(3);
+    const error = (JSON.parse(run.stderr) as { error: { code: string; message: string; details: Record<string, unknown> } }).error;
+    expect(error.code).toBe('PROXY_AUTH_REQUIRED');
+    expect(error.details).toMatchObject({ operation: 'simpleenroll', proxySource: 'HTTPS_PROXY' });
+    expect(run.stderr).not.toContain('Otp-proxy-12345');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('cert enroll with the proxy credentials: enrolled through the tunnel; NO_PROXY exempts the EST host', async () => {
+    emulator.registerEnrollment('proxy-device-002', 'Otp-proxy-67890');
+    const dir = tempDir('c8ytoken-enroll-');
+    const passwordFile = join(dir, 'proxy.pass');
+    writeFileSync(passwordFile, 'proxy-secret\n', { mode: 0o600 });
+    const tunnels = authed.tunnels;
+    const args = ['enroll', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--device-id', 'proxy-device-002', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')];
+    const proxyUrl = authed.url('dev');
+    const run = await cert([...args, '--proxy', proxyUrl, '--proxy-password-file', passwordFile], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-proxy-67890' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(authed.tunnels).toBe(tunnels + 1);
+    expect(run.stderr).not.toContain('proxy-secret');
+
+    emulator.registerEnrollment('proxy-device-003', 'Otp-proxy-24680');
+    const dir3 = tempDir('c8ytoken-enroll-');
+    const direct = await cert(['enroll', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--device-id', 'proxy-device-003', '--cert', join(dir3, 'd.pem'), '--key', join(dir3, 'd.key')], {
+      C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-proxy-24680',
+      HTTPS_PROXY: authed.url(),
+      NO_PROXY: new URL(emulator.url).hostname,
+    });
+    expect(direct.code).toBe(0);
+    expect(authed.tunnels).toBe(tunnels + 1);
   });
 });

@@ -5,11 +5,13 @@
  * the body capped. Answers and failures become C8yErrors of the class a script can branch on; a secret
  * (token, one-time password) never appears in a message, a detail or a log line.
  */
-import { request as httpsRequest, type Agent } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { abortError, C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { classifyError } from '../platform/request.js';
+import type { ProxyRoute } from '../platform/proxy/agent.js';
+import { watchTunnel } from '../platform/proxy/watch.js';
 import { bodyExcerpt, platformError } from '../platform/token-response.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { BUILT_IN_ROOTS } from '../credentials/truststore.js';
@@ -45,10 +47,10 @@ interface EstCommon {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /**
-   * The seam for a proxy: an https.Agent that makes the connection (e.g. one tunnelling through HTTP
-   * CONNECT). TLS stays end to end and is verified as without it. Default: a fresh connection, no pooling.
+   * The CONNECT proxy to tunnel through (decided for the EST URL, as for the token endpoint); TLS stays
+   * end to end and is verified as without it. Absent: a direct connection, no pooling.
    */
-  agent?: Agent | undefined;
+  proxy?: ProxyRoute | undefined;
   userAgent?: string | undefined;
 }
 
@@ -126,11 +128,14 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
   return new Promise<EstAnswer>((resolve, reject) => {
     const progress: Progress = { tcpConnected: false, keysExchanged: false, tlsDone: false, responseStarted: false };
     let settled = false;
+    // Closes the connection to a proxy that has not answered CONNECT yet (once it has, the request owns it).
+    const tunnelAbort = new AbortController();
     const finish = (err: C8yError | undefined, value?: EstAnswer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      if (tunnel && !tunnel.answered) tunnelAbort.abort();
       if (err) {
         request.destroy();
         reject(err);
@@ -142,9 +147,13 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
       ...(cas ? { ca: cas.map((c) => c.toString()) } : {}),
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
-      agent: options.agent ?? false,
+      agent: options.proxy ? options.proxy.agent(tunnelAbort.signal) : false,
     });
+    // Failures before the proxy opened the tunnel, or its refusal, are the proxy's (proxy/watch.ts).
+    const tunnel = options.proxy && watchTunnel(options.proxy, url, request, (err) => finish(withOperation(err, operation)), false);
     const timer = safeTimeout(() => {
+      const proxyTimeout = tunnel?.timeout(options.timeoutMs);
+      if (proxyTimeout) return finish(withOperation(proxyTimeout, operation));
       finish(
         new C8yError('TIMEOUT', {
           ...base,
@@ -161,7 +170,10 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
       socket.once('connect', () => (progress.tcpConnected = true));
       socket.once('secureConnect', () => (progress.tlsDone = true));
     });
-    request.on('error', (err) => finish(networkError(err, url, progress, trust, operation)));
+    request.on('error', (err) => {
+      const direct = (): C8yError => networkError(err, url, progress, trust, operation);
+      finish(tunnel ? withOperation(tunnel.classify(err, direct), operation) : direct());
+    });
     request.on('response', (res) => {
       progress.responseStarted = true;
       const chunks: Buffer[] = [];
@@ -235,6 +247,11 @@ export function estStatusError(operation: Operation, url: URL, status: number, b
 }
 
 /** A connection failure, classified as the token request's are; EST sends no client certificate, so a reset is never a refused certificate. */
+/** A proxy's error with the EST operation it interrupted. */
+function withOperation(err: C8yError, operation: Operation): C8yError {
+  return new C8yError(err.code, { ...err.facts, operation }, { cause: err.cause });
+}
+
 function networkError(err: Error, url: URL, progress: Progress, trust: { cas?: X509Certificate[]; source: string }, operation: Operation): C8yError {
   const noIdentity = { key: undefined, chain: [], extra: [], source: '' } as unknown as ClientIdentity;
   const base = classifyError(err, { endpoint: url, trust, identity: noIdentity }, progress);

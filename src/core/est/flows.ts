@@ -4,7 +4,7 @@
  * the issued certificate is checked and proven). Everything outside (the token, the proof, the clock, the
  * trust, the proxy) is given by the caller, so this module has no settings, prompts or output of its own.
  */
-import type { Agent } from 'node:https';
+import type { ProxyRoute } from '../platform/proxy/agent.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
@@ -23,8 +23,8 @@ export interface EstConnection {
   trustSource?: string | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** Proxy seam (an https.Agent); see client.ts. */
-  agent?: Agent | undefined;
+  /** The CONNECT proxy for the EST URL (decided by the caller, as for the token endpoint); see client.ts. */
+  proxy?: ProxyRoute | undefined;
   userAgent?: string | undefined;
   /** Steps for a spinner or --verbose; never given a secret. */
   progress?: ((message: string) => void) | undefined;
@@ -220,8 +220,8 @@ function connection(c: EstConnection): Pick<EstConnection, 'timeoutMs'> & {
   trustCas?: readonly X509Certificate[] | undefined;
   trustSource?: string | undefined;
   signal?: AbortSignal | undefined;
-  agent?: Agent | undefined;
+  proxy?: ProxyRoute | undefined;
   userAgent?: string | undefined;
 } {
-  return { tenantUrl: c.estBase, trustCas: c.trustCas, trustSource: c.trustSource, timeoutMs: c.timeoutMs, signal: c.signal, agent: c.agent, userAgent: c.userAgent };
+  return { tenantUrl: c.estBase, trustCas: c.trustCas, trustSource: c.trustSource, timeoutMs: c.timeoutMs, signal: c.signal, proxy: c.proxy, userAgent: c.userAgent };
 }

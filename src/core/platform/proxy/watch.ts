@@ -26,8 +26,13 @@ export function tunnelTarget(endpoint: URL): TunnelTarget {
   return { host: endpoint.hostname.replace(/^\[|\]$/g, ''), port: Number(endpoint.port || 443) };
 }
 
-/** Starts watching request; onRefused gets the classified error when the proxy refuses CONNECT. */
-export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequest, onRefused: (err: C8yError) => void): TunnelWatch {
+/**
+ * Starts watching request; onRefused gets the classified error when the proxy refuses CONNECT.
+ * `clientCertExpected`: the far end always asks for a client certificate (the token endpoint does; EST,
+ * authenticated by a token or a password, need not), so a handshake without that request is a proxy
+ * terminating TLS.
+ */
+export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequest, onRefused: (err: C8yError) => void, clientCertExpected = true): TunnelWatch {
   const target = tunnelTarget(endpoint);
   const tls: TunnelTls = {};
   let answered = false;
@@ -44,11 +49,11 @@ export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequ
     classify(err, platformError) {
       if (!answered) return proxyConnectionError(err, proxy, target);
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (tls.clientCertRequested === false) return interceptionError(proxy, target, tls, code || err.message, err);
+      if (clientCertExpected && tls.clientCertRequested === false) return interceptionError(proxy, target, tls, code || err.message, err);
       return withProxyFacts(platformError(), proxy, target, tls);
     },
     checkResponse(status) {
-      return tls.clientCertRequested === false ? interceptionError(proxy, target, tls, `HTTP ${status}`) : undefined;
+      return clientCertExpected && tls.clientCertRequested === false ? interceptionError(proxy, target, tls, `HTTP ${status}`) : undefined;
     },
     timeout(timeoutMs) {
       return answered ? undefined : proxyTimeoutError(proxy, target, timeoutMs);
