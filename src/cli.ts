@@ -46,14 +46,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   let exitCode: number = ExitCode.ok;
   let term: TerminalOptions = { quiet: false, json: own.includes('--json'), verbose: own.includes('--verbose') || own.includes('-v'), color: false };
+  // Commander's parse errors are kept, not printed: they become a USAGE error like any other (one JSON
+  // line under --json), with what follows "=" in an option cut out (--storepass=SECRET is not echoed).
+  let parseError = '';
   const program = new Command('c8ytoken')
     .description('Get and keep Cumulocity IoT device access tokens (JWT) over mutual TLS.')
     .version(io.version, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s) => (parseError += s) });
   addOptions(program, GLOBAL_OPTIONS);
   program.addHelpText('after', `\nExamples:\n${COMMANDS.map((c) => `  ${c.examples[0]}`).join('\n')}\n\n${SETTINGS_NOTE}\n\n${EXIT_CODES}`);
 
@@ -100,10 +102,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // command was given (exitCode 1 in commander) is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
       if (err.code === 'commander.help' && err.exitCode === 0) return ExitCode.ok;
+      if (parseError) return reportError(usageError(parseErrorText(parseError), { suggestion: 'Run c8ytoken --help, or c8ytoken COMMAND --help, for the commands and their options.' }), io, term);
       return ExitCode.usage;
     }
     return reportError(err, io, term);
   }
+}
+
+/** Commander's message as a sentence, without any option's value after "=" (it may be a mistyped password flag). */
+function parseErrorText(text: string): string {
+  const sentence = text
+    .trim()
+    .replace(/^error:\s*/i, '')
+    .replace(/'(-{1,2}[^'=\s]*)=[^']*'/g, "'$1=…'");
+  return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}${/[.)?]$/.test(sentence) ? '' : '.'}`;
 }
 
 /** The options the user gave on the command line (commander's source "cli"), as the table names them. */

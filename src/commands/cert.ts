@@ -12,6 +12,7 @@ import { openKeystoreEntry, type ClientIdentity } from '../core/credentials/iden
 import { readRegularFile } from '../core/files/read.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, prepareTls, requestToken, type PreparedTls } from '../core/token/source.js';
 import { decideProxy, proxyRoute } from '../core/token/proxy.js';
+import { inputFiles, refuseOverlaps } from '../core/files/overlap.js';
 import type { ProxyRoute } from '../core/platform/proxy/agent.js';
 import { commonName, dnOneLine } from '../core/x509/names.js';
 import { buildPath, findLeaf, keyMatchesCertificate } from '../core/x509/path.js';
@@ -197,6 +198,15 @@ export interface EnrollIo extends CommandIo {
 /** cert enroll: a new key, simpleenroll with the one-time password (polled until registered), the files. */
 export async function certEnrollCommand(settings: Settings, options: EnrollOptions, io: EnrollIo): Promise<EnrollResult> {
   const tenant = requireTenant(settings);
+  // The files to write are new: none of them may be a file this command reads (the truststore, a password file).
+  const reads = inputFiles(settings).filter((f) => f.option !== '--cert' && f.option !== '--key');
+  await refuseOverlaps(
+    [
+      { path: options.keyPath, option: '--key' },
+      { path: options.certPath, option: '--cert' },
+    ],
+    reads,
+  );
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);

@@ -74,6 +74,8 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
       ],
     });
   } catch (err) {
+    // A bad flag is the command line's problem, as for every other command: exit 2, not a failed step.
+    if (err instanceof C8yError && err.code === 'USAGE') throw err;
     failed('config', 'Settings', err);
     for (const [id, title] of REST) skip(id, title, 'the settings cannot be read');
     return report();

@@ -424,11 +424,9 @@ export class Emulator {
         return this.mint(cn, host, now, { ten: "t1\u2018; Remove-Item -Recurse ~ #'", note: '\u001b]0;owned\u0007\u001b[2J' });
       case 'control-claims':
         return this.mint(cn, host, now, { ten: 't1\u001b[2J\n' });
-      case 'deep-claims': {
-        let deep: unknown = 1;
-        for (let i = 0; i < 10_000; i++) deep = { a: deep };
-        return this.mint(cn, host, now, { nested: deep });
-      }
+      case 'deep-claims':
+        // Written as text: JSON.stringify itself would overflow the stack on 10,000 levels.
+        return this.mint(cn, host, now, {}, `,"nested":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`);
       default:
         return this.mint(cn, host, now);
     }
@@ -442,7 +440,8 @@ export class Emulator {
     res.end(JSON.stringify(body));
   }
 
-  private mint(cn: string, host: string, iat: number, overrides: Record<string, unknown> = {}): Issued {
+  /** A signed token; `extraJson` is appended to the claims object as raw JSON text (`,"k":v`). */
+  private mint(cn: string, host: string, iat: number, overrides: Record<string, unknown> = {}, extraJson = ''): Issued {
     const exp = iat + this.lifetimeSeconds;
     const header = { alg: 'RS256' };
     const claims = {
@@ -459,8 +458,8 @@ export class Emulator {
       xsrfToken: randomBytes(15).toString('base64url'),
       ...overrides,
     };
-    const encode = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-    const input = `${encode(header)}.${encode(claims)}`;
+    const encode = (text: string): string => Buffer.from(text).toString('base64url');
+    const input = `${encode(JSON.stringify(header))}.${encode(JSON.stringify(claims).replace(/}$/, `${extraJson}}`))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(this.signingKey).toString('base64url');
     this.issued += 1;
     return { token: `${input}.${signature}`, iat, exp: typeof claims.exp === 'number' ? claims.exp : exp };

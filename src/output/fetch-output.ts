@@ -2,7 +2,7 @@
 import type { FetchResult } from '../commands/fetch.js';
 import { C8yError } from '../core/errors.js';
 import { formatRelative } from '../core/time/duration.js';
-import { isoTime } from '../core/token/jwt.js';
+import { isoTime, SECRET_CLAIMS } from '../core/token/jwt.js';
 import { shownText } from '../core/text.js';
 import { exportable, exportLine, type Shell } from './shell.js';
 import { sessionVariables } from '../core/token/session.js';
@@ -36,8 +36,10 @@ export function tokenJson(result: FetchResult, withToken: boolean): Record<strin
   const t = result.times;
   const out: Record<string, unknown> = {};
   if (withToken) out.token = result.token.token;
+  // Without the token (-o FILE --json), its secret claims stay off stdout as well: inspect masks them too.
+  const claims = withToken ? result.token.claims : maskedClaims(result.token.claims);
   Object.assign(out, {
-    claims: result.token.claims,
+    claims,
     issuedAt: isoTime(t.issuedAt) ?? null,
     expiresAt: isoTime(t.expiresAt) ?? null,
     refreshAfter: isoTime(t.refreshAfter) ?? null,
@@ -50,10 +52,16 @@ export function tokenJson(result: FetchResult, withToken: boolean): Record<strin
   return out;
 }
 
+/** The claims with the secret ones' values replaced by "(masked)", as inspect --json shows them. */
+function maskedClaims(claims: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, SECRET_CLAIMS.has(k) ? '(masked)' : v]));
+}
+
 const STATE_TEXT: Record<FetchResult['state'], string> = {
   new: 'New from the platform.',
   same: 'The platform returned the same token as before (it issues a new one only after the half-life).',
   reused: 'Reused',
+  older: "The platform answered with an older token than the file's, which was kept.",
 };
 
 /** "Token for device_X on tenant t1, valid until ... (in 1 h), written to F. New from the platform. New token possible from ..." */

@@ -1,11 +1,10 @@
 /** The inspect report: a readable explanation for people, one JSON object for scripts. */
 import type { InspectResult } from '../commands/inspect.js';
 import { formatDuration, formatRelative } from '../core/time/duration.js';
-import { isoTime, numericDate } from '../core/token/jwt.js';
+import { isoTime, numericDate, SECRET_CLAIMS } from '../core/token/jwt.js';
 import { shownText } from '../core/text.js';
 import { timeline } from './timeline.js';
 
-const SECRET_CLAIMS = new Set(['xsrfToken']);
 const MASK = '•••••• (masked; --show-secrets shows it)';
 const EXPLAINED = new Set(['ten', 'sub', 'tci', 'iss', 'aud', 'iat', 'nbf', 'exp']);
 

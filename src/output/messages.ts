@@ -75,7 +75,10 @@ const FILE_HINTS: Partial<Record<FileRole, string>> = {
 const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   CHECK_FAILED: () => ({ message: 'A check failed.' }),
   USAGE: (f) => ({
-    message: f.detail ?? (f.option ? `${f.option} ${f.reason ?? 'is not valid'}${f.value !== undefined ? `: "${shownText(f.value, 60)}"` : ''}.` : `The command line is not valid${reason(f)}.`),
+    // A reason already names the value (or, for a password, deliberately does not): the value is shown only without one.
+    message:
+      f.detail ??
+      (f.option ? (f.reason ? `${f.option} ${f.reason}.` : `${f.option} is not valid${f.value !== undefined ? `: "${shownText(f.value, 60)}"` : ''}.`) : `The command line is not valid${reason(f)}.`),
     hint: f.suggestion ?? (f.reason === 'both a keystore and PEM files' ? 'Give either --keystore, or --cert with --key.' : optionHelp()),
   }),
   CONFIG_UNREADABLE: (f) =>

@@ -251,6 +251,23 @@ describe('cert enroll', () => {
     expect((await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath])).code).toBe(0);
   });
 
+  it('one file for --cert and --key (or the truststore as an output): exit 2 before any request, nothing written', async () => {
+    emulator.registerEnrollment('same-file-001', 'Otp-same-12345');
+    const dir = tempDir('c8ytoken-enroll-');
+    const estRequests = emulator.est!.requests.length;
+    const same = await enroll(['--device-id', 'same-file-001', '--cert', join(dir, 'd.pem'), '--key', join(dir, '.', 'd.pem')], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-same-12345' });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/--cert .*d\.pem is the same file as --key/);
+    const trust = join(dir, 'trust.pem');
+    copyFileSync(pki('server-ca.crt'), trust);
+    const overTrust = await cert(['enroll', '--url', emulator.url, '--truststore', trust, '--device-id', 'same-file-001', '--cert', trust, '--key', join(dir, 'd.key')], {
+      C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-same-12345',
+    });
+    expect(overTrust.code).toBe(2);
+    expect(emulator.est!.requests.length).toBe(estRequests);
+    expect(readdirSync(dir)).toEqual(['trust.pem']);
+  });
+
   it('the one-time password from its variable; --json', async () => {
     emulator.registerEnrollment('cli-device-002', 'Otp-env-12345');
     const dir = tempDir('c8ytoken-enroll-');

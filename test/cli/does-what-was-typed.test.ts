@@ -70,6 +70,8 @@ describe('-o and --format', () => {
     expect(body.token).toBeUndefined();
     expect(body.state).toBe('new');
     expect(run.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    // Nor the token's secret claim: it is masked as inspect masks it.
+    expect((body.claims as Record<string, unknown>).xsrfToken).toBe('(masked)');
   });
 });
 

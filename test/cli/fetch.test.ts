@@ -285,8 +285,13 @@ describe('failures: exit code, stable code, a message naming the cause and the n
     expect(help.stdout).toMatch(/Examples:/);
     expect(help.code).toBe(0);
     const unknown = await runMain(['fetch', '--frobnicate']);
-    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    expect(unknown.stderr).toMatch(/Unknown option '--frobnicate'[\s\S]*c8ytoken COMMAND --help/);
     expect(unknown.code).toBe(2);
+    // A mistyped password flag is not echoed with its value, and --json makes a parse error one JSON line.
+    const mistyped = await runMain(['--json', 'fetch', '--storepass=changeit']);
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).not.toContain('changeit');
+    expect(JSON.parse(mistyped.stderr)).toMatchObject({ error: { code: 'USAGE', exitCode: 2, message: "Unknown option '--storepass=…'." } });
     const argvPassword = await runMain(['fetch', '--keystore-password=changeit']);
     expect(argvPassword.stderr).toMatch(/never takes passwords on the command line/);
     expect(argvPassword.stderr).not.toContain('changeit');

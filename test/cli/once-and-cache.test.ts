@@ -1,5 +1,5 @@
 /** watch --once and --exit-on-error, and fetch's token cache: in process against the local endpoint. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
@@ -86,5 +86,47 @@ describe('fetch with a cached token', () => {
     const b = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12'), '--cache', cacheFile], { env });
     expect(b.stdout).toBe(a.stdout);
     expect(b.stderr).toMatch(/no request sent/);
+  });
+});
+
+describe('the token file is never replaced by something worse, nor written over a file c8ytoken reads', () => {
+  const creds = (e: Emulator) => ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+
+  it('fetch --force -o FILE: an older token from the platform leaves the valid one in FILE, with a warning', async () => {
+    const e = await endpoint(3600);
+    const file = join(tempDir(), 'token');
+    expect((await runMain(['fetch', '-o', file, ...creds(e)])).code).toBe(0);
+    const held = readFileSync(file, 'utf8');
+    e.fault = 'older';
+    const run = await runMain(['--json', 'fetch', '--force', '-o', file, ...creds(e)]);
+    expect(run.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(held);
+    expect(JSON.parse(run.stdout)).toMatchObject({ state: 'older', source: 'cache' });
+    expect(run.stderr).toMatch(/expires before the one in .*token.*the file's token is kept/);
+  });
+
+  it('-o and --meta on one file, or -o on the device key: exit 2 before any request, the files untouched', async () => {
+    const e = await endpoint(3600);
+    const dir = tempDir();
+    const file = join(dir, 'token');
+    const same = await runMain(['fetch', '-o', file, '--meta', file, ...creds(e)]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/--meta .*token is the same file as -o/);
+    const key = join(dir, 'device.key');
+    writeFileSync(key, readFileSync(pki('device-rsa.key')));
+    const overKey = await runMain(['fetch', '-o', join(dir, '.', 'device.key'), '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', key]);
+    expect(overKey.code).toBe(2);
+    expect(overKey.stderr).toMatch(/-o .*device\.key is the same file as --key/);
+    expect(readFileSync(key).equals(readFileSync(pki('device-rsa.key')))).toBe(true);
+    const watch = await runMain(['watch', '--once', '-o', file, '--meta', file, ...creds(e)]);
+    expect(watch.code).toBe(2);
+    expect(e.requests).toHaveLength(0);
+  });
+
+  it('--cache in a missing folder: exit 9 before the request', async () => {
+    const e = await endpoint(3600);
+    const run = await runMain(['fetch', '--cache', join(tempDir(), 'missing', 'token'), ...creds(e)]);
+    expect(run.code).toBe(9);
+    expect(e.requests).toHaveLength(0);
   });
 });

@@ -106,6 +106,13 @@ describe('doctor', () => {
     });
   }
 
+  it('a bad flag is a usage error (exit 2), as for every command, not a failed step', async () => {
+    const run = await runMain(['doctor', '--timeout', '0', '--url', 'https://t1.example']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/--timeout must be a duration like "30s", "5m" or "1h30m", not "0"\./);
+  });
+
   it('warns (does not fail) for a clock a few minutes off', async () => {
     const e = await endpoint({ now: () => Date.now() - 5 * 60_000 });
     const { code, report } = await doctor(creds(e));

@@ -163,6 +163,13 @@ describe('proxy credentials', () => {
     expect(SECRET_VARIABLES).toContain('C8YTOKEN_PROXY_PASSWORD');
     expect(childEnvironment({ C8YTOKEN_PROXY_PASSWORD: 'x', HTTPS_PROXY: 'http://p:1' })).toEqual({ HTTPS_PROXY: 'http://p:1' });
   });
+
+  it('a password in C8YTOKEN_PROXY is kept from hooks and exec too: the user and host pass, the password does not', () => {
+    expect(childEnvironment({ C8YTOKEN_PROXY: `http://dev:${encodeURIComponent(PASSWORD)}@proxy.corp:3128` })).toEqual({ C8YTOKEN_PROXY: 'http://dev@proxy.corp:3128' });
+    expect(childEnvironment({ C8YTOKEN_PROXY: `dev:${encodeURIComponent(PASSWORD)}@proxy.corp:3128` })).toEqual({ C8YTOKEN_PROXY: 'http://dev@proxy.corp:3128' });
+    expect(childEnvironment({ C8YTOKEN_PROXY: `http://dev:${PASSWORD}@[bad` })).toEqual({});
+    expect(childEnvironment({ C8YTOKEN_PROXY: 'http://proxy.corp:3128' })).toEqual({ C8YTOKEN_PROXY: 'http://proxy.corp:3128' });
+  });
 });
 
 describe('what each proxy failure prints', () => {

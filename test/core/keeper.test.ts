@@ -153,6 +153,32 @@ describe('failures', () => {
   });
 });
 
+describe('a restart with a token past its half-life in the file', () => {
+  it('holds it: the platform unreachable, its expiry is reported; an older token never replaces it', async () => {
+    const first = virtualClock(START);
+    const e1 = await endpoint(first, { lifetimeSeconds: 3600 });
+    const file = join(tempDir(), 'token');
+    await keep(e1, first, START + MIN, { output: file });
+    const token = readFileSync(file, 'utf8');
+
+    // Restarted 40 minutes later (past the half-life, 20 minutes before expiry); the platform down.
+    const later = virtualClock(START + 40 * MIN);
+    const e2 = await endpoint(later, { lifetimeSeconds: 3600 });
+    e2.fault = 'reset';
+    const down = await keep(e2, later, START + 70 * MIN, { output: file });
+    expect(down.events.some((x) => x.event === 'expired')).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(token);
+
+    // Restarted again at 40 minutes, the platform answering with an older token: the file keeps its own.
+    const again = virtualClock(START + 40 * MIN);
+    // Tokens of 10 minutes from this endpoint: one issued now expires at 50 minutes, before the held one.
+    const e3 = await endpoint(again, { lifetimeSeconds: 600 });
+    const older = await keep(e3, again, START + 41 * MIN, { output: file });
+    expect(older.events.some((x) => x.event === 'warning' && /older than the one held/.test(x.message))).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(token);
+  });
+});
+
 describe('files that change under it', () => {
   it('picks up a certificate and key swapped on disk', async () => {
     const clock = virtualClock(START);

@@ -3,7 +3,7 @@
  * platform text is stripped of control characters and capped, claims cannot inject shell code, and
  * token decisions follow the platform's clock (estimated from its Date header), with a warning.
  */
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
@@ -56,6 +56,16 @@ describe('text from the platform', () => {
     const run = await fetch(e, ['--format', 'env', '--shell', 'powershell']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("$env:C8Y_TENANT = 't1\u2018\u2018; Remove-Item -Recurse ~ #'''");
+  });
+
+  it('claims nested 10,000 deep from the platform: a clear error (exit 8), never a stack overflow', async () => {
+    const e = await endpoint();
+    e.fault = 'deep-claims';
+    const file = join(tempDir(), 'token');
+    const run = await fetch(e, ['--format', 'json', '-o', file]);
+    expect(run.code).toBe(8);
+    expect(run.stderr).toMatch(/NO_TOKEN/);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('a claim with control characters is never put into a shell: exit 8', async () => {

@@ -30,6 +30,18 @@ describe('loadSettings', () => {
     expect(s.timeoutMs).toBe(30_000);
   });
 
+  it('a profile named like an Object property (constructor, __proto__, toString) is only a profile when the file has one', async () => {
+    const none = tempDir();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(await codeOf(load(none, { profile: name }))).toBe('CONFIG_INVALID');
+    }
+    // Written as text: in an object literal "__proto__" would set the prototype instead of a key.
+    const dir = project({ '.c8ytokenrc.json': '{"profiles": {"__proto__": {"url": "https://proto.example.com"}, "constructor": {"url": "https://ctor.example.com"}}}' });
+    expect((await load(dir, { profile: '__proto__' })).endpoint?.hostname).toBe('proto.example.com');
+    expect((await load(dir, { profile: 'constructor' })).endpoint?.hostname).toBe('ctor.example.com');
+    expect(await codeOf(load(dir, { profile: 'toString' }))).toBe('CONFIG_INVALID');
+  });
+
   it('merges flags > environment > profile > top level', async () => {
     const dir = project({
       '.c8ytokenrc.yaml': [

@@ -29,6 +29,12 @@ describe('tokenEndpoint', () => {
     const err = await caught(() => tenantUrl('https://user:pw@t1.example', 'x'));
     expect(err.code).toBe('BAD_URL');
     expect(JSON.stringify(err.facts)).not.toContain('pw');
+    // Nor when the URL does not parse at all (a port out of range, a bad host).
+    for (const bad of ['https://user:S3CRET@host:99999', 'user:S3CRET@[host', 'https://a:S3CRET@b@c:x']) {
+      const unparsed = await caught(() => tenantUrl(bad, 'x'));
+      expect(unparsed.code).toBe('BAD_URL');
+      expect(JSON.stringify(unparsed.facts)).not.toContain('S3CRET');
+    }
   });
 });
 

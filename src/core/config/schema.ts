@@ -21,7 +21,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Each config key's row and how it reads (a password key holds a file or the password itself). */
 function keyTable(): Map<string, OptionRow> {
   const table = new Map<string, OptionRow>();
-  for (const { key, row, as } of configKeys()) table.set(key, as === 'value' ? row : { ...row, kind: as === 'passwordFile' ? 'path' : 'text' });
+  // An inline password reads as kind 'password': its problems never show the value.
+  for (const { key, row, as } of configKeys()) table.set(key, as === 'value' ? row : { ...row, kind: as === 'passwordFile' ? 'path' : 'password' });
   return table;
 }
 
@@ -29,7 +30,8 @@ function keyTable(): Map<string, OptionRow> {
 export function validateConfig(raw: unknown): { config: ConfigFile; errors: ConfigProblem[]; warnings: ConfigProblem[] } {
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const config: ConfigFile = { top: {}, profiles: {} };
+  // No prototype: a profile named "__proto__" or "constructor" is a name like any other, never Object's.
+  const config: ConfigFile = { top: {}, profiles: Object.create(null) as Record<string, ConfigLayer> };
   if (raw === null || raw === undefined) return { config, errors, warnings };
   if (!isObject(raw)) {
     errors.push({ path: '(top level)', message: 'must be an object of settings' });

@@ -79,10 +79,10 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   const profile = nonEmpty(flags.profile as string | undefined) ?? nonEmpty(env.C8YTOKEN_PROFILE);
   let section: ConfigLayer = {};
   if (profile !== undefined) {
-    if (!profiles[profile]) {
+    if (!Object.hasOwn(profiles, profile)) {
       throw new C8yError('CONFIG_INVALID', { role: 'config', profile, profiles: Object.keys(profiles), ...(configPath ? { path: configPath } : { reason: 'no config file' }) });
     }
-    section = profiles[profile];
+    section = profiles[profile]!;
   }
 
   const resolved: Partial<Record<OptionKey, Resolved>> = {};

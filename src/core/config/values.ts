@@ -11,8 +11,10 @@ export function readValue(row: OptionRow, raw: unknown): { value: OptionValue } 
       return typeof raw === 'boolean' ? { value: raw } : { problem: `must be true or false, not ${describe(raw)}` };
     case 'text':
     case 'path':
-    case 'password':
       return typeof raw === 'string' && raw.trim() !== '' ? { value: raw } : { problem: `must be a non-empty string, not ${describe(raw)}` };
+    case 'password':
+      // A password written as a number (keystore.password: 73519468) is still a password: named by its type only.
+      return typeof raw === 'string' && raw.trim() !== '' ? { value: raw } : { problem: `must be a non-empty string (in quotes), not ${typeOnly(raw)}` };
     case 'choice': {
       const choice = typeof raw === 'string' ? row.choices!.find((c) => c.toLowerCase() === raw.trim().toLowerCase()) : undefined;
       return choice !== undefined ? { value: choice } : { problem: `must be one of ${row.choices!.join(', ')}, not ${describe(raw)}` };
@@ -25,6 +27,15 @@ export function readValue(row: OptionRow, raw: unknown): { value: OptionValue } 
       return { value: ms };
     }
   }
+}
+
+/** What a secret value is, without any of it: "a number", "an empty string". */
+function typeOnly(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'an empty string';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A value as a message shows it: quoted text, never more than a few dozen characters. */

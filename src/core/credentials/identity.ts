@@ -7,7 +7,7 @@ import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:cry
 import { C8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
-import { isPrivateKeyLabel, pemBlocks } from '../encoding/pem.js';
+import { isPrivateKeyLabel, pemBlocks, pemBody } from '../encoding/pem.js';
 import { buildPath, keyMatchesCertificate, SignatureBudget } from '../x509/path.js';
 import { readCertificates } from '../x509/read.js';
 import { dnOneLine } from '../x509/names.js';
@@ -129,9 +129,19 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
 export async function decodePemKey(pem: string, path: string, passwords: PasswordBook): Promise<KeyObject> {
   const encrypted = /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(pem);
   if (!encrypted) return parseKey(pem, undefined, path);
-  return passwords.with('key', path, (passphrase) => {
-    if (passphrase === undefined) return Promise.reject(new C8yError('PASSWORD_REQUIRED', { path, role: 'key', password: 'key' }));
-    return Promise.resolve(parseKey(pem, passphrase, path));
+  return passwords.with('key', path, async (passphrase) => {
+    if (passphrase === undefined) throw new C8yError('PASSWORD_REQUIRED', { path, role: 'key', password: 'key' });
+    try {
+      return parseKey(pem, passphrase, path);
+    } catch (err) {
+      // OpenSSL 3 words a wrong password for encrypted PKCS#8 as "unsupported": ask the padding.
+      if (err instanceof C8yError && err.code === 'NOT_A_KEY' && /BEGIN ENCRYPTED PRIVATE KEY/.test(pem)) {
+        const block = pemBlocks(pem).find((b) => b.label === 'ENCRYPTED PRIVATE KEY');
+        const { encryptedPkcs8Verdict } = await import('../keystore/encrypted-pkcs8.js');
+        if (block && (await encryptedPkcs8Verdict(pemBody(block), passphrase)) === 'wrong') throw new C8yError('WRONG_PASSWORD', { path, role: 'key', password: 'key' });
+      }
+      throw err;
+    }
   });
 }
 

@@ -18,6 +18,7 @@ import { isPrivateKeyLabel, pemBlocks } from '../encoding/pem.js';
 import { readRegularFile } from '../files/read.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { outputTarget } from '../files/target.js';
+import { refuseOverlaps } from '../files/overlap.js';
 import { dnOneLine } from '../x509/names.js';
 import { readCertificates } from '../x509/read.js';
 import { buildPath, isIssuedBy } from '../x509/path.js';
@@ -396,6 +397,14 @@ export interface EnrollmentFiles {
 
 /** Checks enroll's output files can be written (the output policy; files absent unless overwrite): before the request. */
 export async function checkEnrollable(certPath: string, keyPath: string, overwrite = false): Promise<{ certTarget: string; keyTarget: string }> {
+  // One file for both would end with the certificate written over the only copy of the new key.
+  await refuseOverlaps(
+    [
+      { path: keyPath, option: '--key' },
+      { path: certPath, option: '--cert' },
+    ],
+    [],
+  );
   const [certTarget, keyTarget] = (await renewalTargets([
     { path: certPath, role: 'certificate' },
     { path: keyPath, role: 'key' },

@@ -16,12 +16,18 @@ export function tenantUrl(raw: string, source: string): URL {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new C8yError('BAD_URL', { value: raw, source, reason: 'not a URL' });
+    // What looks like user:password@ before the host is cut out of the value a message shows.
+    throw new C8yError('BAD_URL', { value: withoutUserinfo(raw), source, reason: 'not a URL' });
   }
   // Credentials in the URL are never shown: the value is left out of the facts.
   if (url.username || url.password) throw new C8yError('BAD_URL', { source, reason: 'credentials' });
   if (url.protocol !== 'https:') throw new C8yError('BAD_URL', { value: raw, source, reason: `scheme ${url.protocol.replace(':', '')}` });
   return new URL(url.origin);
+}
+
+/** The text with anything between "//" (or the start) and the last "@" before the host replaced by "***@". */
+function withoutUserinfo(text: string): string {
+  return text.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/?#]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
 }
 
 /** The token endpoint for a tenant URL: port 8443 unless the URL names one. */

@@ -6,6 +6,8 @@
 import { C8yError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 
+/** Claims that are secrets of the session (the token's own CSRF value): shown only when asked for. */
+export const SECRET_CLAIMS: ReadonlySet<string> = new Set(['xsrfToken']);
 export type JwtProblem = 'empty' | 'parts' | 'base64url' | 'json' | 'not-object' | 'too-large' | 'too-deep';
 
 export interface DecodedJwt {

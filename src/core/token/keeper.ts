@@ -15,6 +15,7 @@ import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clo
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
 import { credentialsStamp } from '../credentials/stamp.js';
 import { outputTarget } from '../files/target.js';
+import { inputFiles, refuseOverlaps } from '../files/overlap.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
@@ -115,6 +116,7 @@ export async function keepTokenFresh(settings: Settings, options: KeeperOptions,
   const endpoint = requireEndpoint(settings);
   // Decided once: a bad proxy setting is a configuration error now, not a failure at every refresh.
   const proxy = decideProxy(settings, io.env, endpoint);
+  await refuseOverlaps([{ path: options.output, option: '-o' }, ...(options.meta ? [{ path: options.meta, option: '--meta' }] : [])], inputFiles(settings));
   await checkWritable(options.output);
   if (options.meta) await outputTarget(options.meta);
   return new Watcher(options, io, settings, endpoint, proxy).run();
@@ -193,7 +195,11 @@ class Watcher {
     const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
     if (!device) return this.now();
     const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
-    if (!cached.token) return this.now();
+    // A valid token past its half-life is held (never replaced by an older one; its expiry is reported), and refreshed now.
+    if (!cached.token) {
+      if (cached.held) this.current = cached.held;
+      return this.now();
+    }
     this.current = cached.token;
     const next = refreshTime(tokenTimes(cached.token.claims), { random: this.io.random() }) ?? this.now();
     this.io.emit(this.tokenEvent('file', 'same', false, next));

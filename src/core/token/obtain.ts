@@ -7,14 +7,15 @@ import type { Settings } from '../config/settings.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { outputTarget } from '../files/target.js';
+import { inputFiles, refuseOverlaps, type NamedFile } from '../files/overlap.js';
 import { readCertificates } from '../x509/read.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import type { ClientIdentity } from '../credentials/identity.js';
-import { tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
+import { isoTime, tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
 import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
 import { localMsOf, type ClockOffset } from './clock.js';
-import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type TokenSourceIo } from './source.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, longerLivedToken, requestToken, requireEndpoint, type TokenSourceIo } from './source.js';
 import { chainHeaderCertificates } from '../platform/chain-header.js';
 import { dnOneLine } from '../x509/names.js';
 
@@ -30,7 +31,8 @@ export interface ObtainOptions {
 }
 
 /** Where the token came from: the platform (a new one, or the same as the one held), or the cache file. */
-export type TokenState = 'new' | 'same' | 'reused';
+/** new, same (as in the file), reused (no request), older (the platform sent an older token; the file's was kept). */
+export type TokenState = 'new' | 'same' | 'reused' | 'older';
 
 export interface ObtainedToken {
   token: DecodedJwt;
@@ -56,8 +58,10 @@ export interface ObtainedToken {
 export async function obtainToken(settings: Settings, options: ObtainOptions, io: TokenSourceIo): Promise<ObtainedToken> {
   const endpoint = requireEndpoint(settings);
   const tenant = settings.tenant!;
-  // Fail on an output that cannot be written before spending a request on it.
+  // Fail on an output that cannot be written, or that is a file read here, before spending a request on it.
+  await refuseOverlaps(outputFiles(options), inputFiles(settings));
   if (options.output) await checkWritable(options.output);
+  if (options.cache && options.cache !== options.output) await checkWritable(options.cache);
   if (options.meta) await outputTarget(options.meta);
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   let identity: ClientIdentity | undefined;
@@ -93,6 +97,23 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
   const before = cacheFile ? await readTokenFile(cacheFile) : undefined;
   identity ??= await loadIdentityWithProgress(settings, passwords, io);
   const fetched = await requestToken(settings, identity, passwords, io);
+  // An older token than the valid one in the file (a platform node behind the others) never replaces it:
+  // the file's token is the answer, and nothing is written.
+  const kept = cacheFile ? await longerLivedToken(cacheFile, fetched.token, fetched.offset, io.now()) : undefined;
+  if (kept) {
+    io.warn(`the platform answered with a token that expires before the one in ${cacheFile} (${isoTime(tokenTimes(fetched.token.claims).expiresAt)}); the file's token is kept.`);
+    return {
+      token: kept,
+      times: tokenTimes(kept.claims),
+      endpoint,
+      tenant,
+      identitySource: identity.source,
+      chainHeaderSubjects: [],
+      source: 'cache',
+      state: 'older',
+      ...(options.output ? { written: options.output } : {}),
+    };
+  }
   const { token } = fetched;
   const times = tokenTimes(token.claims);
   const result: ObtainedToken = {
@@ -118,6 +139,15 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
   if (options.cache && options.cache !== options.output) await writeTokenFile(options.cache, token.token, issuedLocal);
   if (options.meta) await writeMeta(options.meta, tokenMeta(token, { endpoint, certificate: identity.chain[0], offset: fetched.offset, source: 'platform' }));
   return result;
+}
+
+/** The files fetch writes: -o, --cache (when it is another file) and --meta. */
+function outputFiles(options: ObtainOptions): NamedFile[] {
+  const files: NamedFile[] = [];
+  if (options.output) files.push({ path: options.output, option: '-o' });
+  if (options.cache && options.cache !== options.output) files.push({ path: options.cache, option: '--cache' });
+  if (options.meta) files.push({ path: options.meta, option: '--meta' });
+  return files;
 }
 
 /** The device certificate of PEM credentials, for the sidecar of a cache hit (which did not load the identity). */

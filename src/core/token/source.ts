@@ -107,7 +107,7 @@ async function pemDeviceUser(certPath: string): Promise<string | undefined> {
 }
 
 /** The token in a cache file when it may be reused; otherwise a note saying why not. */
-export async function cachedToken(file: string, deviceUser: string, host: string, nowMs: number): Promise<{ token?: DecodedJwt; note: string }> {
+export async function cachedToken(file: string, deviceUser: string, host: string, nowMs: number): Promise<{ token?: DecodedJwt; held?: DecodedJwt; note: string }> {
   const found = await readTrustedTokenFile(file);
   if (!found.token) return { note: `${file} ${found.note ?? 'holds no token'}` };
   let jwt: DecodedJwt;
@@ -117,7 +117,30 @@ export async function cachedToken(file: string, deviceUser: string, host: string
     return { note: `${file} does not hold a JWT` };
   }
   const verdict = reusableToken(jwt, deviceUser, host, nowMs, found.mtimeMs);
-  return verdict.reusable ? { token: jwt, note: `the token in ${file} is ${verdict.reason}` } : { note: `the token in ${file} was not reused: it ${verdict.reason}` };
+  if (verdict.reusable) return { token: jwt, held: jwt, note: `the token in ${file} is ${verdict.reason}` };
+  // Past its half-life but still valid for this device: not reused, yet what a refresh must not replace
+  // with an older token, and whose expiry watch reports.
+  const stillHeld = jwt.claims.sub === deviceUser && (typeof jwt.claims.iss !== 'string' || jwt.claims.iss === host) && (verdict.times.expiresAt ?? 0) > nowMs / 1000;
+  return { ...(stillHeld ? { held: jwt } : {}), note: `the token in ${file} was not reused: it ${verdict.reason}` };
+}
+
+/**
+ * The token in `file` when it is for the same device and issuer as `fresh`, still valid on the platform's
+ * clock, and expires after `fresh`: a platform node answering with an older token must not replace it.
+ */
+export async function longerLivedToken(file: string, fresh: DecodedJwt, offset: ClockOffset | undefined, nowMs: number): Promise<DecodedJwt | undefined> {
+  const found = await readTrustedTokenFile(file);
+  if (!found.token || found.token === fresh.token) return undefined;
+  let jwt: DecodedJwt;
+  try {
+    jwt = decodeJwt(found.token);
+  } catch {
+    return undefined;
+  }
+  if (jwt.claims.sub !== fresh.claims.sub || jwt.claims.iss !== fresh.claims.iss) return undefined;
+  const kept = tokenTimes(jwt.claims).expiresAt;
+  const sent = tokenTimes(fresh.claims).expiresAt;
+  return kept !== undefined && sent !== undefined && kept > platformNowSeconds(nowMs, offset) && sent < kept ? jwt : undefined;
 }
 
 /**

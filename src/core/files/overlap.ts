@@ -1,0 +1,64 @@
+/**
+ * Files c8ytoken writes must not be files it reads, nor each other: `fetch -o device.key` would replace
+ * the device key with a token, `--meta` on the token file would replace the token with its sidecar, and
+ * `cert enroll --cert X --key X` would write the certificate over the only copy of a new key. Checked
+ * before any request, with links and relative paths resolved, as a usage error (the command line names
+ * the same file twice).
+ */
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { C8yError } from '../errors.js';
+import type { Settings } from '../config/settings.js';
+
+export interface NamedFile {
+  path: string;
+  /** How the user named it: "-o", "--meta", "--key". */
+  option: string;
+}
+
+/** USAGE when an output is another output or an input (compared as the files they resolve to). */
+export async function refuseOverlaps(outputs: readonly NamedFile[], inputs: readonly NamedFile[]): Promise<void> {
+  const resolved = async (f: NamedFile): Promise<NamedFile & { real: string }> => ({ ...f, real: await canonical(f.path) });
+  const outs = await Promise.all(outputs.map(resolved));
+  const ins = await Promise.all(inputs.map(resolved));
+  for (const [i, out] of outs.entries()) {
+    const other = [...outs.slice(0, i), ...ins].find((f) => f.real === out.real);
+    if (other) {
+      throw new C8yError('USAGE', {
+        detail: `${out.option} ${out.path} is the same file as ${other.option}${other.path === out.path ? '' : ` ${other.path}`}: writing it would replace that file.`,
+        suggestion: `Give ${out.option} a file of its own.`,
+      });
+    }
+  }
+}
+
+/** The files a command reads for its settings: credentials, trust, password files, the config file. */
+export function inputFiles(settings: Settings): NamedFile[] {
+  const files: NamedFile[] = [];
+  const add = (path: string | undefined, option: string): void => {
+    if (path) files.push({ path, option });
+  };
+  add(settings.cert, '--cert');
+  add(settings.key, '--key');
+  add(settings.keystore?.path, '--keystore');
+  add(settings.truststore, '--truststore');
+  add(settings.deviceCa, '--device-ca');
+  add(settings.proxyCa, '--proxy-ca');
+  for (const sources of Object.values(settings.passwords)) {
+    add(sources.flagFile, `the ${sources.role} password file`);
+    add(sources.configFile, `the ${sources.role} password file`);
+  }
+  add(settings.configPath, 'the config file');
+  return files;
+}
+
+/** The file a path means: links resolved where they exist, the folder's links where the file does not yet. */
+async function canonical(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await realpath(absolute);
+  } catch {
+    const dir = await realpath(dirname(absolute)).catch(() => dirname(absolute));
+    return join(dir, basename(absolute));
+  }
+}
