@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run release`: standalone binaries of c8ytoken (Node's single executable applications) for
-// linux-x64, linux-arm64, win-x64, darwin-x64 and darwin-arm64, THIRD-PARTY-NOTICES.txt and SHA256SUMS,
-// all in release/.
+// linux-x64, linux-arm64, win-x64, darwin-x64 and darwin-arm64, the Debian packages made from the Linux
+// ones, THIRD-PARTY-NOTICES.txt and SHA256SUMS, all in release/.
 //
-//   npm run release [-- --node 22|24|22.23.3] [--targets linux-x64,win-x64] [--no-build]
+//   npm run release [-- --node 22|24|22.23.3] [--targets linux-x64,win-x64] [--no-deb] [--no-build]
 //
 // Runtimes are the npm registry's node-<os>-<arch> packages, cached outside the repository
 // (scripts/release/runtimes.js). Each binary is that runtime with the SEA blob injected by postject and
@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundledPackages, bundleSeaEntry, noticesText, packageVersion, root } from './sea-bundle.js';
 import { TARGETS, cacheDir, getRuntime, hostTarget, resolveVersions } from './runtimes.js';
+import { buildDeb } from './deb.js';
 import { findQemuAarch64, machoLoadCommands, SEA_FUSE } from './binary-checks.js';
 
 const require = createRequire(import.meta.url);
@@ -28,6 +29,7 @@ const { values } = parseArgs({
   options: {
     node: { type: 'string', default: '22' },
     targets: { type: 'string', default: Object.keys(TARGETS).join(',') },
+    'no-deb': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -131,10 +133,17 @@ for (const { target, file } of built) {
   for (const c of checks) if (c.ok === false) failures.push(`${target}: ${c.line}`);
 }
 
-// 4. Licences.
+// 4. Debian packages from the Linux binaries.
 const notices = noticesText(await bundledPackages(), nodeLicense);
 writeFileSync(join(out, 'THIRD-PARTY-NOTICES.txt'), notices);
 copyFileSync(join(root, 'LICENSE'), join(out, 'LICENSE'));
+if (values['no-deb']) log('Debian packages: skipped (--no-deb)');
+else {
+  for (const { target, file } of built.filter((b) => TARGETS[b.target].deb)) {
+    const r = buildDeb({ arch: TARGETS[target].deb, binary: file, version, outDir: out, workDir: join(work, `deb-${target}`), notices, log });
+    if (r?.ok === false) failures.push(`${target}: .deb: ${r.line}`);
+  }
+}
 
 // 5. SHA256SUMS of everything shipped, as `sha256sum -c SHA256SUMS` reads it.
 const shipped = readdirSync(out).filter((n) => !n.startsWith('.') && n !== 'SHA256SUMS').sort();
