@@ -58,6 +58,7 @@ export function buildDeb({ arch, binary, version, outDir, workDir, notices, log 
   put('usr/lib/sysusers.d/c8ytoken.conf', { from: join(root, 'packaging', 'deb', 'c8ytoken.sysusers') });
   put('usr/share/doc/c8ytoken/copyright', copyright(notices));
   put('usr/share/doc/c8ytoken/examples/device.yaml', { from: join(root, 'packaging', 'deb', 'device.yaml.example') });
+  put('usr/share/doc/c8ytoken/changelog.gz', gzipSync(changelog(version), { level: 9 }));
   put('usr/share/doc/c8ytoken/README.md.gz', gzipSync(readFileSync(join(root, 'README.md')), { level: 9 }));
   const distribution = join(root, 'docs', 'distribution.md');
   if (existsSync(distribution)) put('usr/share/doc/c8ytoken/distribution.md.gz', gzipSync(readFileSync(distribution), { level: 9 }));
@@ -105,7 +106,16 @@ function depends(binary) {
   const gcc = { 19: '4.8', 20: '4.9', 21: '5.2', 22: '6', 23: '7', 24: '7', 25: '8', 26: '9', 27: '9', 28: '10', 29: '11', 30: '12', 31: '13', 32: '13.2', 33: '14' };
   const cxx = max('GLIBCXX');
   const stdcxx = cxx ? gcc[Number(cxx.split('.')[2])] : undefined;
-  return [`libc6 (>= ${glibc})`, stdcxx ? `libstdc++6 (>= ${stdcxx})` : 'libstdc++6', 'libgcc-s1 | libgcc1'].join(', ');
+  // adduser: postinst creates the c8ytoken user with it where systemd-sysusers is not there.
+  return [`libc6 (>= ${glibc})`, stdcxx ? `libstdc++6 (>= ${stdcxx})` : 'libstdc++6', 'libgcc-s1 | libgcc1', 'adduser'].join(', ');
+}
+
+/** A native package's changelog (Debian policy 12.7): one entry for this version, dated by the last commit. */
+function changelog(version) {
+  const git = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' });
+  const seconds = Number(process.env.SOURCE_DATE_EPOCH || git.stdout?.trim()) || Math.floor(Date.now() / 1000);
+  const date = new Date(seconds * 1000).toUTCString().replace('GMT', '+0000');
+  return `c8ytoken (${debVersion(version)}) unstable; urgency=medium\n\n  * c8ytoken ${version}: see README.md.\n\n -- ${MAINTAINER}  ${date}\n`;
 }
 
 function control({ arch, version, binary, installedKiB }) {
