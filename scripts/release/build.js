@@ -10,7 +10,7 @@
 // the sentinel fuse flipped; only the binary this machine runs natively (linux-x64 here) carries V8's code
 // cache, made by the very runtime it ships with. A target the registry has no runtime for, and every
 // check that needs a tool this machine lacks, is skipped with one line saying why.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -125,12 +125,18 @@ for (const target of targets) {
   built.push({ target, file, size, nodeVersion });
 }
 
-// 3. Self-checks: the fuse of every binary, and each binary this machine can run, runs.
+// 3. Self-checks: the fuse of every binary, and each binary this machine can run, runs: version, inspect,
+// and a fetch from the local endpoint (in a process of its own: the checks run the binaries synchronously).
 const failures = [];
-for (const { target, file } of built) {
-  const checks = selfCheck(target, file);
-  for (const c of checks) log(`${target}: check: ${c.line}`);
-  for (const c of checks) if (c.ok === false) failures.push(`${target}: ${c.line}`);
+const endpoint = await startEndpoint();
+try {
+  for (const { target, file } of built) {
+    const checks = selfCheck(target, file, endpoint.url);
+    for (const c of checks) log(`${target}: check: ${c.line}`);
+    for (const c of checks) if (c.ok === false) failures.push(`${target}: ${c.line}`);
+  }
+} finally {
+  endpoint.child.kill();
 }
 
 // 4. Debian packages from the Linux binaries.
@@ -166,14 +172,34 @@ function stripElf(file, target) {
   return 'stripped';
 }
 
+/** scripts/emulator.js on a free loopback port; resolves with its URL. */
+function startEndpoint() {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'emulator.js'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      err += d;
+      const m = /on (https:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`the local endpoint exited (${code}): ${err}`)));
+  });
+}
+
 /** What can be checked of one binary on this machine; each check a line, ok false when it failed. */
-function selfCheck(target, file) {
+function selfCheck(target, file, url) {
   const checks = [];
   const data = readFileSync(file);
   const fused = data.includes(`${SEA_FUSE}:1`);
   checks.push({ ok: fused, line: fused ? 'SEA fuse flipped' : 'SEA fuse NOT flipped' });
   const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZXZpY2VfeCIsInRlbiI6InQxIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln';
   const run = (cmd, args, env = {}) => spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 });
+  const pki = (name) => join(root, 'fixtures', 'pki', name);
+  const fetchArgs = ['fetch', '--url', url, '--keystore', pki('device-rsa.p12'), '--keystore-password-file', pki('store.pass'), '--truststore', pki('truststore.pem')];
+  const fetched = (r, how) => {
+    const ok = r.status === 0 && /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+\n$/.test(r.stdout);
+    return { ok, line: `fetch from the local endpoint${how}: ${ok ? 'token' : `exit ${r.status}: ${(r.stderr || '').trim().split('\n')[0]}`}` };
+  };
   if (target === native) {
     const v = run(file, ['--version']);
     checks.push({ ok: v.stdout === `${version}\n`, line: `--version: ${JSON.stringify(v.stdout.trim())}${v.status ? ` (exit ${v.status})` : ''}` });
@@ -185,6 +211,7 @@ function selfCheck(target, file) {
       // reported below
     }
     checks.push({ ok: claims?.ten === 't1', line: `inspect --json: ${claims?.ten === 't1' ? 'ok' : `unexpected output ${JSON.stringify((inspect.stdout + inspect.stderr).slice(0, 200))}`}` });
+    checks.push(fetched(run(file, fetchArgs), ''));
     // A SEA whose embedded code cache V8 rejects warns "Code cache data rejected." on every start.
     const rejected = /Code cache data rejected/.test(v.stderr + inspect.stderr);
     checks.push({ ok: !rejected, line: rejected ? 'code cache REJECTED by V8 ("Code cache data rejected.")' : 'code cache taken by V8 (no "Code cache data rejected." warning)' });
@@ -197,6 +224,7 @@ function selfCheck(target, file) {
       checks.push({ ok: v.stdout === `${version}\n`, line: `--version under ${qemu.cmd}: ${JSON.stringify(v.stdout.trim())}${v.status ? ` (exit ${v.status}: ${v.stderr.trim().split('\n')[0]})` : ''} (${seconds(Date.now() - t0)})` });
       const inspect = run(qemu.cmd, [file, 'inspect', '--json', token], qemu.env);
       checks.push({ ok: inspect.status === 0 && inspect.stdout.includes('"t1"'), line: `inspect --json under qemu: ${inspect.status === 0 ? 'ok' : `exit ${inspect.status}`}` });
+      checks.push(fetched(run(qemu.cmd, [file, ...fetchArgs], qemu.env), ' under qemu'));
     }
   } else if (TARGETS[target].os === 'darwin') {
     const cmds = machoLoadCommands(data);
