@@ -71,17 +71,26 @@ for (const target of targets) {
   if (note) log(`${target}: ${note}`);
   const t0 = Date.now();
   const info = TARGETS[target];
-  const runtime = getRuntime(target, nodeVersion, log);
-  // The blob is made by a runtime of the same version this machine can run; for the native target that
-  // is the shipped runtime itself, the only case where V8's code cache is valid in the binary.
-  const maker = native ? join(getRuntime(native, nodeVersion, log), TARGETS[native].exe) : undefined;
-  if (!maker) throw new Error(`this machine (${process.platform}-${process.arch}) has no runtime to make SEA blobs with`);
+  let runtime;
+  let maker;
+  try {
+    runtime = getRuntime(target, nodeVersion, log);
+    // The blob is made by a runtime of the same version this machine can run; for the native target
+    // that is the shipped runtime itself, the only case where V8's code cache is valid in the binary.
+    if (!native) throw new Error(`the registry has no runtime for this machine (${process.platform}-${process.arch}) to make SEA blobs with`);
+    maker = join(getRuntime(native, nodeVersion, log), TARGETS[native].exe);
+  } catch (err) {
+    log(`${target}: skipped: ${err.message.split('\n')[0]}`);
+    continue;
+  }
   if (!nodeLicense && existsSync(join(runtime, 'LICENSE'))) nodeLicense = { version: nodeVersion, text: readFileSync(join(runtime, 'LICENSE'), 'utf8') };
   const useCodeCache = target === native;
   const blob = join(work, `${target}.blob`);
   const config = join(work, `${target}.sea-config.json`);
-  writeFileSync(config, JSON.stringify({ main: seaMain, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache }, null, 2));
-  const made = spawnSync(maker, ['--experimental-sea-config', config], { encoding: 'utf8' });
+  // Paths relative to release/.build/: the blob keeps the main script's path as given, and no path of
+  // the build machine belongs in a binary.
+  writeFileSync(config, JSON.stringify({ main: relative(work, seaMain), output: relative(work, blob), disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache }, null, 2));
+  const made = spawnSync(maker, ['--experimental-sea-config', relative(work, config)], { encoding: 'utf8', cwd: work });
   if (made.status !== 0) throw new Error(`${target}: making the SEA blob failed: ${made.stderr}`);
 
   const file = join(out, `c8ytoken-${target}${info.os === 'win' ? '.exe' : ''}`);
@@ -123,6 +132,11 @@ for (const target of targets) {
   const size = statSync(file).size;
   log(`${target}: ${relative(root, file)} ${mb(size)}, Node ${nodeVersion}, code cache ${useCodeCache ? 'embedded' : 'none (cross-built)'}${steps.length ? `, ${steps.filter(Boolean).join(', ')}` : ''} (${seconds(Date.now() - t0)})`);
   built.push({ target, file, size, nodeVersion });
+}
+
+if (!built.length) {
+  console.error('release: FAILED: no binary could be built (see the lines above)');
+  process.exit(1);
 }
 
 // 3. Self-checks: the fuse of every binary, and each binary this machine can run, runs: version, inspect,

@@ -73,13 +73,24 @@ export function matchingVersions(pkg, spec) {
  * target whose package has no version matching the spec gets `undefined` and a reason.
  */
 export function resolveVersions(targets, spec) {
-  const available = Object.fromEntries(targets.map((t) => [t, matchingVersions(TARGETS[t].pkg, spec)]));
+  const failed = {};
+  const available = Object.fromEntries(
+    targets.map((t) => {
+      try {
+        return [t, matchingVersions(TARGETS[t].pkg, spec)];
+      } catch (err) {
+        failed[t] = err.message;
+        return [t, []];
+      }
+    }),
+  );
   const count = new Map();
   for (const t of targets) for (const v of available[t]) count.set(v, (count.get(v) ?? 0) + 1);
   const shared = [...count.keys()].sort((a, b) => count.get(a) - count.get(b) || compareVersions(a, b)).at(-1);
   return Object.fromEntries(
     targets.map((t) => {
       const list = available[t];
+      if (failed[t]) return [t, { version: undefined, reason: failed[t] }];
       if (!list.length) {
         const newest = registryVersions(TARGETS[t].pkg).filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort(compareVersions).at(-1);
         return [t, { version: undefined, reason: `the registry has no ${TARGETS[t].pkg} matching ${spec} (its newest is ${newest ?? 'none'})` }];
