@@ -103,7 +103,26 @@ try {
     ['c8ytoken inspect TOKEN', node, [bin, 'inspect', token]],
     ['minimal Node https client (PEM)', node, [join(root, 'scripts/bench/min-client.js'), endpoint.url, pki('device-rsa.chain.pem'), pki('device-rsa.key'), pki('truststore.pem')]],
     ...(hasCurl
-      ? [['curl --cert --key --cacert', 'curl', ['-sf', '-X', 'POST', '-H', 'Accept: application/json', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--cacert', pki('truststore.pem'), `${endpoint.url}/devicecontrol/deviceAccessToken`]]]
+      ? [
+          [
+            'curl --cert --key --cacert',
+            'curl',
+            [
+              '-sf',
+              '-X',
+              'POST',
+              '-H',
+              'Accept: application/json',
+              '--cert',
+              pki('device-rsa.chain.pem'),
+              '--key',
+              pki('device-rsa.key'),
+              '--cacert',
+              pki('truststore.pem'),
+              `${endpoint.url}/devicecontrol/deviceAccessToken`,
+            ],
+          ],
+        ]
       : []),
     ['c8ytoken fetch (PEM)', node, [bin, ...pem]],
     ['c8ytoken fetch (PKCS#12, OpenSSL 3)', node, [bin, ...common, '--keystore', pki('device-rsa.p12')]],
@@ -142,7 +161,15 @@ const comparisons = [
   ['c8ytoken fetch -o FILE (cached, PEM)', 'node -e 0', 1.3],
 ].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), minRatio: minRatio(a, b), instructionRatio: instructionRatio(a, b), goal }));
 
-const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model, runs: RUNS, warmup: WARMUP, cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)' };
+const machine = {
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  runs: RUNS,
+  warmup: WARMUP,
+  cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)',
+};
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ machine, results: Object.values(results), comparisons }, null, 2)}\n`);
 } else {

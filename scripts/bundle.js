@@ -2,8 +2,9 @@
 // Bundles the CLI into one minified CommonJS file, dist/c8ytoken.cjs, for start-up speed: Node compiles
 // one file instead of resolving a graph of ~40 ES modules, skips the ES module loader on the way in, and
 // bin/c8ytoken.js can use V8's code cache for it (made below). Modules the program imports lazily stay
-// lazy inside the bundle (esbuild runs their top level only when first imported). tsc still type-checks
-// and emits dist/ for the modules the tests, the scripts and the local endpoint use.
+// lazy inside the bundle (esbuild runs their top level only when first imported). The local endpoint is
+// bundled too (dist/emulator.js) for the scripts (demo, emulator, bench, soak); the tests run the
+// sources, and type checking is `tsc --noEmit`, once, in `npm test`.
 import { build } from 'esbuild';
 
 await build({
@@ -13,13 +14,24 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // cosmiconfig stays a package of its own, required only when a config file may exist; ora (ESM-only,
+  // js-yaml stays a package of its own, required only when a YAML config file is read; ora (ESM-only,
   // and used only at a terminal) is bundled, so the program has no import() for bin's code cache to trip on.
-  external: ['cosmiconfig'],
+  external: ['js-yaml'],
   minify: true,
   // Function and class names stay, so a stack trace of an internal error still reads.
   keepNames: true,
   legalComments: 'none',
+  logLevel: 'warning',
+});
+
+await build({
+  entryPoints: ['src/emulator/server.ts'],
+  outfile: 'dist/emulator.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
   logLevel: 'warning',
 });
 

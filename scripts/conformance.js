@@ -45,7 +45,10 @@ export async function runLimbo(file = join(limboDir, 'limbo-client-core.json')) 
       let reason = '';
       try {
         const report = JSON.parse(stdout.text);
-        reason = report.checks.filter((c) => c.verdict === 'fail').flatMap((c) => c.problems).join('; ');
+        reason = report.checks
+          .filter((c) => c.verdict === 'fail')
+          .flatMap((c) => c.problems)
+          .join('; ');
       } catch {
         reason = stderr.text.split('\n')[0];
       }

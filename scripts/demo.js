@@ -4,7 +4,7 @@
 // Everything stays on this machine (loopback).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Emulator } from '../dist/emulator/server.js';
+import { Emulator } from '../dist/emulator.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/c8ytoken.js', import.meta.url));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the local Cumulocity-like endpoint until Ctrl-C: `npm run emulator [-- --port 8443 --fault http503]`.
 import { parseArgs } from 'node:util';
-import { Emulator, FAULTS } from '../dist/emulator/server.js';
+import { Emulator, FAULTS } from '../dist/emulator.js';
 
 const { values } = parseArgs({
   options: {

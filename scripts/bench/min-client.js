@@ -14,9 +14,12 @@ const req = request(new URL('/devicecontrol/deviceAccessToken', url), {
 });
 req.on('response', (res) => {
   let body = '';
-  res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => {
-    process.stdout.write(JSON.parse(body).accessToken + '\n');
-  });
+  res
+    .setEncoding('utf8')
+    .on('data', (d) => (body += d))
+    .on('end', () => {
+      process.stdout.write(JSON.parse(body).accessToken + '\n');
+    });
 });
 req.on('error', (err) => {
   console.error(err.message);

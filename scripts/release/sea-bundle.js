@@ -23,9 +23,6 @@ export async function bundleSeaEntry(outfile, { version = packageVersion() } = {
     platform: 'node',
     target: 'node20',
     define: { C8YTOKEN_VERSION: JSON.stringify(version) },
-    // cosmiconfig's TypeScript loader requires typescript lazily; c8ytoken replaces that loader with one
-    // that refuses, so the compiler is never needed (and must not be bundled).
-    external: ['typescript'],
     minify: true,
     keepNames: true,
     legalComments: 'none',
@@ -36,7 +33,7 @@ export async function bundleSeaEntry(outfile, { version = packageVersion() } = {
 
 /**
  * The npm packages whose code is in the program: the inputs under node_modules/ of a bundle of src/cli.ts
- * with everything inlined (dist/c8ytoken.cjs inlines all but cosmiconfig, which the SEA bundle and an npm
+ * with everything inlined (dist/c8ytoken.cjs inlines all but js-yaml, which the SEA bundle and an npm
  * install bring), each with its licence text.
  */
 export async function bundledPackages() {
@@ -45,7 +42,6 @@ export async function bundledPackages() {
     bundle: true,
     format: 'cjs',
     platform: 'node',
-    external: ['typescript'],
     write: false,
     metafile: true,
     logLevel: 'silent',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run test:matrix [-- --versions 20,22,24]`: the whole suite, as `npm test` runs it (tsc type check,
-// build, vitest), on each Node version, one after the other. Runtimes are the npm registry's
+// `npm run test:matrix [-- --versions 20,22,24]`: the whole suite, as `npm test` runs it (build, tsc type
+// check, ESLint and Prettier, vitest), on each Node version, one after the other. Runtimes are the npm registry's
 // node-<os>-<arch> packages for this machine, cached outside the repository (scripts/release/runtimes.js);
 // a version is the newest release of that major (or an exact version). One line per version: version,
 // passed/failed/skipped, seconds. Logs go to a temporary folder, named at the end. dist/ is rebuilt by
@@ -57,11 +57,14 @@ for (const spec of specs) {
       child.on('close', (code) => resolve({ code, text }));
     });
   const steps = [];
+  const bundle = await step(['scripts/bundle.js']);
+  steps.push(`build ${bundle.code === 0 ? 'ok' : 'FAILED'}`);
   const typecheck = await step(['node_modules/typescript/bin/tsc', '--noEmit']);
   steps.push(`type check ${typecheck.code === 0 ? 'ok' : 'FAILED'}`);
-  const tsc = await step(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
-  const bundle = tsc.code === 0 ? await step(['scripts/bundle.js']) : { code: 1 };
-  steps.push(`build ${bundle.code === 0 ? 'ok' : 'FAILED'}`);
+  const eslint = await step(['node_modules/eslint/bin/eslint.js', '.']);
+  const prettier = await step(['node_modules/prettier/bin/prettier.cjs', '--check', '.']);
+  const lint = eslint.code === 0 && prettier.code === 0;
+  steps.push(`lint ${lint ? 'ok' : 'FAILED'}`);
   let counts = { passed: 0, failed: 0, skipped: 0 };
   let vitestCode = 1;
   if (bundle.code === 0) {
@@ -75,13 +78,13 @@ for (const spec of specs) {
   }
   out.end();
   const seconds = (Date.now() - t0) / 1000;
-  const ok = typecheck.code === 0 && bundle.code === 0 && vitestCode === 0 && counts.failed === 0;
+  const ok = typecheck.code === 0 && lint && bundle.code === 0 && vitestCode === 0 && counts.failed === 0;
   results.push({ spec, version, ok, counts, seconds });
   say(`Node ${version.padEnd(8)} ${ok ? 'ok    ' : 'FAILED'} ${String(counts.passed).padStart(4)} passed ${String(counts.failed).padStart(3)} failed ${String(counts.skipped).padStart(3)} skipped ${seconds.toFixed(1).padStart(7)} s  (${steps.join(', ')})`);
 }
 
 // Put dist/ back as `npm run build` with this Node makes it (the code cache is per V8 version).
-const rebuilt = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status === 0 && spawnSync(process.execPath, ['scripts/bundle.js'], { cwd: root, stdio: 'inherit' }).status === 0;
+const rebuilt = spawnSync(process.execPath, ['scripts/bundle.js'], { cwd: root, stdio: 'inherit' }).status === 0;
 if (!rebuilt) say(`rebuilding dist/ with Node ${process.version} failed`);
 const ran = results.filter((r) => !r.skipped);
 say(`${ran.filter((r) => r.ok).length}/${ran.length} versions passed, ${results.length - ran.length} skipped, in ${((Date.now() - started) / 1000).toFixed(1)} s; dist/ rebuilt with Node ${process.version}`);

@@ -27,11 +27,11 @@ if (!existsSync(exe)) {
   say('skipped: release/c8ytoken-win-x64.exe not built (npm run release)');
   process.exit(0);
 }
-if (!existsSync(join(root, 'dist', 'emulator', 'server.js'))) {
+if (!existsSync(join(root, 'dist', 'emulator.js'))) {
   say('building dist/ for the local endpoint (npm run build)');
   if (spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
 }
-const { Emulator } = await import('../../dist/emulator/server.js');
+const { Emulator } = await import('../../dist/emulator.js');
 
 const started = Date.now();
 const prefix = join(dirname(cacheDir()), 'wine-prefix');

@@ -1,15 +1,17 @@
 /** `c8ytoken inspect`: read a token from an argument, a file or stdin, decode it, judge its times. */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { C8yError, fileError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
-import { cleanToken, decodeJwt, tokenStatus, tokenTimes, type DecodedJwt, type TokenStatus, type TokenTimes } from '../core/jwt.js';
+import { C8yError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import { readRegularFile } from '../core/files/read.js';
+import { cleanToken, decodeJwt, tokenStatus, tokenTimes, type DecodedJwt, type TokenStatus, type TokenTimes } from '../core/token/jwt.js';
 
 export interface InspectOptions {
   /** A token, a file path, "-" for stdin; undefined reads stdin when it is not a terminal. */
   input?: string | undefined;
   check: boolean;
-  expiresWithin?: string | undefined;
+  /** With check: the window in milliseconds. */
+  expiresWithinMs?: number | undefined;
 }
 
 export interface InspectIo {
@@ -31,14 +33,9 @@ export interface InspectResult {
   checkPassed: boolean;
 }
 
-/** Decodes and judges a token. Throws TOKEN_MALFORMED (exit 4) for what is not a JWT. */
+/** Decodes and judges a token on the local clock. Throws TOKEN_MALFORMED (exit 4) for what is not a JWT. */
 export async function inspectCommand(options: InspectOptions, io: InspectIo): Promise<InspectResult> {
-  let windowSeconds: number | undefined;
-  if (options.expiresWithin !== undefined) {
-    const ms = parseDuration(options.expiresWithin);
-    if (ms === undefined) throw new C8yError('USAGE', `--expires-within must be a duration like 90s, 5m, 1h or 1h30m, not "${options.expiresWithin}".`);
-    windowSeconds = ms / 1000;
-  }
+  const windowSeconds = options.expiresWithinMs !== undefined ? options.expiresWithinMs / 1000 : undefined;
   const { text, source, path } = await readInput(options.input, io);
   const where = source === 'stdin' ? 'from stdin' : source === 'file' ? `in ${path}` : 'given as argument';
   const jwt = decodeJwt(cleanToken(text), where);
@@ -53,35 +50,31 @@ export async function inspectCommand(options: InspectOptions, io: InspectIo): Pr
 
 async function readInput(input: string | undefined, io: InspectIo): Promise<{ text: string; source: InspectResult['source']; path?: string }> {
   if (input === '-' || (input === undefined && !io.stdinIsTTY)) return { text: await readStream(io.stdin()), source: 'stdin' };
-  if (input === undefined) {
-    throw new C8yError('USAGE', 'No token given.', { hint: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
-  }
+  if (input === undefined) throw new C8yError('USAGE', { detail: 'No token given.', suggestion: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
   const path = resolve(io.cwd, input);
-  const isFile = await stat(path).then((s) => s.isFile(), () => false);
-  if (isFile) {
-    try {
-      return { text: await readFile(path, 'utf8'), source: 'file', path: input };
-    } catch (err) {
-      throw fileError(err, input, 'token');
-    }
+  // Whatever exists at the path is read as a file (a FIFO or device is refused by the reader).
+  if (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    return { text: (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8'), source: 'file', path: input };
   }
   const cleaned = cleanToken(input);
-  // Something with dots that is no file is meant as a token: decode it and say what is wrong with it.
-  if (cleaned.split('.').length >= 2 && !/[/\\]/.test(cleaned)) return { text: input, source: 'argument' };
-  throw new C8yError('FILE_NOT_FOUND', `"${input.length > 60 ? `${input.slice(0, 57)}...` : input}" is neither a readable file nor a JWT.`, {
-    hint: 'Give a token (eyJ...), the path of a token file, or - to read stdin.',
-  });
+  // A token starts with the base64url of '{"'; anything else that looks like a path is a missing file.
+  if (cleaned.startsWith('eyJ')) return { text: input, source: 'argument' };
+  if (/[./\\]/.test(input)) throw new C8yError('FILE_NOT_FOUND', { path: input, role: 'token' });
+  throw new C8yError('TOKEN_MALFORMED', { problem: 'not-found', value: input });
 }
-
-const MAX_STDIN = 1024 * 1024;
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += b.length;
-    if (size > MAX_STDIN) throw new C8yError('TOKEN_MALFORMED', 'The input on stdin is over 1 MiB: not a token.', { hint: 'Pipe only the token.' });
+    if (size > LIMITS.tokenBytes) throw new C8yError('TOKEN_MALFORMED', { problem: 'stdin-too-large', limit: LIMITS.tokenBytes });
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -1,6 +1,8 @@
 /**
  * Typed errors: every failure a user can meet has a stable code, and every code has one exit code.
- * Scripts branch on exit codes (design.md), tests assert on codes, never on wording.
+ * Scripts branch on exit codes (design.md), tests assert on codes, never on wording. Core code throws
+ * facts (the code, the file and its role, the URL, the limit); src/output/messages.ts words them, so one
+ * situation reads the same wherever it arises and the hint fits the file it is about.
  */
 
 /** Exit codes: a contract with scripts. */
@@ -28,6 +30,7 @@ const codeClasses = {
   input: [
     'FILE_NOT_FOUND',
     'FILE_UNREADABLE',
+    'FILE_TOO_LARGE',
     'NOT_A_CERTIFICATE',
     'NOT_A_KEY',
     'WRONG_PASSWORD',
@@ -39,18 +42,13 @@ const codeClasses = {
     'KEYSTORE_ALIAS_AMBIGUOUS',
     'TRUSTSTORE_EMPTY',
     'TOKEN_MALFORMED',
+    'INPUT_LIMIT',
+    'WEAK_CREDENTIALS',
   ],
   network: ['DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED'],
   tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED'],
-  platformRefused: [
-    'PLATFORM_BAD_REQUEST',
-    'PLATFORM_UNAUTHORIZED',
-    'PLATFORM_FORBIDDEN',
-    'PLATFORM_FEATURE_DISABLED',
-    'PLATFORM_UNPROCESSABLE',
-    'PLATFORM_REFUSED',
-  ],
-  platformFailed: ['PLATFORM_ERROR', 'PLATFORM_BUSY', 'BAD_RESPONSE', 'NO_TOKEN', 'RESPONSE_TOO_LARGE'],
+  platformRefused: ['PLATFORM_BAD_REQUEST', 'PLATFORM_UNAUTHORIZED', 'PLATFORM_FORBIDDEN', 'PLATFORM_FEATURE_DISABLED', 'PLATFORM_UNPROCESSABLE', 'PLATFORM_REFUSED'],
+  platformFailed: ['PLATFORM_ERROR', 'PLATFORM_BUSY', 'BAD_RESPONSE', 'NO_TOKEN', 'RESPONSE_TOO_LARGE', 'RESPONSE_TRUNCATED'],
   output: ['OUTPUT_UNWRITABLE'],
   sigint: ['INTERRUPTED'],
   sigterm: ['TERMINATED'],
@@ -66,6 +64,9 @@ for (const [cls, codes] of Object.entries(codeClasses) as [keyof CodeClasses, re
   for (const code of codes) exitCodeByCode.set(code, ExitCode[cls]);
 }
 
+/** Every error code, in the order of their classes (for tests that every code has its words). */
+export const ERROR_CODES: readonly ErrorCode[] = [...exitCodeByCode.keys()];
+
 /** The exit code a script sees for an error code. */
 export function exitCodeFor(code: ErrorCode): ExitCodeValue {
   return exitCodeByCode.get(code) ?? ExitCode.internal;
@@ -77,27 +78,100 @@ export function isRetryable(code: ErrorCode): boolean {
   return exit === ExitCode.network || exit === ExitCode.platformFailed;
 }
 
-export interface ErrorDetails {
-  /** What to do next; shown under the message. */
-  hint?: string;
-  /** The underlying error, shown only with --verbose. */
-  cause?: unknown;
-  /** Extra facts for --json and --verbose (never secrets). */
-  details?: Record<string, unknown>;
+/** What a file is to c8ytoken; messages and hints depend on it (a truststore's password is not the keystore's). */
+export type FileRole = 'certificate' | 'key' | 'keystore' | 'truststore' | 'device CA' | 'token' | 'config' | 'key password' | 'keystore password' | 'truststore password' | 'output';
+
+/** Which password: the option and variable that give it come from the option table. */
+export type PasswordRole = 'key' | 'keystore' | 'truststore';
+
+/** Where code reports what the user should know but that does not stop it: one channel, passed down. */
+export type WarningSink = (message: string) => void;
+
+/** A problem found in a config file, with its key path. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
 }
 
-/** An error the user can meet: message says what happened and names the file, URL or key. */
+/**
+ * The facts of an error: what happened, to which file, URL or key; never a secret. The output layer turns
+ * them into the message and the hint; `--json` shows them as `details`.
+ */
+export interface ErrorFacts {
+  /** The file involved, as the user named it, and what it is. */
+  path?: string;
+  role?: FileRole;
+  /** Keystore format, entry, and the entries there are. */
+  format?: 'PKCS#12' | 'JKS' | 'JCEKS';
+  alias?: string;
+  aliases?: string[];
+  /** Which password (WRONG_PASSWORD, PASSWORD_REQUIRED). */
+  password?: PasswordRole;
+  /** A short technical reason from a parser or from Node, e.g. "ASN.1 data ends early". */
+  reason?: string;
+  /** A second file involved (the certificate a key does not match, a folder). */
+  otherPath?: string;
+  /** A certificate's subject, one line. */
+  subject?: string;
+  /** Network and TLS. */
+  url?: string;
+  host?: string;
+  port?: string;
+  nodeCode?: string;
+  /** How far the connection got: 'dns', 'connect', 'handshake', 'after-handshake', 'response'. */
+  stage?: 'dns' | 'connect' | 'handshake' | 'after-handshake' | 'response';
+  timeoutMs?: number;
+  /** The device certificate's end of validity, and how long ago it passed, when it has expired. */
+  certificateNotAfter?: string;
+  expiredDays?: number;
+  /** The trust used for the server certificate, and whether it is a truststore the user gave. */
+  trust?: string;
+  customTrust?: boolean;
+  /** HTTP answers. */
+  status?: number;
+  location?: string;
+  platform?: { error?: string; message?: string; info?: string };
+  excerpt?: string;
+  /** Limits: what, the program's limit, what the input asked for. */
+  what?: string;
+  limit?: number;
+  actual?: number;
+  unit?: string;
+  /** Config and options. */
+  source?: string;
+  option?: string;
+  value?: string;
+  allowed?: readonly string[];
+  expected?: string;
+  problems?: ConfigProblem[];
+  profile?: string;
+  profiles?: string[];
+  line?: number;
+  column?: number;
+  /** Tokens: which part is malformed, and where the token came from. */
+  problem?: string;
+  where?: string;
+  /** USAGE and INTERNAL only: text already worded by the CLI layer (commander) or a bug's message, and what to do. */
+  detail?: string;
+  suggestion?: string;
+}
+
+export interface ErrorOptions {
+  /** The underlying error, shown only with --verbose. */
+  cause?: unknown;
+}
+
+/** An error the user can meet: a stable code and the facts; src/output/messages.ts words it. */
 export class C8yError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
-  readonly details: Record<string, unknown> | undefined;
+  readonly facts: ErrorFacts;
 
-  constructor(code: ErrorCode, message: string, extra: ErrorDetails = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+  constructor(code: ErrorCode, facts: ErrorFacts = {}, options: ErrorOptions = {}) {
+    // The message is for stack traces and tests; people read the words of src/output/messages.ts.
+    super(`${code}${factsSummary(facts)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'C8yError';
     this.code = code;
-    this.hint = extra.hint;
-    this.details = extra.details;
+    this.facts = facts;
   }
 
   get exitCode(): ExitCodeValue {
@@ -105,28 +179,32 @@ export class C8yError extends Error {
   }
 }
 
+function factsSummary(facts: ErrorFacts): string {
+  const parts = Object.entries(facts)
+    .filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v)))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
+  return parts.length ? `: ${parts.join(', ')}` : '';
+}
+
 /** True when err is a C8yError with one of the given codes (or any code when none is given). */
 export function isC8yError(err: unknown, ...codes: ErrorCode[]): err is C8yError {
   return err instanceof C8yError && (codes.length === 0 || codes.includes(err.code));
 }
 
-/** Wraps a Node file-system error about `path` (what: "certificate", "keystore", ...) into a C8yError. */
-export function fileError(err: unknown, path: string, what: string): C8yError {
+/** The error of a command stopped by a signal: TERMINATED for SIGTERM, INTERRUPTED otherwise. */
+export function abortError(signal: AbortSignal | undefined): C8yError {
+  return new C8yError(signal?.reason === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED');
+}
+
+/** A USAGE error worded by the CLI layer (argument parsing is part of the program's surface). */
+export function usageError(detail: string, facts: Omit<ErrorFacts, 'detail'> = {}): C8yError {
+  return new C8yError('USAGE', { ...facts, detail });
+}
+
+/** Wraps a Node file-system error about `path` into the C8yError of its kind. */
+export function fileError(err: unknown, path: string, role: FileRole): C8yError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    return new C8yError('FILE_NOT_FOUND', `The ${what} file ${path} does not exist.`, {
-      hint: 'Check the path (relative paths in a config file are relative to that file).',
-      cause: err,
-    });
-  }
-  if (code === 'EISDIR') {
-    return new C8yError('FILE_UNREADABLE', `The ${what} path ${path} is a folder, not a file.`, {
-      hint: 'Name the file itself.',
-      cause: err,
-    });
-  }
-  return new C8yError('FILE_UNREADABLE', `Cannot read the ${what} file ${path}: ${code ?? String(err)}.`, {
-    hint: 'Check the file permissions for the user running c8ytoken.',
-    cause: err,
-  });
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new C8yError('FILE_NOT_FOUND', { path, role }, { cause: err });
+  if (code === 'EISDIR') return new C8yError('FILE_UNREADABLE', { path, role, reason: 'a folder, not a file', nodeCode: code }, { cause: err });
+  return new C8yError('FILE_UNREADABLE', { path, role, reason: code ?? String(err), ...(code ? { nodeCode: code } : {}) }, { cause: err });
 }

@@ -5,12 +5,12 @@
  * It listens on loopback only.
  */
 import { createPrivateKey, createSign, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { CHAIN_HEADER, parseChainHeader } from '../core/chain-header.js';
+import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 
 /** What the endpoint can be told to do instead of answering well. */
 export type Fault =
@@ -29,9 +29,51 @@ export type Fault =
   | 'oversized'
   | 'hang'
   | 'reset'
-  | 'redirect';
+  | 'redirect'
+  /** Headers and part of the body, then the connection is cut. */
+  | 'truncate'
+  /** A token that expires before the one handed out last. */
+  | 'older'
+  /** Tokens whose exp cannot be used. */
+  | 'no-exp'
+  | 'negative-exp'
+  | 'huge-exp'
+  /** A tenant claim that tries to end PowerShell's quotes, and a claim with terminal escape sequences. */
+  | 'hostile-claims'
+  /** A tenant claim with control characters (no shell may get it). */
+  | 'control-claims'
+  /** Claims nested 10,000 deep. */
+  | 'deep-claims'
+  /** A 401 whose message is 600 KiB with escape sequences. */
+  | 'huge-error';
 
-export const FAULTS: readonly Fault[] = ['http400', 'http401', 'http403', 'http404', 'http422', 'http429', 'http500', 'http503', 'html400', 'not-json', 'no-token', 'not-jwt', 'oversized', 'hang', 'reset', 'redirect'];
+export const FAULTS: readonly Fault[] = [
+  'http400',
+  'http401',
+  'http403',
+  'http404',
+  'http422',
+  'http429',
+  'http500',
+  'http503',
+  'html400',
+  'not-json',
+  'no-token',
+  'not-jwt',
+  'oversized',
+  'hang',
+  'reset',
+  'redirect',
+  'truncate',
+  'older',
+  'no-exp',
+  'negative-exp',
+  'huge-exp',
+  'hostile-claims',
+  'control-claims',
+  'deep-claims',
+  'huge-error',
+];
 
 export interface EmulatorOptions {
   port?: number;
@@ -80,8 +122,13 @@ const ERROR_BODIES: Record<string, { status: number; error: string; message: str
   http503: { status: 503, error: 'general/serviceUnavailable', message: 'Service temporarily unavailable' },
 };
 
+/** Faults that answer 200 with a damaged token (the others replace the answer). */
+const TOKEN_FAULTS = new Set<Fault>(['older', 'no-exp', 'negative-exp', 'huge-exp', 'hostile-claims', 'control-claims', 'deep-claims']);
+
 const fixtures = (dir: string, name: string): Buffer => readFileSync(new URL(name, dir));
-const DEFAULT_FIXTURES = new URL('../../fixtures/pki/', import.meta.url).href;
+/** fixtures/pki of the checkout: two folders up from src/emulator, one up from the bundle in dist/. */
+const DEFAULT_FIXTURES =
+  ['../../fixtures/pki/', '../fixtures/pki/'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u))?.href ?? new URL('../../fixtures/pki/', import.meta.url).href;
 
 /** The local endpoint. `start()` it, point the client at `url`, `stop()` it. */
 export class Emulator {
@@ -208,7 +255,7 @@ export class Emulator {
       return this.json(res, 404, { error: 'general/notFound', message: `Nothing at ${req.method} ${record.path}` });
     }
     const fault = this.takeFault();
-    if (fault) return this.misbehave(fault, res, socket);
+    if (fault && !TOKEN_FAULTS.has(fault)) return this.misbehave(fault, res, socket);
     if (!socket.authorized) {
       return this.json(res, 401, { error: 'security/Unauthorized', message: 'Invalid certificate chain!' });
     }
@@ -224,6 +271,7 @@ export class Emulator {
     // Whole seconds as the platform uses; sub-second lifetimes (soak runs) need fractional NumericDates.
     const nowSeconds = Number.isInteger(this.lifetimeSeconds) ? Math.floor(this.now() / 1000) : this.now() / 1000;
     const previous = this.tokens.get(cn);
+    if (fault) return this.json(res, 200, { accessToken: this.faultyToken(fault, cn, host, nowSeconds, previous).token, idToken: null });
     // Half-life rule: before iat + (exp - iat) / 2 the platform hands out the same token again.
     const reuseUntil = previous ? (this.sticky ? previous.exp : previous.iat + (previous.exp - previous.iat) / 2) : 0;
     if (previous && nowSeconds < reuseUntil) {
@@ -247,11 +295,19 @@ export class Emulator {
 
   private misbehave(fault: Fault, res: ServerResponse, socket: TLSSocket): void {
     const body = ERROR_BODIES[fault];
-    if (body) return this.json(res, body.status, { error: body.error, message: body.message, info: 'https://cumulocity.com/guides/reference/rest-implementation' }, 'application/vnd.com.nsn.cumulocity.error+json');
+    if (body)
+      return this.json(
+        res,
+        body.status,
+        { error: body.error, message: body.message, info: 'https://cumulocity.com/guides/reference/rest-implementation' },
+        'application/vnd.com.nsn.cumulocity.error+json',
+      );
     switch (fault) {
       case 'html400':
         res.writeHead(400, { 'Content-Type': 'text/html' });
-        res.end('<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n');
+        res.end(
+          '<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The SSL certificate error</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+        );
         return;
       case 'not-json':
         res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -284,15 +340,54 @@ export class Emulator {
         res.writeHead(302, { Location: 'https://example.invalid/devicecontrol/deviceAccessToken' });
         res.end();
         return;
+      case 'truncate':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '2000' });
+        res.write('{"accessToken": "eyJhbGciOiJSUzI1NiJ9.');
+        setTimeout(() => socket.destroy(), 20);
+        return;
+      case 'huge-error':
+        return this.json(res, 401, { error: 'security/Unauthorized\u001b[2J', message: `\u001b]0;owned\u0007${'x'.repeat(600 * 1024)}`, info: 'https://cumulocity.com' });
+      default:
+        return;
+    }
+  }
+
+  /** A 200 token answer with something wrong in the token (the token faults). */
+  private faultyToken(fault: Fault, cn: string, host: string, now: number, previous: Issued | undefined): Issued {
+    switch (fault) {
+      case 'older': {
+        // Still valid, but expiring before the token handed out last.
+        const exp = (previous?.exp ?? now + this.lifetimeSeconds) - Math.max(1, this.lifetimeSeconds / 4);
+        return this.mint(cn, host, exp - this.lifetimeSeconds, { exp });
+      }
+      case 'no-exp':
+        return this.mint(cn, host, now, { exp: undefined });
+      case 'negative-exp':
+        return this.mint(cn, host, now, { exp: -5 });
+      case 'huge-exp':
+        return this.mint(cn, host, now, { exp: 1e15 });
+      case 'hostile-claims':
+        return this.mint(cn, host, now, { ten: "t1\u2018; Remove-Item -Recurse ~ #'", note: '\u001b]0;owned\u0007\u001b[2J' });
+      case 'control-claims':
+        return this.mint(cn, host, now, { ten: 't1\u001b[2J\n' });
+      case 'deep-claims': {
+        let deep: unknown = 1;
+        for (let i = 0; i < 10_000; i++) deep = { a: deep };
+        return this.mint(cn, host, now, { nested: deep });
+      }
+      default:
+        return this.mint(cn, host, now);
     }
   }
 
   private json(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-    res.writeHead(status, { 'Content-Type': contentType });
+    // The Date header comes from the endpoint's clock (a parameter), as the platform's from its own.
+    res.sendDate = false;
+    res.writeHead(status, { 'Content-Type': contentType, Date: new Date(this.now()).toUTCString() });
     res.end(JSON.stringify(body));
   }
 
-  private mint(cn: string, host: string, iat: number): Issued {
+  private mint(cn: string, host: string, iat: number, overrides: Record<string, unknown> = {}): Issued {
     const exp = iat + this.lifetimeSeconds;
     const header = { alg: 'RS256' };
     const claims = {
@@ -307,11 +402,12 @@ export class Emulator {
       tfa: false,
       ten: this.options.tenant ?? 't12345',
       xsrfToken: randomBytes(15).toString('base64url'),
+      ...overrides,
     };
     const encode = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
     const input = `${encode(header)}.${encode(claims)}`;
     const signature = createSign('RSA-SHA256').update(input).sign(this.signingKey).toString('base64url');
     this.issued += 1;
-    return { token: `${input}.${signature}`, iat, exp };
+    return { token: `${input}.${signature}`, iat, exp: typeof claims.exp === 'number' ? claims.exp : exp };
   }
 }

@@ -1,9 +1,11 @@
 /** How a fetched token is printed: --format token|header|json|env, and the one-line summary for stderr. */
 import type { FetchResult } from '../commands/fetch.js';
-import { tenantBaseUrl } from '../core/endpoint.js';
-import { formatRelative } from '../core/duration.js';
-import { isoTime } from '../core/jwt.js';
-import { exportLine, type Shell } from './shell.js';
+import { C8yError } from '../core/errors.js';
+import { formatRelative } from '../core/time/duration.js';
+import { isoTime } from '../core/token/jwt.js';
+import { shownText } from '../core/text.js';
+import { exportable, exportLine, type Shell } from './shell.js';
+import { sessionVariables } from '../core/token/session.js';
 
 export const FORMATS = ['token', 'header', 'json', 'env'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -18,44 +20,52 @@ export function renderToken(result: FetchResult, format: Format, shell: Shell): 
       // `curl -H @-` reads header lines from stdin.
       return `Authorization: Bearer ${token}\n`;
     case 'json':
-      return `${JSON.stringify(tokenJson(result), null, 2)}\n`;
+      return `${JSON.stringify(tokenJson(result, true), null, 2)}\n`;
     case 'env': {
-      const claims = result.token.claims;
-      const vars: [string, string][] = [
-        ['C8Y_TOKEN', token],
-        ['C8Y_HOST', tenantBaseUrl(result.endpoint)],
-        ['C8Y_TENANT', typeof claims.ten === 'string' ? claims.ten : ''],
-        ['C8Y_USER', typeof claims.sub === 'string' ? claims.sub : ''],
-        ['C8Y_HEADER_AUTHORIZATION', `Bearer ${token}`],
-      ];
+      const vars = sessionVariables(result.token, result.tenant);
+      // A hostile platform must not inject shell code through a claim: values with control characters are refused.
+      const bad = vars.find(([, v]) => !exportable(v));
+      if (bad) throw new C8yError('NO_TOKEN', { url: result.endpoint.href, reason: `the value for ${bad[0]} holds control characters; it is not put into a shell` });
       return vars.map(([n, v]) => exportLine(shell, n, v)).join('\n') + '\n';
     }
   }
 }
 
-/** The --format json object: the token, its claims and the derived times as ISO 8601. */
-export function tokenJson(result: FetchResult): Record<string, unknown> {
+/** The JSON object: the token (when asked for), its claims, where it came from and the derived times as ISO 8601. */
+export function tokenJson(result: FetchResult, withToken: boolean): Record<string, unknown> {
   const t = result.times;
-  const out: Record<string, unknown> = {
-    token: result.token.token,
+  const out: Record<string, unknown> = {};
+  if (withToken) out.token = result.token.token;
+  Object.assign(out, {
     claims: result.token.claims,
     issuedAt: isoTime(t.issuedAt) ?? null,
     expiresAt: isoTime(t.expiresAt) ?? null,
     refreshAfter: isoTime(t.refreshAfter) ?? null,
     url: result.endpoint.href,
-  };
+    source: result.source,
+    state: result.state,
+    clockOffsetSeconds: result.offset ? Math.round(result.offset.offsetMs / 1000) : null,
+  });
   if (result.written) out.file = result.written;
   return out;
 }
 
-/** "token for device_X (tenant t1) expires 12:00Z (in 1 h), refresh after ..." for stderr. */
+const STATE_TEXT: Record<FetchResult['state'], string> = {
+  new: 'New from the platform.',
+  same: 'The platform returned the same token as before (it issues a new one only after the half-life).',
+  reused: 'Reused',
+};
+
+/** "Token for device_X on tenant t1, valid until ... (in 1 h), written to F. New from the platform. New token possible from ..." */
 export function summaryLine(result: FetchResult, nowMs: number): string {
   const c = result.token.claims;
-  const who = typeof c.sub === 'string' ? c.sub : 'unknown device user';
-  const tenant = typeof c.ten === 'string' ? ` on tenant ${c.ten}` : '';
+  const who = typeof c.sub === 'string' ? shownText(c.sub, 80) : 'unknown device user';
+  const tenant = typeof c.ten === 'string' ? ` on tenant ${shownText(c.ten, 40)}` : '';
   const exp = result.times.expiresAt;
   const expiry = exp === undefined ? 'with no expiry claim' : `valid until ${isoTime(exp)} (${formatRelative(exp * 1000, nowMs)})`;
   const where = result.written ? `, written to ${result.written}` : '';
-  const origin = result.source === 'cache' ? ` Reused (${result.cacheNote}); no request sent.` : ' New from the platform.';
-  return `Token for ${who}${tenant}, ${expiry}${where}.${origin}`;
+  const origin = result.state === 'reused' ? ` Reused (${result.cacheNote}); no request sent.` : ` ${STATE_TEXT[result.state]}${result.cacheNote ? ` (${result.cacheNote})` : ''}`;
+  const half = result.times.refreshAfter;
+  const next = half === undefined ? '' : ` New token possible from ${isoTime(half)} (${formatRelative(half * 1000, nowMs)}).`;
+  return `Token for ${who}${tenant}, ${expiry}${where}.${origin}${next}`;
 }

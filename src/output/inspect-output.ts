@@ -1,7 +1,9 @@
 /** The inspect report: a readable explanation for people, one JSON object for scripts. */
 import type { InspectResult } from '../commands/inspect.js';
-import { formatDuration, formatRelative } from '../core/duration.js';
-import { isoTime, numericDate } from '../core/jwt.js';
+import { formatDuration, formatRelative } from '../core/time/duration.js';
+import { isoTime, numericDate } from '../core/token/jwt.js';
+import { shownText } from '../core/text.js';
+import { timeline } from './timeline.js';
 
 const SECRET_CLAIMS = new Set(['xsrfToken']);
 const MASK = '•••••• (masked; --show-secrets shows it)';
@@ -39,18 +41,27 @@ function painter(color: boolean): Paint {
 }
 
 /** The human report for stdout. */
-export function renderInspect(r: InspectResult, opts: { color: boolean; showSecrets: boolean; now: number }): string {
+export function renderInspect(r: InspectResult, opts: { color: boolean; showSecrets: boolean; now: number; timeline?: { unicode: boolean } }): string {
   const p = painter(opts.color);
   const { header, claims } = r.jwt;
   const t = r.times;
   const lines: string[] = [];
   const row = (label: string, value: string): void => void lines.push(`${(label + ':').padEnd(15)} ${value}`);
-  const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  // Claims come from whoever made the token: no escape sequences reach the terminal, no wall of text.
+  const str = (v: unknown): string => shownText(typeof v === 'string' ? v : JSON.stringify(v));
 
   const headerBits = [`alg ${str(header.alg ?? '(none)')}`, header.typ !== undefined ? `typ ${str(header.typ)}` : '', header.kid !== undefined ? `kid ${str(header.kid)}` : ''].filter(Boolean);
   lines.push(`${p.bold('JWT')} ${headerBits.join(', ')} ${p.dim('(signature not verified: decoding only)')}`);
   lines.push(statusLine(r, p));
-  if (t.problems.length) for (const problem of t.problems) lines.push(p.warn(`  ! ${problem}`));
+  if (t.problems.length) for (const problem of t.problems) lines.push(p.warn(`  ! ${shownText(problem)}`));
+  const ahead = t.issuedAt !== undefined ? t.issuedAt - r.nowSeconds : 0;
+  // inspect judges on this machine's clock; a token issued "in the future" says that clock is behind.
+  if (ahead > 60) lines.push(p.warn(`  ! iat is ${formatDuration(ahead * 1000)} in the future: this machine's clock is probably behind the issuer's (check NTP)`));
+  if (opts.timeline) {
+    const clock = (ms: number): string => localIso(ms).slice(11, 16);
+    const drawn = timeline(t.issuedAt ?? t.notBefore, t.expiresAt, opts.now, { unicode: opts.timeline.unicode, clock });
+    if (drawn.length) lines.push('', ...drawn.map((l) => `  ${l}`));
+  }
   lines.push('');
   row('Tenant', claims.ten !== undefined ? str(claims.ten) : p.dim('(no ten claim)'));
   row('Device user', claims.sub !== undefined ? str(claims.sub) : p.dim('(no sub claim)'));
@@ -59,7 +70,11 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   row('Issuer', claims.iss !== undefined ? str(claims.iss) : p.dim('(no iss claim)'));
   if (claims.aud !== undefined && str(claims.aud) !== str(claims.iss)) row('Audience', str(claims.aud));
   lines.push('');
-  for (const [name, label] of [['iat', 'Issued at'], ['nbf', 'Not before'], ['exp', 'Expires']] as const) {
+  for (const [name, label] of [
+    ['iat', 'Issued at'],
+    ['nbf', 'Not before'],
+    ['exp', 'Expires'],
+  ] as const) {
     row(label, timeCell(claims[name], opts.now, p));
   }
   row('Lifetime', t.lifetimeSeconds !== undefined ? formatDuration(t.lifetimeSeconds * 1000) : p.dim('(cannot be worked out)'));
@@ -73,7 +88,7 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   if (others.length) {
     lines.push('');
     lines.push('Other claims:');
-    for (const [k, v] of others) lines.push(`  ${k}: ${SECRET_CLAIMS.has(k) && !opts.showSecrets ? MASK : str(v)}`);
+    for (const [k, v] of others) lines.push(`  ${shownText(k, 60)}: ${SECRET_CLAIMS.has(k) && !opts.showSecrets ? MASK : str(v)}`);
   }
   lines.push(`Signature:      ${opts.showSecrets ? r.jwt.signature : MASK}`);
   return lines.join('\n') + '\n';
@@ -100,7 +115,7 @@ function statusLine(r: InspectResult, p: Paint): string {
 function timeCell(raw: unknown, now: number, p: Paint): string {
   if (raw === undefined) return p.dim('(absent)');
   const seconds = numericDate(raw);
-  if (seconds === undefined) return `${JSON.stringify(raw)} ${p.warn('(not a usable date)')}`;
+  if (seconds === undefined) return `${shownText(JSON.stringify(raw) ?? '')} ${p.warn('(not a usable date)')}`;
   return `${JSON.stringify(raw)}  ${localIso(seconds * 1000)}  (${formatRelative(seconds * 1000, now)})`;
 }
 

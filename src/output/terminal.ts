@@ -1,5 +1,4 @@
 /** The terminal side: colour decisions, a spinner on stderr, and the hidden password prompt. */
-import type { Writable } from 'node:stream';
 import { C8yError } from '../core/errors.js';
 
 export interface TerminalOptions {
@@ -23,14 +22,15 @@ export interface Spinner {
 }
 
 /**
- * An ora spinner on stderr when stderr is a terminal and output is for a person; otherwise nothing.
- * It shows from the first progress message on (after any password prompt), and `stop` clears it, e.g.
- * before a prompt; the next update shows it again.
+ * An ora spinner on stderr when stderr is a terminal of known width and output is for a person;
+ * otherwise nothing. On a terminal that reports zero columns (`script`, some `docker exec -t`) ora
+ * cannot wrap its line and redraws it forever, so there is none. It shows from the first progress
+ * message on (after any password prompt), and `stop` clears it, e.g. before a prompt.
  */
-export async function startSpinner(text: string, stderr: Writable & { isTTY?: boolean }, opts: TerminalOptions): Promise<Spinner> {
-  if (!stderr.isTTY || opts.quiet || opts.json || opts.verbose) return { update: () => undefined, stop: () => undefined };
+export async function startSpinner(text: string, stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, opts: TerminalOptions): Promise<Spinner> {
+  if (!stderr.isTTY || !(Number(stderr.columns) > 0) || opts.quiet || opts.json || opts.verbose) return { update: () => undefined, stop: () => undefined };
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: stderr, color: 'cyan', isEnabled: true, discardStdin: false });
+  const spinner = ora({ text, stream: stderr, color: opts.color ? 'cyan' : false, isEnabled: true, discardStdin: false });
   return {
     update: (t) => {
       spinner.text = `${text} ${t}`;
@@ -60,7 +60,7 @@ export function promptHidden(question: string, input: NodeJS.ReadStream, output:
     const onData = (chunk: string): void => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(new C8yError('INTERRUPTED', 'Interrupted at the password prompt.'));
+        if (ch === '\u0003') return done(new C8yError('INTERRUPTED'));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }

@@ -1,5 +1,17 @@
 /** watch events: one human line each on stderr, or NDJSON on stdout with --json. Never a token. */
 import type { WatchEvent } from '../commands/watch.js';
+import { describeError } from './messages.js';
+
+/** The event as one JSON object: an error becomes its code, exit code, message and hint. */
+export function watchEventJson(e: WatchEvent): Record<string, unknown> {
+  if (e.event === 'retry' || e.event === 'error') {
+    const { error, ...rest } = e;
+    const { message, hint } = describeError(error);
+    return { ...rest, code: error.code, exitCode: error.exitCode, message, hint: hint ?? null };
+  }
+  if (e.event === 'token') return { ...e, same: e.state !== 'new' };
+  return e;
+}
 
 /** One log line for people. */
 export function renderWatchEvent(e: WatchEvent): string {
@@ -7,17 +19,30 @@ export function renderWatchEvent(e: WatchEvent): string {
     case 'start':
       return `${e.time} start    keeping ${e.file} fresh from ${e.url}`;
     case 'token': {
-      const what = e.source === 'file' ? 'token in the file is still fresh' : e.same ? 'platform returned the same token' : 'new token';
-      return `${e.time} token    ${what}${e.written ? ', written' : ''} for ${e.deviceUser ?? 'unknown device'}, expires ${e.expiresAt ?? 'never (no exp)'}, next refresh ${e.refreshAt}`;
+      const what =
+        e.source === 'file'
+          ? 'token in the file is still fresh'
+          : e.state === 'same'
+            ? 'platform returned the same token'
+            : e.state === 'older'
+              ? 'platform returned an OLDER token (kept the held one)'
+              : 'new token';
+      return `${e.time} token    ${what}${e.written ? ', written' : ''} for ${e.deviceUser ?? 'unknown device'}, expires ${e.expiresAt ?? 'never (no exp)'}${e.refreshAfter ? `, new token possible from ${e.refreshAfter}` : ''}, next refresh ${e.refreshAt}`;
     }
-    case 'retry':
-      return `${e.time} retry    attempt ${e.attempt} failed (${e.code}): ${e.message} Next try ${e.retryAt}.`;
-    case 'error':
-      return `${e.time} error    ${e.code}: ${e.message}${e.hint ? ` ${e.hint}` : ''}${e.retryAt ? ` Next try ${e.retryAt}.` : ''}`;
+    case 'retry': {
+      const { message } = describeError(e.error);
+      return `${e.time} retry    attempt ${e.attempt} failed (${e.error.code}): ${message} Next try ${e.retryAt}.`;
+    }
+    case 'error': {
+      const { message, hint } = describeError(e.error);
+      return `${e.time} error    ${e.error.code}: ${message}${hint ? ` ${hint}` : ''}${e.retryAt ? ` Next try ${e.retryAt}.` : ''}`;
+    }
     case 'expired':
-      return `${e.time} EXPIRED  ${e.message}`;
+      return `${e.time} EXPIRED  The token in ${e.file} expired at ${e.expiredAt} and no new one could be fetched; retrying.`;
     case 'warning':
       return `${e.time} warning  ${e.message}`;
+    case 'clock':
+      return `${e.time} clock    this device's clock is ${e.skew} (from the ${e.basis}): fix its time synchronisation (NTP); refreshes follow the platform's clock meanwhile`;
     case 'hook':
       return `${e.time} hook     ${e.command} ${e.error ? `could not run: ${e.error}` : e.signal ? `killed by ${e.signal}` : `exited ${e.exitCode}`} after ${e.durationMs} ms`;
     case 'stop':

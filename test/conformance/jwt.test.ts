@@ -7,13 +7,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeJwt, JwtError } from '../../src/core/jwt.js';
+import { decodeJwt, JwtError } from '../../src/core/token/jwt.js';
 import { conformanceDir, hasConformance } from '../helpers/paths.js';
 
 interface Vector {
   id: string;
   token: string | null;
-  expect: { header?: Record<string, unknown>; payload?: Record<string, unknown>; payload_is_json?: boolean; parts?: number; error?: string; implementation_defined?: string; error_or_lenient?: string };
+  expect: {
+    header?: Record<string, unknown>;
+    payload?: Record<string, unknown>;
+    payload_is_json?: boolean;
+    parts?: number;
+    error?: string;
+    implementation_defined?: string;
+    error_or_lenient?: string;
+  };
 }
 
 const vectors: Vector[] = hasConformance ? (JSON.parse(readFileSync(join(conformanceDir, 'jwt/vectors.json'), 'utf8')) as { vectors: Vector[] }).vectors : [];

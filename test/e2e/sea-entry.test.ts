@@ -16,7 +16,11 @@ const seaMain = join(tempDir('c8ytoken-sea-'), 'c8ytoken-sea.cjs');
 let emulator: Emulator;
 
 beforeAll(async () => {
-  const made = spawnSync(process.execPath, ['--input-type=module', '-e', `import { bundleSeaEntry } from ${JSON.stringify(join(root, 'scripts/release/sea-bundle.js'))}; await bundleSeaEntry(${JSON.stringify(seaMain)});`], { encoding: 'utf8' });
+  const made = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import { bundleSeaEntry } from ${JSON.stringify(join(root, 'scripts/release/sea-bundle.js'))}; await bundleSeaEntry(${JSON.stringify(seaMain)});`],
+    { encoding: 'utf8' },
+  );
   expect(made.status, made.stderr).toBe(0);
   emulator = await new Emulator().start();
 });
@@ -59,7 +63,11 @@ describe('the SEA entry, run as a plain script, behaves as bin/c8ytoken.js', () 
   it('the same output and exit code: inspect, usage error, check failed', async () => {
     // Numbers masked: the two processes may see the clock on either side of a second.
     const mask = (r: Run) => ({ ...r, stdout: r.stdout.replace(/\d+/g, '#'), stderr: r.stderr.replace(/\d+/g, '#') });
-    for (const args of [['inspect', '--json', token], ['inspect', '--check', '--expires-within', '100000d', token], ['fetch', '--password=x']]) {
+    for (const args of [
+      ['inspect', '--json', token],
+      ['inspect', '--check', '--expires-within', '100000d', token],
+      ['fetch', '--password=x'],
+    ]) {
       const [a, b] = await both(args);
       expect(mask(b), args.join(' ')).toEqual(mask(a));
       expect(b.code).toBe(a.code);
@@ -75,7 +83,10 @@ describe('the SEA entry, run as a plain script, behaves as bin/c8ytoken.js', () 
   it('SIGINT and SIGTERM end a hanging fetch with 130 and 143', async () => {
     emulator.fault = 'hang';
     try {
-      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      for (const [signal, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const) {
         const r = await run(seaMain, fetchArgs(), { afterMs: 1500, signal });
         expect(r.code, `${signal}: ${r.stderr}`).toBe(code);
       }

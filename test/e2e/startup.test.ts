@@ -2,7 +2,7 @@
  * Start-up discipline: each command loads only what it needs. Every built-in and CommonJS module is
  * listed at exit (trace-modules.cjs) and every ES module import is traced (trace-hooks.mjs). The
  * program itself is one bundle; what these tests can see is the network stack (built-ins) and the
- * config loader (cosmiconfig, a package of its own). The spinner (ora) is bundled and needs a terminal.
+ * YAML parser (js-yaml, a package of its own). The spinner (ora) is bundled and needs a terminal.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,7 +23,10 @@ function loadedBy(args: string[]): Promise<{ loaded: string[]; stderr: string }>
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.end();
     child.on('close', () => {
-      const loaded = stderr.split('\n').filter((l) => l.startsWith('LOADED ') || l.startsWith('IMPORT ')).map((l) => l.replace(/^(LOADED|IMPORT) /, ''));
+      const loaded = stderr
+        .split('\n')
+        .filter((l) => l.startsWith('LOADED ') || l.startsWith('IMPORT '))
+        .map((l) => l.replace(/^(LOADED|IMPORT) /, ''));
       resolve({ loaded, stderr });
     });
   });
@@ -31,7 +34,7 @@ function loadedBy(args: string[]): Promise<{ loaded: string[]; stderr: string }>
 
 // What only fetch, watch and verify-chain need.
 const NETWORK = [/^node:https$/, /^node:tls$/];
-const HEAVY = [...NETWORK, /[/\\]cosmiconfig[/\\]/, /node-forge/];
+const HEAVY = [...NETWORK, /[/\\]js-yaml[/\\]/, /node-forge/];
 const heavyIn = (loaded: string[], list = HEAVY): string[] => loaded.filter((u) => list.some((h) => h.test(u)));
 
 describe('start-up', () => {
@@ -46,17 +49,20 @@ describe('start-up', () => {
     expect(loaded).not.toContain('node:vm');
   });
 
-  it('a config file loads cosmiconfig (so the check below can fail)', async () => {
+  it('a YAML config file loads js-yaml (so the check below can fail)', async () => {
     const dir = tempDir();
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(dir, '.c8ytokenrc.json'), '{"url": "https://127.0.0.1:1"}');
+    writeFileSync(join(dir, '.c8ytokenrc.yaml'), 'url: https://127.0.0.1:1\n');
     const run = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, ['--require', preload, bin, 'fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+      const child = spawn(process.execPath, ['--require', preload, bin, 'fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+      });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('close', () => resolve(stderr));
     });
-    expect(run).toMatch(/LOADED .*[/\\]cosmiconfig[/\\]/);
+    expect(run).toMatch(/LOADED .*[/\\]js-yaml[/\\]/);
   });
 
   for (const args of [['--help'], ['inspect', token], ['inspect', '--help'], ['fetch', '--help']]) {

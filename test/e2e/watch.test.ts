@@ -51,15 +51,19 @@ function startWatch(url: string, extra: string[] = [], credentials?: string[], t
   const dir = tempDir('watch-');
   const file = tokenFile ?? join(dir, 'token');
   const creds = credentials ?? ['--keystore', pki('device-rsa.p12')];
-  const child = spawn(process.execPath, [bin, 'watch', '--json', '-o', file, '--url', url, '--truststore', pki('truststore.pem'), '--min-retry', '200ms', '--max-retry', '1s', '--slow-retry', '1s', ...creds, ...extra], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1', C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, 'watch', '--json', '-o', file, '--url', url, '--truststore', pki('truststore.pem'), '--min-retry', '200ms', '--max-retry', '1s', '--slow-retry', '1s', ...creds, ...extra],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1', C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const events: Event[] = [];
   const waiters: (() => void)[] = [];
   let buffer = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     buffer += d;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -68,8 +72,9 @@ function startWatch(url: string, extra: string[] = [], credentials?: string[], t
       for (const w of waiters.splice(0)) w();
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, atMs: Date.now() })));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // 'close', not 'exit': the events still in the pipe are read before the test looks at them.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, atMs: Date.now() })));
 
   // The reader: what a program using the token file sees.
   const readerProblems: string[] = [];
@@ -251,7 +256,9 @@ describe('watch', () => {
   it('reuses a fresh token already in the file at start, without a request', async () => {
     const e = await endpoint(600);
     const file = join(tempDir(), 'token');
-    const fetched = await runCli(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12'), '-o', file], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    const fetched = await runCli(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12'), '-o', file], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
     expect(fetched.code).toBe(0);
     const requests = e.requests.length;
     const r = startWatch(e.url, [], undefined, file);
@@ -267,13 +274,17 @@ describe('watch --once and --exit-on-error', () => {
   it('--once fetches, writes and exits 0', async () => {
     const e = await endpoint(600);
     const dir = tempDir();
-    const run = await runCli(['watch', '--once', '-o', join(dir, 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec384.jks')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    const run = await runCli(['watch', '--once', '-o', join(dir, 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec384.jks')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
     expect(run.stderr).toMatch(/token\s+new token, written for device_ec-device-384/);
     expect(run.code).toBe(0);
     expect(claimsOf(readFileSync(join(dir, 'token'), 'utf8')).sub).toBe('device_ec-device-384');
     // again: the token in the file is before its half-life, so no request
     const requests = e.requests.length;
-    const again = await runCli(['watch', '--once', '-o', join(dir, 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec384.jks')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    const again = await runCli(['watch', '--once', '-o', join(dir, 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec384.jks')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/token in the file is still fresh/);
     expect(e.requests.length).toBe(requests);
@@ -281,7 +292,9 @@ describe('watch --once and --exit-on-error', () => {
 
   it('--once exits with the class code of a failure', async () => {
     const e = await endpoint(600);
-    const run = await runCli(['watch', '--once', '-o', join(tempDir(), 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('stranger-device.p12')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    const run = await runCli(['watch', '--once', '-o', join(tempDir(), 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('stranger-device.p12')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
     expect(run.stderr).toContain('CLIENT_CERT_REJECTED');
     expect(run.code).toBe(6);
   });
@@ -289,7 +302,9 @@ describe('watch --once and --exit-on-error', () => {
   it('--exit-on-error exits on a failure retrying will not fix', async () => {
     const e = await endpoint(600);
     e.fault = 'http401';
-    const run = await runCli(['watch', '--exit-on-error', '-o', join(tempDir(), 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    const run = await runCli(['watch', '--exit-on-error', '-o', join(tempDir(), 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
     expect(run.stderr).toContain('PLATFORM_UNAUTHORIZED');
     expect(run.code).toBe(7);
   });
@@ -307,9 +322,13 @@ describe('fetch with a cached token', () => {
     expect(cached.stderr).toMatch(/Reused \(the token in .* is before its half-life\); no request sent/);
     expect(cached.stdout).toBe('');
     expect(e.requests.length).toBe(requests);
+    // Before the half-life the platform hands out the same token again: said so, not "new".
     const forced = await runCli([...args, '--force'], { env });
-    expect(forced.stderr).toMatch(/New from the platform/);
+    expect(forced.stderr).toMatch(/The platform returned the same token as before/);
     expect(e.requests.length).toBe(requests + 1);
+    const forcedJson = await runCli([...args, '--force', '--json'], { env });
+    expect(JSON.parse(forcedJson.stdout)).toMatchObject({ source: 'platform', state: 'same' });
+    expect(forcedJson.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/); // -o keeps the token off stdout, --json or not
     // a token for another device is not reused
     const other = await runCli(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-ec256.p12'), '-o', file], { env });
     expect(other.stderr).toMatch(/device_ec-device-256.*New from the platform/);

@@ -1,6 +1,6 @@
 /** Runs the built CLI as a child process with a clean environment, as a user's shell would. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin } from './paths.js';
@@ -43,8 +43,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
+    // A child that exits before reading its stdin closes the pipe: EPIPE on our side is no failure.
+    child.stdin.on('error', () => undefined);
     if (options.killAfter) setTimeout(() => child.kill(options.killAfter!.signal), options.killAfter.ms);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      rmSync(home, { recursive: true, force: true });
+      resolve({ code, signal, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,5 +1,5 @@
 /** A CommandIo for calling commands in-process, collecting warnings and progress. */
-import type { CommandIo } from '../../src/commands/fetch.js';
+import type { CommandIo } from '../../src/commands/io.js';
 
 export function testIo(overrides: Partial<CommandIo> = {}): CommandIo & { warnings: string[]; steps: string[] } {
   const warnings: string[] = [];
@@ -7,8 +7,8 @@ export function testIo(overrides: Partial<CommandIo> = {}): CommandIo & { warnin
   return {
     env: {},
     cwd: process.cwd(),
-    warn: (m) => warnings.push(m),
-    progress: (m) => steps.push(m),
+    warn: (m: string) => warnings.push(m),
+    progress: (m: string) => steps.push(m),
     now: Date.now,
     warnings,
     steps,

@@ -1,9 +1,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifyChain, type ChainReport, type Verdict } from '../../src/core/chain-verify.js';
-import { findLeaf } from '../../src/core/chain-order.js';
-import { readCertificates } from '../../src/core/pem.js';
+import { verifyChain, type ChainReport, type Verdict } from '../../src/core/chain/verify.js';
+import { findLeaf } from '../../src/core/x509/path.js';
+import { readCertificates } from '../../src/core/x509/read.js';
 import { pki, FIXED_NOW } from '../helpers/paths.js';
 
 const certs = (name: string): X509Certificate[] => readCertificates(readFileSync(pki(name)), name, 'certificate');

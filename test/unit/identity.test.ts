@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../src/core/identity.js';
-import { PasswordBook } from '../../src/core/passwords.js';
-import type { PasswordSources } from '../../src/core/settings.js';
+import { loadIdentity } from '../../src/core/credentials/identity.js';
+import { PasswordBook } from '../../src/core/credentials/passwords.js';
+import type { PasswordSources } from '../../src/core/credentials/passwords.js';
 import { codeOf } from '../helpers/errors.js';
+
+const io = { warn: () => undefined };
 import { pki } from '../helpers/paths.js';
 
 function book(env: { key?: string; keystore?: string } = {}, prompt?: (q: string) => Promise<string>): PasswordBook {
-  const src = (label: string, envName: string, value?: string): PasswordSources => ({ label, envName, ...(value !== undefined ? { envValue: value } : {}) });
+  const src = (role: 'key' | 'keystore' | 'truststore', envName: string, value?: string): PasswordSources => ({ role, envName, ...(value !== undefined ? { envValue: value } : {}) });
   return new PasswordBook(
     {
-      key: src('key password', 'C8YTOKEN_KEY_PASSWORD', env.key),
-      keystore: src('keystore password', 'C8YTOKEN_KEYSTORE_PASSWORD', env.keystore),
-      truststore: src('truststore password', 'C8YTOKEN_TRUSTSTORE_PASSWORD'),
+      key: src('key', 'C8YTOKEN_KEY_PASSWORD', env.key),
+      keystore: src('keystore', 'C8YTOKEN_KEYSTORE_PASSWORD', env.keystore),
+      truststore: src('truststore', 'C8YTOKEN_TRUSTSTORE_PASSWORD'),
     },
     prompt,
     () => undefined,
@@ -30,7 +32,7 @@ describe('loadIdentity from PEM', () => {
   ] as const;
   for (const [name, key, cert, type, password] of keyForms) {
     it(`reads a ${name} key with its chain`, async () => {
-      const id = await loadIdentity({ cert: pki(cert), key: pki(key) }, book(password ? { key: password } : {}));
+      const id = await loadIdentity({ cert: pki(cert), key: pki(key) }, book(password ? { key: password } : {}), io);
       expect(id.key.asymmetricKeyType).toBe(type);
       expect(id.chain).toHaveLength(2);
       expect(id.chain[1]!.subject).toContain('Intermediate');
@@ -43,44 +45,43 @@ describe('loadIdentity from PEM', () => {
     const { tmpdir } = await import('node:os');
     const reversed = join(mkdtempSync(join(tmpdir(), 'id-')), 'reversed.pem');
     writeFileSync(reversed, readFileSync(pki('device-intermediate-ca.crt'), 'utf8') + readFileSync(pki('device-rsa.crt'), 'utf8'));
-    const id = await loadIdentity({ cert: reversed, key: pki('device-rsa.key') }, book());
+    const id = await loadIdentity({ cert: reversed, key: pki('device-rsa.key') }, book(), io);
     expect(id.chain[0]!.subject).toContain('rsa-device-001');
   });
 
   it('says what is wrong with each bad input', async () => {
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('mismatch.key') }, book()))).toBe('KEY_MISMATCH');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book({ key: 'wrong' })))).toBe('WRONG_PASSWORD');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-traditional.key') }, book({ key: 'wrong' })))).toBe('WRONG_PASSWORD');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book()))).toBe('PASSWORD_REQUIRED');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.key'), key: pki('device-rsa.key') }, book()))).toBe('NOT_A_CERTIFICATE');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.crt') }, book()))).toBe('NOT_A_KEY');
-    expect(await codeOf(loadIdentity({ cert: pki('missing.crt'), key: pki('device-rsa.key') }, book()))).toBe('FILE_NOT_FOUND');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt') }, book()))).toBe('NO_CREDENTIALS');
-    expect(await codeOf(loadIdentity({}, book()))).toBe('NO_CREDENTIALS');
-    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), keystore: { path: pki('device-rsa.p12') } }, book()))).toBe('USAGE');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('mismatch.key') }, book(), io))).toBe('KEY_MISMATCH');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book({ key: 'wrong' }), io))).toBe('WRONG_PASSWORD');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-traditional.key') }, book({ key: 'wrong' }), io))).toBe('WRONG_PASSWORD');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book(), io))).toBe('PASSWORD_REQUIRED');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.key'), key: pki('device-rsa.key') }, book(), io))).toBe('NOT_A_CERTIFICATE');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.crt') }, book(), io))).toBe('NOT_A_KEY');
+    expect(await codeOf(loadIdentity({ cert: pki('missing.crt'), key: pki('device-rsa.key') }, book(), io))).toBe('FILE_NOT_FOUND');
+    expect(await codeOf(loadIdentity({ cert: pki('device-rsa.crt') }, book(), io))).toBe('NO_CREDENTIALS');
+    expect(await codeOf(loadIdentity({}, book(), io))).toBe('NO_CREDENTIALS');
   });
 
   it('asks for the key password only when the key is encrypted, once', async () => {
     const asked: string[] = [];
     const prompt = async (q: string): Promise<string> => (asked.push(q), 'keysecret');
-    await loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.key') }, book({}, prompt));
+    await loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.key') }, book({}, prompt), io);
     expect(asked).toEqual([]);
-    await loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book({}, prompt));
-    expect(asked).toEqual(['Enter the key password: ']);
+    await loadIdentity({ cert: pki('device-rsa.crt'), key: pki('device-rsa.enc-pkcs8.key') }, book({}, prompt), io);
+    expect(asked).toEqual([`Enter the key password for ${pki('device-rsa.enc-pkcs8.key')}: `]);
   });
 });
 
 describe('loadIdentity from a keystore', () => {
   it('uses the store password as key password unless one is given', async () => {
-    const id = await loadIdentity({ keystore: { path: pki('device-ec256.jks') } }, book({ keystore: 'changeit' }));
+    const id = await loadIdentity({ keystore: { path: pki('device-ec256.jks') } }, book({ keystore: 'changeit' }), io);
     expect(id.key.asymmetricKeyType).toBe('ec');
     expect(id.source).toContain('entry "device"');
-    expect(await codeOf(loadIdentity({ keystore: { path: pki('device-rsa.keypass.jks') } }, book({ keystore: 'changeit' })))).toBe('WRONG_PASSWORD');
-    const withKeyPassword = await loadIdentity({ keystore: { path: pki('device-rsa.keypass.jks') } }, book({ keystore: 'changeit', key: 'keysecret' }));
+    expect(await codeOf(loadIdentity({ keystore: { path: pki('device-rsa.keypass.jks') } }, book({ keystore: 'changeit' }), io))).toBe('WRONG_PASSWORD');
+    const withKeyPassword = await loadIdentity({ keystore: { path: pki('device-rsa.keypass.jks') } }, book({ keystore: 'changeit', key: 'keysecret' }), io);
     expect(withKeyPassword.key.asymmetricKeyType).toBe('rsa');
   });
 
   it('needs the store password, and says how to give it', async () => {
-    expect(await codeOf(loadIdentity({ keystore: { path: pki('device-rsa.p12') } }, book()))).toBe('PASSWORD_REQUIRED');
+    expect(await codeOf(loadIdentity({ keystore: { path: pki('device-rsa.p12') } }, book(), io))).toBe('PASSWORD_REQUIRED');
   });
 });

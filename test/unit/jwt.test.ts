@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanToken, decodeJwt, JwtError, numericDate, tokenStatus, tokenTimes } from '../../src/core/jwt.js';
+import { cleanToken, decodeJwt, JwtError, numericDate, tokenStatus, tokenTimes } from '../../src/core/token/jwt.js';
 import { C8yError } from '../../src/core/errors.js';
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectKeystoreKind, openKeystore, selectKeyEntry } from '../../src/core/keystore.js';
-import { keyMatchesCertificate } from '../../src/core/chain-order.js';
+import { detectKeystoreKind, openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
+import { keyMatchesCertificate } from '../../src/core/x509/path.js';
 import { caught, codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
 
@@ -20,11 +20,15 @@ const DEVICES = [
   ['device-ec384', 'ec', 'ec-device-384'],
 ] as const;
 
+// Warnings go to one channel; each test reads what its calls said.
+const warnings: string[] = [];
+const warn = (m: string): void => void warnings.push(m);
+
 describe('openKeystore', () => {
   for (const [kindName, suffix, format] of KINDS) {
     for (const [device, keyType, cn] of DEVICES) {
       it(`reads ${device} from ${kindName}`, async () => {
-        const store = await openKeystore(pki(`${device}${suffix}`), { password: STORE, role: 'keystore' });
+        const store = await openKeystore(pki(`${device}${suffix}`), { password: STORE, role: 'keystore', warn });
         expect(store.format).toBe(format);
         const entry = selectKeyEntry(store, undefined);
         const key = await entry.decryptKey(STORE);
@@ -39,17 +43,17 @@ describe('openKeystore', () => {
 
   it('detects PKCS#12 content in a file named .jks', async () => {
     expect(detectKeystoreKind(readFileSync(pki('device-rsa.pkcs12-named.jks')))).toBe('pkcs12');
-    const store = await openKeystore(pki('device-rsa.pkcs12-named.jks'), { type: 'jks', password: STORE, role: 'keystore' });
+    const store = await openKeystore(pki('device-rsa.pkcs12-named.jks'), { type: 'jks', password: STORE, role: 'keystore', warn });
     expect(store.format).toBe('pkcs12');
-    expect(store.warnings.join()).toMatch(/declared as jks but holds pkcs12/);
+    expect(warnings.join()).toMatch(/declared as jks but holds pkcs12/);
   });
 
   it('tells a wrong store password from a damaged file', async () => {
-    expect(await codeOf(openKeystore(pki('device-rsa.p12'), { password: 'wrong', role: 'keystore' }))).toBe('WRONG_PASSWORD');
-    expect(await codeOf(openKeystore(pki('device-rsa.legacy.p12'), { password: 'wrong', role: 'keystore' }))).toBe('WRONG_PASSWORD');
-    expect(await codeOf(openKeystore(pki('device-rsa.jks'), { password: 'wrong', role: 'keystore' }))).toBe('WRONG_PASSWORD');
-    expect(await codeOf(openKeystore(pki('device-rsa.crt'), { password: STORE, role: 'keystore' }))).toBe('KEYSTORE_CORRUPT');
-    expect(await codeOf(openKeystore(pki('does-not-exist.p12'), { password: STORE, role: 'keystore' }))).toBe('FILE_NOT_FOUND');
+    expect(await codeOf(openKeystore(pki('device-rsa.p12'), { password: 'wrong', role: 'keystore', warn }))).toBe('WRONG_PASSWORD');
+    expect(await codeOf(openKeystore(pki('device-rsa.legacy.p12'), { password: 'wrong', role: 'keystore', warn }))).toBe('WRONG_PASSWORD');
+    expect(await codeOf(openKeystore(pki('device-rsa.jks'), { password: 'wrong', role: 'keystore', warn }))).toBe('WRONG_PASSWORD');
+    expect(await codeOf(openKeystore(pki('device-rsa.crt'), { password: STORE, role: 'keystore', warn }))).toBe('KEYSTORE_CORRUPT');
+    expect(await codeOf(openKeystore(pki('does-not-exist.p12'), { password: STORE, role: 'keystore', warn }))).toBe('FILE_NOT_FOUND');
   });
 
   it('reports a truncated keystore as damaged, not as a crash', async () => {
@@ -61,37 +65,37 @@ describe('openKeystore', () => {
       const data = readFileSync(pki(name));
       const cut = join(dir, name);
       writeFileSync(cut, data.subarray(0, Math.floor(data.length / 2)));
-      expect(await codeOf(openKeystore(cut, { password: STORE, role: 'keystore' }))).toMatch(/KEYSTORE_CORRUPT|WRONG_PASSWORD/);
+      expect(await codeOf(openKeystore(cut, { password: STORE, role: 'keystore', warn }))).toMatch(/KEYSTORE_CORRUPT|WRONG_PASSWORD/);
     }
   });
 
   it('uses a separate key password when the entry has one', async () => {
-    const store = await openKeystore(pki('device-rsa.keypass.jks'), { password: STORE, role: 'keystore' });
+    const store = await openKeystore(pki('device-rsa.keypass.jks'), { password: STORE, role: 'keystore', warn });
     const entry = selectKeyEntry(store, undefined);
     expect(await codeOf(entry.decryptKey(STORE))).toBe('WRONG_PASSWORD');
     expect((await entry.decryptKey('keysecret')).asymmetricKeyType).toBe('rsa');
   });
 
   it('chooses an entry by alias, case-insensitively, and says which exist otherwise', async () => {
-    const store = await openKeystore(pki('two-devices.jks'), { password: STORE, role: 'keystore' });
+    const store = await openKeystore(pki('two-devices.jks'), { password: STORE, role: 'keystore', warn });
     expect(await codeOf(() => selectKeyEntry(store, undefined))).toBe('KEYSTORE_ALIAS_AMBIGUOUS');
     expect(selectKeyEntry(store, 'EC').alias).toBe('ec');
     const err = await caught(() => selectKeyEntry(store, 'nope'));
     expect(err.code).toBe('KEYSTORE_ALIAS_NOT_FOUND');
-    expect(err.hint).toContain('"rsa"');
+    expect(err.facts.aliases).toContain('rsa');
   });
 
   it('reports a keystore without a key entry', async () => {
-    const store = await openKeystore(pki('certs-only.p12'), { password: STORE, role: 'keystore' });
+    const store = await openKeystore(pki('certs-only.p12'), { password: STORE, role: 'keystore', warn });
     expect(await codeOf(() => selectKeyEntry(store, undefined))).toBe('KEYSTORE_NO_KEY');
     expect(store.trusted.length).toBe(2);
-    const jksTrust = await openKeystore(pki('truststore.jks'), { password: STORE, role: 'truststore' });
+    const jksTrust = await openKeystore(pki('truststore.jks'), { password: STORE, role: 'truststore', warn });
     expect(jksTrust.trusted.map((t) => t.alias)).toEqual(['server-ca']);
   });
 
   it('opens a JKS truststore without a password, with a warning', async () => {
-    const store = await openKeystore(pki('truststore.jks'), { password: null, role: 'truststore' });
+    const store = await openKeystore(pki('truststore.jks'), { password: null, role: 'truststore', warn });
     expect(store.trusted).toHaveLength(1);
-    expect(store.warnings.join()).toMatch(/integrity was not checked/);
+    expect(warnings.join()).toMatch(/integrity was not checked/);
   });
 });

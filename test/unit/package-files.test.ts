@@ -31,7 +31,11 @@ describe('the npm package', () => {
     const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
     const required = new Set([...bundle.matchAll(/require\(["'`]([^"'`]+)["'`]\)/g)].map((m) => m[1]!));
     const packages = [...required].filter((r) => !r.startsWith('node:') && !builtinModules.includes(r));
-    const name = (r: string) => r.split('/').slice(0, r.startsWith('@') ? 2 : 1).join('/');
+    const name = (r: string) =>
+      r
+        .split('/')
+        .slice(0, r.startsWith('@') ? 2 : 1)
+        .join('/');
     expect(packages.filter((r) => !(name(r) in (pkg.dependencies ?? {})))).toEqual([]);
   });
 });

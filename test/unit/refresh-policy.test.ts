@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, refreshTime, reusableToken } from '../../src/core/refresh-policy.js';
-import { decodeJwt, tokenTimes } from '../../src/core/jwt.js';
+import { backoffDelay, refreshTime, reusableToken } from '../../src/core/token/refresh-policy.js';
+import { decodeJwt, tokenTimes } from '../../src/core/token/jwt.js';
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 const jwt = (claims: Record<string, unknown>) => decodeJwt(`${b64({ alg: 'RS256' })}.${b64(claims)}.c2ln`);

@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/core/settings.js';
-import { resolvePassword } from '../../src/core/passwords.js';
+import { loadSettings } from '../../src/core/config/settings.js';
+import { givenPassword, PasswordBook, type PasswordSources } from '../../src/core/credentials/passwords.js';
 import { caught, codeOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -15,7 +15,12 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-const load = (dir: string, flags = {}, env: NodeJS.ProcessEnv = {}, cwd = dir) => loadSettings({ flags, env, cwd, searchFrom: cwd });
+/** Warnings of the last load. */
+let warnings: string[] = [];
+const load = (dir: string, flags = {}, env: NodeJS.ProcessEnv = {}, cwd = dir) => {
+  warnings = [];
+  return loadSettings({ flags, env, cwd, searchFrom: cwd, warn: (m) => warnings.push(m) });
+};
 
 describe('loadSettings', () => {
   it('applies defaults when nothing is configured', async () => {
@@ -67,10 +72,10 @@ describe('loadSettings', () => {
 
   it('resolves config paths against the config file, flag paths against the working directory', async () => {
     const dir = project({ 'conf/c8y.json': JSON.stringify({ keystore: { path: 'device.p12', alias: 'dev' }, truststore: 'trust.jks' }) });
-    const s = await load(dir, { config: 'conf/c8y.json', key: 'k.pem' });
+    const s = await load(dir, { config: 'conf/c8y.json', deviceCa: 'ca.pem' });
     expect(s.keystore).toEqual({ path: join(dir, 'conf/device.p12'), alias: 'dev' });
     expect(s.truststore).toBe(join(dir, 'conf/trust.jks'));
-    expect(s.key).toBe(join(dir, 'k.pem'));
+    expect(s.deviceCa).toBe(join(dir, 'ca.pem'));
     expect(s.configPath).toBe(join(dir, 'conf/c8y.json'));
   });
 
@@ -108,15 +113,16 @@ describe('loadSettings', () => {
     });
     const err = await caught(load(dir));
     expect(err.code).toBe('CONFIG_INVALID');
-    for (const path of ['url', 'chainHeader', 'timeout', 'keystore.type', 'profiles.a.cert']) expect(err.message).toContain(`- ${path}:`);
+    const paths = (err.facts.problems ?? []).map((p) => p.path);
+    for (const path of ['url', 'chainHeader', 'timeout', 'keystore.type', 'profiles.a.cert']) expect(paths).toContain(path);
     expect(err.exitCode).toBe(3);
   });
 
   it('warns about unknown keys without failing', async () => {
     const dir = project({ '.c8ytokenrc.json': JSON.stringify({ url: 'https://x.example', colour: 'red', keystore: { pth: 'x' } }) });
-    const s = await load(dir);
-    expect(s.warnings.join('\n')).toMatch(/"colour" is not a known setting/);
-    expect(s.warnings.join('\n')).toMatch(/"keystore.pth" is not a known setting/);
+    await load(dir);
+    expect(warnings.join('\n')).toMatch(/"colour" is not a known setting/);
+    expect(warnings.join('\n')).toMatch(/"keystore.pth" is not a known setting/);
   });
 
   it('reports unreadable files, syntax errors, unknown profiles and JavaScript configs', async () => {
@@ -134,29 +140,44 @@ describe('loadSettings', () => {
 });
 
 describe('password resolution', () => {
+  const base: PasswordSources = { role: 'keystore', envName: 'C8YTOKEN_KEYSTORE_PASSWORD' };
+  const none = (): void => undefined;
+
   it('takes the flag file over the environment over the config file', async () => {
     const dir = project({ 'pw.txt': 'from-file\n', 'cfg.txt': 'from-config-file' });
-    const base = { label: 'keystore password', envName: 'C8YTOKEN_KEYSTORE_PASSWORD' };
-    const warn = () => undefined;
-    expect(await resolvePassword({ ...base, flagFile: join(dir, 'pw.txt'), envValue: 'env' }, undefined, warn)).toBe('from-file');
-    expect(await resolvePassword({ ...base, envValue: 'env', configValue: 'inline' }, undefined, warn)).toBe('env');
-    expect(await resolvePassword({ ...base, configFile: join(dir, 'cfg.txt'), configValue: 'inline' }, undefined, warn)).toBe('from-config-file');
-    expect(await resolvePassword({ ...base }, async () => 'typed', warn)).toBe('typed');
-    expect(await resolvePassword({ ...base }, undefined, warn)).toBeUndefined();
+    expect(await givenPassword({ ...base, flagFile: join(dir, 'pw.txt'), envValue: 'env' }, none)).toBe('from-file');
+    expect(await givenPassword({ ...base, envValue: 'env', configValue: 'inline' }, none)).toBe('env');
+    expect(await givenPassword({ ...base, configFile: join(dir, 'cfg.txt'), configValue: 'inline' }, none)).toBe('from-config-file');
+    expect(await givenPassword({ ...base }, none)).toBeUndefined();
+  });
+
+  it('asks at the prompt, naming the file, only when nothing gives the password, up to three times', async () => {
+    const asked: string[] = [];
+    const sources = { key: { ...base, role: 'key' as const, envName: 'K' }, keystore: base, truststore: { ...base, role: 'truststore' as const, envName: 'T' } };
+    const book = new PasswordBook(sources, async (q) => (asked.push(q), 'typed'), none);
+    expect(await book.get('keystore', 'device.p12')).toBe('typed');
+    expect(asked).toEqual(['Enter the keystore password for device.p12: ']);
+    expect(book.retry('keystore', 'device.p12')).toBe(true);
+    expect(book.retry('keystore', 'device.p12')).toBe(true);
+    expect(book.retry('keystore', 'device.p12')).toBe(false);
+    expect(asked).toHaveLength(3);
+    const given = new PasswordBook({ ...sources, keystore: { ...base, envValue: 'env' } }, async () => 'typed', none);
+    expect(await given.get('keystore', 'device.p12')).toBe('env');
+    expect(given.retry('keystore', 'device.p12')).toBe(false);
   });
 
   it.skipIf(process.platform === 'win32')('warns when a config file with a password is readable by others', async () => {
     const dir = project({ '.c8ytokenrc.json': '{"keystore": {"password": "x"}}' });
     const path = join(dir, '.c8ytokenrc.json');
-    const warnings: string[] = [];
+    const said: string[] = [];
     chmodSync(path, 0o644);
-    await resolvePassword({ label: 'keystore password', envName: 'X', configValue: 'x', configPath: path }, undefined, (m) => warnings.push(m));
-    expect(warnings.join()).toMatch(/can be read by other users: chmod 600/);
-    expect(warnings.join()).not.toContain('"x"');
+    await givenPassword({ ...base, configValue: 'x', configPath: path }, (m) => said.push(m));
+    expect(said.join()).toMatch(/can be read by other users: chmod 600/);
+    expect(said.join()).not.toContain('"x"');
     chmodSync(path, 0o600);
-    warnings.length = 0;
-    await resolvePassword({ label: 'keystore password', envName: 'X', configValue: 'x', configPath: path }, undefined, (m) => warnings.push(m));
-    expect(warnings).toEqual([]);
+    said.length = 0;
+    await givenPassword({ ...base, configValue: 'x', configPath: path }, (m) => said.push(m));
+    expect(said).toEqual([]);
   });
 });
 
@@ -168,10 +189,27 @@ describe('.c8ytokenrc.example', () => {
     const dir = tempDir();
     copyFileSync(example, join(dir, 'example.yaml'));
     const s = await load(dir, { config: 'example.yaml' });
-    expect(s.warnings).toEqual([]);
+    expect(warnings).toEqual([]);
     expect(s.endpoint?.hostname).toBe('t12345.eu-latest.cumulocity.com');
     const text = readFileSync(example, 'utf8');
-    const keys = ['url', 'cert', 'key', 'keyPassword', 'keyPasswordFile', 'keystore', 'path', 'type', 'password', 'passwordFile', 'alias', 'truststore', 'deviceCa', 'chainHeader', 'timeout', 'profiles'];
+    const keys = [
+      'url',
+      'cert',
+      'key',
+      'keyPassword',
+      'keyPasswordFile',
+      'keystore',
+      'path',
+      'type',
+      'password',
+      'passwordFile',
+      'alias',
+      'truststore',
+      'deviceCa',
+      'chainHeader',
+      'timeout',
+      'profiles',
+    ];
     for (const key of keys) expect(text).toMatch(new RegExp(`^\\s*#?\\s*${key}:`, 'm'));
   });
 });

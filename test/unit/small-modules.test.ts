@@ -1,26 +1,34 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chainHeaderValue, parseChainHeader } from '../../src/core/chain-header.js';
-import { formatDuration, formatRelative, parseDuration } from '../../src/core/duration.js';
-import { tokenEndpoint } from '../../src/core/endpoint.js';
+import { chainHeaderValue, parseChainHeader } from '../../src/core/platform/chain-header.js';
+import { formatDuration, formatRelative, parseDuration } from '../../src/core/time/duration.js';
+import { tenantUrl, tokenEndpoint } from '../../src/core/platform/endpoint.js';
 import { ExitCode, exitCodeFor, isRetryable } from '../../src/core/errors.js';
 import { exportLine } from '../../src/output/shell.js';
-import { bodyExcerpt, errorFromResponse } from '../../src/core/token-response.js';
+import { bodyExcerpt, errorFromResponse } from '../../src/core/platform/token-response.js';
 import { codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
 
 describe('tokenEndpoint', () => {
+  const endpoint = (text: string): URL => tokenEndpoint(tenantUrl(text, 'x'));
   it('uses port 8443 unless the URL names one', () => {
-    expect(tokenEndpoint('https://t12345.eu-latest.cumulocity.com', 'x').href).toBe('https://t12345.eu-latest.cumulocity.com:8443/devicecontrol/deviceAccessToken');
-    expect(tokenEndpoint('t12345.eu-latest.cumulocity.com', 'x').port).toBe('8443');
-    expect(tokenEndpoint('https://edge.local:9443/some/path', 'x').href).toBe('https://edge.local:9443/devicecontrol/deviceAccessToken');
-    expect(tokenEndpoint('https://[::1]', 'x').href).toBe('https://[::1]:8443/devicecontrol/deviceAccessToken');
+    expect(endpoint('https://t12345.eu-latest.cumulocity.com').href).toBe('https://t12345.eu-latest.cumulocity.com:8443/devicecontrol/deviceAccessToken');
+    expect(endpoint('t12345.eu-latest.cumulocity.com').port).toBe('8443');
+    expect(endpoint('https://edge.local:9443/some/path').href).toBe('https://edge.local:9443/devicecontrol/deviceAccessToken');
+    expect(endpoint('https://[::1]').href).toBe('https://[::1]:8443/devicecontrol/deviceAccessToken');
   });
-  it('refuses what cannot carry mutual TLS', async () => {
-    expect(await codeOf(() => tokenEndpoint('http://t1.example', 'x'))).toBe('BAD_URL');
-    expect(await codeOf(() => tokenEndpoint('https://user:pw@t1.example', 'x'))).toBe('BAD_URL');
-    expect(await codeOf(() => tokenEndpoint('https://', 'x'))).toBe('BAD_URL');
+  it('keeps the tenant URL as given: a port only when the user named one', () => {
+    expect(tenantUrl('t1.example', 'x').origin).toBe('https://t1.example');
+    expect(tenantUrl('https://t1.example:9443/x', 'x').origin).toBe('https://t1.example:9443');
+  });
+  it('refuses what cannot carry mutual TLS, and never repeats credentials', async () => {
+    expect(await codeOf(() => tenantUrl('http://t1.example', 'x'))).toBe('BAD_URL');
+    expect(await codeOf(() => tenantUrl('https://', 'x'))).toBe('BAD_URL');
+    const { caught } = await import('../helpers/errors.js');
+    const err = await caught(() => tenantUrl('https://user:pw@t1.example', 'x'));
+    expect(err.code).toBe('BAD_URL');
+    expect(JSON.stringify(err.facts)).not.toContain('pw');
   });
 });
 
@@ -62,6 +70,8 @@ describe('durations', () => {
 describe('shell export lines', () => {
   it('quote values so nothing breaks out', () => {
     expect(exportLine('bash', 'X', "a'b")).toBe(`export X='a'\\''b'`);
+    // PowerShell ends single-quoted strings at U+2018-U+201B too, and doubles each to escape it.
+    expect(exportLine('powershell', 'X', 'a\u2018b\u2019c\u201ad\u201be')).toBe(`$env:X = 'a\u2018\u2018b\u2019\u2019c\u201a\u201ad\u201b\u201be'`);
     expect(exportLine('fish', 'X', "a'b\\")).toBe(`set -gx X 'a\\'b\\\\'`);
     expect(exportLine('powershell', 'X', "a'b")).toBe(`$env:X = 'a''b'`);
   });
@@ -69,11 +79,11 @@ describe('shell export lines', () => {
 
 describe('platform answers', () => {
   const url = new URL('https://t1.example:8443/devicecontrol/deviceAccessToken');
-  const res = (status: number, body: string, contentType = 'application/json') => ({ status, contentType, body: Buffer.from(body) });
+  const res = (status: number, body: string, contentType = 'application/json') => ({ status, contentType, body: Buffer.from(body), receivedAt: 0 });
   it('carry the platform error and message', () => {
     const err = errorFromResponse(res(401, JSON.stringify({ error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' })), url);
     expect(err.code).toBe('PLATFORM_UNAUTHORIZED');
-    expect(err.message).toContain('security/Unauthorized: Invalid certificate chain!');
+    expect(err.facts.platform).toEqual({ error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' });
   });
   it('reduce HTML to a readable excerpt', () => {
     expect(bodyExcerpt(Buffer.from('<html><head><title>400 The SSL certificate error</title></head><body>...</body></html>'))).toBe('400 The SSL certificate error');
@@ -104,11 +114,23 @@ describe('exit codes', () => {
 
 describe('pemCertificateCn', () => {
   it('reads the subject CN as Node does, without OpenSSL', async () => {
-    const { pemCertificateCn, commonName } = await import('../../src/core/pem.js');
+    const { pemCertificateCn, commonName } = await import('../../src/core/x509/names.js');
     for (const name of ['device-rsa.chain.pem', 'device-ec384.crt', 'device-selfsigned.crt', 'bad/v1.chain.pem']) {
       const text = readFileSync(pki(name), 'utf8');
       expect(pemCertificateCn(text)).toBe(commonName(new X509Certificate(text).subject));
     }
     expect(pemCertificateCn('no certificate here')).toBeUndefined();
+  });
+});
+
+describe('nameKey (RFC 5280 7.1 name matching)', () => {
+  it('matches names that differ in string type, case and whitespace, and not names that differ', async () => {
+    const { nameKey } = await import('../../src/core/x509/names.js');
+    const { certDetails } = await import('../../src/core/x509/certificate.js');
+    const subject = (name: string) => certDetails(new X509Certificate(readFileSync(pki(`names/${name}.crt`)))).subjectDer;
+    const issuer = certDetails(new X509Certificate(readFileSync(pki('names/device.crt')))).issuerDer;
+    for (const v of ['printable', 'case', 'spaces']) expect(nameKey(subject(`ca-${v}`))).toBe(nameKey(issuer));
+    expect(nameKey(subject('ca-different'))).not.toBe(nameKey(issuer));
+    expect(subject('ca-printable').equals(issuer)).toBe(false); // the bytes do differ
   });
 });

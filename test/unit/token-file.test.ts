@@ -1,7 +1,7 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkWritable, readTokenFile, writeTokenFile } from '../../src/core/token-file.js';
+import { checkWritable, readTokenFile, writeTokenFile } from '../../src/core/token/file.js';
 import { codeOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/cli.js';
 

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchCommand, type WatchEvent } from '../../src/commands/watch.js';
+import { loadSettings } from '../../src/core/config/settings.js';
 import { Emulator } from '../../src/emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
@@ -19,9 +20,15 @@ describe('watch with a clock', () => {
     emulators.push(emulator);
     const events: WatchEvent[] = [];
     const io = { ...testIo({ now: () => now }), emit: (e: WatchEvent) => void events.push(e), random: () => 0 };
+    const settings = await loadSettings({
+      flags: { url: emulator.url, truststore: pki('truststore.pem'), cert: pki('device-rsa.chain.pem'), key: pki('device-rsa.key') },
+      env: {},
+      cwd: tempDir(),
+      warn: io.warn,
+    });
     const code = await watchCommand(
+      settings,
       {
-        connection: { url: emulator.url, truststore: pki('truststore.pem'), cert: pki('device-rsa.chain.pem'), key: pki('device-rsa.key') },
         output: join(tempDir(), 'token'),
         once: true,
         exitOnError: false,

@@ -1,0 +1,20 @@
+/** Commander options from the option table: flags, help with the default and the environment variables. */
+import { Option, type Command } from 'commander';
+import { option, type OptionKey, type OptionRow } from '../core/config/options.js';
+
+/** The help text of a row, with what it may be, its default and its variables (generated: it cannot drift). */
+export function helpText(row: OptionRow): string {
+  const parts = [row.help];
+  if (row.choices && !row.help.includes(row.choices.join(', '))) parts.push(`(${row.choices.join(' | ')})`);
+  if (row.defaultValue !== undefined) parts.push(`(default ${row.defaultValue})`);
+  if (row.env?.length) parts.push(`(env ${row.env.join(', ')})`);
+  if (row.config) parts.push(`(config "${row.config}")`);
+  if (row.password) parts.push(`(config "${row.password.configFile}" or "${row.password.configInline}")`);
+  return parts.join(' ');
+}
+
+/** Adds the table's options to a commander command. Commander applies no defaults and no choices:
+ * precedence and checks are the settings merge's (flags > environment > config > defaults). */
+export function addOptions(cmd: Command, keys: readonly OptionKey[]): void {
+  for (const key of keys) cmd.addOption(new Option(option(key).flags, helpText(option(key))));
+}

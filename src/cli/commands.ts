@@ -1,0 +1,109 @@
+/**
+ * The command table: every command's name, summary, arguments, examples and options, and how to load
+ * it. src/cli.ts registers them all from this table and runs them through one generic action; each
+ * command's code (and the modules it needs) loads only when it runs.
+ */
+import { CONNECTION_OPTIONS, type OptionKey } from '../core/config/options.js';
+import type { Run } from './run/run.js';
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Commander's argument syntax and its description, e.g. ['[token]', 'the token, a file, or - for stdin']. */
+  args?: readonly [string, string];
+  examples: readonly string[];
+  /** The command's options from the table (the global ones are on the program). */
+  options: readonly OptionKey[];
+  /** Options the settings merge resolves (flags > environment > profile > config > defaults); none: no settings are loaded. */
+  settings?: readonly OptionKey[];
+  /** What else the help says (signals, exit codes particular to the command). */
+  notes?: string;
+  /** The command's runner: maps the options once, runs the command, renders its result; resolves to the exit code. */
+  load(): Promise<(run: Run) => Promise<number>>;
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'fetch',
+    summary: 'get a device access token over mutual TLS; print it or write it to a file',
+    examples: [
+      'c8ytoken fetch --url https://t12345.eu-latest.cumulocity.com --keystore device.p12',
+      'C8YTOKEN_KEYSTORE_PASSWORD=changeit c8ytoken fetch --keystore device.jks --truststore truststore.jks -o /var/lib/c8y/token',
+      'c8ytoken fetch --cert device.chain.pem --key device.key --format header | curl -sf -H @- https://t12345.eu-latest.cumulocity.com/inventory/managedObjects',
+      'eval "$(c8ytoken fetch --format env)"',
+      'c8ytoken fetch --format env --shell powershell | Invoke-Expression',
+    ],
+    options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force', 'meta'],
+    settings: [...CONNECTION_OPTIONS, 'meta'],
+    notes: "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.",
+    load: async () => (await import('./run/fetch.js')).run,
+  },
+  {
+    name: 'inspect',
+    summary: 'decode a token and explain it (no network, no keys)',
+    args: ['[token]', 'the token, a file holding it, or - for stdin (default: stdin when piped)'],
+    examples: [
+      'c8ytoken inspect eyJhbGciOi...',
+      'c8ytoken inspect /var/lib/c8y/token',
+      'c8ytoken fetch | c8ytoken inspect -',
+      'c8ytoken inspect --json token | jq .claims.ten',
+      'c8ytoken inspect --check --expires-within 5m /var/lib/c8y/token || c8ytoken fetch -o /var/lib/c8y/token',
+    ],
+    options: ['check', 'expiresWithin', 'showSecrets'],
+    notes: 'Exit code 0 when the token decodes (with --check: and is valid), 1 when --check fails, 4 when it is not a token.',
+    load: async () => (await import('./run/inspect.js')).run,
+  },
+  {
+    name: 'watch',
+    summary: 'keep a token file fresh: refresh after half the lifetime, retry through outages, forever',
+    args: ['[command...]', 'with --exec: the command and its arguments, after --'],
+    examples: ['c8ytoken watch -o /var/lib/c8y/token', 'c8ytoken watch -o token --exec -- systemctl reload my-agent', 'c8ytoken watch -o token --json', 'c8ytoken watch -o token --once'],
+    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry'],
+    settings: [...CONNECTION_OPTIONS, 'meta'],
+    notes: 'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.',
+    load: async () => (await import('./run/watch.js')).run,
+  },
+  {
+    name: 'doctor',
+    summary: 'walk the whole path (config, files, identity, chain, trust, DNS, TCP, TLS, token, clock) and say what to fix',
+    examples: ['c8ytoken doctor --keystore device.p12', 'c8ytoken doctor --profile staging', 'c8ytoken doctor --json | jq \'.checks[] | select(.verdict != "pass")\''],
+    options: CONNECTION_OPTIONS,
+    notes: 'Exit code 0 when no step failed (warnings allowed), 1 when one failed. A step after a failed one is skipped, and says why.',
+    load: async () => (await import('./run/doctor.js')).run,
+  },
+  {
+    name: 'exec',
+    summary: 'run a command with a valid token in its environment and a token file kept fresh while it runs',
+    args: ['<command...>', 'the command and its arguments, after --'],
+    examples: [
+      'c8ytoken exec -- sh -c \'curl -sf -H "Authorization: $C8Y_HEADER_AUTHORIZATION" "$C8Y_HOST/inventory/managedObjects"\'',
+      'c8ytoken exec --keystore device.p12 -- ./my-agent --token-file-env C8Y_TOKEN_FILE',
+      'c8ytoken exec -o /run/my-agent/token -- my-agent',
+    ],
+    options: [...CONNECTION_OPTIONS, 'output', 'minRetry', 'maxRetry', 'slowRetry'],
+    settings: CONNECTION_OPTIONS,
+    notes:
+      "The command gets C8Y_TOKEN, C8Y_HOST, C8Y_TENANT, C8Y_USER, C8Y_HEADER_AUTHORIZATION and C8Y_TOKEN_FILE, a 0600 file kept fresh (half-life schedule) while it runs and removed afterwards unless -o named it; never a password variable. It is started once, never restarted. SIGINT, SIGTERM and SIGHUP are passed to it. The exit code is the command's (128+N when signal N ended it); when no token can be had, the token's exit code and the command does not start.",
+    load: async () => (await import('./run/exec.js')).run,
+  },
+  {
+    name: 'verify-chain',
+    summary: 'check the device certificate, key and chain locally (and, with --connect, the TLS handshake)',
+    examples: [
+      'c8ytoken verify-chain --keystore device.p12',
+      'c8ytoken verify-chain --cert device.pem --key device.key --device-ca device-root.pem',
+      'c8ytoken verify-chain --keystore device.jks --json | jq \'.checks[] | select(.verdict == "fail")\'',
+      'c8ytoken verify-chain --keystore device.p12 --connect',
+      'c8ytoken verify-chain --cert device.pem --at 2027-01-01',
+    ],
+    options: [...CONNECTION_OPTIONS, 'at', 'connect', 'purpose'],
+    settings: CONNECTION_OPTIONS,
+    notes: 'Exit code 0 when every check passes (warnings allowed), 1 when a check fails, 4 when the files cannot be read.',
+    load: async () => (await import('./run/verify-chain.js')).run,
+  },
+];
+
+/** A command of the table by name. */
+export function commandSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

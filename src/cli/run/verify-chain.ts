@@ -1,0 +1,15 @@
+/** Runs `verify-chain`: the checks, printed as a checklist or JSON; exit 1 when one fails. */
+import { verifyChainCommand } from '../../commands/verify-chain.js';
+import { renderVerify, supportsUnicode } from '../../output/verify-output.js';
+import { useColor } from '../../output/terminal.js';
+import { ExitCode } from '../../core/errors.js';
+import type { Purpose } from '../../core/chain/verify.js';
+import { textOf, type Run } from './run.js';
+
+export async function run(r: Run): Promise<number> {
+  const result = await verifyChainCommand(r.settings!, { at: textOf(r, 'at'), connect: r.flags.connect === true, purpose: textOf(r, 'purpose') as Purpose }, r.io());
+  if (r.term.json)
+    r.cli.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, deviceCa: result.deviceCa ?? null, handshake: result.handshake ?? null }, null, 2)}\n`);
+  else if (!r.term.quiet) r.cli.stdout.write(renderVerify(result, { color: useColor(r.cli.stdout, r.cli.env, !r.term.color), unicode: supportsUnicode(r.cli.env), tree: r.cli.stdout.isTTY === true }));
+  return result.ok ? ExitCode.ok : ExitCode.checkFailed;
+}

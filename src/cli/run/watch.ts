@@ -1,0 +1,52 @@
+/** Runs `watch`: the typed options once, then events as lines on stderr or NDJSON on stdout until stopped. */
+import { watchCommand } from '../../commands/watch.js';
+import { renderWatchEvent, watchEventJson } from '../../output/watch-output.js';
+import { C8yError } from '../../core/errors.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { msOf, textOf, type Run } from './run.js';
+
+/**
+ * A full garbage collection between refreshes. watch runs for months on devices with little memory and
+ * sleeps between refreshes: V8 would otherwise grow its heap lazily to tens of megabytes of garbage
+ * (measured: `npm run soak`). `--expose-gc` set at run time makes `gc` available in a new context.
+ */
+function fullCollection(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => gc();
+}
+
+export async function run(r: Run): Promise<number> {
+  const exec = r.flags.exec === true;
+  if (exec && r.args.length === 0) throw new C8yError('USAGE', { detail: '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.' });
+  if (!exec && r.args.length > 0) throw new C8yError('USAGE', { detail: `Unexpected argument "${r.args[0]}".`, suggestion: 'To run a command after each new token, use --exec -- COMMAND ARGS.' });
+  const output = textOf(r, 'output');
+  if (!output || output === '-') throw new C8yError('USAGE', { detail: 'watch needs -o FILE: the token file to keep fresh.' });
+  const minRetryMs = msOf(r, 'minRetry')!;
+  const maxRetryMs = msOf(r, 'maxRetry')!;
+  if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
+  return watchCommand(
+    r.settings!,
+    {
+      output,
+      meta: textOf(r, 'meta'),
+      exec: exec ? r.args : undefined,
+      once: r.flags.once === true,
+      exitOnError: r.flags.exitOnError === true,
+      minRetryMs,
+      maxRetryMs,
+      slowRetryMs: msOf(r, 'slowRetry')!,
+    },
+    {
+      ...r.io(),
+      emit: (event) => {
+        if (r.term.json) r.cli.stdout.write(`${JSON.stringify(watchEventJson(event))}\n`);
+        else if (!r.term.quiet || event.event === 'error' || event.event === 'expired') r.cli.stderr.write(`${renderWatchEvent(event)}\n`);
+      },
+      random: Math.random,
+      onRefreshRequest: r.cli.onRefreshRequest,
+      idle: fullCollection(),
+    },
+  );
+}

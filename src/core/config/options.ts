@@ -1,0 +1,238 @@
+/**
+ * The option table: one row per option, as data. The commander options and their help (with the
+ * environment variables), the config file's schema and validation, the precedence merge, the password
+ * sources, the shell completions and the README/.c8ytokenrc.example consistency test all read it, so an
+ * option is added in one place and its help cannot drift (npm-check-updates' cli-options.ts is the model).
+ */
+import type { PasswordRole } from '../errors.js';
+
+/** How a value is read and checked, wherever it comes from (flag, environment, config file). */
+export type OptionKind =
+  /** A boolean switch (flags only). */
+  | 'switch'
+  /** Free text. */
+  | 'text'
+  /** A file path: relative to the working directory (flag, environment) or to the config file. */
+  | 'path'
+  /** One of `choices` (compared case-insensitively, stored as written in the table). */
+  | 'choice'
+  /** A duration such as 30s, 5m, 1h30m (a bare number is seconds), within `max`. */
+  | 'duration'
+  /** A password file (flag, config `configFile`), the password itself (environment, config `configInline`). */
+  | 'password';
+
+export interface OptionRow {
+  /** The name in code: commander's attribute name for the flag. */
+  key: string;
+  /** Commander's flags: '--url <url>', '-o, --output <file>', '--force'. */
+  flags: string;
+  help: string;
+  kind: OptionKind;
+  choices?: readonly string[];
+  /** The value when nothing gives one, as a user would type it (shown in help). */
+  defaultValue?: string;
+  /** The largest duration accepted (kind 'duration'), as text. */
+  max?: string;
+  /** Environment variables that give it, highest precedence first. */
+  env?: readonly string[];
+  /** Its key in the config file ('url', 'keystore.path'); absent for flags that have none. */
+  config?: string;
+  /** For passwords: which one, and its two config keys (a file, or the password itself). */
+  password?: { role: PasswordRole; configFile: string; configInline: string };
+  /**
+   * For the device identity: options of one group replace the other group's as a whole, whichever
+   * source is higher (a --cert/--key pair replaces a configured keystore and vice versa).
+   */
+  identity?: 'pem' | 'keystore';
+  /** A value that is itself a directive, e.g. --proxy none. */
+  hidden?: boolean;
+}
+
+const rows = [
+  // Global options, on the program.
+  { key: 'json', flags: '--json', kind: 'switch', help: 'machine-readable output wherever a command has a human one' },
+  { key: 'quiet', flags: '-q, --quiet', kind: 'switch', help: 'print nothing but the requested data and errors' },
+  { key: 'verbose', flags: '-v, --verbose', kind: 'switch', help: 'say what happens, step by step, on stderr (never secrets)' },
+  { key: 'color', flags: '--no-color', kind: 'switch', help: 'no colours', env: ['NO_COLOR'] },
+  { key: 'config', flags: '-c, --config <file>', kind: 'path', help: 'config file to use instead of searching', env: ['C8YTOKEN_CONFIG'] },
+  { key: 'profile', flags: '-p, --profile <name>', kind: 'text', help: "use the named profile's settings over the top-level ones", env: ['C8YTOKEN_PROFILE'] },
+
+  // Connection and credentials.
+  { key: 'url', flags: '--url <url>', kind: 'text', help: 'tenant URL; port 8443 unless the URL names one', env: ['C8YTOKEN_URL', 'C8Y_HOST', 'C8Y_BASEURL', 'C8Y_URL'], config: 'url' },
+  { key: 'cert', flags: '--cert <file>', kind: 'path', help: 'PEM device certificate, optionally followed by its intermediates', env: ['C8Y_CERTIFICATE_FILE'], config: 'cert', identity: 'pem' },
+  {
+    key: 'key',
+    flags: '--key <file>',
+    kind: 'path',
+    help: 'PEM private key: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8 or traditional',
+    env: ['C8Y_CERTIFICATE_KEY_FILE'],
+    config: 'key',
+    identity: 'pem',
+  },
+  {
+    key: 'keyPasswordFile',
+    flags: '--key-password-file <file>',
+    kind: 'password',
+    help: 'file holding the password of an encrypted key or of a keystore entry with its own',
+    env: ['C8YTOKEN_KEY_PASSWORD'],
+    password: { role: 'key', configFile: 'keyPasswordFile', configInline: 'keyPassword' },
+  },
+  {
+    key: 'keystore',
+    flags: '--keystore <file>',
+    kind: 'path',
+    help: 'PKCS#12 (.p12/.pfx) or JKS keystore holding key and chain',
+    env: ['C8YTOKEN_KEYSTORE'],
+    config: 'keystore.path',
+    identity: 'keystore',
+  },
+  {
+    key: 'keystoreType',
+    flags: '--keystore-type <type>',
+    kind: 'choice',
+    choices: ['pkcs12', 'jks'],
+    help: 'keystore format; detected from the content when absent',
+    env: ['C8YTOKEN_KEYSTORE_TYPE'],
+    config: 'keystore.type',
+    identity: 'keystore',
+  },
+  {
+    key: 'keystorePasswordFile',
+    flags: '--keystore-password-file <file>',
+    kind: 'password',
+    help: 'file holding the keystore password (also the key password unless one is given)',
+    env: ['C8YTOKEN_KEYSTORE_PASSWORD'],
+    password: { role: 'keystore', configFile: 'keystore.passwordFile', configInline: 'keystore.password' },
+  },
+  { key: 'alias', flags: '--alias <name>', kind: 'text', help: 'which key entry, when the keystore holds several', env: ['C8YTOKEN_KEYSTORE_ALIAS'], config: 'keystore.alias', identity: 'keystore' },
+  {
+    key: 'truststore',
+    flags: '--truststore <file>',
+    kind: 'path',
+    help: "PEM, PKCS#12 or JKS with the CA(s) of the platform's server certificate; replaces the built-in roots",
+    env: ['C8YTOKEN_TRUSTSTORE'],
+    config: 'truststore.path',
+  },
+  {
+    key: 'truststorePasswordFile',
+    flags: '--truststore-password-file <file>',
+    kind: 'password',
+    help: 'file holding the truststore password (JKS/PKCS#12)',
+    env: ['C8YTOKEN_TRUSTSTORE_PASSWORD'],
+    password: { role: 'truststore', configFile: 'truststore.passwordFile', configInline: 'truststore.password' },
+  },
+  {
+    key: 'deviceCa',
+    flags: '--device-ca <file>',
+    kind: 'path',
+    help: 'the device CA(s) uploaded to the tenant (PEM): the anchor verify-chain checks the chain against',
+    env: ['C8YTOKEN_DEVICE_CA'],
+    config: 'deviceCa',
+  },
+  {
+    key: 'chainHeader',
+    flags: '--chain-header <mode>',
+    kind: 'choice',
+    choices: ['auto', 'none', 'full'],
+    defaultValue: 'auto',
+    help: 'what goes into X-Ssl-Cert-Chain: auto (the certificates after the leaf), none, full (leaf too)',
+    env: ['C8YTOKEN_CHAIN_HEADER'],
+    config: 'chainHeader',
+  },
+  { key: 'timeout', flags: '--timeout <duration>', kind: 'duration', defaultValue: '30s', max: '1h', help: 'whole-request limit', env: ['C8YTOKEN_TIMEOUT'], config: 'timeout' },
+
+  // fetch
+  { key: 'format', flags: '--format <format>', kind: 'choice', choices: ['token', 'header', 'json', 'env'], help: 'token (default: the JWT), header (for curl -H @-), json, env (shell exports)' },
+  { key: 'shell', flags: '--shell <shell>', kind: 'choice', choices: ['bash', 'zsh', 'fish', 'powershell'], defaultValue: 'bash', help: 'shell syntax for --format env' },
+  {
+    key: 'output',
+    flags: '-o, --output <file>',
+    kind: 'path',
+    help: 'write the token to FILE (atomically, mode 0600, no newline) instead of stdout; - is stdout; reuses the token there while it is before its half-life',
+  },
+  { key: 'cache', flags: '--cache <file>', kind: 'path', help: 'reuse the token in FILE while it is before its half-life, and keep FILE updated (for stdout output)' },
+  { key: 'force', flags: '--force', kind: 'switch', help: 'always ask the platform, even when the cached token is still fresh' },
+  {
+    key: 'meta',
+    flags: '--meta <file>',
+    kind: 'path',
+    help: "also write a JSON sidecar (mode 0600, atomically) with the token's times, device user, tenant, endpoint, certificate expiry and fingerprint, clock offset; never the token",
+    config: 'meta',
+  },
+
+  // watch
+  { key: 'exec', flags: '--exec', kind: 'switch', help: 'after each new token, run the command given after -- (argv as given, no shell)' },
+  { key: 'once', flags: '--once', kind: 'switch', help: 'fetch if needed, write, and exit (for cron and systemd timers)' },
+  { key: 'exitOnError', flags: '--exit-on-error', kind: 'switch', help: 'exit with the error class code instead of retrying failures retrying will not fix' },
+  { key: 'minRetry', flags: '--min-retry <duration>', kind: 'duration', defaultValue: '2s', max: '1d', help: 'first retry delay after a failure' },
+  { key: 'maxRetry', flags: '--max-retry <duration>', kind: 'duration', defaultValue: '5m', max: '1d', help: 'longest retry delay' },
+  { key: 'slowRetry', flags: '--slow-retry <duration>', kind: 'duration', defaultValue: '5m', max: '1d', help: 'retry delay after a failure retrying will not fix, e.g. a rejected certificate' },
+
+  // verify-chain
+  { key: 'at', flags: '--at <date>', kind: 'text', help: 'check validity at this moment instead of now, e.g. 2027-01-01' },
+  { key: 'connect', flags: '--connect', kind: 'switch', help: 'also perform the TLS handshake with the platform (no token is requested)' },
+  {
+    key: 'purpose',
+    flags: '--purpose <purpose>',
+    kind: 'choice',
+    choices: ['client', 'server', 'any'],
+    defaultValue: 'client',
+    help: 'what the device certificate must be good for: client (what the platform needs), server, any',
+  },
+
+  // inspect
+  { key: 'check', flags: '--check', kind: 'switch', help: 'exit 1 when the token is expired, not yet valid or (with --expires-within) expiring soon' },
+  { key: 'expiresWithin', flags: '--expires-within <duration>', kind: 'duration', max: '3650d', help: 'with --check: fail when the token expires within this time, e.g. 5m' },
+  { key: 'showSecrets', flags: '--show-secrets', kind: 'switch', help: 'show xsrfToken and the signature instead of masking them' },
+] as const satisfies readonly OptionRow[];
+
+/** Every option's key. */
+export type OptionKey = (typeof rows)[number]['key'];
+
+/** The table. */
+export const OPTIONS: readonly OptionRow[] = rows;
+
+const byKey = new Map<string, OptionRow>(OPTIONS.map((r) => [r.key, r]));
+
+/** The row of an option. */
+export function option(key: OptionKey): OptionRow {
+  return byKey.get(key)!;
+}
+
+/** Options on the program itself, for every command. */
+export const GLOBAL_OPTIONS: readonly OptionKey[] = ['json', 'quiet', 'verbose', 'color', 'config', 'profile'];
+
+/** The connection and credential options of every command that talks to the platform or reads the identity. */
+export const CONNECTION_OPTIONS: readonly OptionKey[] = [
+  'url',
+  'cert',
+  'key',
+  'keyPasswordFile',
+  'keystore',
+  'keystoreType',
+  'keystorePasswordFile',
+  'alias',
+  'truststore',
+  'truststorePasswordFile',
+  'deviceCa',
+  'chainHeader',
+  'timeout',
+];
+
+/** The long flag of a row: '--output' for '-o, --output <file>'. */
+export function longFlag(row: OptionRow): string {
+  return /--[\w-]+/.exec(row.flags)![0];
+}
+
+/** Rows whose values the config file can give (their config keys, including both keys of a password). */
+export function configKeys(): { key: string; row: OptionRow; as: 'value' | 'passwordFile' | 'password' }[] {
+  const out: { key: string; row: OptionRow; as: 'value' | 'passwordFile' | 'password' }[] = [];
+  for (const row of OPTIONS) {
+    if (row.config) out.push({ key: row.config, row, as: 'value' });
+    if (row.password) {
+      out.push({ key: row.password.configFile, row, as: 'passwordFile' });
+      out.push({ key: row.password.configInline, row, as: 'password' });
+    }
+  }
+  return out;
+}

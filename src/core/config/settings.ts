@@ -1,0 +1,203 @@
+/**
+ * Settings: the config file, the environment and the flags, merged row by row of the option table with
+ * the precedence of design.md: flags > environment > profile section > top level of the file > defaults.
+ * Paths from a config file are resolved against that file's folder; paths from flags and environment
+ * against the working directory. Every value remembers where it came from (for --verbose).
+ */
+import { dirname, resolve } from 'node:path';
+import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
+import type { KeystoreFormat } from '../keystore/types.js';
+import type { KeystoreSettings } from '../credentials/identity.js';
+import type { PasswordSources } from '../credentials/passwords.js';
+import { tenantUrl, tokenEndpoint } from '../platform/endpoint.js';
+import type { ChainHeaderMode } from '../platform/chain-header.js';
+import { CONNECTION_OPTIONS, longFlag, option, type OptionKey, type OptionRow } from './options.js';
+import { findConfig } from './file.js';
+import { validateConfig, type ConfigLayer } from './schema.js';
+import { readValue, type OptionValue } from './values.js';
+
+/** What the user gave as flags: option key → value (only options given on the command line). */
+export type GivenFlags = Partial<Record<OptionKey, string | boolean>>;
+
+/** A resolved option: its value and where it came from ("--url", "C8Y_HOST", '"url" in FILE', "default"). */
+export interface Resolved {
+  value: OptionValue;
+  source: string;
+  /** 4 flag, 3 environment, 2 profile, 1 top level, 0 default. */
+  level: number;
+}
+
+export interface Settings {
+  /** The tenant URL as given (a port only when the user named one), and the token endpoint on 8443; undefined when no URL was given anywhere. */
+  tenant?: URL;
+  endpoint?: URL;
+  cert?: string;
+  key?: string;
+  keystore?: KeystoreSettings;
+  truststore?: string;
+  deviceCa?: string;
+  chainHeader: ChainHeaderMode;
+  timeoutMs: number;
+  passwords: Record<PasswordRole, PasswordSources>;
+  /** The config file used, if any, and the profile. */
+  configPath?: string;
+  profile?: string;
+  /** Every resolved option, for the options a command reads beyond these and for --verbose. */
+  resolved: Partial<Record<OptionKey, Resolved>>;
+}
+
+export interface LoadSettingsInput {
+  flags: GivenFlags;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  warn: WarningSink;
+  /** The options to resolve (default: the connection options); the command's own may be added. */
+  keys?: readonly OptionKey[];
+  /** Where the config search starts (tests); default cwd. */
+  searchFrom?: string;
+}
+
+const nonEmpty = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
+
+/** Loads and merges every settings source; throws CONFIG_* errors listing every problem at once. */
+export async function loadSettings(input: LoadSettingsInput): Promise<Settings> {
+  const { flags, env, cwd } = input;
+  const named = nonEmpty(flags.config as string | undefined) ?? nonEmpty(env.C8YTOKEN_CONFIG);
+  const found = await findConfig({ named: named ? resolve(cwd, named) : undefined, from: input.searchFrom ?? cwd, env, warn: input.warn });
+  const configPath = found?.path;
+  let top: ConfigLayer = {};
+  let profiles: Record<string, ConfigLayer> = {};
+  if (found) {
+    const { config, errors, warnings } = validateConfig(found.raw);
+    if (errors.length) throw new C8yError('CONFIG_INVALID', { path: found.path, role: 'config', problems: errors });
+    for (const w of warnings) input.warn(`${found.path}: "${w.path}" ${w.message}`);
+    top = config.top;
+    profiles = config.profiles;
+  }
+  const profile = nonEmpty(flags.profile as string | undefined) ?? nonEmpty(env.C8YTOKEN_PROFILE);
+  let section: ConfigLayer = {};
+  if (profile !== undefined) {
+    if (!profiles[profile]) {
+      throw new C8yError('CONFIG_INVALID', { role: 'config', profile, profiles: Object.keys(profiles), ...(configPath ? { path: configPath } : { reason: 'no config file' }) });
+    }
+    section = profiles[profile];
+  }
+
+  const resolved: Partial<Record<OptionKey, Resolved>> = {};
+  const keys = input.keys ?? CONNECTION_OPTIONS;
+  for (const key of keys) {
+    const row = option(key);
+    if (row.password) continue; // passwords are resolved only when needed: see passwordSources
+    const r = resolveOption(row, flags[key], env, section, top, profile, configPath, cwd);
+    if (r) resolved[key] = r;
+  }
+  chooseIdentity(resolved);
+
+  const text = (key: OptionKey): string | undefined => resolved[key]?.value as string | undefined;
+  const settings: Settings = {
+    chainHeader: (text('chainHeader') ?? 'auto') as ChainHeaderMode,
+    timeoutMs: (resolved.timeout?.value as number | undefined) ?? 30_000,
+    passwords: {
+      key: passwordSources(option('keyPasswordFile'), flags, env, section, top, configPath, cwd),
+      keystore: passwordSources(option('keystorePasswordFile'), flags, env, section, top, configPath, cwd),
+      truststore: passwordSources(option('truststorePasswordFile'), flags, env, section, top, configPath, cwd),
+    },
+    resolved,
+  };
+  if (resolved.url) {
+    settings.tenant = tenantUrl(String(resolved.url.value), resolved.url.source);
+    settings.endpoint = tokenEndpoint(settings.tenant);
+  }
+  if (text('cert')) settings.cert = text('cert')!;
+  if (text('key')) settings.key = text('key')!;
+  if (text('keystore')) {
+    settings.keystore = { path: text('keystore')! };
+    if (text('keystoreType')) settings.keystore.type = text('keystoreType') as KeystoreFormat;
+    if (text('alias')) settings.keystore.alias = text('alias')!;
+  }
+  if (text('truststore')) settings.truststore = text('truststore')!;
+  if (text('deviceCa')) settings.deviceCa = text('deviceCa')!;
+  if (configPath) settings.configPath = configPath;
+  if (profile) settings.profile = profile;
+  return settings;
+}
+
+/** One option's value from the highest source that gives one; bad values are errors naming the source. */
+function resolveOption(
+  row: OptionRow,
+  flag: string | boolean | undefined,
+  env: NodeJS.ProcessEnv,
+  section: ConfigLayer,
+  top: ConfigLayer,
+  profile: string | undefined,
+  configPath: string | undefined,
+  cwd: string,
+): Resolved | undefined {
+  const fromCwd = (v: OptionValue): OptionValue => (row.kind === 'path' ? resolve(cwd, String(v)) : v);
+  const fromFile = (v: OptionValue): OptionValue => (row.kind === 'path' && configPath ? resolve(dirname(configPath), String(v)) : v);
+  // A bad value is a usage error from a flag, a configuration error from a variable; config values and
+  // defaults were checked when the file was read (and the table is tested).
+  const read = (raw: unknown, fail: (problem: string) => C8yError): OptionValue => {
+    const r = readValue(row, raw);
+    if ('problem' in r) throw fail(r.problem);
+    return r.value;
+  };
+  const checked = (problem: string): C8yError => new C8yError('INTERNAL', { detail: `${row.key}: ${problem}` });
+  if (flag !== undefined && !(typeof flag === 'string' && flag.trim() === '')) {
+    const source = longFlag(row);
+    return { value: fromCwd(read(flag, (problem) => new C8yError('USAGE', { option: source, value: String(flag), reason: problem }))), source, level: 4 };
+  }
+  for (const name of row.env ?? []) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    return { value: fromCwd(read(value, (problem) => new C8yError('CONFIG_INVALID', { option: name, value, reason: problem, source: 'environment' }))), source: name, level: 3 };
+  }
+  if (row.config) {
+    if (row.config in section) return { value: fromFile(read(section[row.config], checked)), source: `"${row.config}" of profile ${profile} in ${configPath}`, level: 2 };
+    if (row.config in top) return { value: fromFile(read(top[row.config], checked)), source: `"${row.config}" in ${configPath}`, level: 1 };
+  }
+  if (row.defaultValue !== undefined) return { value: read(row.defaultValue, checked), source: 'default', level: 0 };
+  return undefined;
+}
+
+/**
+ * The device identity is taken as a whole from the highest source that names one: a --cert/--key pair
+ * replaces a keystore from the environment or the config file, and --keystore replaces configured PEM
+ * files (design.md's precedence, applied to the identity rather than to each option). Both kinds from the
+ * same source are a conflict.
+ */
+function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
+  const groupLevel = (group: 'pem' | 'keystore'): number =>
+    Math.max(
+      -1,
+      ...Object.entries(resolved)
+        .filter(([k, r]) => option(k as OptionKey).identity === group && r.level > 0)
+        .map(([, r]) => r.level),
+    );
+  const pem = groupLevel('pem');
+  const keystore = groupLevel('keystore');
+  if (pem < 0 || keystore < 0) return;
+  if (pem === keystore) {
+    const sources = Object.entries(resolved)
+      .filter(([k]) => option(k as OptionKey).identity)
+      .map(([, r]) => r.source);
+    throw new C8yError(pem === 4 ? 'USAGE' : 'CONFIG_INVALID', { reason: 'both a keystore and PEM files', source: sources.join(', ') });
+  }
+  const drop = pem > keystore ? 'keystore' : 'pem';
+  for (const key of Object.keys(resolved) as OptionKey[]) if (option(key).identity === drop) delete resolved[key];
+}
+
+/** Where a password may come from: the flag's file, the environment, the config file's file or inline value. */
+function passwordSources(row: OptionRow, flags: GivenFlags, env: NodeJS.ProcessEnv, section: ConfigLayer, top: ConfigLayer, configPath: string | undefined, cwd: string): PasswordSources {
+  const p = row.password!;
+  const envName = row.env![0]!;
+  const s: PasswordSources = { role: p.role, envName };
+  const flag = flags[row.key as OptionKey];
+  if (typeof flag === 'string' && flag.trim() !== '') s.flagFile = resolve(cwd, flag);
+  if (env[envName] !== undefined) s.envValue = env[envName];
+  const layer = p.configFile in section || p.configInline in section ? section : top;
+  if (layer[p.configFile] !== undefined && configPath) s.configFile = resolve(dirname(configPath), String(layer[p.configFile]));
+  if (layer[p.configInline] !== undefined) s.configValue = String(layer[p.configInline]);
+  if (configPath) s.configPath = configPath;
+  return s;
+}

@@ -1,0 +1,38 @@
+/** Reading one option's value, the same way whether a flag, a variable or the config file gives it. */
+import { parseDuration } from '../time/duration.js';
+import type { OptionRow } from './options.js';
+
+export type OptionValue = string | number | boolean;
+
+/** The value (a duration in milliseconds, a choice as the table writes it), or the problem in words. */
+export function readValue(row: OptionRow, raw: unknown): { value: OptionValue } | { problem: string } {
+  switch (row.kind) {
+    case 'switch':
+      return typeof raw === 'boolean' ? { value: raw } : { problem: `must be true or false, not ${describe(raw)}` };
+    case 'text':
+    case 'path':
+    case 'password':
+      return typeof raw === 'string' && raw.trim() !== '' ? { value: raw } : { problem: `must be a non-empty string, not ${describe(raw)}` };
+    case 'choice': {
+      const choice = typeof raw === 'string' ? row.choices!.find((c) => c.toLowerCase() === raw.trim().toLowerCase()) : undefined;
+      return choice !== undefined ? { value: choice } : { problem: `must be one of ${row.choices!.join(', ')}, not ${describe(raw)}` };
+    }
+    case 'duration': {
+      const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDuration(raw) : undefined;
+      const max = row.max !== undefined ? parseDuration(row.max)! : Infinity;
+      if (ms === undefined || ms <= 0) return { problem: `must be a duration like "30s", "5m" or "1h30m", not ${describe(raw)}` };
+      if (ms > max) return { problem: `must be at most ${row.max}, not ${describe(raw)}` };
+      return { value: ms };
+    }
+  }
+}
+
+/** A value as a message shows it: quoted text, never more than a few dozen characters. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return `${typeof value === 'object' ? 'an object' : typeof value}`;
+}

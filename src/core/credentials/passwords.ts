@@ -1,0 +1,114 @@
+/**
+ * Password resolution. Order (design.md): the option's file, the environment variable, the config file
+ * (a warning when that file is readable by group or others), then a prompt when stdin is a terminal,
+ * naming the file, with up to three tries. Passwords are never argv values, and never appear in a message.
+ */
+import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { readRegularFile } from '../files/read.js';
+import { readableByOthers } from '../files/ownership.js';
+
+/** Asks the user for a secret without echo; supplied by the CLI only when stdin is a terminal. */
+export type SecretPrompt = (question: string) => Promise<string>;
+
+/** Where a password may come from, highest precedence first (flag file, env, config file, config inline). */
+export interface PasswordSources {
+  role: PasswordRole;
+  flagFile?: string;
+  envName: string;
+  envValue?: string;
+  configFile?: string;
+  configValue?: string;
+  /** The config file holding configValue, to warn when others can read it. */
+  configPath?: string;
+}
+
+/** Tries at a prompt before a wrong password is final. */
+export const PROMPT_TRIES = 3;
+
+/** Reads a password file: its content without one trailing newline (echo "pw" > file adds one). */
+export async function readPasswordFile(path: string, role: PasswordRole): Promise<string> {
+  const data = await readRegularFile(path, `${role} password`, LIMITS.passwordBytes);
+  return data.toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** The password from the first non-interactive source that has one, or undefined. */
+export async function givenPassword(src: PasswordSources, warn: WarningSink): Promise<string | undefined> {
+  if (src.flagFile !== undefined) return readPasswordFile(src.flagFile, src.role);
+  if (src.envValue !== undefined) return src.envValue;
+  if (src.configFile !== undefined) return readPasswordFile(src.configFile, src.role);
+  if (src.configValue !== undefined) {
+    if (src.configPath && readableByOthers(src.configPath)) {
+      warn(`${src.configPath} holds the ${src.role} password and can be read by other users: chmod 600 ${src.configPath}, or move the password to a passwordFile.`);
+    }
+    return src.configValue;
+  }
+  return undefined;
+}
+
+interface Resolved {
+  value: Promise<string | undefined>;
+  prompted: boolean;
+  tries: number;
+}
+
+/** Resolves each password at most once, and only when it is needed (so no needless prompt). */
+export class PasswordBook {
+  private readonly resolved = new Map<PasswordRole, Resolved>();
+  constructor(
+    private readonly sources: Record<PasswordRole, PasswordSources>,
+    private readonly prompt: SecretPrompt | undefined,
+    private readonly warn: WarningSink,
+  ) {}
+
+  /** The password for the file at `path`, or undefined when none was given and none can be asked for. */
+  get(role: PasswordRole, path: string): Promise<string | undefined> {
+    let r = this.resolved.get(role);
+    if (!r) {
+      const given = this.given(role);
+      const ask = !given && this.prompt ? this.prompt : undefined;
+      r = {
+        value: given ? givenPassword(this.sources[role], this.warn) : ask ? ask(`Enter the ${role} password for ${path}: `) : Promise.resolve(undefined),
+        prompted: ask !== undefined,
+        tries: 1,
+      };
+      this.resolved.set(role, r);
+    }
+    return r.value;
+  }
+
+  /** True when a password can be asked for (stdin is a terminal). */
+  canAsk(): boolean {
+    return this.prompt !== undefined;
+  }
+
+  /** True when a password was given without prompting (file, env or config). */
+  given(role: PasswordRole): boolean {
+    const s = this.sources[role];
+    return s.flagFile !== undefined || s.envValue !== undefined || s.configFile !== undefined || s.configValue !== undefined;
+  }
+
+  /**
+   * After a wrong password: true when it was typed at the prompt and tries are left, and then the next
+   * `get` asks again; false when the wrong password is final (given by file, env or config, or the last try).
+   */
+  retry(role: PasswordRole, path: string): boolean {
+    const r = this.resolved.get(role);
+    if (!r?.prompted || r.tries >= PROMPT_TRIES || !this.prompt) return false;
+    this.warn(`wrong ${role} password for ${path}; try ${r.tries + 1} of ${PROMPT_TRIES}`);
+    this.resolved.set(role, { value: this.prompt(`Enter the ${role} password for ${path}: `), prompted: true, tries: r.tries + 1 });
+    return true;
+  }
+
+  /** Runs `use` with the password, asking again after a wrong one typed at the prompt (up to PROMPT_TRIES). */
+  async with<T>(role: PasswordRole, path: string, use: (password: string | undefined) => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await use(await this.get(role, path));
+      } catch (err) {
+        if (err instanceof C8yError && err.code === 'WRONG_PASSWORD' && err.facts.password === role && this.retry(role, path)) continue;
+        throw err;
+      }
+    }
+  }
+}

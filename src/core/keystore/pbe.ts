@@ -1,0 +1,198 @@
+/**
+ * Password-based encryption used inside keystores, on Node's native crypto: PBES2 (PBKDF2 + AES/3DES,
+ * RFC 8018) and the PKCS#12 PBE schemes (RFC 7292 appendix B/C). Only RC2, which OpenSSL 3 keeps in its
+ * legacy provider and Node does not load, has a small implementation of its own (rc2.ts).
+ */
+import { createDecipheriv, createHash, hash as digest, pbkdf2 } from 'node:crypto';
+import { promisify } from 'node:util';
+import { LIMITS } from '../limits.js';
+import { rc2CbcDecrypt } from './rc2.js';
+import { child, DerError, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
+import type { KdfWork } from './work.js';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+const hashByOid: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+  '1.2.840.113549.2.5': 'md5',
+};
+
+const hmacPrfByOid: Record<string, string> = {
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
+};
+
+const pbes2Ciphers: Record<string, { name: string; keyLength: number; ivLength: number }> = {
+  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
+  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
+  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+};
+
+const pkcs12Pbe: Record<string, { cipher: string; keyLength: number; ivLength: number; rc2Bits?: number }> = {
+  '1.2.840.113549.1.12.1.3': { cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+  '1.2.840.113549.1.12.1.4': { cipher: 'des-ede-cbc', keyLength: 16, ivLength: 8 },
+  '1.2.840.113549.1.12.1.5': { cipher: 'rc2-cbc', keyLength: 16, ivLength: 8, rc2Bits: 128 },
+  '1.2.840.113549.1.12.1.6': { cipher: 'rc2-cbc', keyLength: 5, ivLength: 8, rc2Bits: 40 },
+};
+
+const PBES2 = '1.2.840.113549.1.5.13';
+const PBKDF2 = '1.2.840.113549.1.5.12';
+
+/** Raised when an algorithm is well-formed but not one we decrypt. */
+export class UnsupportedAlgorithmError extends Error {
+  override name = 'UnsupportedAlgorithmError';
+  constructor(readonly oid: string) {
+    super(`unsupported algorithm ${oid}`);
+  }
+}
+
+/** Node hash name for a digest AlgorithmIdentifier's OID. */
+export function hashName(oid: string): string {
+  const name = hashByOid[oid];
+  if (!name) throw new UnsupportedAlgorithmError(oid);
+  return name;
+}
+
+/** The password as PKCS#12 wants it: UTF-16BE with a two-byte terminator (RFC 7292 B.1). */
+export function bmpPassword(password: string): Buffer {
+  const le = Buffer.from(password + '\0', 'utf16le');
+  return Buffer.from(le).swap16();
+}
+
+// Rounds between pauses of a long derivation: a few milliseconds of hashing.
+const ROUNDS_PER_SLICE = 4096;
+
+/** A salt from the file, refused when longer than any writer makes (its length drives the work below). */
+export function checkedSalt(salt: Buffer): Buffer {
+  if (salt.length > LIMITS.saltBytes) throw new DerError(`a salt of ${salt.length} bytes`);
+  return salt;
+}
+
+/**
+ * The PKCS#12 key derivation function (RFC 7292 appendix B.2): id 1 key, 2 IV, 3 MAC key. The rounds
+ * run in slices with pauses when `work` is given (so signals are answered during a long derivation);
+ * the iteration count must have been accounted with `work.take` by the caller.
+ */
+export async function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id: 1 | 2 | 3, iterations: number, length: number, work?: KdfWork): Promise<Buffer> {
+  const u = createHash(hash).digest().length;
+  const v = hash === 'sha384' || hash === 'sha512' ? 128 : 64;
+  const fill = (src: Buffer): Buffer => {
+    if (src.length === 0) return Buffer.alloc(0);
+    const out = Buffer.alloc(v * Math.ceil(src.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = src[i % src.length]!;
+    return out;
+  };
+  const d = Buffer.alloc(v, id);
+  const i = Buffer.concat([fill(checkedSalt(salt)), fill(password)]);
+  const blocks: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let a: Buffer = createHash(hash).update(d).update(i).digest();
+    // One-shot hash() per round: a fifth of createHash().update().digest()'s call overhead.
+    for (let r = 1; r < iterations; r++) {
+      a = digest(hash, a, 'buffer');
+      if (work && r % ROUNDS_PER_SLICE === 0) await work.pause();
+    }
+    blocks.push(a);
+    if (produced + u >= length) break;
+    // I_j = (I_j + B + 1) mod 2^(8v), B being A repeated to v bytes.
+    const b = fill(a);
+    for (let j = 0; j < i.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = i[j + k]! + b[k]! + carry;
+        i[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/**
+ * Decrypts data protected by a PBES2 or PKCS#12 PBE AlgorithmIdentifier. A null password is the
+ * zero-length one that some tools use for "no password" instead of an empty BMPString. `what` names the
+ * data for limit messages ("the key of entry x").
+ * Throws BadDecryptError when the password is wrong (bad padding), UnsupportedAlgorithmError when the
+ * scheme is unknown, DerError when the parameters are malformed, KdfLimitError past the limits.
+ */
+export async function decryptPbe(algorithm: Node, data: Buffer, password: string | null, work: KdfWork, what: string): Promise<Buffer> {
+  const oid = readOid(child(algorithm, 0));
+  const params = child(algorithm, 1);
+  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work, what);
+  const scheme = pkcs12Pbe[oid];
+  if (!scheme) throw new UnsupportedAlgorithmError(oid);
+  const salt = readOctets(child(params, 0));
+  const iterations = readSmallInt(child(params, 1));
+  // Two derivations (key and IV), each of `iterations` rounds.
+  work.take(iterations, what);
+  work.take(iterations, what);
+  const pw = password === null ? Buffer.alloc(0) : bmpPassword(password);
+  const key = await pkcs12Kdf('sha1', pw, salt, 1, iterations, scheme.keyLength, work);
+  const iv = await pkcs12Kdf('sha1', pw, salt, 2, iterations, scheme.ivLength, work);
+  if (scheme.rc2Bits !== undefined) return decryptRc2(key, iv, data, scheme.rc2Bits);
+  return decipher(scheme.cipher, key, iv, data);
+}
+
+async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork, what: string): Promise<Buffer> {
+  const kdf = child(params, 0);
+  const enc = child(params, 1);
+  const kdfOid = readOid(child(kdf, 0));
+  if (kdfOid !== PBKDF2) throw new UnsupportedAlgorithmError(kdfOid);
+  const kdfParams = child(kdf, 1);
+  const salt = checkedSalt(readOctets(child(kdfParams, 0)));
+  const iterations = readSmallInt(child(kdfParams, 1));
+  let prf = 'sha1';
+  for (const extra of kdfParams.children.slice(2)) {
+    if (extra.tagNumber === Tag.sequence) {
+      const prfOid = readOid(child(extra, 0));
+      const name = hmacPrfByOid[prfOid];
+      if (!name) throw new UnsupportedAlgorithmError(prfOid);
+      prf = name;
+    }
+  }
+  const encOid = readOid(child(enc, 0));
+  const cipher = pbes2Ciphers[encOid];
+  if (!cipher) throw new UnsupportedAlgorithmError(encOid);
+  const iv = readOctets(child(enc, 1));
+  if (iv.length !== cipher.ivLength) throw new DerError(`an IV of ${iv.length} bytes for ${cipher.name}`);
+  work.take(iterations, what);
+  // PBES2 takes the password as UTF-8 bytes (RFC 8018; OpenSSL and Java agree). Asynchronous: the
+  // rounds run on libuv's thread pool, so the event loop stays free for signals meanwhile.
+  const key = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  return decipher(cipher.name, key, iv, data);
+}
+
+/** Raised when decryption produces bad padding: almost always a wrong password. */
+export class BadDecryptError extends Error {
+  override name = 'BadDecryptError';
+}
+
+function decipher(name: string, key: Buffer, iv: Buffer, data: Buffer): Buffer {
+  let d;
+  try {
+    d = createDecipheriv(name, key, iv);
+  } catch (err) {
+    // OpenSSL builds without a cipher (3DES is legacy on some) refuse it here.
+    throw new UnsupportedAlgorithmError(`${name} (${(err as { code?: string }).code ?? 'refused'})`);
+  }
+  try {
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch {
+    // Bad padding or a length that is not whole blocks: a wrong password, or damaged data.
+    throw new BadDecryptError('decryption failed');
+  }
+}
+
+function decryptRc2(key: Buffer, iv: Buffer, data: Buffer, bits: number): Buffer {
+  const plain = rc2CbcDecrypt(key, bits, iv, data);
+  if (!plain) throw new BadDecryptError('decryption failed');
+  return plain;
+}

@@ -1,0 +1,54 @@
+/**
+ * The TLS client side, built once for every connection to the platform (token request, handshake probe):
+ * the device key, the certificates it presents, the trust for the server, TLS 1.2 or newer, and the
+ * server always verified. The secure context is made here, not inside the request, so that OpenSSL
+ * refusing the credentials (a 512-bit RSA key, an MD5 signature below its security level) is reported
+ * as what it is, a problem of the local files (exit 4), naming them.
+ */
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { C8yError } from '../errors.js';
+import { isSelfSigned } from '../x509/path.js';
+import type { ClientIdentity } from '../credentials/identity.js';
+import type { Trust } from '../credentials/truststore.js';
+
+/** The certificates presented in the handshake: leaf and intermediates, never a self-signed root. */
+export function handshakeChain(chain: readonly X509Certificate[]): X509Certificate[] {
+  return chain.filter((c, i) => i === 0 || !isSelfSigned(c));
+}
+
+/** The secure context for the device identity and the platform trust; C8yError when OpenSSL refuses them. */
+export function deviceSecureContext(identity: ClientIdentity, trust: Trust): SecureContext {
+  try {
+    return createSecureContext({
+      key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
+      cert: handshakeChain(identity.chain)
+        .map((c) => c.toString())
+        .join('\n'),
+      ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
+      // The platform serves TLS 1.2 and 1.3; never older.
+      minVersion: 'TLSv1.2',
+    });
+  } catch (err) {
+    const code = String((err as { code?: string }).code ?? '');
+    if (/KEY_VALUES_MISMATCH/.test(code)) throw new C8yError('KEY_MISMATCH', { path: identity.source, role: 'certificate', nodeCode: code }, { cause: err });
+    if (/^ERR_(SSL|OSSL)/.test(code))
+      throw new C8yError(
+        'WEAK_CREDENTIALS',
+        { path: identity.source, role: 'certificate', nodeCode: code, reason: String((err as Error).message).replace(/^error:[0-9A-F]+:[^:]*:+/, '') },
+        { cause: err },
+      );
+    throw err;
+  }
+}
+
+/** Options for tls.connect / https.request to the platform: SNI for host names, verification always on. */
+export function platformTlsOptions(endpoint: URL, context: SecureContext): ConnectionOptions {
+  const host = endpoint.hostname.replace(/^\[|\]$/g, '');
+  return {
+    secureContext: context,
+    ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  };
+}

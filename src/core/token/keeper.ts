@@ -1,0 +1,330 @@
+/**
+ * Keeping a token file fresh (watch, and exec's token file) for as long as it runs. Refreshes at the half-life (plus
+ * jitter) on the platform's clock, retries with capped backoff through outages, reads the credentials
+ * again for every refresh, never writes a partial, empty, expired or older token, never asks the platform
+ * more often than its answers justify, and reports each step as an event (no printing here).
+ */
+import { spawn } from 'node:child_process';
+import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.js';
+import type { Settings } from '../config/settings.js';
+import { PasswordBook } from '../credentials/passwords.js';
+import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
+import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
+import { backoffDelay, expiredRetryDelay, refreshTime } from './refresh-policy.js';
+import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clock.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
+import { credentialsStamp } from '../credentials/stamp.js';
+import { outputTarget } from '../files/target.js';
+import { tokenMeta, writeMeta } from './meta.js';
+import type { ClientIdentity } from '../credentials/identity.js';
+import { sleepUntil } from '../time/timer.js';
+import { childEnvironment } from '../config/environment.js';
+
+export interface KeeperOptions {
+  output: string;
+  /** The metadata sidecar, updated with every token written. */
+  meta?: string | undefined;
+  /** argv of a command to run after each new token is in place. */
+  exec?: string[] | undefined;
+  once: boolean;
+  exitOnError: boolean;
+  minRetryMs: number;
+  maxRetryMs: number;
+  /** Delay before trying again after a failure retrying will not fix by itself (credentials, 4xx). */
+  slowRetryMs: number;
+}
+
+/** new: a token not seen before; same: the one held; older: one that expires before the one held. */
+export type TokenState = 'new' | 'same' | 'older';
+
+export type TokenEvent =
+  | { event: 'start'; time: string; file: string; url: string }
+  | {
+      event: 'token';
+      time: string;
+      source: 'platform' | 'file';
+      state: TokenState;
+      written: boolean;
+      expiresAt: string | null;
+      refreshAfter: string | null;
+      refreshAt: string;
+      deviceUser: string | null;
+    }
+  | { event: 'retry'; time: string; error: C8yError; attempt: number; retryAt: string }
+  | { event: 'error'; time: string; error: C8yError; retryAt: string | null }
+  | { event: 'expired'; time: string; expiredAt: string; file: string }
+  | { event: 'warning'; time: string; message: string }
+  | { event: 'clock'; time: string; offsetSeconds: number; basis: string; skew: string }
+  | { event: 'hook'; time: string; command: string; exitCode: number | null; signal: string | null; durationMs: number; error?: string }
+  | { event: 'stop'; time: string; reason: string };
+
+export interface KeeperIo extends TokenSourceIo {
+  emit(event: TokenEvent): void;
+  /** Random numbers for jitter (Math.random in production; fixed in tests). */
+  random(): number;
+  /** Registers a callback for "refresh now" (SIGHUP); returns an unregister function. */
+  onRefreshRequest?(callback: () => void): () => void;
+  /** Called after each refresh, before the wait: the CLI returns memory to the system there. */
+  idle?(): void;
+}
+
+const DAY = 86_400_000;
+const CERT_EXPIRY_WARNING_DAYS = 30;
+/** A floor between two requests, whatever the token says, so nothing can make watch spin. */
+const MIN_GAP_MS = 100;
+
+/** Runs until the signal aborts (resolves 0/130/143), or once with `once`; rejects only with --exit-on-error. */
+export async function keepTokenFresh(settings: Settings, options: KeeperOptions, io: KeeperIo): Promise<ExitCodeValue> {
+  const endpoint = requireEndpoint(settings);
+  await checkWritable(options.output);
+  if (options.meta) await outputTarget(options.meta);
+  return new Watcher(options, io, settings, endpoint).run();
+}
+
+class Watcher {
+  private current: DecodedJwt | undefined;
+  /** The platform's clock against ours, from the last answer that said. */
+  private offset: ClockOffset | undefined;
+  /** Refreshes in a row that brought no newer token (failures, the same or an older token): drives the backoff. */
+  private attempt = 0;
+  private expiredReported: number | undefined;
+  private certWarningDay = -1;
+  private skewReported: string | undefined;
+  private wake: (() => void) | undefined;
+  /** Identity, trust and TLS context, kept while the credential files are unchanged. */
+  private prepared: { stamp: string; identity: ClientIdentity; tls: PreparedTls } | undefined;
+  private hookRunning: Promise<void> | undefined;
+  private hookPending = false;
+
+  constructor(
+    private readonly options: KeeperOptions,
+    private readonly io: KeeperIo,
+    private readonly settings: Settings,
+    private readonly endpoint: URL,
+  ) {}
+
+  private now(): number {
+    return this.io.now();
+  }
+
+  private stamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  async run(): Promise<ExitCodeValue> {
+    const { io, options } = this;
+    io.emit({ event: 'start', time: this.stamp(), file: options.output, url: this.endpoint.href });
+    const unregister = io.onRefreshRequest?.(() => this.wake?.());
+    try {
+      let next = await this.firstLook();
+      // --once with a fresh token already in the file: nothing to do.
+      while (!(options.once && this.current)) {
+        const sleep = sleepUntil(next, () => this.now(), io.signal);
+        this.wake = () => sleep.wake();
+        const slept = await sleep.done;
+        this.wake = undefined;
+        if (!slept || io.signal?.aborted) break;
+        const outcome = await this.refresh();
+        io.idle?.();
+        if (options.once) {
+          if (outcome.error) throw outcome.error;
+          break;
+        }
+        next = outcome.nextMs;
+      }
+    } finally {
+      unregister?.();
+      await this.hookRunning;
+    }
+    const reason = String(io.signal?.reason ?? (options.once ? 'once' : 'stopped'));
+    io.emit({ event: 'stop', time: this.stamp(), reason });
+    if (reason === 'SIGINT') return ExitCode.sigint;
+    if (reason === 'SIGTERM') return ExitCode.sigterm;
+    return ExitCode.ok;
+  }
+
+  /** Reuses a token already in the file when it is for this device and before its half-life; the time of the first refresh. */
+  private async firstLook(): Promise<number> {
+    // Which device: a failure here shows up, with its message, at the first refresh.
+    const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
+    if (!device) return this.now();
+    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
+    if (!cached.token) return this.now();
+    this.current = cached.token;
+    const next = refreshTime(tokenTimes(cached.token.claims), { random: this.io.random() }) ?? this.now();
+    this.io.emit(this.tokenEvent('file', 'same', false, next));
+    return next;
+  }
+
+  private passwords(): PasswordBook {
+    // Passwords are resolved afresh for each refresh: a password file may be rotated with the keystore.
+    return new PasswordBook(this.settings.passwords, this.io.prompt, this.io.warn);
+  }
+
+  /** One refresh: credentials read now, one request, the file replaced when there is something new. */
+  private async refresh(): Promise<{ nextMs: number; error?: C8yError }> {
+    const { io } = this;
+    try {
+      const passwords = this.passwords();
+      // The files are read again whenever they changed (a renewed certificate, a rotated password file).
+      const stamp = await credentialsStamp(this.settings);
+      if (this.prepared?.stamp !== stamp) {
+        this.prepared = undefined;
+        const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+        this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io) };
+      }
+      const { identity, tls } = this.prepared;
+      this.warnCertificateExpiry(identity.chain[0]?.validTo);
+      const fetched = await requestToken(this.settings, identity, passwords, io, this.current, tls);
+      return await this.accept(fetched);
+    } catch (err) {
+      if (io.signal?.aborted) return { nextMs: this.now() };
+      const error = err instanceof C8yError ? err : new C8yError('INTERNAL', { detail: String((err as Error)?.message ?? err) }, { cause: err });
+      return this.fail(error);
+    }
+  }
+
+  private async accept(fetched: FetchedToken): Promise<{ nextMs: number }> {
+    const { token } = fetched;
+    if (fetched.offset) this.offset = fetched.offset;
+    this.reportSkew();
+    const times = tokenTimes(token.claims);
+    const held = this.current ? tokenTimes(this.current.claims) : undefined;
+    const platformNow = platformNowSeconds(this.now(), this.offset);
+    const state: TokenState =
+      this.current?.token === token.token
+        ? 'same'
+        : held?.expiresAt !== undefined && times.expiresAt !== undefined && times.expiresAt < held.expiresAt && held.expiresAt > platformNow
+          ? 'older'
+          : 'new';
+    // Never put an older token over the one held; the file may have been deleted or replaced since:
+    // compare with what is there, not with memory.
+    let written = false;
+    if (state !== 'older' && (await readTokenFile(this.options.output)) !== token.token) {
+      const issuedLocal = times.issuedAt !== undefined ? localMsOf(times.issuedAt, this.offset) : fetched.receivedAt;
+      await writeTokenFile(this.options.output, token.token, issuedLocal);
+      written = true;
+      if (this.options.meta) await writeMeta(this.options.meta, tokenMeta(token, { endpoint: this.endpoint, certificate: this.prepared?.identity.chain[0], offset: this.offset, source: 'platform' }));
+    }
+    if (state !== 'older') this.current = token;
+    this.expiredReported = undefined;
+    const scheduled = refreshTime(tokenTimes(this.current!.claims), { random: this.io.random(), offset: this.offset });
+    let next: number;
+    if (scheduled === undefined) {
+      next = this.now() + this.options.slowRetryMs;
+    } else if (state !== 'new' && scheduled <= this.now()) {
+      // Past the half-life and nothing newer came: the platform keeps handing out what it has. Back off,
+      // growing (with failures: one count), until the held token's expiry; never a busy loop.
+      this.attempt += 1;
+      next = this.beforeHeldExpiry(this.now() + backoffDelay(this.attempt, { minMs: this.options.minRetryMs, maxMs: this.options.maxRetryMs }, this.io.random()));
+      if (state === 'older')
+        this.io.emit({
+          event: 'warning',
+          time: this.stamp(),
+          message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.`,
+        });
+    } else {
+      this.attempt = 0;
+      next = Math.max(scheduled, this.now() + MIN_GAP_MS);
+    }
+    this.io.emit(this.tokenEvent('platform', state, written, next));
+    if (written && this.options.exec?.length) this.runHook();
+    return { nextMs: next };
+  }
+
+  /**
+   * A retry time pulled in to a second before the held token's expiry, when the backoff would pass it
+   * and there is still room for one more try; otherwise the backoff stands (it never shrinks to a poll).
+   */
+  private beforeHeldExpiry(nextMs: number): number {
+    const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
+    if (exp === undefined) return nextMs;
+    const lastTry = localMsOf(exp, this.offset) - 1000;
+    return lastTry >= this.now() + this.options.minRetryMs && lastTry < nextMs ? lastTry : nextMs;
+  }
+
+  private fail(error: C8yError): { nextMs: number; error: C8yError } {
+    const { io, options } = this;
+    this.attempt += 1;
+    const retryable = isRetryable(error.code);
+    if (!retryable && options.exitOnError) throw error;
+    let delay = retryable ? backoffDelay(this.attempt, { minMs: options.minRetryMs, maxMs: options.maxRetryMs }, io.random()) : options.slowRetryMs;
+    const held = this.current ? tokenTimes(this.current.claims) : undefined;
+    const expired = held?.expiresAt !== undefined && localMsOf(held.expiresAt, this.offset) <= this.now();
+    // Once the held token has expired, the device has none: try again within a quarter of its lifetime.
+    if (expired) delay = expiredRetryDelay(delay, held.lifetimeSeconds, options.minRetryMs);
+    const nextMs = this.beforeHeldExpiry(this.now() + delay);
+    const retryAt = new Date(nextMs).toISOString();
+    if (retryable) io.emit({ event: 'retry', time: this.stamp(), error, attempt: this.attempt, retryAt });
+    else io.emit({ event: 'error', time: this.stamp(), error, retryAt: options.once ? null : retryAt });
+    if (expired && this.expiredReported !== held.expiresAt) {
+      this.expiredReported = held.expiresAt;
+      io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(held.expiresAt)!, file: options.output });
+    }
+    return { nextMs, error };
+  }
+
+  private reportSkew(): void {
+    const skew = skewText(this.offset);
+    // Reported when it appears and when it changes by a minute or more, not at every refresh.
+    const key = skew === undefined ? undefined : String(Math.round(this.offset!.offsetMs / 60_000));
+    if (key === this.skewReported) return;
+    this.skewReported = key;
+    if (skew) this.io.emit({ event: 'clock', time: this.stamp(), offsetSeconds: Math.round(this.offset!.offsetMs / 1000), basis: this.offset!.basis, skew });
+  }
+
+  private tokenEvent(source: 'platform' | 'file', state: TokenState, written: boolean, next: number): TokenEvent {
+    const c = this.current!;
+    const times = tokenTimes(c.claims);
+    return {
+      event: 'token',
+      time: this.stamp(),
+      source,
+      state,
+      written,
+      expiresAt: isoTime(times.expiresAt) ?? null,
+      refreshAfter: isoTime(times.refreshAfter) ?? null,
+      refreshAt: new Date(next).toISOString(),
+      deviceUser: typeof c.claims.sub === 'string' ? c.claims.sub : null,
+    };
+  }
+
+  private warnCertificateExpiry(validTo: string | undefined): void {
+    if (!validTo) return;
+    const days = Math.floor((Date.parse(validTo) - this.now()) / DAY);
+    const today = Math.floor(this.now() / DAY);
+    if (days < CERT_EXPIRY_WARNING_DAYS && this.certWarningDay !== today) {
+      this.certWarningDay = today;
+      this.io.emit({ event: 'warning', time: this.stamp(), message: `The device certificate expires in ${days} day(s) (${validTo}); after that every refresh fails. Renew it.` });
+    }
+  }
+
+  /** Runs the hook with argv as given; hooks never overlap (a new token while one runs queues one more run). */
+  private runHook(): void {
+    if (this.hookRunning) {
+      this.hookPending = true;
+      return;
+    }
+    const [command, ...args] = this.options.exec!;
+    const started = this.now();
+    this.hookRunning = new Promise<void>((resolve) => {
+      // The hook's output goes to stderr: stdout may carry NDJSON events. It gets the environment
+      // without the password variables, and the token file's path.
+      const child = spawn(command!, args, { env: { ...childEnvironment(this.io.env), C8Y_TOKEN_FILE: this.options.output }, stdio: ['ignore', 2, 2], shell: false });
+      const done = (exitCode: number | null, signal: string | null, error?: string): void => {
+        const event: TokenEvent = { event: 'hook', time: this.stamp(), command: this.options.exec!.join(' '), exitCode, signal, durationMs: this.now() - started };
+        if (error) event.error = error;
+        this.io.emit(event);
+        resolve();
+      };
+      child.once('error', (err) => done(null, null, err.message));
+      child.once('exit', (code, signal) => done(code, signal));
+    }).then(() => {
+      this.hookRunning = undefined;
+      if (this.hookPending) {
+        this.hookPending = false;
+        this.runHook();
+      }
+    });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A token, the way fetch (and exec) get one: the cache file while its token is before its half-life,
+ * else identity and trust → one mTLS request → token (→ atomic file, → sidecar). Returns data.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { Settings } from '../config/settings.js';
+import { LIMITS } from '../limits.js';
+import { readRegularFile } from '../files/read.js';
+import { outputTarget } from '../files/target.js';
+import { readCertificates } from '../x509/read.js';
+import { tokenMeta, writeMeta } from './meta.js';
+import { PasswordBook } from '../credentials/passwords.js';
+import type { ClientIdentity } from '../credentials/identity.js';
+import { tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
+import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
+import { localMsOf, type ClockOffset } from './clock.js';
+import { cachedToken, deviceUserOf, loadIdentityWithProgress, requestToken, requireEndpoint, type TokenSourceIo } from './source.js';
+import { chainHeaderCertificates } from '../platform/chain-header.js';
+import { dnOneLine } from '../x509/names.js';
+
+export interface ObtainOptions {
+  /** Write the token here (atomically) instead of returning it for stdout. */
+  output?: string | undefined;
+  /** Reuse the token in this file while it is before its half-life (default: the output file). */
+  cache?: string | undefined;
+  /** Always ask the platform, even when the cached token is still before its half-life. */
+  force?: boolean | undefined;
+  /** Also write the metadata sidecar here. */
+  meta?: string | undefined;
+}
+
+/** Where the token came from: the platform (a new one, or the same as the one held), or the cache file. */
+export type TokenState = 'new' | 'same' | 'reused';
+
+export interface ObtainedToken {
+  token: DecodedJwt;
+  times: TokenTimes;
+  endpoint: URL;
+  /** The tenant URL as the user gave it (an explicit port kept). */
+  tenant: URL;
+  identitySource: string;
+  /** Subjects of the certificates sent in X-Ssl-Cert-Chain. */
+  chainHeaderSubjects: string[];
+  tlsVersion?: string;
+  /** The file written, when -o was given. */
+  written?: string;
+  source: 'platform' | 'cache';
+  state: TokenState;
+  /** Why the cached token was (not) used, when there was one. */
+  cacheNote?: string;
+  /** The platform's clock against this device's, when the answer said. */
+  offset?: ClockOffset;
+}
+
+/** Gets a device token: from the cache file while it is fresh, else from the platform. */
+export async function obtainToken(settings: Settings, options: ObtainOptions, io: TokenSourceIo): Promise<ObtainedToken> {
+  const endpoint = requireEndpoint(settings);
+  const tenant = settings.tenant!;
+  // Fail on an output that cannot be written before spending a request on it.
+  if (options.output) await checkWritable(options.output);
+  if (options.meta) await outputTarget(options.meta);
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  let identity: ClientIdentity | undefined;
+  const cacheFile = options.cache ?? options.output;
+  let cacheNote: string | undefined;
+  if (cacheFile && !options.force) {
+    const device = await deviceUserOf(settings, passwords, io);
+    identity = device.identity;
+    const cached = await cachedToken(cacheFile, device.deviceUser, endpoint.hostname, io.now());
+    if (cached.token) {
+      io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
+      const result: ObtainedToken = {
+        token: cached.token,
+        times: tokenTimes(cached.token.claims),
+        endpoint,
+        tenant,
+        identitySource: identity?.source ?? settings.cert!,
+        chainHeaderSubjects: [],
+        source: 'cache',
+        state: 'reused',
+        cacheNote: cached.note,
+      };
+      if (options.output) {
+        // The output file is the cache file, or gets the cached token too.
+        if (options.output !== cacheFile) await writeTokenFile(options.output, cached.token.token);
+        result.written = options.output;
+      }
+      if (options.meta) await writeMeta(options.meta, tokenMeta(cached.token, { endpoint, certificate: identity?.chain[0] ?? (await firstCertificate(settings)), source: 'cache' }));
+      return result;
+    }
+    cacheNote = cached.note;
+  }
+  const before = cacheFile ? await readTokenFile(cacheFile) : undefined;
+  identity ??= await loadIdentityWithProgress(settings, passwords, io);
+  const fetched = await requestToken(settings, identity, passwords, io);
+  const { token } = fetched;
+  const times = tokenTimes(token.claims);
+  const result: ObtainedToken = {
+    token,
+    times,
+    endpoint,
+    tenant,
+    identitySource: identity.source,
+    chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => dnOneLine(c.subject)),
+    source: 'platform',
+    state: before === token.token ? 'same' : 'new',
+  };
+  if (cacheNote) result.cacheNote = cacheNote;
+  if (fetched.tlsVersion) result.tlsVersion = fetched.tlsVersion;
+  if (fetched.offset) result.offset = fetched.offset;
+  // The file's time is when the token was issued, on this device's clock: its age is then right even
+  // when the clock is off (token/refresh-policy.ts).
+  const issuedLocal = times.issuedAt !== undefined ? localMsOf(times.issuedAt, fetched.offset) : fetched.receivedAt;
+  if (options.output) {
+    await writeTokenFile(options.output, token.token, issuedLocal);
+    result.written = options.output;
+  }
+  if (options.cache && options.cache !== options.output) await writeTokenFile(options.cache, token.token, issuedLocal);
+  if (options.meta) await writeMeta(options.meta, tokenMeta(token, { endpoint, certificate: identity.chain[0], offset: fetched.offset, source: 'platform' }));
+  return result;
+}
+
+/** The device certificate of PEM credentials, for the sidecar of a cache hit (which did not load the identity). */
+async function firstCertificate(settings: Settings): Promise<X509Certificate | undefined> {
+  if (!settings.cert) return undefined;
+  return readCertificates(await readRegularFile(settings.cert, 'certificate', LIMITS.certificateBytes), settings.cert, 'certificate')[0];
+}

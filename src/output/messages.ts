@@ -1,0 +1,400 @@
+/**
+ * The words of every error, keyed by its code: what happened (naming the file, URL or key) and what to
+ * do next. Core code throws facts (src/core/errors.ts); this is the one place that words them, so the
+ * same situation reads the same from every command and the hint fits the file it is about (a wrong
+ * truststore password is not told to fix the keystore password).
+ */
+import type { C8yError, ErrorCode, ErrorFacts, FileRole, PasswordRole } from '../core/errors.js';
+import { longFlag, OPTIONS } from '../core/config/options.js';
+import { formatBytes } from '../core/limits.js';
+import { formatDuration } from '../core/time/duration.js';
+import { shownText } from '../core/text.js';
+
+export interface Words {
+  message: string;
+  hint?: string;
+}
+
+const VERIFY_CHAIN = 'Run `c8ytoken verify-chain --device-ca CA.pem` to check the certificates locally.';
+const CLIENT_CERT_CAUSES =
+  'Likely causes: the device CA is not uploaded to the tenant (or not marked for auto-registration), the certificate expired, the chain lacks an intermediate, or the device is not registered for certificate authentication.';
+
+/** How a password is given: the option's file and its variable, from the option table. */
+export function howToGivePassword(role: PasswordRole): string {
+  const row = OPTIONS.find((r) => r.password?.role === role)!;
+  return `${longFlag(row)} FILE or ${row.env![0]}`;
+}
+
+/** "the keystore device.p12", "the key file device.key". */
+function file(f: ErrorFacts): string {
+  const path = f.path ? shownText(f.path) : 'the file';
+  switch (f.role) {
+    case undefined:
+      return path;
+    case 'keystore':
+    case 'truststore':
+    case 'device CA':
+      return `the ${f.role} ${path}`;
+    case 'output':
+      return path;
+    default:
+      return `the ${f.role} file ${path}`;
+  }
+}
+
+const entry = (f: ErrorFacts): string => (f.alias !== undefined ? ` (entry "${shownText(f.alias)}")` : '');
+/** The server named by its origin (scheme, host, port): the path is always the same endpoint. */
+const where = (f: ErrorFacts): string => {
+  if (!f.url) return shownText(f.host ?? 'the platform');
+  try {
+    return shownText(new URL(f.url).origin);
+  } catch {
+    return shownText(f.url);
+  }
+};
+const said = (f: ErrorFacts): string => {
+  if (f.platform) return ` The platform said: ${[f.platform.error, f.platform.message].filter(Boolean).join(': ')}.`;
+  return f.excerpt ? ` The answer was: "${f.excerpt}".` : '';
+};
+const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
+const optionHelp = (): string => 'Run with --help for usage.';
+
+const FILE_HINTS: Partial<Record<FileRole, string>> = {
+  config: 'Check --config / C8YTOKEN_CONFIG.',
+  token: 'Give a token (eyJ...), the path of a token file, or - to read stdin.',
+};
+
+const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
+  CHECK_FAILED: () => ({ message: 'A check failed.' }),
+  USAGE: (f) => ({
+    message: f.detail ?? (f.option ? `${f.option} ${f.reason ?? 'is not valid'}${f.value !== undefined ? `: "${shownText(f.value, 60)}"` : ''}.` : `The command line is not valid${reason(f)}.`),
+    hint: f.suggestion ?? (f.reason === 'both a keystore and PEM files' ? 'Give either --keystore, or --cert with --key.' : optionHelp()),
+  }),
+  CONFIG_UNREADABLE: (f) =>
+    f.line !== undefined || (f.reason && f.role === 'config' && !f.nodeCode && f.reason !== 'does not exist')
+      ? {
+          message: `The config file ${shownText(f.path ?? '')} cannot be parsed${f.line !== undefined ? ` at line ${f.line}, column ${f.column}` : ''}: ${f.reason ?? 'a syntax error'}.`,
+          hint: 'Fix the JSON/YAML syntax there; .c8ytokenrc.example shows the format.',
+        }
+      : { message: `The config file ${shownText(f.path ?? '')} ${f.reason === 'does not exist' ? 'does not exist' : `cannot be read${reason(f)}`}.`, hint: FILE_HINTS.config! },
+  CONFIG_INVALID: (f) => {
+    if (f.problems) {
+      return {
+        message: `The config file ${shownText(f.path ?? '')} has ${f.problems.length} problem(s):\n${f.problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`,
+        hint: 'Fix the keys listed; .c8ytokenrc.example shows every key with an example.',
+      };
+    }
+    if (f.profile !== undefined) {
+      return {
+        message: `There is no profile "${shownText(f.profile)}"${f.path ? ` in ${shownText(f.path)}` : ' (no config file was found)'}.`,
+        hint: f.profiles?.length ? `Profiles there: ${f.profiles.join(', ')}.` : 'Add it under "profiles" in the config file, or drop --profile / C8YTOKEN_PROFILE.',
+      };
+    }
+    if (f.reason === 'a program')
+      return {
+        message: `${shownText(f.path ?? '')} is a program, and c8ytoken runs no code from config files.`,
+        hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml) and remove the program.',
+      };
+    if (f.reason === 'both a keystore and PEM files')
+      return {
+        message: `Both a keystore and PEM files are configured at the same level (${f.source}).`,
+        hint: 'Keep one: the keystore, or the certificate and key (check the config file and the C8Y_CERTIFICATE_* / C8YTOKEN_KEYSTORE variables).',
+      };
+    return {
+      message: `${f.option ?? 'A setting'} ${f.reason ?? 'is not valid'}${f.value !== undefined ? ` ("${shownText(f.value, 60)}")` : ''}.`,
+      hint: f.option ? `Fix or unset ${f.option}.` : 'Fix the setting.',
+    };
+  },
+  NO_URL: () => ({ message: 'No tenant URL is configured.', hint: 'Give --url https://TENANT.cumulocity.com, set C8Y_HOST, or put "url" in .c8ytokenrc.' }),
+  BAD_URL: (f) => {
+    if (f.reason === 'credentials')
+      return { message: `The tenant URL from ${f.source} carries user credentials; the device token request authenticates with the certificate only.`, hint: 'Remove user:password@ from the URL.' };
+    if (f.reason?.startsWith('scheme'))
+      return { message: `The tenant URL "${shownText(f.value ?? '', 80)}" (from ${f.source}) uses ${f.reason.slice(7)}; the platform is reached only over HTTPS.`, hint: 'Use an https:// URL.' };
+    return { message: `The tenant URL "${shownText(f.value ?? '', 80)}" (from ${f.source}) is not a URL.`, hint: 'Give it like https://t12345.eu-latest.cumulocity.com' };
+  },
+  NO_CREDENTIALS: (f) => {
+    if (f.reason === 'no certificate')
+      return { message: `A key (${shownText(f.path ?? '')}) is configured but no certificate.`, hint: 'Give the device certificate with --cert (or C8Y_CERTIFICATE_FILE).' };
+    if (f.reason === 'no key')
+      return { message: `No private key is configured for the certificate ${shownText(f.path ?? '')}.`, hint: 'Give the device key with --key (or C8Y_CERTIFICATE_KEY_FILE).' };
+    if (f.reason === 'no key for the handshake') return { message: '--connect needs the private key to perform the TLS handshake.', hint: 'Give --key (or use a keystore).' };
+    return { message: 'No device credentials are configured.', hint: 'Give --keystore FILE (PKCS#12 or JKS), or --cert FILE with --key FILE; or set them in .c8ytokenrc.' };
+  },
+  PASSWORD_REQUIRED: (f) => ({
+    message: `${capital(file(f))}${entry(f)} ${f.role === 'key' ? 'is encrypted and needs its password' : 'needs its password'}, and there is no terminal to ask for it.`,
+    hint: `Give it with ${howToGivePassword(f.password ?? 'keystore')}.`,
+  }),
+  FILE_NOT_FOUND: (f) => ({
+    message: `${capital(file(f))} does not exist.`,
+    hint: FILE_HINTS[f.role ?? 'certificate'] ?? 'Check the path (relative paths in a config file are relative to that file).',
+  }),
+  FILE_UNREADABLE: (f) => ({
+    message: f.reason === 'a folder, not a file' ? `${capital(file(f))} is a folder, not a file.` : `${capital(file(f))} cannot be read${reason(f)}.`,
+    hint: f.reason?.startsWith('not a regular file')
+      ? 'Give a regular file: c8ytoken does not read FIFOs, devices or sockets.'
+      : f.reason === 'a folder, not a file'
+        ? 'Name the file itself.'
+        : 'Check the file permissions for the user running c8ytoken.',
+  }),
+  FILE_TOO_LARGE: (f) => ({
+    message: `${capital(file(f))} is ${formatBytes(f.actual ?? 0)}${f.actual !== undefined && f.limit !== undefined && f.actual > f.limit ? '' : ' or more'}; c8ytoken reads at most ${formatBytes(f.limit ?? 0)} for a ${f.role ?? 'file'}.`,
+    hint: f.role === 'token' ? 'Give the token file, not another file.' : 'Check that this is the right file; real ones are far smaller.',
+  }),
+  NOT_A_CERTIFICATE: (f) => ({
+    message: f.reason?.startsWith('certificate ') ? `${capital(shownText(f.reason))} in ${file(f)}, and cannot be parsed.` : `${capital(file(f))} holds no certificate.`,
+    hint:
+      f.reason === 'holds a private key'
+        ? 'That looks like a private key: give it with --key, and the certificate with --cert.'
+        : f.reason?.startsWith('certificate ')
+          ? 'Copy the file again; check nothing was cut from the base64 text.'
+          : 'Give a PEM file with -----BEGIN CERTIFICATE----- blocks (or a DER certificate).',
+  }),
+  NOT_A_KEY: (f) => ({
+    message:
+      f.alias !== undefined
+        ? `The private key of entry "${shownText(f.alias)}" in ${shownText(f.path ?? '')} cannot be read.`
+        : `${capital(file(f))} ${f.reason === 'holds certificates' ? 'holds no private key' : f.nodeCode || !f.reason ? 'cannot be read as a private key' : 'holds no PEM private key'}.`,
+    hint:
+      f.reason === 'holds certificates'
+        ? 'It holds certificates: the key is a separate file (BEGIN PRIVATE KEY / RSA PRIVATE KEY / EC PRIVATE KEY).'
+        : f.alias !== undefined
+          ? 'Check the key type is RSA or EC; `openssl pkcs12 -info -in FILE` or `keytool -list -v -keystore FILE` shows the file.'
+          : 'Give a PEM key: PKCS#1, SEC1, PKCS#8 or encrypted PKCS#8; `openssl pkey -in KEY -noout` tells whether OpenSSL can read it.',
+  }),
+  WRONG_PASSWORD: (f) => {
+    const what =
+      f.password === 'key'
+        ? f.alias !== undefined
+          ? `The key password of entry "${shownText(f.alias)}" in ${shownText(f.path ?? '')}`
+          : `The password for ${file(f)}`
+        : `The ${f.password ?? f.role} password for ${shownText(f.path ?? '')}`;
+    const why = f.reason === 'integrity check' ? ' (the integrity check failed)' : f.reason ? ` (${f.reason})` : '';
+    const hint = `Give the right one with ${howToGivePassword(f.password ?? 'keystore')}${f.password === 'key' && f.format ? ' (a keystore entry uses the store password unless it has its own)' : ''}.`;
+    return { message: `${what} is wrong${why}.`, hint };
+  },
+  KEY_MISMATCH: (f) =>
+    f.role === 'keystore'
+      ? {
+          message: `In ${shownText(f.path ?? '')}${entry(f)} the private key does not belong to the certificate ${shownText(f.subject ?? '')}.`,
+          hint: 'Rebuild the keystore from the matching key and certificate.',
+        }
+      : {
+          message: `The private key ${shownText(f.path ?? '')} does not belong to the certificate ${shownText(f.otherPath ?? f.path ?? '')}${(f.actual ?? 0) > 1 ? ' (nor to any certificate in it)' : ''}.`,
+          hint: 'Pair the certificate with the key it was issued for; compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`.',
+        },
+  KEYSTORE_CORRUPT: (f) => {
+    if (f.reason === 'PEM text')
+      return {
+        message: `${capital(file(f))} is PEM text, not a PKCS#12 or JKS keystore.`,
+        hint: `Use --cert/--key for PEM files${f.role === 'truststore' ? ' (or give it as a PEM --truststore)' : ''}.`,
+      };
+    if (f.reason === 'neither PKCS#12 nor JKS')
+      return {
+        message: `${capital(file(f))} is neither a PKCS#12 nor a JKS keystore.`,
+        hint: 'Check the file; `openssl pkcs12 -info -in FILE` or `keytool -list -keystore FILE` tells what it holds.',
+      };
+    return {
+      message: `${capital(file(f))} is not a readable ${f.format ?? ''} keystore${reason(f)}.`.replace('  ', ' '),
+      hint: f.reason?.includes('twice')
+        ? 'Rebuild the keystore with keytool so each alias is unique.'
+        : 'Check that the file was copied completely and in binary mode; `openssl pkcs12 -info -in FILE` or `keytool -list -keystore FILE` shows what it holds.',
+    };
+  },
+  KEYSTORE_UNSUPPORTED: (f) => {
+    if (f.format === 'JCEKS')
+      return {
+        message: `${capital(file(f))} is a JCEKS keystore, which c8ytoken does not read.`,
+        hint: `Convert it: keytool -importkeystore -srckeystore ${shownText(f.path ?? 'FILE')} -srcstoretype JCEKS -destkeystore device.p12 -deststoretype PKCS12`,
+      };
+    if (f.reason === 'public-key protection')
+      return { message: `${capital(file(f))} is a public-key-protected PKCS#12 file; only password-protected ones are supported.`, hint: 'Re-export the keystore with a password.' };
+    return {
+      message: `${capital(file(f))}${entry(f)} uses an algorithm c8ytoken cannot read${reason(f)}.`,
+      hint: 'Re-export it with OpenSSL 3 defaults (`openssl pkcs12 -export ...`, PBES2/AES-256), or convert it with keytool -importkeystore -deststoretype PKCS12.',
+    };
+  },
+  KEYSTORE_NO_KEY: (f) =>
+    f.reason === 'no certificate'
+      ? { message: `The key entry "${shownText(f.alias ?? '')}" in ${shownText(f.path ?? '')} has no certificate.`, hint: 'Import the device certificate for that key into the keystore.' }
+      : {
+          message: `${capital(file(f))} holds no private key${f.actual ? ` (only ${f.actual} trusted certificate(s))` : ''}.`,
+          hint: 'Use the keystore that holds the device key; a truststore goes to --truststore.',
+        },
+  KEYSTORE_ALIAS_NOT_FOUND: (f) => ({
+    message: `${capital(file(f))} has no key entry "${shownText(f.alias ?? '')}".`,
+    hint: `Key entries in it: ${(f.aliases ?? []).map((n) => `"${shownText(n, 60)}"`).join(', ')}.`,
+  }),
+  KEYSTORE_ALIAS_AMBIGUOUS: (f) => ({
+    message: `${capital(file(f))} holds ${f.aliases?.length ?? 'several'} key entries; say which with --alias.`,
+    hint: `Key entries in it: ${(f.aliases ?? []).map((n) => `"${shownText(n, 60)}"`).join(', ')}.`,
+  }),
+  TRUSTSTORE_EMPTY: (f) => ({
+    message: `The truststore ${shownText(f.path ?? '')} holds no certificates.`,
+    hint: 'Import the CA that signs the platform certificate: keytool -importcert -file ca.pem -keystore truststore.jks',
+  }),
+  TOKEN_MALFORMED: (f) => tokenWords(f),
+  INPUT_LIMIT: (f) => {
+    if (f.unit === 'signature checks') {
+      return {
+        message: `Ordering the ${f.actual ?? 'many'} certificates of ${file(f)} needs more than ${f.limit} signature checks (many share one name); c8ytoken stops there, as Go's crypto/x509 does.`,
+        hint: 'Keep only the device certificate and its intermediates in the file; `c8ytoken verify-chain` shows which are not on the path.',
+      };
+    }
+    return {
+      message: `${capital(file(f))}${entry(f)} ${f.unit === 'iterations' ? `asks for ${(f.actual ?? 0).toLocaleString('en')} key-derivation iterations for ${f.what}; c8ytoken stops at ${(f.limit ?? 0).toLocaleString('en')}, as OpenJDK and .NET do` : `holds more ${f.what ?? 'items'} than c8ytoken handles (${f.limit}${f.actual !== undefined ? `; it declares ${f.actual}` : ''})`}.`,
+      hint: 'A real file of this kind stays far below that: the file is damaged or was made to exhaust the machine. Re-create it with standard tools (openssl, keytool).',
+    };
+  },
+  WEAK_CREDENTIALS: (f) => ({
+    message: `OpenSSL refuses the device credentials from ${shownText(f.path ?? '')}${reason(f)}.`,
+    hint: 'Use an RSA key of 2048 bits or more (or EC P-256/P-384) and certificates signed with SHA-256; run `c8ytoken verify-chain` to see which certificate is weak.',
+  }),
+  DNS_FAILED: (f) => ({
+    message: `The host ${shownText(f.host ?? '')} cannot be resolved${f.nodeCode ? ` (${f.nodeCode})` : ''}.`,
+    hint: 'Check the tenant URL for typos, and the DNS settings of this machine.',
+  }),
+  CONNECTION_REFUSED: (f) => ({
+    message: `${where(f)} refused the connection.`,
+    hint: `Nothing listens on port ${f.port ?? '443'} there. The token endpoint is on port 8443; check the URL's port and any firewall.`,
+  }),
+  CONNECTION_RESET: (f) => ({
+    message: `${where(f)} reset the connection${f.stage === 'handshake' ? ' during the TLS handshake' : ''}.`,
+    hint: 'Retry later; if it persists, a proxy or firewall may be cutting TLS on that port.',
+  }),
+  TIMEOUT: (f) => ({
+    message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
+    hint: `Check the network path to port ${f.port ?? '8443'} (firewalls often block 8443), or raise --timeout.`,
+  }),
+  NETWORK_FAILED: (f) => ({ message: `The request to ${where(f)} failed${reason(f)}.`, hint: 'Check the network connection and any proxy or firewall; retry later.' }),
+  SERVER_UNTRUSTED: (f) => ({
+    message: `The server certificate of ${where(f)} is not trusted by ${shownText(f.trust ?? 'the trust in use')}${f.nodeCode ? ` (${f.nodeCode})` : ''}.`,
+    hint: f.customTrust
+      ? `Add the CA that signs the platform's certificate to ${shownText(f.trust ?? 'the truststore')}, or use the right --truststore.`
+      : 'For a platform with a private CA, give its CA with --truststore FILE (PEM, PKCS#12 or JKS).',
+  }),
+  HOSTNAME_MISMATCH: (f) => ({
+    message: `The server certificate of ${where(f)} is not valid for the name ${shownText(f.host ?? '')}${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
+    hint: 'Use the host name the platform certificate is issued for (the tenant domain), not an IP address or alias.',
+  }),
+  CLIENT_CERT_REJECTED: (f) => ({
+    message:
+      f.certificateNotAfter !== undefined
+        ? `${where(f)} rejected the device certificate: it expired on ${f.certificateNotAfter.slice(0, 10)}, ${f.expiredDays} day(s) ago (${shownText(f.path ?? '')}).`
+        : `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate: the server did not accept the device certificate.`,
+    hint:
+      f.certificateNotAfter !== undefined
+        ? 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration).'
+        : `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`,
+  }),
+  TLS_FAILED: (f) => ({
+    message: `The TLS handshake with ${where(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
+    hint: 'Check the URL points at the tenant on port 8443 and that a proxy does not intercept TLS.',
+  }),
+  PLATFORM_BAD_REQUEST: (f) => platform(f, 'the platform could not parse the certificate chain', 'Check the certificate files; try --chain-header none or full, and run `c8ytoken verify-chain`.'),
+  PLATFORM_UNAUTHORIZED: (f) =>
+    platform(
+      f,
+      'a certificate is revoked or the chain is not valid for this tenant',
+      'Check that the device CA (or an intermediate of the chain) is uploaded to the tenant and trusted; run `c8ytoken verify-chain --device-ca CA.pem`.',
+    ),
+  PLATFORM_FORBIDDEN: (f) =>
+    platform(f, 'the device is not authorized', 'Check the device is registered for certificate authentication (auto-registration on the CA, or bulk registration with AUTH_TYPE=CERTIFICATES).'),
+  PLATFORM_FEATURE_DISABLED: (f) =>
+    platform(
+      f,
+      'the device access token feature is not available on this platform (or the URL is not a Cumulocity tenant)',
+      'Ask the platform administrator to enable device access tokens; check the URL.',
+    ),
+  PLATFORM_UNPROCESSABLE: (f) =>
+    platform(f, 'certificate verification or auto-registration failed', 'Check the CA uploaded to the tenant has auto-registration enabled, and that the certificate CN is a valid device name.'),
+  PLATFORM_REFUSED: (f) =>
+    f.reason === 'redirect'
+      ? {
+          message: `${where(f)} answered HTTP ${f.status}, a redirect${f.location ? ` to ${f.location}` : ''}; c8ytoken does not follow redirects with device credentials.`,
+          hint: 'Use the tenant URL the platform redirects to, with its port.',
+        }
+      : platform(f, 'the request was refused', 'Check the URL points at the Cumulocity tenant token endpoint.'),
+  PLATFORM_ERROR: (f) => platform(f, 'the platform failed', 'Retry later; a platform error is usually temporary.'),
+  PLATFORM_BUSY: (f) => platform(f, 'too many requests', 'Wait and retry; a token stays valid for its lifetime, so fetch it once and reuse it (fetch -o FILE).'),
+  BAD_RESPONSE: (f) => ({
+    message: `${where(f)} answered ${f.status === 200 ? '200 but the body is not JSON' : `HTTP ${f.status}`}.${said(f)}`,
+    hint: 'Check the URL points at the Cumulocity tenant and no proxy rewrites the answer; retry later.',
+  }),
+  NO_TOKEN: (f) => ({
+    message: `${where(f)} answered ${f.status ?? 200} without a usable token${reason(f)}.`,
+    hint: /clock/.test(f.reason ?? '') ? "Check this device's clock (NTP) and the platform's." : 'Retry later; if it persists, report it to the platform operator.',
+  }),
+  RESPONSE_TOO_LARGE: (f) => ({
+    message: `${where(f)} answered HTTP ${f.status} with a body over ${formatBytes(f.limit ?? 0)}; a token answer is a few KiB.`,
+    hint: 'Check the URL points at the Cumulocity tenant, not a proxy or another service.',
+  }),
+  RESPONSE_TRUNCATED: (f) => ({
+    message: `The answer from ${where(f)}${f.status ? ` (HTTP ${f.status})` : ''} was cut off before its end.`,
+    hint: 'Retry; a connection cut mid-answer is a network or platform hiccup.',
+  }),
+  OUTPUT_UNWRITABLE: (f) => outputWords(f),
+  INTERRUPTED: () => ({ message: 'Interrupted.' }),
+  TERMINATED: () => ({ message: 'Terminated.' }),
+  INTERNAL: (f) => ({ message: `internal error: ${f.detail ?? 'unexpected state'}` }),
+};
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function platform(f: ErrorFacts, meaning: string, hint: string): Words {
+  return { message: `${where(f)} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
+}
+
+const TOKEN_PROBLEMS: Record<string, string> = {
+  empty: 'it is empty',
+  parts: 'it does not have three dot-separated parts (header.payload.signature)',
+  base64url: 'a part is not base64url text',
+  json: 'a part does not decode to JSON',
+  'not-object': 'the header or payload is JSON but not an object',
+  'too-large': 'it is far longer than any token',
+  'too-deep': 'its JSON is nested deeper than any token',
+  'not-found': 'neither a readable file nor a JWT',
+};
+
+function tokenWords(f: ErrorFacts): Words {
+  if (f.problem === 'not-found') return { message: `"${shownText(f.value ?? '', 60)}" is neither a readable file nor a JWT.`, hint: FILE_HINTS.token! };
+  if (f.problem === 'stdin-too-large') return { message: `The input on stdin is over ${formatBytes(f.limit ?? 0)}: not a token.`, hint: 'Pipe only the token.' };
+  const at = f.where ? ` ${shownText(f.where)}` : '';
+  return {
+    message: `The token${at} is not a JWT: ${TOKEN_PROBLEMS[f.problem ?? ''] ?? 'malformed'}${f.reason ? ` (${shownText(f.reason)})` : ''}.`,
+    hint: 'A token is three base64url parts joined by dots, starting "eyJ". Check that nothing was cut or added.',
+  };
+}
+
+function outputWords(f: ErrorFacts): Words {
+  const path = shownText(f.path ?? '');
+  const dir = shownText(f.otherPath ?? '');
+  switch (f.reason) {
+    case 'no such folder':
+      return { message: `Cannot write ${path}: the folder ${dir} does not exist.`, hint: `Create it first: mkdir -p ${dir}` };
+    case 'not in a folder':
+      return { message: `Cannot write ${path}: ${dir} is not a folder.`, hint: 'Give a path inside an existing folder.' };
+    case 'folder not writable':
+      return { message: `Cannot write ${path}: the folder ${dir} is not writable.`, hint: 'Run as a user that may write there, or choose another path.' };
+    case 'a folder':
+      return { message: `Cannot write ${path}: it is a folder.`, hint: 'Name a file inside the folder.' };
+    case 'a link owned by another user':
+      return {
+        message: `Cannot write ${path}: it is a symbolic link that belongs to another user.`,
+        hint: 'c8ytoken follows a link only when you or root own it (a link planted in a shared folder could point anywhere). Remove it or choose another path.',
+      };
+    case 'a FIFO':
+    case 'a socket':
+    case 'a device':
+      return { message: `Cannot write ${path}: it is ${f.reason}, not a regular file.`, hint: 'Write to a regular file; `-o -` writes to stdout.' };
+    default:
+      return { message: `Cannot write ${path}${f.reason ? `: ${shownText(f.reason)}` : ''}.`, hint: f.reason === 'ENOSPC' ? 'Free some disk space.' : 'Check the folder permissions and free space.' };
+  }
+}
+
+/** The message and hint of an error. */
+export function describeError(err: C8yError): Words {
+  return WORDS[err.code](err.facts);
+}

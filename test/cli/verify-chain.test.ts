@@ -1,0 +1,102 @@
+/** End to end: the built `c8ytoken verify-chain`, locally and with --connect against the local endpoint. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/server.js';
+import { runMain } from '../helpers/main.js';
+import { pki } from '../helpers/paths.js';
+
+const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', LANG: 'C.UTF-8' };
+
+describe('verify-chain', () => {
+  it('passes a good keystore with a checklist, exit 0', async () => {
+    const run = await runMain(['verify-chain', '--keystore', pki('device-ec256.jks'), '--device-ca', pki('device-root-ca.crt')], { env });
+    expect(run.stdout).toMatch(/✔ Private key matches the device certificate/);
+    expect(run.stdout).toMatch(/✔ Chain complete up to the device CA/);
+    expect(run.stdout).toMatch(/Device user on the platform: device_ec-device-256/);
+    expect(run.stdout).toMatch(/sha256\s+[0-9A-F:]{95}/);
+    expect(run.stdout).toMatch(/All checks passed/);
+    expect(run.code).toBe(0);
+  });
+
+  it('falls back to ASCII marks without a UTF-8 locale', async () => {
+    const run = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { env: { LANG: 'C' } });
+    expect(run.stdout).toMatch(/\[ok\] Private key matches/);
+    expect(run.stdout).toMatch(/\[warn\] Chain complete and in order\n\s+no device CA given/);
+    expect(run.code).toBe(0);
+  });
+
+  it('reports a failed check with the fix, exit 1; --json for scripts', async () => {
+    const run = await runMain(['verify-chain', '--json', '--cert', pki('bad/pathlen-exceeded.chain.pem'), '--device-ca', pki('device-root-ca.crt')]);
+    const report = JSON.parse(run.stdout) as { ok: boolean; checks: { id: string; verdict: string; fix?: string }[] };
+    expect(report.ok).toBe(false);
+    const failed = report.checks.filter((c) => c.verdict === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['signers']);
+    expect(failed[0]!.fix).toMatch(/pathLen/);
+    expect(run.code).toBe(1);
+  });
+
+  it('checks validity at --at', async () => {
+    const run = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem'), '--at', '2100-01-01']);
+    expect(run.stdout).toMatch(/expired on 2099-12-31/);
+    expect(run.code).toBe(1);
+    const bad = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem'), '--at', 'next year']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('exits 4 when the inputs cannot be read', async () => {
+    const missing = await runMain(['verify-chain', '--cert', '/nonexistent/device.pem']);
+    expect(missing.code).toBe(4);
+    const wrong = await runMain(['verify-chain', '--keystore', pki('device-rsa.p12')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'nope' } });
+    expect(wrong.stderr).toMatch(/password .* is wrong/);
+    expect(wrong.code).toBe(4);
+  });
+});
+
+describe('verify-chain --connect', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await new Emulator().start();
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  it('reports a trusted server, the TLS version and an accepted certificate, without requesting a token', async () => {
+    const before = emulator.issued;
+    const run = await runMain(['verify-chain', '--connect', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], { env });
+    expect(run.stdout).toMatch(/✔ Server certificate trusted by .*truststore\.pem/);
+    expect(run.stdout).toMatch(/TLS version: TLSv1\.3/);
+    expect(run.stdout).toMatch(/✔ Device certificate accepted/);
+    expect(run.code).toBe(0);
+    expect(emulator.issued).toBe(before);
+  });
+
+  it('reports a rejected device certificate', async () => {
+    const run = await runMain(['verify-chain', '--connect', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', pki('stranger-device.p12')], { env });
+    expect(run.stdout).toMatch(/✖ Device certificate rejected/);
+    expect(run.code).toBe(1);
+  });
+
+  it('reports an untrusted server', async () => {
+    const run = await runMain(['verify-chain', '--connect', '--url', emulator.url, '--keystore', pki('device-rsa.p12')], { env });
+    expect(run.stdout).toMatch(/✖ Server certificate NOT trusted by Node's built-in root CAs/);
+    expect(run.code).toBe(1);
+  });
+});
+
+describe('names compared as RFC 5280 7.1 says', () => {
+  // fixtures/regenerate-names.sh: the device's issuer is "O=c8ytoken fixtures, CN=c8ytoken Names CA" in
+  // UTF8String; each CA has the same key and that name written another way.
+  for (const variant of ['printable', 'case', 'spaces'] as const) {
+    it(`chains a CA whose subject differs only in ${variant === 'printable' ? 'string type (PrintableString)' : variant === 'case' ? 'letter case' : 'whitespace'}`, async () => {
+      const run = await runMain(['verify-chain', '--json', '--cert', pki('names/device.crt'), '--key', pki('names/device.key'), '--device-ca', pki(`names/ca-${variant}.crt`)]);
+      const report = JSON.parse(run.stdout) as { ok: boolean; checks: { id: string; verdict: string }[] };
+      expect(report.checks.find((c) => c.id === 'path')?.verdict).toBe('pass');
+      expect(run.code).toBe(0);
+    });
+  }
+  it('does not chain a CA whose name really differs', async () => {
+    const run = await runMain(['verify-chain', '--json', '--cert', pki('names/device.crt'), '--device-ca', pki('names/ca-different.crt')]);
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as { checks: { id: string; verdict: string }[] }).checks.find((c) => c.id === 'path')?.verdict).toBe('fail');
+  });
+});

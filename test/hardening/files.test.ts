@@ -1,0 +1,163 @@
+/**
+ * Files in shared places: the token cache trusts only the user's own files, the output policy for links,
+ * FIFOs and stdout, and the config search that stops at folders of other users. Cases that need a
+ * second user (chown) run as root, as CI does, and are skipped with the reason otherwise.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/server.js';
+import { tempDir } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
+import { pki } from '../helpers/paths.js';
+
+const posix = process.platform !== 'win32';
+const root = posix && process.getuid?.() === 0;
+const NOBODY = 65534;
+const JWT = /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/;
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await new Emulator().start();
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+
+const creds = () => ['--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const fetch = (args: string[], cwd?: string) => runMain(['fetch', ...creds(), ...args], cwd ? { cwd } : {});
+
+/** A folder like /tmp: sticky and writable by everyone. */
+function sharedFolder(): string {
+  const dir = join(tempDir('shared-'), 'shared');
+  mkdirSync(dir);
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+
+describe('the token cache trusts only the user’s own files', () => {
+  it.skipIf(!root)('a token planted by another user is not reused, and the new one is ours (needs root for chown)', async () => {
+    const dir = sharedFolder();
+    const file = join(dir, 'token');
+    const first = await fetch(['-o', file]);
+    expect(first.code).toBe(0);
+    chownSync(file, NOBODY, NOBODY);
+    chmodSync(file, 0o666);
+    const again = await fetch(['-o', file]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/Reused/);
+    const info = statSync(file);
+    expect(info.uid).toBe(0);
+    expect(info.mode & 0o777).toBe(0o600);
+  });
+
+  it.skipIf(!posix)('a token file writable by others is not reused; a reused file is brought back to 0600', async () => {
+    const file = join(tempDir(), 'token');
+    expect((await fetch(['-o', file])).code).toBe(0);
+    chmodSync(file, 0o666);
+    expect((await fetch(['-o', file])).stderr).toMatch(/writable by other users|New from|same token/);
+    chmodSync(file, 0o640);
+    const reused = await fetch(['-o', file]);
+    expect(reused.stderr).toMatch(/Reused/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('-o: links, special files and stdout', () => {
+  it('-o - writes the token to stdout', async () => {
+    const run = await fetch(['-o', '-']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(JWT);
+  });
+
+  it.skipIf(!posix)('a link the user owns is followed: the file it points at is replaced, the link stays', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'real-token');
+    writeFileSync(target, 'old');
+    const link = join(dir, 'token');
+    symlinkSync(target, link);
+    const run = await fetch(['-o', link]);
+    expect(run.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toMatch(JWT);
+  });
+
+  it.skipIf(!root)('a link owned by another user in a shared folder is refused, the file it points at untouched (needs root)', async () => {
+    const dir = sharedFolder();
+    const victim = join(tempDir(), 'victim');
+    writeFileSync(victim, 'precious');
+    const link = join(dir, 'token');
+    symlinkSync(victim, link);
+    execFileSync('chown', ['-h', `${NOBODY}:${NOBODY}`, link]);
+    const run = await fetch(['-o', link]);
+    expect(run.code).toBe(9);
+    expect(run.stderr).toMatch(/symbolic link that belongs to another user/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!posix)('a FIFO, a device or a folder is refused before any request', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const before = emulator.requests.length;
+    for (const [path, says] of [
+      [fifo, /a FIFO/],
+      ['/dev/null', /a device/],
+      [dir, /it is a folder/],
+    ] as const) {
+      const run = await fetch(['-o', path]);
+      expect(run.code).toBe(9);
+      expect(run.stderr).toMatch(says);
+    }
+    expect(emulator.requests.length).toBe(before);
+  });
+});
+
+describe('the config search', () => {
+  it.skipIf(!root)('stops at a folder that belongs to another user, and says so (needs root)', async () => {
+    const top = join(tempDir('foreign-'), 'project');
+    mkdirSync(join(top, 'sub'), { recursive: true });
+    writeFileSync(join(top, '.c8ytokenrc.json'), JSON.stringify({ url: 'https://attacker.example' }));
+    chownSync(top, NOBODY, NOBODY);
+    const run = await runMain(['fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: join(top, 'sub') });
+    expect(run.code).toBe(3); // no URL: the planted one was not read
+    expect(run.stderr).toMatch(/config search stopped at .*project, which belongs to another user; .*\.c8ytokenrc\.json was not read/);
+  });
+
+  it('refuses a JavaScript config in the working folder loudly instead of using a parent’s', async () => {
+    const parent = tempDir('jsconf-');
+    writeFileSync(join(parent, '.c8ytokenrc.json'), JSON.stringify({ url: 'https://parent.example' }));
+    const cwd = join(parent, 'here');
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, '.c8ytokenrc.js'), 'module.exports = {}');
+    const run = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem')], { cwd });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/\.c8ytokenrc\.js is a program, and c8ytoken runs no code from config files/);
+  });
+
+  it('treats an empty XDG_CONFIG_HOME as unset', async () => {
+    const home = tempDir('home-');
+    mkdirSync(join(home, '.config', 'c8ytoken'), { recursive: true });
+    writeFileSync(join(home, '.config', 'c8ytoken', 'config.yaml'), 'url: https://from-home.example\n');
+    const run = await runMain(['fetch', '-v', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--timeout', '1s'], { env: { HOME: home, XDG_CONFIG_HOME: '' }, cwd: tempDir() });
+    expect(run.stderr).toMatch(/config: .*c8ytoken[/\\]config\.yaml/);
+    expect(run.stderr).toMatch(/from-home\.example/);
+  });
+
+  it('reports a syntax error by line and column, never quoting the file, with or without --verbose', async () => {
+    for (const [name, text, at] of [
+      ['.c8ytokenrc.yaml', 'url: https://x.example\nkeystore:\n  password: hunter2-secret\n   bad: [\n', /line \d+, column \d+/],
+      ['.c8ytokenrc.json', '{"keystore": {"password": "hunter2-secret" "path": "x"}}', /line 1, column 44/],
+    ] as const) {
+      const dir = tempDir('syntax-');
+      writeFileSync(join(dir, name), text);
+      for (const verbose of [[], ['--verbose']]) {
+        const run = await runMain(['verify-chain', ...verbose, '--cert', pki('device-rsa.crt')], { cwd: dir });
+        expect(run.code).toBe(3);
+        expect(run.stderr).toMatch(at);
+        expect(run.stderr).not.toContain('hunter2-secret');
+      }
+    }
+  });
+});

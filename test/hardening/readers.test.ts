@@ -1,0 +1,149 @@
+/**
+ * Hostile files (fixtures/hostile.mjs) against the readers: work and memory are bounded by the
+ * program's limits, never by numbers in the file, and every one is a clear error naming the file
+ * (exit 4), never an internal error. Each sample stands for a class the hardening review found.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as hostile from '../../fixtures/hostile.mjs';
+import { openKeystore } from '../../src/core/keystore/open.js';
+import { LIMITS } from '../../src/core/limits.js';
+import { tempDir } from '../helpers/cli.js';
+import { caught } from '../helpers/errors.js';
+import { runMain } from '../helpers/main.js';
+import { pki } from '../helpers/paths.js';
+
+const dir = tempDir('hostile-');
+const file = (name: string, data: Buffer | string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, data);
+  return path;
+};
+const open = (path: string, password: string | null = 'changeit') => openKeystore(path, { password, role: 'keystore', warn: () => undefined });
+const fetch = (args: string[]) => runMain(['fetch', '--url', 'https://127.0.0.1:9', '--timeout', '2s', ...args], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+
+describe('PKCS#12: numbers from the file are checked before any work', () => {
+  it('refuses 2^31-1 MAC iterations, naming the file and the limit', async () => {
+    const err = await caught(open(file('mac.p12', hostile.p12WithMacIterations(2 ** 31 - 1))));
+    expect(err.code).toBe('INPUT_LIMIT');
+    expect(err.facts).toMatchObject({ actual: 2 ** 31 - 1, limit: LIMITS.kdfIterations, unit: 'iterations' });
+    expect(err.facts.path).toContain('mac.p12');
+  });
+
+  it('refuses a huge PBE iteration count in a file without MAC (no password check comes first)', async () => {
+    const err = await caught(open(file('nomac.p12', hostile.p12WithoutMacPbeIterations(2 ** 31 - 1))));
+    expect(err.code).toBe('INPUT_LIMIT');
+    expect(err.exitCode).toBe(4);
+  });
+
+  it('refuses a MAC value that is not one HMAC output', async () => {
+    const err = await caught(open(file('macvalue.p12', hostile.p12WithMacValue(4096))));
+    expect(err.code).toBe('KEYSTORE_CORRUPT');
+    expect(err.facts.reason).toMatch(/MAC value of 4096 bytes/);
+  });
+
+  it('stops at LIMITS.derElements elements instead of building the whole tree', async () => {
+    const err = await caught(open(file('nulls.p12', hostile.p12OfNulls(LIMITS.derElements * 2))));
+    expect(err.code).toBe('KEYSTORE_CORRUPT');
+    expect(err.facts.reason).toMatch(/more than 20000 ASN.1 elements/);
+  });
+
+  it('refuses a keystore over the size limit before reading it', async () => {
+    const path = join(dir, 'big.p12');
+    hostile.writeSparse(path, LIMITS.keystoreBytes + 1);
+    const err = await caught(open(path));
+    expect(err.code).toBe('FILE_TOO_LARGE');
+    expect(err.facts).toMatchObject({ limit: LIMITS.keystoreBytes, role: 'keystore' });
+  });
+});
+
+describe('JKS: counts from the file are checked', () => {
+  it('refuses a declared entry count over the limit at once', async () => {
+    const err = await caught(open(file('many.jks', hostile.jksDeclaring(200_000))));
+    expect(err.code).toBe('INPUT_LIMIT');
+    expect(err.facts).toMatchObject({ actual: 200_000, limit: LIMITS.keystoreEntries });
+  });
+
+  it('reads a real truststore of a few hundred entries', async () => {
+    const store = await open(file('trust300.jks', hostile.jksWithTrustedEntries(300)));
+    expect(store.trusted).toHaveLength(300);
+  });
+});
+
+describe('certificates: path building is bounded in signature checks', () => {
+  it('fetch stops ordering a pool of same-named CAs after LIMITS.signatureChecks checks, with a clear error', async () => {
+    const run = await fetch(['--cert', file('pool.pem', hostile.sameNamedPool(120, true)), '--key', pki('device-rsa.key')]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/needs more than 100 signature checks/);
+    expect(run.stderr).not.toMatch(/internal error/);
+  });
+
+  it('verify-chain reports the bound as a failed path check', async () => {
+    const run = await runMain(['verify-chain', '--cert', file('pool2.pem', hostile.sameNamedPool(120, true)), '--json']);
+    expect(run.code).toBe(1);
+    const path = (JSON.parse(run.stdout) as { checks: { id: string; verdict: string; problems: string[] }[] }).checks.find((c) => c.id === 'path')!;
+    expect(path.verdict).toBe('fail');
+    expect(path.problems.join()).toMatch(/stopped after 100 signature checks/);
+  });
+
+  it('refuses more certificates in one file than LIMITS.certificatesPerFile', async () => {
+    const { readFileSync } = await import('node:fs');
+    const run = await runMain(['verify-chain', '--cert', file('pool3.pem', readFileSync(pki('device-intermediate-ca.crt'), 'utf8').repeat(LIMITS.certificatesPerFile + 1))]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/INPUT_LIMIT/);
+  });
+
+  it('scans PEM text with many unmatched BEGIN lines in one pass', async () => {
+    const run = await runMain(['verify-chain', '--cert', file('begins.pem', hostile.unmatchedBegins(50_000))]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/holds no certificate/);
+  });
+});
+
+describe('OpenSSL refusing credentials is a local problem (exit 4), not a bug', () => {
+  it('a 512-bit RSA key', async () => {
+    const weak = hostile.rsa512Identity();
+    const run = await fetch(['--cert', file('rsa512.crt', weak.cert), '--key', file('rsa512.key', weak.key)]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/OpenSSL refuses the device credentials .*ee key too small/);
+  });
+
+  it('a certificate signed with MD5', async () => {
+    const md5 = hostile.md5Identity();
+    const run = await fetch(['--cert', file('md5.crt', md5.cert), '--key', file('md5.key', md5.key)]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/ca md too weak/);
+  });
+});
+
+describe('tokens: bounded in size and depth', () => {
+  it('inspect refuses claims nested 10,000 deep with exit 4, in text and JSON', async () => {
+    const path = file('deep.jwt', hostile.deepJwt(10_000));
+    for (const args of [
+      ['inspect', path],
+      ['inspect', '--json', path],
+    ]) {
+      const run = await runMain(args);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toMatch(/nested deeper than any token/);
+    }
+  });
+
+  it('inspect refuses a token file over the limit without reading it', async () => {
+    const path = join(dir, 'huge.token');
+    hostile.writeSparse(path, 200 * 1024 * 1024);
+    const run = await runMain(['inspect', path]);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/is 200 MiB; c8ytoken reads at most 1 MiB for a token/);
+  });
+
+  it.skipIf(process.platform === 'win32')('reads only regular files: a FIFO given as keystore or token is refused at once', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect((await caught(open(fifo))).facts.reason).toMatch(/not a regular file \(a FIFO\)/);
+    const run = await runMain(['inspect', fifo]);
+    expect(run.code).toBe(4);
+  });
+});
