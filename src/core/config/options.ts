@@ -44,7 +44,7 @@ export interface OptionRow {
    * source is higher (a --cert/--key pair replaces a configured keystore and vice versa).
    */
   identity?: 'pem' | 'keystore';
-  /** A value that is itself a directive, e.g. --proxy none. */
+  /** Not in help, the man page or the completions: a helper the completion scripts call. */
   hidden?: boolean;
 }
 
@@ -184,6 +184,9 @@ const rows = [
   { key: 'check', flags: '--check', kind: 'switch', help: 'exit 1 when the token is expired, not yet valid or (with --expires-within) expiring soon' },
   { key: 'expiresWithin', flags: '--expires-within <duration>', kind: 'duration', max: '3650d', help: 'with --check: fail when the token expires within this time, e.g. 5m' },
   { key: 'showSecrets', flags: '--show-secrets', kind: 'switch', help: 'show xsrfToken and the signature instead of masking them' },
+
+  // completion
+  { key: 'profiles', flags: '--profiles', kind: 'switch', hidden: true, help: 'list the profile names of the config file (the completion scripts call this); never fails' },
 ] as const satisfies readonly OptionRow[];
 
 /** Every option's key. */
