@@ -38,4 +38,9 @@ describe('the npm package', () => {
         .join('/');
     expect(packages.filter((r) => !(name(r) in (pkg.dependencies ?? {})))).toEqual([]);
   });
+
+  it('the bundle has no import(): the bin runs it through vm.Script, which has no dynamic import (Node would reject it at run time)', () => {
+    const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
+    expect([...bundle.matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1])).toEqual([]);
+  });
 });
