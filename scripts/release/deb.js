@@ -5,9 +5,10 @@
 // already in release/. Then checks each package: dpkg-deb -I/-c, unpacked into a scratch root with
 // dpkg -x, the binary run from there (arm64 under qemu), the systemd units through systemd-analyze verify.
 //
-// Carries: /usr/bin/c8ytoken; /usr/share/man/man1/c8ytoken.1.gz when man/c8ytoken.1 exists; bash, zsh and
-// fish completions when the CLI answers `c8ytoken completion bash|zsh|fish`; the systemd units of
-// packaging/systemd; the c8ytoken system user (sysusers.d, adduser without systemd); docs and licences.
+// Carries: /usr/bin/c8ytoken; /usr/share/man/man1/c8ytoken.1.gz (man/c8ytoken.1, npm run man); bash, zsh
+// and fish completions made by the built CLI (`c8ytoken completion bash|zsh|fish`, from dist/, which is
+// what the binary holds); the systemd units of packaging/systemd; the c8ytoken system user (sysusers.d,
+// adduser without systemd); docs and licences.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,12 +48,12 @@ export function buildDeb({ arch, binary, version, outDir, workDir, notices, log 
 
   put('usr/bin/c8ytoken', { from: binary }, 0o755);
   const man = join(root, 'man', 'c8ytoken.1');
-  if (existsSync(man)) put('usr/share/man/man1/c8ytoken.1.gz', gzipSync(readFileSync(man), { level: 9 }));
-  else say('man page: skipped: man/c8ytoken.1 does not exist (yet)');
+  if (!existsSync(man)) return { ok: false, line: 'man/c8ytoken.1 is missing (npm run man)' };
+  put('usr/share/man/man1/c8ytoken.1.gz', gzipSync(readFileSync(man), { level: 9 }));
   for (const [shell, path] of Object.entries(COMPLETIONS)) {
     const script = completion(shell);
-    if (script.text) put(path, script.text);
-    else say(`${shell} completion: skipped: ${script.reason}`);
+    if (!script.text) return { ok: false, line: script.reason };
+    put(path, script.text);
   }
   for (const unit of UNITS) put(`usr/lib/systemd/system/${unit}`, { from: join(root, 'packaging', 'systemd', unit) });
   put('usr/lib/sysusers.d/c8ytoken.conf', { from: join(root, 'packaging', 'deb', 'c8ytoken.sysusers') });
@@ -75,11 +76,11 @@ export function buildDeb({ arch, binary, version, outDir, workDir, notices, log 
   return failed ? { ok: false, line: failed } : { file };
 }
 
-/** `c8ytoken completion SHELL` from the program as built (dist/), when it has that command. */
+/** `c8ytoken completion SHELL` from the program as built (dist/). */
 function completion(shell) {
   const run = spawnSync(process.execPath, [join(root, 'bin', 'c8ytoken.js'), 'completion', shell], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   if (run.status === 0 && run.stdout.trim()) return { text: run.stdout };
-  return { reason: `\`c8ytoken completion ${shell}\` ${run.status === 0 ? 'printed nothing' : `is not there yet (exit ${run.status})`}` };
+  return { reason: `\`c8ytoken completion ${shell}\` failed (exit ${run.status}): ${run.stderr.trim()}` };
 }
 
 function duKiB(dir) {
@@ -174,6 +175,8 @@ function checkDeb(file, arch, version, workDir, say) {
   const owners = new Set(contents.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[1]));
   if ([...owners].some((o) => o !== 'root/root')) return `files not owned by root/root: ${[...owners].join(', ')}`;
   if (field('Architecture') !== arch || field('Version') !== debVersion(version)) return 'control fields do not match';
+  const missing = ['usr/bin/c8ytoken', 'usr/share/man/man1/c8ytoken.1.gz', ...Object.values(COMPLETIONS)].filter((p) => !files.includes(`./${p}`));
+  if (missing.length) return `missing from the package: ${missing.join(', ')}`;
 
   const scratch = mkdtempSync(join(tmpdir(), 'c8ytoken-deb-'));
   try {
@@ -192,6 +195,14 @@ function checkDeb(file, arch, version, workDir, say) {
       if (run.stdout !== `${version}\n`) return `binary from dpkg -x printed ${JSON.stringify(run.stdout + run.stderr)}`;
       say(`binary from dpkg -x: --version ${run.stdout.trim()}${native ? '' : ' (under qemu)'}`);
     }
+    // The completion scripts as installed: each shell that is here must accept its script.
+    for (const [shell, path] of Object.entries(COMPLETIONS)) {
+      if (!hasCommand(shell, ['--version'])) continue;
+      const check = spawnSync(shell, ['-n', join(scratch, path)], { encoding: 'utf8' });
+      if (check.status !== 0) return `${shell} -n ${path}: ${check.stderr.trim()}`;
+    }
+    const shells = Object.keys(COMPLETIONS).filter((shell) => hasCommand(shell, ['--version']));
+    say(`completions: ${shells.length ? `${shells.join(', ')} -n accept the installed scripts` : 'not checked: no bash, zsh or fish here'}`);
     return verifyUnits(scratch, bin, say);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
