@@ -2,11 +2,12 @@
 // `npm run test:pack`: proves the npm package. Packs it (`npm pack`, which builds first), checks what is
 // in the tarball, installs it into a fresh prefix (`npm i -g --prefix DIR c8ytoken-*.tgz`, the way a user
 // installs it: dependencies only, from the registry) and runs the installed command: --version, inspect, a
-// fetch against the local endpoint, the code cache check; then the same tarball through npx.
+// fetch against the local endpoint, one with a YAML config (js-yaml, the runtime dependency), completion,
+// the man page and the code cache check; then the same tarball through npx.
 // Everything happens in a temporary folder, removed at the end; nothing in the repository changes but dist/.
 import { spawn, spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
@@ -89,6 +90,18 @@ try {
   check(fetched.status === 0 && /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+\n$/.test(fetched.stdout), `c8ytoken fetch --url ${url} --keystore device-rsa.p12: exit ${fetched.status}${fetched.status ? `: ${fetched.stderr.trim()}` : `, ${fetched.stderr.trim()}`}`);
   const explained = run(['inspect', '-'], { input: fetched.stdout });
   check(explained.status === 0 && /device_rsa-device-001/.test(explained.stdout), 'c8ytoken fetch | c8ytoken inspect -');
+  // A YAML config file: js-yaml, the one runtime dependency, must have come with the package.
+  writeFileSync(
+    join(work, 'device.yaml'),
+    `url: ${url}\nkeystore:\n  path: ${pki('device-rsa.p12')}\n  passwordFile: ${pki('store.pass')}\ntruststore: ${pki('truststore.pem')}\nprofiles:\n  lab: {}\n`,
+  );
+  const configured = run(['fetch', '--config', join(work, 'device.yaml'), '-q']);
+  check(configured.status === 0 && /^eyJ/.test(configured.stdout), `c8ytoken fetch --config device.yaml (YAML, through js-yaml): exit ${configured.status}${configured.status ? `: ${configured.stderr.trim()}` : ''}`);
+  const profiles = run(['completion', '--profiles', '--config', join(work, 'device.yaml')]);
+  check(profiles.stdout === 'lab\n', `c8ytoken completion --profiles --config device.yaml: ${JSON.stringify(profiles.stdout)}`);
+  const bash = run(['completion', 'bash']);
+  check(bash.status === 0 && spawnSync('bash', ['-n'], { input: bash.stdout }).status === 0, 'c8ytoken completion bash: bash -n accepts it');
+  check(existsSync(join(pkgDir, 'man', 'c8ytoken.1')), 'installed: man/c8ytoken.1');
 
   // 4. npx with the tarball, from an empty npm cache.
   t0 = Date.now();
