@@ -101,7 +101,8 @@ try {
   check(profiles.stdout === 'lab\n', `c8ytoken completion --profiles --config device.yaml: ${JSON.stringify(profiles.stdout)}`);
   const bash = run(['completion', 'bash']);
   check(bash.status === 0 && spawnSync('bash', ['-n'], { input: bash.stdout }).status === 0, 'c8ytoken completion bash: bash -n accepts it');
-  check(existsSync(join(pkgDir, 'man', 'c8ytoken.1')), 'installed: man/c8ytoken.1');
+  // package.json's "man": npm links the page where man finds it (PREFIX/share/man/man1).
+  check(existsSync(join(prefix, 'share', 'man', 'man1', 'c8ytoken.1')), 'installed: PREFIX/share/man/man1/c8ytoken.1 (man c8ytoken)');
 
   // 4. npx with the tarball, from an empty npm cache.
   t0 = Date.now();
