@@ -2,7 +2,7 @@
 // `npm run test:windows`: a smoke suite of the Windows binary (release/c8ytoken-win-x64.exe, from
 // `npm run release`) under Wine (Debian: apt-get install wine64): version, inspect (argument, file,
 // stdin), verify-chain, fetch against the local endpoint this script starts on loopback (PEM and
-// PKCS#12), `-o FILE` replacing an existing file, exit codes. Wine is not Windows: passing here says the
+// PKCS#12), `-o FILE` replacing an existing file, exit codes, completion powershell and --profiles. Wine is not Windows: passing here says the
 // program and its Node runtime work on Wine's Win32 API, not that they do on Windows itself.
 //
 // Under a pseudo-terminal libuv asserts on the console title, so every run has stdin, stdout and stderr
@@ -130,6 +130,13 @@ try {
   check('fetch from a closed port: exit 5 (network)', r, r.code === 5, r.stderr.split('\n')[0]);
   r = await c8ytoken(['fetch', '--password=x']);
   check('a password on the command line: exit 2 (usage)', r, r.code === 2);
+
+  r = await c8ytoken(['completion', 'powershell']);
+  check('completion powershell: the argument completer', r, r.code === 0 && r.stdout.includes('Register-ArgumentCompleter -Native'));
+  const config = join(work, 'profiles.json');
+  writeFileSync(config, JSON.stringify({ profiles: { lab: {}, field: {} } }));
+  r = await c8ytoken(['completion', '--profiles', '--config', win(config)]);
+  check('completion --profiles --config FILE (Z:\\ path)', r, r.code === 0 && r.stdout.replace(/\r/g, '') === 'lab\nfield\n', JSON.stringify(r.stdout));
 } finally {
   await emulator.stop();
   rmSync(work, { recursive: true, force: true });
