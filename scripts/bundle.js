@@ -16,9 +16,19 @@ await build({
   target: 'node20',
   // js-yaml stays a package of its own, required only when a YAML config file is read; ora (ESM-only,
   // and used only at a terminal) is bundled, so the program has no import() for bin's code cache to trip on.
-  // https-proxy-agent is bundled too, run only when a proxy is used; kerberos is the optional package of its
-  // Negotiate authentication, which c8ytoken never asks for.
-  external: ['js-yaml', 'kerberos'],
+  // https-proxy-agent is bundled too, run only when a proxy is used; kerberos, the optional package of its
+  // Negotiate authentication (which c8ytoken never asks for), is a module that throws, so the bundle has
+  // no import() at all and the library's own "kerberos is required" message stands if it were ever asked.
+  external: ['js-yaml'],
+  plugins: [
+    {
+      name: 'no-kerberos',
+      setup(b) {
+        b.onResolve({ filter: /^kerberos$/ }, () => ({ path: 'kerberos', namespace: 'absent' }));
+        b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: "throw new Error('kerberos is not part of c8ytoken');", loader: 'js' }));
+      },
+    },
+  ],
   minify: true,
   // Function and class names stay, so a stack trace of an internal error still reads.
   keepNames: true,

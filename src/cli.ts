@@ -17,10 +17,13 @@ import { useColor, type TerminalOptions } from './output/terminal.js';
 export type { CliIo } from './cli/io.js';
 export { runAsProcess } from './cli/process.js';
 
-const EXIT_CODES = `Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 network, 6 TLS,
+/** What the program is, in its help and the man page. */
+export const DESCRIPTION = 'Get and keep Cumulocity IoT device access tokens (JWT) over mutual TLS.';
+
+export const EXIT_CODES = `Exit codes: 0 ok, 1 check failed, 2 usage, 3 configuration, 4 local input, 5 network, 6 TLS,
 7 platform refused, 8 platform failed, 9 cannot write output, 70 internal error, 130/143 interrupted.`;
 
-const SETTINGS_NOTE = `Options can also come from environment variables (named in each option's help) and a config file
+export const SETTINGS_NOTE = `Options can also come from environment variables (named in each option's help) and a config file
 (.c8ytokenrc, see .c8ytokenrc.example); precedence: flags > environment > profile > config file > defaults.`;
 
 // Options that would put a password on the command line, where `ps` and shell history show it.
@@ -50,7 +53,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // line under --json), with what follows "=" in an option cut out (--storepass=SECRET is not echoed).
   let parseError = '';
   const program = new Command('c8ytoken')
-    .description('Get and keep Cumulocity IoT device access tokens (JWT) over mutual TLS.')
+    .description(DESCRIPTION)
     .version(io.version, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .configureHelp({ showGlobalOptions: true })

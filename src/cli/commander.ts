@@ -16,5 +16,5 @@ export function helpText(row: OptionRow): string {
 /** Adds the table's options to a commander command. Commander applies no defaults and no choices:
  * precedence and checks are the settings merge's (flags > environment > config > defaults). */
 export function addOptions(cmd: Command, keys: readonly OptionKey[]): void {
-  for (const key of keys) cmd.addOption(new Option(option(key).flags, helpText(option(key))));
+  for (const key of keys) cmd.addOption(new Option(option(key).flags, helpText(option(key))).hideHelp(option(key).hidden === true));
 }

@@ -3,7 +3,7 @@
  * it. src/cli.ts registers them all from this table and runs them through one generic action; each
  * command's code (and the modules it needs) loads only when it runs.
  */
-import { CONNECTION_OPTIONS, type OptionKey } from '../core/config/options.js';
+import { CONNECTION_OPTIONS, option, type OptionKey } from '../core/config/options.js';
 import type { Run } from './run/run.js';
 
 export interface CommandSpec {
@@ -11,6 +11,8 @@ export interface CommandSpec {
   summary: string;
   /** Commander's argument syntax and its description, e.g. ['[token]', 'the token, a file, or - for stdin']. */
   args?: readonly [string, string];
+  /** What the shell completion offers for the arguments: files (the default), commands (the command after --), or these words. */
+  argValues?: 'files' | 'commands' | readonly string[];
   examples: readonly string[];
   /** The command's options from the table (the global ones are on the program). */
   options: readonly OptionKey[];
@@ -57,6 +59,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'watch',
     summary: 'keep a token file fresh: refresh after half the lifetime, retry through outages, forever',
     args: ['[command...]', 'with --exec: the command and its arguments, after --'],
+    argValues: 'commands',
     examples: [
       'c8ytoken watch -o /var/lib/c8y/token',
       'c8ytoken watch -o token --exec -- systemctl reload my-agent',
@@ -83,6 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'exec',
     summary: 'run a command with a valid token in its environment and a token file kept fresh while it runs',
     args: ['<command...>', 'the command and its arguments, after --'],
+    argValues: 'commands',
     examples: [
       'c8ytoken exec -- sh -c \'curl -sf -H "Authorization: $C8Y_HEADER_AUTHORIZATION" "$C8Y_HOST/inventory/managedObjects"\'',
       'c8ytoken exec --keystore device.p12 -- ./my-agent --token-file-env C8Y_TOKEN_FILE',
@@ -151,6 +155,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',
     load: async () => (await import('./run/cert-enroll.js')).run,
+  },
+  {
+    name: 'completion',
+    summary: 'print the shell completion script for bash, zsh, fish or powershell (commands, options, their values, profile names)',
+    args: ['[shell]', 'bash, zsh, fish or powershell'],
+    argValues: option('shell').choices!,
+    examples: [
+      'c8ytoken completion bash > ~/.local/share/bash-completion/completions/c8ytoken',
+      'c8ytoken completion zsh > ~/.zfunc/_c8ytoken',
+      'c8ytoken completion fish > ~/.config/fish/completions/c8ytoken.fish',
+      'c8ytoken completion powershell | Out-String | Invoke-Expression',
+      'source <(c8ytoken completion bash)',
+    ],
+    options: ['profiles'],
+    notes:
+      'The script is made from the commands and options of this version: make it again after an upgrade (the Debian package installs it for bash, zsh and fish). zsh: the folder must be in fpath before compinit runs (fpath+=(~/.zfunc) in ~/.zshrc). PowerShell: put the line in $PROFILE. Profile names are completed from the config file the search finds, or the one --config names on the line.',
+    load: async () => (await import('./run/completion.js')).run,
   },
 ];
 

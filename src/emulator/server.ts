@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 import { EstService } from './est.js';
 export { EST_FAULTS, type EstFault } from './est.js';
@@ -165,6 +165,8 @@ export class Emulator {
   private readonly signingKey: KeyObject;
   private readonly tokens = new Map<string, Issued>();
   private readonly sockets = new Set<Socket>();
+  /** What each connection's client presented in its handshake, read the moment the handshake completed. */
+  private readonly presented = new WeakMap<TLSSocket, DetailedPeerCertificate>();
   private readonly options: EmulatorOptions;
   /** The EST side, when started with `est`. */
   readonly est: EstService | undefined;
@@ -203,6 +205,14 @@ export class Emulator {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    // The certificates the client sent must be read before Node reads them itself. Node 24's TLS server
+    // calls getPeerX509Certificate() as each handshake completes (to refuse a resumed TLS 1.3 session
+    // without a client certificate), and that call consumes OpenSSL's list of the certificates the peer
+    // sent (X509Certificate::New takes them off the list it is given): getPeerCertificate(true) in a
+    // request handler then shows the leaf alone, although the client did send its intermediate (Node 20
+    // does the same after any getPeerX509Certificate() call). The keylog event hands over each socket
+    // during its handshake; a 'secure' listener put before Node's own then records the chain unconsumed.
+    this.server.on('keylog', (_line: Buffer, socket: TLSSocket) => this.recordPresentedChain(socket));
     // Handshake refusals are expected here; they must not crash the server.
     this.server.on('tlsClientError', () => undefined);
   }
@@ -236,13 +246,20 @@ export class Emulator {
     this.tokens.clear();
   }
 
+  private recordPresentedChain(socket: TLSSocket): void {
+    if (this.presented.has(socket)) return;
+    this.presented.set(socket, {} as DetailedPeerCertificate);
+    socket.prependOnceListener('secure', () => this.presented.set(socket, socket.getPeerCertificate(true)));
+  }
+
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as TLSSocket;
-    const peer = socket.getPeerCertificate(true);
+    const recorded = this.presented.get(socket);
+    const peer = recorded?.subject ? recorded : socket.getPeerCertificate(true);
     const handshakeChain: string[] = [];
     for (let c = peer, i = 0; c && c.subject && i < 10; i++) {
       handshakeChain.push(String(c.subject.CN));

@@ -286,7 +286,7 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     };
   },
   WEAK_CREDENTIALS: (f) => ({
-    message: `OpenSSL refuses the device credentials from ${shownText(f.path ?? '')}${reason(f)}.`,
+    message: `The device credentials from ${shownText(f.path ?? '')} are too weak to send${reason(f)}.`,
     hint: 'Use an RSA key of 2048 bits or more (or EC P-256/P-384) and certificates signed with SHA-256; run `c8ytoken verify-chain` to see which certificate is weak.',
   }),
   DNS_FAILED: (f) => ({

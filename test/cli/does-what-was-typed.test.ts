@@ -208,7 +208,8 @@ describe('the option table and the documents agree', () => {
   it('every config key is in .c8ytokenrc.example, every flag in the README', () => {
     const example = readFileSync(join(root, '.c8ytokenrc.example'), 'utf8');
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    for (const row of OPTIONS) {
+    // Hidden rows are helpers the completion scripts call, documented nowhere on purpose.
+    for (const row of OPTIONS.filter((r) => r.hidden !== true)) {
       for (const key of [row.config, row.password?.configFile, row.password?.configInline].filter((k): k is string => !!k)) {
         expect(example, `config key ${key}`).toMatch(new RegExp(`^\\s*#?\\s*${key.split('.').pop()!}:`, 'm'));
       }

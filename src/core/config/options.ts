@@ -44,7 +44,7 @@ export interface OptionRow {
    * source is higher (a --cert/--key pair replaces a configured keystore and vice versa).
    */
   identity?: 'pem' | 'keystore';
-  /** A value that is itself a directive, e.g. --proxy none. */
+  /** Not in help, the man page or the completions: a helper the completion scripts call. */
   hidden?: boolean;
 }
 
@@ -238,6 +238,9 @@ const rows = [
     env: ['C8YTOKEN_RENEW_BEFORE'],
     config: 'renewBefore',
   },
+
+  // completion
+  { key: 'profiles', flags: '--profiles', kind: 'switch', hidden: true, help: 'list the profile names of the config file (the completion scripts call this); never fails' },
 ] as const satisfies readonly OptionRow[];
 
 /** Every option's key. */

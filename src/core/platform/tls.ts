@@ -9,6 +9,9 @@ import { createSecureContext, type ConnectionOptions, type SecureContext } from 
 import type { X509Certificate } from 'node:crypto';
 import { C8yError } from '../errors.js';
 import { isSelfSigned } from '../x509/path.js';
+import { describePublicKey } from '../x509/certificate.js';
+import { dnOneLine } from '../x509/names.js';
+import { child, parseDer, readOid } from '../encoding/der.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 
@@ -17,8 +20,37 @@ export function handshakeChain(chain: readonly X509Certificate[]): X509Certifica
   return chain.filter((c, i) => i === 0 || !isSelfSigned(c));
 }
 
+/** Signature algorithms no TLS stack should accept (OpenSSL refuses MD5 at some security levels only). */
+const BROKEN_SIGNATURES: Readonly<Record<string, string>> = { '1.2.840.113549.1.1.2': 'MD2', '1.2.840.113549.1.1.3': 'MD4', '1.2.840.113549.1.1.4': 'MD5' };
+/** The smallest RSA key sent: OpenSSL's default security level differs between Node versions (1024 bits pass on 20 and 22, not on 24). */
+const MIN_RSA_BITS = 2048;
+
+/**
+ * Why the credentials are too weak to send, judged the same on every Node version (OpenSSL's own
+ * verdict depends on its default security level): an RSA key under 2048 bits, or a certificate in the
+ * handshake signed with MD5, MD4 or MD2.
+ */
+export function credentialWeakness(identity: ClientIdentity): string | undefined {
+  const chain = handshakeChain(identity.chain);
+  const leafKey = chain[0] ? describePublicKey(chain[0]) : undefined;
+  if (leafKey && (leafKey.type === 'rsa' || leafKey.type === 'rsa-pss') && (leafKey.bits ?? 0) < MIN_RSA_BITS) return `the device key is RSA ${leafKey.bits} bits, under ${MIN_RSA_BITS}`;
+  for (const cert of chain) {
+    let oid: string | undefined;
+    try {
+      oid = readOid(child(child(parseDer(cert.raw), 1), 0));
+    } catch {
+      continue; // a certificate X509Certificate read is well-formed enough; nothing to judge otherwise
+    }
+    const broken = BROKEN_SIGNATURES[oid];
+    if (broken) return `"${dnOneLine(cert.subject)}" is signed with ${broken}`;
+  }
+  return undefined;
+}
+
 /** The secure context for the device identity and the platform trust; C8yError when OpenSSL refuses them. */
 export function deviceSecureContext(identity: ClientIdentity, trust: Trust): SecureContext {
+  const weakness = credentialWeakness(identity);
+  if (weakness) throw new C8yError('WEAK_CREDENTIALS', { path: identity.source, role: 'certificate', reason: weakness });
   try {
     return createSecureContext({
       key: identity.key.export({ type: 'pkcs8', format: 'pem' }),

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// `npm run man`: writes man/c8ytoken.1 from the command and option tables and the README's command
+// sections (src/cli/man.ts), for the npm package and the Debian package. `--check` only compares and
+// exits 1 when the committed page is out of date (test/unit/man-page.test.ts does the same in npm test).
+import { build } from 'esbuild';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const page = join(root, 'man', 'c8ytoken.1');
+
+/** The page as the sources make it now. */
+export async function manPage() {
+  // The generator is TypeScript in src/: bundled for this one run (the tests import it directly), beside
+  // node_modules so that the packages it leaves external resolve.
+  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+  const dir = mkdtempSync(join(root, 'node_modules', '.cache', 'c8ytoken-man-'));
+  try {
+    const out = join(dir, 'man.mjs');
+    await build({
+      stdin: { contents: "export { renderManPage } from './src/cli/man.ts'; export { COMMANDS } from './src/cli/commands.ts';", resolveDir: root, loader: 'ts' },
+      outfile: out,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'warning',
+    });
+    const { renderManPage, COMMANDS } = await import(pathToFileURL(out).href);
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    return renderManPage({ commands: COMMANDS, version, readme: readFileSync(join(root, 'README.md'), 'utf8') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const text = await manPage();
+  let old = '';
+  try {
+    old = readFileSync(page, 'utf8');
+  } catch {
+    // not made yet
+  }
+  if (process.argv.includes('--check')) {
+    console.log(text === old ? 'man/c8ytoken.1 is up to date' : 'man/c8ytoken.1 is out of date: run npm run man');
+    process.exitCode = text === old ? 0 : 1;
+  } else {
+    mkdirSync(join(root, 'man'), { recursive: true });
+    writeFileSync(page, text);
+    console.log(`man/c8ytoken.1 ${text === old ? 'unchanged' : 'written'} (${text.length} bytes)`);
+  }
+}

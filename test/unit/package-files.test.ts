@@ -1,0 +1,52 @@
+/**
+ * The npm package: what `npm pack` puts in the tarball (package.json's `files`), and that what the bundle
+ * requires at run time is installed with it. `npm run test:pack` installs and runs the real tarball.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { root } from '../helpers/paths.js';
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+
+describe('the npm package', () => {
+  it('holds the runtime files, the code cache, the man page and the licence, and nothing else', () => {
+    const cli = process.env.npm_execpath?.endsWith('.js') ? [process.execPath, process.env.npm_execpath] : ['npm'];
+    const run = spawnSync(cli[0]!, [...cli.slice(1), 'pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const [info] = JSON.parse(run.stdout.slice(run.stdout.indexOf('['))) as { files: { path: string }[] }[];
+    const files = info!.files.map((f) => f.path).sort();
+    // dist/THIRD-PARTY-NOTICES.txt is made by `npm pack` (prepack), when it has run.
+    const optional = ['dist/THIRD-PARTY-NOTICES.txt'];
+    expect(files.filter((f) => !optional.includes(f))).toEqual([
+      'LICENSE',
+      'README.md',
+      'bin/c8ytoken.js',
+      'bin/package.json',
+      'dist/c8ytoken.cjs',
+      'dist/c8ytoken.cjs.v8cache',
+      'man/c8ytoken.1',
+      'package.json',
+    ]);
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} c8ytoken contributors\n/);
+  });
+
+  it('bundles everything but built-ins and its dependencies (devDependencies are not installed with it)', () => {
+    const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
+    const required = new Set([...bundle.matchAll(/require\(["'`]([^"'`]+)["'`]\)/g)].map((m) => m[1]!));
+    const packages = [...required].filter((r) => !r.startsWith('node:') && !builtinModules.includes(r));
+    const name = (r: string) =>
+      r
+        .split('/')
+        .slice(0, r.startsWith('@') ? 2 : 1)
+        .join('/');
+    expect(packages.filter((r) => !(name(r) in (pkg.dependencies ?? {})))).toEqual([]);
+  });
+
+  it('the bundle has no import(): the bin runs it through vm.Script, which has no dynamic import (Node would reject it at run time)', () => {
+    const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
+    expect([...bundle.matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1])).toEqual([]);
+  });
+});
