@@ -13,12 +13,12 @@ import { readRegularFile } from '../core/files/read.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, prepareTls, requestToken, type PreparedTls } from '../core/token/source.js';
 import { decideProxy, proxyRoute } from '../core/token/proxy.js';
 import { inputFiles, refuseOverlaps } from '../core/files/overlap.js';
-import type { ProxyRoute } from '../core/platform/proxy/agent.js';
 import { commonName, dnOneLine } from '../core/x509/names.js';
 import { buildPath, findLeaf, keyMatchesCertificate } from '../core/x509/path.js';
 import { readCertificates } from '../core/x509/read.js';
 import { renewalVerdict, type RenewalVerdict } from '../core/est/renewal.js';
-import type { EnrollResult, IdentityFiles, RenewResult } from '../core/est/flows.js';
+import type { EnrollResult, EstConnection, IdentityFiles, RenewResult } from '../core/est/flows.js';
+import type { Trust } from '../core/credentials/truststore.js';
 import type { RenewedCertificate } from '../core/token/keeper.js';
 import type { CommandIo } from './io.js';
 
@@ -29,11 +29,22 @@ function requireTenant(settings: Settings): URL {
 }
 
 /**
- * The proxy for the EST URL, decided as for the token endpoint (--proxy, the variables, the config file)
- * but for its own host and port, so a NO_PROXY entry for HOST:443 applies to EST alone.
+ * What every EST request of a command needs: the trust, the limits, and the proxy for the EST URL,
+ * decided as for the token endpoint (--proxy, the variables, the config file) but for its own host and
+ * port, so a NO_PROXY entry for HOST:443 applies to EST alone.
  */
-async function estProxy(settings: Settings, estBase: URL, io: CommandIo): Promise<ProxyRoute | undefined> {
-  return proxyRoute(settings, decideProxy(settings, io.env, estBase), io);
+async function estConnection(settings: Settings, estBase: URL, trust: Trust, io: CommandIo): Promise<EstConnection> {
+  return {
+    estBase,
+    trustCas: trust.cas,
+    trustSource: trust.source,
+    timeoutMs: settings.timeoutMs,
+    signal: io.signal,
+    proxy: await proxyRoute(settings, decideProxy(settings, io.env, estBase), io),
+    userAgent: io.userAgent,
+    progress: (m) => io.progress(m),
+    now: () => io.now(),
+  };
 }
 
 export interface RenewOptions {
@@ -81,15 +92,7 @@ export async function renewIdentity(
     const token = options.token ?? (await requestToken(settings, identity, passwords, io, undefined, tls)).token.token;
     const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
     const result = await renewCertificate({
-      estBase,
-      trustCas: tls.trust.cas,
-      trustSource: tls.trust.source,
-      timeoutMs: settings.timeoutMs,
-      signal: io.signal,
-      proxy: await estProxy(settings, estBase, io),
-      userAgent: io.userAgent,
-      progress: (m) => io.progress(m),
-      now: () => io.now(),
+      ...(await estConnection(settings, estBase, tls.trust, io)),
       identity,
       files,
       token,
@@ -212,15 +215,7 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
   const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
   const estBase = estBaseUrl(tenant);
   return enrollDevice({
-    estBase,
-    trustCas: trust.cas,
-    trustSource: trust.source,
-    timeoutMs: settings.timeoutMs,
-    signal: io.signal,
-    proxy: await estProxy(settings, estBase, io),
-    userAgent: io.userAgent,
-    progress: (m) => io.progress(m),
-    now: () => io.now(),
+    ...(await estConnection(settings, estBase, trust, io)),
     deviceId: options.deviceId,
     oneTimePassword: options.oneTimePassword,
     certPath: options.certPath,

@@ -5,22 +5,15 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/server.js';
 import { renderInspect } from '../../src/output/inspect-output.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
+import { localEndpoints } from '../helpers/endpoints.js';
 
-const emulators: Emulator[] = [];
-afterEach(async () => {
-  for (const e of emulators.splice(0)) await e.stop();
-});
-async function endpoint(options: EmulatorOptions = {}): Promise<Emulator> {
-  const e = await new Emulator(options).start();
-  emulators.push(e);
-  return e;
-}
+const endpoint = localEndpoints();
 const creds = (e: Emulator) => ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
 
 interface DoctorJson {

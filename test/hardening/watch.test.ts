@@ -6,25 +6,16 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { watchCommand, type WatchEvent, type WatchOptions } from '../../src/commands/watch.js';
 import { loadSettings } from '../../src/core/config/settings.js';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
+import { localEndpoints } from '../helpers/endpoints.js';
 
-const emulators: Emulator[] = [];
-afterEach(async () => {
-  for (const e of emulators.splice(0)) await e.stop();
-});
-
-async function endpoint(options: EmulatorOptions = {}): Promise<Emulator> {
-  const e = await new Emulator(options).start();
-  emulators.push(e);
-  return e;
-}
+const endpoint = localEndpoints();
 
 interface Watching {
   events: WatchEvent[];

@@ -16,6 +16,7 @@ import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 import type { ProxyRoute } from './proxy/agent.js';
 import { watchTunnel } from './proxy/watch.js';
+import { UNTRUSTED_CERT_CODES } from './tls.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -156,20 +157,6 @@ function stageOf(p: Progress): NonNullable<ErrorFacts['stage']> {
   return 'connect';
 }
 
-const UNTRUSTED_SERVER = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'INVALID_CA',
-]);
-
 /** Turns a Node network/TLS error into a classified C8yError. */
 export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | 'trust' | 'identity' | 'now'>, progress: Progress): C8yError {
   const { endpoint, trust } = req;
@@ -182,7 +169,7 @@ export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | '
   if (nodeCode === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new C8yError('HOSTNAME_MISMATCH', { ...facts, reason: err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '') }, { cause: err });
   }
-  if (UNTRUSTED_SERVER.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
+  if (UNTRUSTED_CERT_CODES.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
   const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...leafValidity(req) }, { cause: err });
   // A TLS alert from the server during or right after the handshake: it did not accept our certificate.
   if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text))

@@ -20,6 +20,21 @@ export function handshakeChain(chain: readonly X509Certificate[]): X509Certifica
   return chain.filter((c, i) => i === 0 || !isSelfSigned(c));
 }
 
+/** OpenSSL's verdicts on a server certificate that is not trusted (not signed by a trusted CA, out of its dates, revoked). */
+export const UNTRUSTED_CERT_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'INVALID_CA',
+]);
+
 /** Signature algorithms no TLS stack should accept (OpenSSL refuses MD5 at some security levels only). */
 const BROKEN_SIGNATURES: Readonly<Record<string, string>> = { '1.2.840.113549.1.1.2': 'MD2', '1.2.840.113549.1.1.3': 'MD4', '1.2.840.113549.1.1.4': 'MD5' };
 /** The smallest RSA key sent: OpenSSL's default security level differs between Node versions (1024 bits pass on 20 and 22, not on 24). */

@@ -6,6 +6,7 @@
  * No password reaches the facts.
  */
 import { C8yError, type ErrorFacts } from '../../errors.js';
+import { UNTRUSTED_CERT_CODES } from '../tls.js';
 
 /** What the errors need to know about the proxy in use; no secret in it. */
 export interface ProxyInfo {
@@ -36,20 +37,8 @@ export interface ConnectAnswer {
   headers: Record<string, string | string[] | undefined>;
 }
 
-const PROXY_CERT_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/** A proxy's certificate not trusted: the codes of an untrusted server, and a name it does not hold. */
+const PROXY_CERT_CODES = new Set([...UNTRUSTED_CERT_CODES, 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** The facts every proxy error carries: which proxy, from where, and where it was asked to connect. */
 export function proxyFacts(proxy: ProxyInfo, target: TunnelTarget): ErrorFacts {
