@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { child, DerError, parseDer, readOid, type Node } from '../core/encoding/der.js';
 import { bitString, boolean, context, contextPrimitive, indefinite, integer, namedBits, octetString, oid, seq, setOf, time, tlv, utf8 } from '../core/est/der-writer.js';
 import { signatureAlgorithm, signDer } from '../core/est/csr.js';
+import { takeFault } from './faults.js';
 
 /** How a successful answer is encoded. */
 export type EstAnswerForm = 'base64' | 'base64-ber' | 'base64-bare' | 'der' | 'pem';
@@ -127,7 +128,7 @@ export class EstService {
     if (req.method !== 'POST' || (path !== '/.well-known/est/simpleenroll' && path !== '/.well-known/est/simplereenroll')) {
       return error(404, 'general/notFound', `Nothing at ${req.method} ${path}`);
     }
-    const fault = this.takeFault();
+    const fault = takeFault(this);
     if (fault === 'hang') return;
     if (fault === 'http202') return send(202, { 'Retry-After': '1' }, '');
     const canned = fault ? ERROR_BODIES[fault] : undefined;
@@ -173,17 +174,6 @@ export class EstService {
     if (form === 'base64-bare') return send(200, { 'Content-Type': mime }, p7.toString('base64'));
     const wrapped = (p7.toString('base64').match(/.{1,64}/g) ?? []).join('\r\n') + '\r\n';
     return send(200, { 'Content-Type': mime, 'Content-Transfer-Encoding': 'base64' }, wrapped);
-  }
-
-  private takeFault(): EstFault | undefined {
-    const fault = this.fault;
-    if (!fault) return undefined;
-    this.faultCount -= 1;
-    if (this.faultCount <= 0) {
-      this.fault = undefined;
-      this.faultCount = Infinity;
-    }
-    return fault;
   }
 
   /** A device certificate for CN with the given public key, signed by the EST CA, valid for validityDays. */

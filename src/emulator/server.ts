@@ -21,6 +21,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 import { EstService } from './est.js';
+import { takeFault } from './faults.js';
 export { EST_FAULTS, type EstFault } from './est.js';
 
 /** What the endpoint can be told to do instead of answering well. */
@@ -320,7 +321,7 @@ export class Emulator {
     if (req.method !== 'POST' || record.path !== '/devicecontrol/deviceAccessToken') {
       return this.json(res, 404, { error: 'general/notFound', message: `Nothing at ${req.method} ${record.path}` });
     }
-    const fault = this.takeFault();
+    const fault = takeFault(this);
     if (fault && !TOKEN_FAULTS.has(fault)) return this.misbehave(fault, res, socket);
     if (!socket.authorized) {
       // EST on the port: the handshake let every certificate in; refuse here as the platform does under TLS 1.3.
@@ -351,17 +352,6 @@ export class Emulator {
     const issued = this.mint(cn, host, nowSeconds);
     this.tokens.set(cn, issued);
     this.json(res, 200, { accessToken: issued.token, idToken: null }, 'application/vnd.com.nsn.cumulocity.managedobject+json; charset=UTF-8; ver=0.9');
-  }
-
-  private takeFault(): Fault | undefined {
-    const fault = this.fault;
-    if (!fault) return undefined;
-    this.faultCount -= 1;
-    if (this.faultCount <= 0) {
-      this.fault = undefined;
-      this.faultCount = Infinity;
-    }
-    return fault;
   }
 
   private misbehave(fault: Fault, res: ServerResponse, socket: TLSSocket): void {
