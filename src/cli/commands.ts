@@ -3,26 +3,10 @@
  * it. src/cli.ts registers them all from this table and runs them through one generic action; each
  * command's code (and the modules it needs) loads only when it runs.
  */
-import { CONNECTION_OPTIONS, option, type OptionKey } from '../core/config/options.js';
-import type { Run } from './run/run.js';
+import { CONNECTION_OPTIONS, option } from '../core/config/options.js';
+import type { CommandSpec } from './command-spec.js';
 
-export interface CommandSpec {
-  name: string;
-  summary: string;
-  /** Commander's argument syntax and its description, e.g. ['[token]', 'the token, a file, or - for stdin']. */
-  args?: readonly [string, string];
-  /** What the shell completion offers for the arguments: files (the default), commands (the command after --), or these words. */
-  argValues?: 'files' | 'commands' | readonly string[];
-  examples: readonly string[];
-  /** The command's options from the table (the global ones are on the program). */
-  options: readonly OptionKey[];
-  /** Options the settings merge resolves (flags > environment > profile > config > defaults); none: no settings are loaded. */
-  settings?: readonly OptionKey[];
-  /** What else the help says (signals, exit codes particular to the command). */
-  notes?: string;
-  /** The command's runner: maps the options once, runs the command, renders its result; resolves to the exit code. */
-  load(): Promise<(run: Run) => Promise<number>>;
-}
+export type { CommandSpec } from './command-spec.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -171,7 +155,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: ['profiles'],
     notes:
       'The script is made from the commands and options of this version: make it again after an upgrade (the Debian package installs it for bash, zsh and fish). zsh: the folder must be in fpath before compinit runs (fpath+=(~/.zfunc) in ~/.zshrc). PowerShell: put the line in $PROFILE. Profile names are completed from the config file the search finds, or the one --config names on the line.',
-    load: async () => (await import('./run/completion.js')).run,
+    load: async () => (await import('./run/completion.js')).completionRunner(COMMANDS, COMMAND_GROUPS),
   },
 ];
 

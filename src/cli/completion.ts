@@ -6,7 +6,7 @@
  * starts no process (docs/adr/0005-completion.md says why this is ours and not a library's).
  */
 import { GLOBAL_OPTIONS, option, type OptionKey, type OptionRow } from '../core/config/options.js';
-import type { CommandSpec } from './commands.js';
+import type { CommandSpec } from './command-spec.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
 export type Shell = (typeof SHELLS)[number];

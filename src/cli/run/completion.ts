@@ -7,11 +7,19 @@ import { resolve } from 'node:path';
 import { ExitCode, usageError } from '../../core/errors.js';
 import { option } from '../../core/config/options.js';
 import { readValue } from '../../core/config/values.js';
-import { COMMAND_GROUPS, COMMANDS } from '../commands.js';
+import type { CommandSpec } from '../command-spec.js';
 import { SHELLS, completionModel, completionScript, type Shell } from '../completion.js';
 import type { Run } from './run.js';
 
-export async function run(r: Run): Promise<number> {
+/**
+ * The runner, given the command table it describes (the table hands itself over when it loads this
+ * runner, so this module does not import the table back).
+ */
+export function completionRunner(commands: readonly CommandSpec[], groups: Readonly<Record<string, string>>): (r: Run) => Promise<number> {
+  return (r) => run(r, commands, groups);
+}
+
+async function run(r: Run, commands: readonly CommandSpec[], groups: Readonly<Record<string, string>>): Promise<number> {
   if (r.flags.profiles === true) {
     const names = await profileNames(r).catch(() => []);
     if (names.length) r.cli.stdout.write(`${names.join('\n')}\n`);
@@ -22,7 +30,7 @@ export async function run(r: Run): Promise<number> {
     throw usageError(`completion needs a shell: ${SHELLS.join(', ')}.`, { suggestion: 'For example: c8ytoken completion bash > ~/.local/share/bash-completion/completions/c8ytoken' });
   const read = readValue({ ...option('shell'), choices: SHELLS }, given);
   if ('problem' in read) throw usageError(`The shell ${read.problem}.`);
-  r.cli.stdout.write(completionScript(read.value as Shell, completionModel(COMMANDS, r.cli.version, COMMAND_GROUPS)));
+  r.cli.stdout.write(completionScript(read.value as Shell, completionModel(commands, r.cli.version, groups)));
   return ExitCode.ok;
 }
 
