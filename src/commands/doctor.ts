@@ -16,6 +16,9 @@ import { subjectCn } from '../core/x509/names.js';
 import { verifyChain, type ChainReport } from '../core/chain/verify.js';
 import type { HandshakeResult } from '../core/platform/handshake.js';
 import { describeProxy, type ProxyDecision } from '../core/platform/proxy/select.js';
+import type { ProxyRoute } from '../core/platform/proxy/agent.js';
+import { proxyConnectionError } from '../core/platform/proxy/failures.js';
+import { tunnelTarget } from '../core/platform/proxy/watch.js';
 import { decideProxy, proxyRoute } from '../core/token/proxy.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, requestToken, type FetchedToken } from '../core/token/source.js';
 import { isoTime, tokenTimes } from '../core/token/jwt.js';
@@ -151,8 +154,10 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   }
   // The proxy: which one (and why), or why none; DNS and TCP then go to the proxy, TLS through its tunnel.
   let decision: ProxyDecision;
+  let route: ProxyRoute | undefined;
   try {
     decision = decideProxy(settings, io.env, endpoint);
+    route = await proxyRoute(settings, decision, io);
     add({ id: 'proxy', title: 'Proxy', verdict: 'pass', details: [describeProxy(decision)] });
   } catch (err) {
     failed('proxy', 'Proxy', err);
@@ -167,7 +172,13 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
     const addresses = await resolveHost(host);
     add({ id: 'dns', title: `DNS: ${host}${via ? ' (the proxy)' : ''}`, verdict: 'pass', details: [`resolves to ${addresses.join(', ')}`] });
   } catch (err) {
-    failed('dns', `DNS: ${host}`, new C8yError('DNS_FAILED', { host, url: endpoint.href, nodeCode: (err as NodeJS.ErrnoException).code ?? '' }, { cause: err }));
+    failed(
+      'dns',
+      `DNS: ${host}`,
+      route
+        ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
+        : new C8yError('DNS_FAILED', { host, url: endpoint.href, nodeCode: (err as NodeJS.ErrnoException).code ?? '' }, { cause: err }),
+    );
     for (const [id, title] of NETWORK.slice(2)) skip(id, title, 'the host name does not resolve');
     return report();
   }
@@ -178,12 +189,15 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
     const code = (err as NodeJS.ErrnoException).code;
     failed(
       'tcp',
-      `TCP: port ${port}`,
-      new C8yError(
-        code === 'ECONNREFUSED' ? 'CONNECTION_REFUSED' : code === 'ETIMEDOUT' ? 'TIMEOUT' : 'NETWORK_FAILED',
-        { url: endpoint.href, host, port: String(port), stage: 'connect', timeoutMs: settings.timeoutMs, ...(code ? { nodeCode: code } : {}) },
-        { cause: err },
-      ),
+      `TCP: port ${port}${via ? ' of the proxy' : ''}`,
+      // Through a proxy, a refused connection is the proxy's: its words, its setting, and how to bypass it.
+      route
+        ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
+        : new C8yError(
+            code === 'ECONNREFUSED' ? 'CONNECTION_REFUSED' : code === 'ETIMEDOUT' ? 'TIMEOUT' : 'NETWORK_FAILED',
+            { url: endpoint.href, host, port: String(port), stage: 'connect', timeoutMs: settings.timeoutMs, ...(code ? { nodeCode: code } : {}) },
+            { cause: err },
+          ),
     );
     for (const [id, title] of NETWORK.slice(3)) skip(id, title, `nothing answers on port ${port}`);
     return report();
@@ -195,7 +209,6 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   const { probeHandshake } = await import('../core/platform/handshake.js');
   let handshake: HandshakeResult;
   try {
-    const route = await proxyRoute(settings, decision, io);
     handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route);
   } catch (err) {
     failed('tls', 'TLS handshake', err);

@@ -99,6 +99,17 @@ describe('doctor', () => {
     });
   }
 
+  it('a proxy that is down fails the TCP step as the proxy’s failure, naming the setting and the bypass', async () => {
+    const e = await endpoint();
+    const { code, report } = await doctor(creds(e), { env: { HTTPS_PROXY: 'http://127.0.0.1:9' } });
+    expect(code).toBe(1);
+    const tcp = report.checks.find((c) => c.id === 'tcp')!;
+    expect(tcp.title).toBe('TCP: port 9 of the proxy');
+    expect(tcp.details.join(' ')).toMatch(/The proxy http:\/\/127\.0\.0\.1:9 \(from HTTPS_PROXY\) refused the connection/);
+    expect(tcp.fix).toMatch(/NO_PROXY=localhost|--proxy none/);
+    expect(e.requests).toHaveLength(0);
+  });
+
   it('a bad flag is a usage error (exit 2), as for every command, not a failed step', async () => {
     const run = await runMain(['doctor', '--timeout', '0', '--url', 'https://t1.example']);
     expect(run.code).toBe(2);
