@@ -4,8 +4,6 @@
  * C8YTOKEN_PROXY, HTTPS_PROXY/https_proxy, ALL_PROXY, config file, NO_PROXY, --proxy none), what each
  * proxy failure prints and exits with, and the proxy password nowhere in stderr or --json output.
  */
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +12,7 @@ import { SECRET_VARIABLES, childEnvironment } from '../../src/core/config/enviro
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
-import { InterceptingProxy, proxyFixture, TestProxy } from '../helpers/proxy.js';
+import { proxyFixture, startProxySet, type InterceptingProxy, type ProxySet, type TestProxy } from '../helpers/proxy.js';
 
 const USER = 'dev ice';
 const PASSWORD = 'p@ss:w/rd%secret';
@@ -28,24 +26,13 @@ let strict: TestProxy;
 let secure: TestProxy;
 let mitm: InterceptingProxy;
 let closedPort: number;
+let proxies: ProxySet;
 
 beforeAll(async () => {
-  emulator = await new Emulator().start();
-  [open, authed, strict, secure, mitm] = await Promise.all([
-    new TestProxy().start(),
-    new TestProxy({ auth: { user: USER, password: PASSWORD } }).start(),
-    new TestProxy({ refusePorts: [emulator.port] }).start(),
-    new TestProxy({ tls: true }).start(),
-    new InterceptingProxy().start(),
-  ]);
-  const probe: Server = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  closedPort = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  proxies = await startProxySet({ user: USER, password: PASSWORD });
+  ({ emulator, open, authed, strict, secure, mitm, closedPort } = proxies);
 });
-afterAll(async () => {
-  await Promise.all([emulator.stop(), open.stop(), authed.stop(), strict.stop(), secure.stop(), mitm.stop()]);
-});
+afterAll(() => proxies.stop());
 
 function fetch(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliRun> {
   return runMain(['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), ...PEM, ...args], { env, ...(cwd ? { cwd } : {}) });

@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
@@ -24,7 +24,7 @@ import { selectProxy } from '../../src/core/platform/proxy/select.js';
 import { describeError } from '../../src/output/messages.js';
 import { caught } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
-import { InterceptingProxy, proxyFixture, TestProxy } from '../helpers/proxy.js';
+import { proxyFixture, startProxySet, type InterceptingProxy, type ProxySet, type TestProxy } from '../helpers/proxy.js';
 
 const USER = 'dev ice';
 const PASSWORD = 'p@ss:w/rd%secret';
@@ -45,25 +45,13 @@ let strict: TestProxy;
 let secure: TestProxy;
 let mitm: InterceptingProxy;
 let closedPort: number;
+let proxies: ProxySet;
 
 beforeAll(async () => {
-  emulator = await new Emulator().start();
-  [open, authed, strict, secure, mitm] = await Promise.all([
-    new TestProxy().start(),
-    new TestProxy({ auth: { user: USER, password: PASSWORD } }).start(),
-    new TestProxy({ refusePorts: [emulator.port] }).start(),
-    new TestProxy({ tls: true }).start(),
-    new InterceptingProxy().start(),
-  ]);
-  // A port that was just free: nothing listens there.
-  const probe: Server = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  closedPort = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  proxies = await startProxySet({ user: USER, password: PASSWORD });
+  ({ emulator, open, authed, strict, secure, mitm, closedPort } = proxies);
 });
-afterAll(async () => {
-  await Promise.all([emulator.stop(), open.stop(), authed.stop(), strict.stop(), secure.stop(), mitm.stop()]);
-});
+afterAll(() => proxies.stop());
 
 async function route(proxyUrl: string, options: ProxyAgentOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<ProxyRoute | undefined> {
   return createProxyRoute(selectProxy({ flag: proxyUrl, env, target: new URL(emulator.url) }), options);

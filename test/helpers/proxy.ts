@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Emulator } from '../../src/emulator/server.js';
 import { createProxy } from 'proxy';
 
 /** A file of fixtures/proxy (the test proxies' PKI, made by fixtures/regenerate-proxy.sh). */
@@ -171,4 +173,50 @@ export class InterceptingProxy {
     await new Promise<void>((resolve) => this.front.close(() => resolve()));
     this.inside.close();
   }
+}
+
+/** The local endpoint and the proxies the proxy tests use against it, with a port where nothing listens. */
+export interface ProxySet {
+  emulator: Emulator;
+  /** No authentication. */
+  open: TestProxy;
+  /** Basic authentication with the given user and password. */
+  authed: TestProxy;
+  /** Refuses CONNECT to the endpoint's port (403). */
+  strict: TestProxy;
+  /** An https:// proxy. */
+  secure: TestProxy;
+  /** Terminates TLS. */
+  mitm: InterceptingProxy;
+  /** A port that was just free: nothing listens there. */
+  closedPort: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the endpoint and every kind of proxy at once. */
+export async function startProxySet(auth: { user: string; password: string }): Promise<ProxySet> {
+  const emulator = await new Emulator().start();
+  const [open, authed, strict, secure, mitm] = await Promise.all([
+    new TestProxy().start(),
+    new TestProxy({ auth }).start(),
+    new TestProxy({ refusePorts: [emulator.port] }).start(),
+    new TestProxy({ tls: true }).start(),
+    new InterceptingProxy().start(),
+  ]);
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const closedPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return {
+    emulator,
+    open,
+    authed,
+    strict,
+    secure,
+    mitm,
+    closedPort,
+    stop: async () => {
+      await Promise.all([emulator.stop(), open.stop(), authed.stop(), strict.stop(), secure.stop(), mitm.stop()]);
+    },
+  };
 }
