@@ -149,7 +149,8 @@ async function proveFiles(settings: Settings, certPath: string, key: KeyObject, 
   const built = buildPath(leaf, certs);
   const identity: ClientIdentity = { key, chain: built.path, extra: built.extra, source: certPath };
   const { deviceSecureContext } = await import('../core/platform/tls.js');
-  await requestToken(settings, identity, passwords, io, undefined, { trust: tls.trust, context: deviceSecureContext(identity, tls.trust) });
+  // The same trust and proxy as the renewal's own token request: only the identity is new.
+  await requestToken(settings, identity, passwords, io, undefined, { ...tls, context: deviceSecureContext(identity, tls.trust) });
 }
 
 /** What needs-renewal found. */

@@ -331,7 +331,7 @@ describe('EST through a CONNECT proxy', () => {
     await authed.stop();
   });
 
-  it('cert renew: the token request and the EST request both go through the proxy, and the renewal works', async () => {
+  it('cert renew: the token request, the EST request and the proof with the new certificate all go through the proxy', async () => {
     const { paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
     const target = new URL(emulator.url).host;
     const connects = proxy.connects.length;
@@ -339,7 +339,7 @@ describe('EST through a CONNECT proxy', () => {
       env: { HTTPS_PROXY: proxy.url() },
     });
     expect(run.code).toBe(0);
-    expect(proxy.connects.slice(connects).map((c) => c.target)).toEqual([target, target]);
+    expect(proxy.connects.slice(connects).map((c) => c.target)).toEqual([target, target, target]);
     expect(run.stderr).toMatch(/proxy http:\/\/127\.0\.0\.1:\d+ \(from HTTPS_PROXY\)/);
     expect(leafOf(paths[0]!).issuer).toMatch(/c8ytoken EST CA/);
   });

@@ -66,6 +66,14 @@ describe('JKS: counts from the file are checked', () => {
     expect(err.facts).toMatchObject({ actual: 200_000, limit: LIMITS.keystoreEntries });
   });
 
+  it('a truststore of a few bytes starting like DER is a damaged keystore (exit 4), not an internal error', async () => {
+    for (const bytes of [[0x30], [0x30, 0x01], [0x30, 0x82, 0x01]]) {
+      const run = await fetch(['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--truststore', file('short.trust', Buffer.from(bytes))]);
+      expect(run.code).toBe(4);
+      expect(run.stderr).not.toMatch(/internal error/);
+    }
+  });
+
   it('reads a real truststore of a few hundred entries', async () => {
     const store = await open(file('trust300.jks', hostile.jksWithTrustedEntries(300)));
     expect(store.trusted).toHaveLength(300);

@@ -6,7 +6,7 @@ import type { X509Certificate } from 'node:crypto';
 import { C8yError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
-import { readCertificates } from '../x509/read.js';
+import { parseCertificate, readCertificates } from '../x509/read.js';
 import type { PasswordBook } from './passwords.js';
 import type { CredentialIo } from './identity.js';
 
@@ -23,11 +23,12 @@ export const BUILT_IN_ROOTS = "Node's built-in root CAs";
 export async function loadTrust(path: string | undefined, passwords: PasswordBook, io: CredentialIo): Promise<Trust> {
   if (!path) return { source: BUILT_IN_ROOTS };
   const data = await readRegularFile(path, 'truststore', LIMITS.keystoreBytes);
-  if (/-----BEGIN /.test(data.subarray(0, 4096).toString('latin1')) || looksLikeDerCertificate(data)) {
-    return { cas: readCertificates(data, path, 'truststore'), source: path };
-  }
-  const { openKeystore } = await import('../keystore/open.js');
-  const open = (password: string | null) => openKeystore(path, { password, role: 'truststore', warn: io.warn, signal: io.signal });
+  if (/-----BEGIN /.test(data.subarray(0, 4096).toString('latin1'))) return { cas: readCertificates(data, path, 'truststore'), source: path };
+  // One DER certificate, or (a PKCS#12 or JKS file, also starting with 0x30 or JKS's magic) a keystore.
+  const der = data[0] === 0x30 ? parseCertificate(data) : undefined;
+  if (der) return { cas: [der], source: path };
+  const { readKeystore } = await import('../keystore/open.js');
+  const open = (password: string | null) => readKeystore(data, path, { password, role: 'truststore', warn: io.warn, signal: io.signal });
   let store;
   if (passwords.given('truststore')) {
     store = await passwords.with('truststore', path, (password) => open(password ?? null));
@@ -44,13 +45,4 @@ export async function loadTrust(path: string | undefined, passwords: PasswordBoo
   const cas = [...store.trusted.map((t) => t.cert), ...store.keyEntries.flatMap((e) => e.chain)];
   if (cas.length === 0) throw new C8yError('TRUSTSTORE_EMPTY', { path, role: 'truststore' });
   return { cas, source: path };
-}
-
-function looksLikeDerCertificate(data: Buffer): boolean {
-  if (data[0] !== 0x30 || data.readUInt32BE(0) === 0xfeedfeed) return false;
-  try {
-    return readCertificates(data, '', 'truststore').length === 1;
-  } catch {
-    return false;
-  }
 }

@@ -30,8 +30,12 @@ export interface OpenKeystoreOptions {
 
 /** Reads and opens a keystore file (a regular file of at most LIMITS.keystoreBytes). */
 export async function openKeystore(path: string, options: OpenKeystoreOptions): Promise<Keystore> {
+  return readKeystore(await readRegularFile(path, options.role, LIMITS.keystoreBytes), path, options);
+}
+
+/** Opens a keystore already read from `path` (a truststore's bytes are read once, to tell PEM from a keystore). */
+export async function readKeystore(data: Buffer, path: string, options: OpenKeystoreOptions): Promise<Keystore> {
   const { role } = options;
-  const data = await readRegularFile(path, role, LIMITS.keystoreBytes);
   const kind = detectKeystoreKind(data);
   if (options.type && kind !== 'unknown' && kind !== options.type) options.warn(`${path} was declared as ${options.type} but holds ${kind}; reading it as ${kind}`);
   if (kind === 'jks' || kind === 'jceks') return readJks(data, { path, role, password: options.password, warn: options.warn });
