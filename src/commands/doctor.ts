@@ -20,7 +20,7 @@ import type { ProxyRoute } from '../core/platform/proxy/agent.js';
 import { proxyConnectionError } from '../core/platform/proxy/failures.js';
 import { tunnelTarget } from '../core/platform/proxy/watch.js';
 import { decideProxy, proxyRoute } from '../core/token/proxy.js';
-import { loadIdentityWithProgress, loadTrustWithProgress, requestToken, type FetchedToken } from '../core/token/source.js';
+import { loadIdentityWithProgress, loadTrustWithProgress, requestToken, type FetchedToken, type PreparedTls } from '../core/token/source.js';
 import { isoTime, tokenTimes } from '../core/token/jwt.js';
 import { SKEW_WARNING_MS } from '../core/token/clock.js';
 import { formatDuration } from '../core/time/duration.js';
@@ -206,10 +206,13 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
     for (const [id, title] of NETWORK.slice(3)) skip(id, title, identity ? 'the trust could not be loaded' : 'the identity could not be loaded');
     return report();
   }
-  const { probeHandshake } = await import('../core/platform/handshake.js');
+  const [{ probeHandshake }, { deviceSecureContext }] = await Promise.all([import('../core/platform/handshake.js'), import('../core/platform/tls.js')]);
   let handshake: HandshakeResult;
+  // One TLS setup (trust, context, proxy route) for the handshake probe and the token request.
+  let prepared: PreparedTls;
   try {
-    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route);
+    prepared = { trust, context: deviceSecureContext(identity, trust), proxy: route };
+    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route, prepared.context);
   } catch (err) {
     failed('tls', 'TLS handshake', err);
     for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
@@ -223,7 +226,7 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   }
   let fetched: FetchedToken;
   try {
-    fetched = await requestToken(settings, identity, passwords, io);
+    fetched = await requestToken(settings, identity, passwords, io, undefined, prepared);
   } catch (err) {
     failed('token', 'Token request', err);
     skip('clock', 'Clock', 'no answer from the platform to compare with');

@@ -89,6 +89,17 @@ describe('fetch with a cached token', () => {
   });
 });
 
+describe('watch opens a keystore once at start', () => {
+  it('the device user and the first refresh share one load of the keystore (one key derivation, one password)', async () => {
+    const e = await endpoint(600);
+    const run = await runMain(['-v', 'watch', '--once', '-o', join(tempDir(), 'token'), '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], {
+      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr.match(/c8ytoken: identity: /g)).toHaveLength(1);
+  });
+});
+
 describe('the token file is never replaced by something worse, nor written over a file c8ytoken reads', () => {
   const creds = (e: Emulator) => ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
 

@@ -38,13 +38,19 @@ export interface HandshakeResult {
 
 /**
  * Performs the handshake and the acceptance probe, through `proxy` when given; never throws for network,
- * proxy or TLS failures (OpenSSL refusing the credentials is a C8yError).
+ * proxy or TLS failures (OpenSSL refusing the credentials is a C8yError). `context`: the device's TLS
+ * context when the caller has made it already (doctor uses it for the token request too).
  */
-export async function probeHandshake(endpoint: URL, identity: ClientIdentity, trust: Trust, timeoutMs: number, proxy?: ProxyRoute): Promise<HandshakeResult> {
-  const host = endpoint.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(endpoint.port || 443);
+export async function probeHandshake(
+  endpoint: URL,
+  identity: ClientIdentity,
+  trust: Trust,
+  timeoutMs: number,
+  proxy?: ProxyRoute,
+  context = deviceSecureContext(identity, trust),
+): Promise<HandshakeResult> {
+  const { host, port } = tunnelTarget(endpoint);
   const result: HandshakeResult = { host, port, trustSource: trust.source, serverTrusted: false };
-  const context = deviceSecureContext(identity, trust);
   let tunnel: Duplex | undefined;
   if (proxy) {
     result.proxy = proxy.shown;
@@ -85,10 +91,7 @@ export async function probeHandshake(endpoint: URL, identity: ClientIdentity, tr
       secure = true;
       result.tlsVersion = socket.getProtocol() ?? undefined;
       const peer: PeerCertificate = socket.getPeerCertificate();
-      if (peer?.subject)
-        result.serverSubject = Object.entries(peer.subject)
-          .map(([k, v]) => `${k}=${String(v)}`)
-          .join(', ');
+      if (peer?.subject) result.serverSubject = oneLine(peer.subject);
       const nameError = peer?.raw ? checkServerIdentity(host, peer) : undefined;
       if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
       else if (nameError) result.serverProblem = nameError.message;

@@ -134,6 +134,8 @@ class Watcher {
   private wake: (() => void) | undefined;
   /** Identity, trust and TLS context, kept while the credential files are unchanged. */
   private prepared: { stamp: string; identity: ClientIdentity; tls: PreparedTls } | undefined;
+  /** The identity the first look loaded to learn the device user (a keystore): the first refresh uses it while its files are unchanged. */
+  private firstIdentity: { stamp: string; identity: ClientIdentity } | undefined;
   private hookRunning: Promise<void> | undefined;
   private hookPending = false;
   /** Renewal (--renew-before): failed attempts in a row, when the next may start, and a keystore done once. */
@@ -192,8 +194,11 @@ class Watcher {
   /** Reuses a token already in the file when it is for this device and before its half-life; the time of the first refresh. */
   private async firstLook(): Promise<number> {
     // Which device: a failure here shows up, with its message, at the first refresh.
+    const stamp = await credentialsStamp(this.settings);
     const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
     if (!device) return this.now();
+    // A keystore was opened (its key derivation run, its password perhaps asked for): not twice.
+    if (device.identity) this.firstIdentity = { stamp, identity: device.identity };
     const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
     // A valid token past its half-life is held (never replaced by an older one; its expiry is reported), and refreshed now.
     if (!cached.token) {
@@ -220,7 +225,8 @@ class Watcher {
       const stamp = await credentialsStamp(this.settings);
       if (this.prepared?.stamp !== stamp) {
         this.prepared = undefined;
-        const identity = await loadIdentityWithProgress(this.settings, passwords, io);
+        const identity = this.firstIdentity?.stamp === stamp ? this.firstIdentity.identity : await loadIdentityWithProgress(this.settings, passwords, io);
+        this.firstIdentity = undefined;
         this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io, this.proxy) };
       }
       const { identity, tls } = this.prepared;

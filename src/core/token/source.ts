@@ -47,6 +47,8 @@ export interface PreparedTls {
 /** The trust, the device's TLS context and the proxy route for a request; the proxy decided now unless given. */
 export async function prepareTls(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, decision?: ProxyDecision): Promise<PreparedTls> {
   const chosen = decision ?? decideProxy(settings, io.env, requireEndpoint(settings));
+  // Said where the TLS setup is made (once for watch while its files are unchanged), not at every request.
+  if (io.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') io.warn('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: c8ytoken always verifies the platform certificate.');
   const [{ deviceSecureContext }, trust] = await Promise.all([import('../platform/tls.js'), loadTrustWithProgress(settings, passwords, io)]);
   const context = deviceSecureContext(identity, trust);
   return { trust, context, proxy: await proxyRoute(settings, chosen, io) };
@@ -154,7 +156,6 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
   // The network stack is loaded only now: a cache hit never pays for it.
   const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('../platform/token-response.js')]);
   const { trust, context, proxy } = prepared ?? (await prepareTls(settings, identity, passwords, io));
-  if (io.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') io.warn('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: c8ytoken always verifies the platform certificate.');
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})${proxy ? ` through ${proxy.shown}` : ''}`);
   const raw = await postTokenRequest({
     endpoint,
