@@ -19,10 +19,23 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { CHAIN_HEADER, parseChainHeader } from '../core/platform/chain-header.js';
 import { EstService } from './est.js';
 import { takeFault } from './faults.js';
 export { EST_FAULTS, type EstFault } from './est.js';
+
+/** The chain header's name, spelled here rather than imported: the endpoint shares no code with the client. */
+const CHAIN_HEADER = 'x-ssl-cert-chain';
+
+/**
+ * The PEM certificates of an `X-Ssl-Cert-Chain` value, restored as a server restores them: the spaces that
+ * stood for newlines become newlines again (the two inside each BEGIN and END line stay). This is the
+ * server's own reading, not the client's code, so that a client that gets the one-line form wrong fails
+ * here; each block is then parsed by OpenSSL (X509Certificate), and one that does not parse is a 400.
+ */
+export function chainHeaderPems(value: string): string[] {
+  const text = value.replace(/ /g, '\n').replace(/-----(BEGIN|END)\nCERTIFICATE-----/g, '-----$1 CERTIFICATE-----');
+  return text.match(/-----BEGIN CERTIFICATE-----\n[\s\S]*?\n-----END CERTIFICATE-----/g) ?? [];
+}
 
 /** What the endpoint can be told to do instead of answering well. */
 export type Fault =
@@ -267,8 +280,8 @@ export class Emulator {
       if (!c.issuerCertificate || c.issuerCertificate === c) break;
       c = c.issuerCertificate;
     }
-    const chainHeader = req.headers[CHAIN_HEADER.toLowerCase()];
-    const chainHeaderCerts = typeof chainHeader === 'string' ? parseChainHeader(chainHeader) : undefined;
+    const chainHeader = req.headers[CHAIN_HEADER];
+    const chainHeaderCerts = typeof chainHeader === 'string' ? chainHeaderPems(chainHeader) : undefined;
     const record: RecordedRequest = {
       method: req.method ?? '',
       path: req.url ?? '',

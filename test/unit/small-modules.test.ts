@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chainHeaderValue, parseChainHeader } from '../../src/core/platform/chain-header.js';
+import { chainHeaderValue } from '../../src/core/platform/chain-header.js';
+import { chainHeaderPems } from '../../src/emulator/server.js';
 import { formatDuration, formatRelative, parseDuration } from '../../src/core/time/duration.js';
 import { tenantUrl, tokenEndpoint } from '../../src/core/platform/endpoint.js';
 import { ExitCode, exitCodeFor, isRetryable } from '../../src/core/errors.js';
@@ -38,20 +42,34 @@ describe('tokenEndpoint', () => {
   });
 });
 
+const hasOpenssl = !spawnSync('openssl', ['version'], { stdio: 'ignore' }).error;
+
 describe('X-Ssl-Cert-Chain', () => {
   const chain = [new X509Certificate(readFileSync(pki('device-rsa.crt'))), new X509Certificate(readFileSync(pki('device-intermediate-ca.crt')))];
-  it('carries the certificates after the leaf, on one line, and round-trips', () => {
+  it('carries the certificates after the leaf, on one line, and a server restores them', () => {
     const value = chainHeaderValue(chain, 'auto')!;
     expect(value).not.toMatch(/[\r\n]/);
     expect(value).toMatch(/^-----BEGIN CERTIFICATE----- MII\S+ .* -----END CERTIFICATE-----$/);
-    const back = parseChainHeader(value);
+    const back = chainHeaderPems(value);
     expect(back).toHaveLength(1);
     expect(new X509Certificate(back[0]!).fingerprint256).toBe(chain[1]!.fingerprint256);
+  });
+  it.skipIf(!hasOpenssl)('is read by OpenSSL once its spaces are newlines again (skipped: no openssl on PATH)', () => {
+    // The oracle is OpenSSL's PEM reader, fed what a server that undoes the one-line form would have.
+    const value = chainHeaderValue(chain, 'full')!;
+    const restored = value.replace(/ /g, '\n').replace(/-----(BEGIN|END)\nCERTIFICATE-----/g, '-----$1 CERTIFICATE-----');
+    const file = join(mkdtempSync(join(tmpdir(), 'c8ytoken-chain-')), 'chain.pem');
+    writeFileSync(file, restored);
+    const run = spawnSync('openssl', ['crl2pkcs7', '-nocrl', '-certfile', file], { encoding: 'utf8' });
+    rmSync(dirname(file), { recursive: true });
+    expect(run.status, run.stderr).toBe(0);
+    const listed = spawnSync('openssl', ['pkcs7', '-print_certs', '-noout'], { input: run.stdout, encoding: 'utf8' });
+    expect(listed.stdout.match(/^subject=/gm)).toHaveLength(2);
   });
   it('has no value for none, or when there is nothing after the leaf', () => {
     expect(chainHeaderValue(chain, 'none')).toBeUndefined();
     expect(chainHeaderValue(chain.slice(0, 1), 'auto')).toBeUndefined();
-    expect(parseChainHeader(chainHeaderValue(chain, 'full')!)).toHaveLength(2);
+    expect(chainHeaderPems(chainHeaderValue(chain, 'full')!)).toHaveLength(2);
   });
 });
 

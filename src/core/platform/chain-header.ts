@@ -22,12 +22,3 @@ export function chainHeaderValue(chain: readonly X509Certificate[], mode: ChainH
   if (certs.length === 0) return undefined;
   return certs.map((c) => c.toString().trim().replace(/\r?\n/g, ' ')).join(' ');
 }
-
-/** Parses a header value back into PEM blocks (the local endpoint uses it; tests check round trips). */
-export function parseChainHeader(value: string): string[] {
-  const blocks = value.match(/-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => {
-    const body = b.replace('-----BEGIN CERTIFICATE-----', '').replace('-----END CERTIFICATE-----', '').replace(/\s+/g, '');
-    return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`;
-  });
-}
