@@ -74,6 +74,7 @@ const codeClasses = {
     'EST_SERVER_ERROR', // 5xx or 429 from an EST endpoint
     'EST_BAD_RESPONSE', // a 2xx that holds no readable certificate
     'EST_WRONG_CERTIFICATE', // a certificate for another key or CN, or not valid now
+    'EST_UNUSABLE_CERTIFICATE', // a CA, not for client authentication, valid for minutes, or ending before the current one
   ],
   output: ['OUTPUT_UNWRITABLE'],
   sigint: ['INTERRUPTED'],

@@ -489,10 +489,31 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
           : `${where(f)} issued a certificate valid from ${f.validFrom} to ${f.validTo}, which is not valid now.`,
     hint: `Retry later; if it persists, report it to the platform operator with the --verbose output.${f.problem === 'not valid now' ? " Check this device's clock too." : ''}`,
   }),
+  EST_UNUSABLE_CERTIFICATE: (f) => ({
+    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${f.validTo}) that ${unusableWhy(f)}; nothing was written.`,
+    hint:
+      f.problem === 'shorter'
+        ? 'Renew again later, or ask the platform operator about the certificate validity; to accept a shorter certificate on purpose, give --allow-shorter (config "allowShorter", C8YTOKEN_ALLOW_SHORTER=true).'
+        : "Report it to the platform operator with the --verbose output: the tenant's certificate authority settings issue certificates a device cannot authenticate with.",
+  }),
   INTERRUPTED: () => ({ message: 'Interrupted.' }),
   TERMINATED: () => ({ message: 'Terminated.' }),
   INTERNAL: (f) => ({ message: `internal error: ${f.detail ?? 'unexpected state'}` }),
 };
+
+/** Why an issued certificate is refused (EST_UNUSABLE_CERTIFICATE). */
+function unusableWhy(f: ErrorFacts): string {
+  switch (f.problem) {
+    case 'ca':
+      return 'is a CA certificate (basicConstraints CA:TRUE), not a device certificate';
+    case 'no-client-auth':
+      return `is not for TLS client authentication (its extended key usages: ${(f.allowed ?? []).join(', ')}; clientAuth is missing)`;
+    case 'short-lived':
+      return 'is valid for less than a day: the device would lose its identity before the next renewal';
+    default:
+      return `expires before the current certificate (valid until ${f.certificateNotAfter}): a renewal never makes it shorter`;
+  }
+}
 
 function notACertificate(f: ErrorFacts): Words {
   return {
@@ -593,6 +614,23 @@ function outputWords(f: ErrorFacts): Words {
       return {
         message: `Replacing ${path} failed after the new key was in place, and putting the old key back failed too: ${dir} now holds the NEW key, ${path} the OLD certificate.`,
         hint: `Restore by hand: ${shownText(f.restore ?? '')}`,
+      };
+    case 'file read-only':
+      return { message: `Cannot replace ${path}: the file is read-only, so the renewal was not started.`, hint: `Make it writable (chmod u+w ${path}) if it should be renewed in place.` };
+    case 'file owned by another user':
+      return {
+        message: `Cannot replace ${path}: it belongs to another user, and a replacement written by this user would change its owner; the renewal was not started.`,
+        hint: "Run the renewal as the file's owner or as root.",
+      };
+    case 'file group not ours':
+      return {
+        message: `Cannot replace ${path}: its group is not one of this user's, so a replacement could not keep it; the renewal was not started.`,
+        hint: "Run the renewal as root, or as a member of the file's group.",
+      };
+    case 'keystore with other keys':
+      return {
+        message: `Cannot renew ${path} in place: the PKCS#12 file holds other key entries (${shownText((f.aliases ?? []).join(', '))}) that c8ytoken would have to drop; the renewal was not started.`,
+        hint: 'Keep one key entry per PKCS#12 file for the device (or use a JKS, whose other entries are kept as they are).',
       };
     case 'a FIFO':
     case 'a socket':
