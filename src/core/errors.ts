@@ -233,6 +233,8 @@ export interface ErrorFacts {
   bits?: number;
   /** Renewal: the failure came while proving the renewed certificate (a token fetched with it). */
   during?: 'prove';
+  /** Enroll: the files that were not written because the enrollment failed after the request. */
+  notWritten?: string[];
   /** Renewal and enrollment: the files left exactly as they were; their words say "Nothing was changed". */
   unchanged?: string[];
   /** What to run by hand when a renewal could not put a file back (never expected). */

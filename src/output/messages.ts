@@ -490,7 +490,7 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     hint: `Retry later; if it persists, report it to the platform operator with the --verbose output.${f.problem === 'not valid now' ? " Check this device's clock too." : ''}`,
   }),
   EST_UNUSABLE_CERTIFICATE: (f) => ({
-    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${f.validTo}) that ${unusableWhy(f)}; nothing was written.`,
+    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${f.validTo}) that ${unusableWhy(f)}.`,
     hint:
       f.problem === 'shorter'
         ? 'Renew again later, or ask the platform operator about the certificate validity; to accept a shorter certificate on purpose, give --allow-shorter (config "allowShorter", C8YTOKEN_ALLOW_SHORTER=true).'
@@ -652,7 +652,10 @@ export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
   const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
   const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.
-  const during = facts.during === 'prove' ? 'The renewed certificate did not work for a token: ' : '';
+  const during = facts.during === 'prove' ? `The ${facts.notWritten ? 'enrolled' : 'renewed'} certificate did not work for a token: ` : '';
   const unchanged = facts.unchanged?.length ? ` Nothing was changed: ${facts.unchanged.map((p) => shownText(p)).join(' and ')} ${facts.unchanged.length === 1 ? 'is' : 'are'} as before.` : '';
-  return during || unchanged ? { ...said, message: `${during}${said.message}${unchanged}` } : said;
+  const notWritten = facts.notWritten?.length
+    ? ` Nothing was written: ${facts.notWritten.map((p) => shownText(p)).join(' and ')} do not exist. The one-time password may be used up: register the device again before the next attempt.`
+    : '';
+  return during || unchanged || notWritten ? { ...said, message: `${during}${said.message}${unchanged}${notWritten}` } : said;
 }

@@ -204,7 +204,19 @@ export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
       },
     },
   );
-  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs: now(), url: answer.url.href });
+  try {
+    return await enrolled(input, key, keySpec, answer, now());
+  } catch (err) {
+    // Asked and answered, but not enrolled: say that neither file exists (the one-time password may be spent).
+    if (err instanceof C8yError) throw new C8yError(err.code, { ...err.facts, notWritten: [input.certPath, input.keyPath] }, { cause: err.cause ?? err });
+    throw err;
+  }
+}
+
+/** After the answer: the checks, the proof and the files. */
+async function enrolled(input: EnrollInput, key: KeyObject, keySpec: KeySpec, answer: EstAnswer, nowMs: number): Promise<EnrollResult> {
+  const progress = input.progress ?? (() => undefined);
+  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs, url: answer.url.href });
   progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
   const prove = async (certPath: string, keyPath: string): Promise<void> => {
     progress(`proving the new certificate: a token with ${certPath}`);
