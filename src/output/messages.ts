@@ -617,11 +617,6 @@ function outputWords(f: ErrorFacts): Words {
       };
     case 'file read-only':
       return { message: `Cannot replace ${path}: the file is read-only, so the renewal was not started.`, hint: `Make it writable (chmod u+w ${path}) if it should be renewed in place.` };
-    case 'file owned by another user':
-      return {
-        message: `Cannot replace ${path}: it belongs to another user, and a replacement written by this user would change its owner; the renewal was not started.`,
-        hint: "Run the renewal as the file's owner or as root.",
-      };
     case 'file group not ours':
       return {
         message: `Cannot replace ${path}: its group is not one of this user's, so a replacement could not keep it; the renewal was not started.`,
