@@ -51,11 +51,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken watch -o token --once',
       'c8ytoken watch -o /var/lib/c8y/token --cert device.pem --key device.key --renew-before 30d',
     ],
-    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore'],
-    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore'],
+    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore', 'allowShorter'],
+    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore', 'allowShorter'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
-      'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
+      'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`: PEM files or the PKCS#12/JKS keystore replaced in place, FILE.bak kept) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
     load: async () => (await import('./run/watch.js')).run,
   },
   {
@@ -106,11 +106,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert renew --cert device.pem --key device.key --new-key',
       'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
     ],
-    options: [...CONNECTION_OPTIONS, 'newKey'],
-    settings: CONNECTION_OPTIONS,
+    options: [...CONNECTION_OPTIONS, 'newKey', 'allowShorter'],
+    settings: [...CONNECTION_OPTIONS, 'allowShorter'],
     notes:
-      'PEM files are replaced in place once the new certificate has fetched a token; the previous files stay as FILE.bak. A keystore is not changed: the renewed certificate and key are written beside it ' +
-      '(NAME.renewed.chain.pem, NAME.renewed.key, NAME.renewed.p12). On any failure the files are as they were. Certificate requests go to port 443 unless the URL names a port.',
+      'The identity is replaced in place once the new certificate has fetched a token: PEM files, or a PKCS#12/JKS keystore rewritten in the same format with the same password and alias (other JKS entries kept). ' +
+      'The previous files stay as FILE.bak; mode, owner and group are kept. A certificate that is a CA, lacks clientAuth, is valid for less than a day, or expires before the current one (unless --allow-shorter) is refused (exit 8). ' +
+      'A file that cannot be replaced fails before anything is asked of the platform (exit 9). On any failure the files are as they were. Certificate requests go to port 443 unless the URL names a port.',
     load: async () => (await import('./run/cert-renew.js')).run,
   },
   {

@@ -8,7 +8,7 @@ import { C8yError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import type { Settings } from '../core/config/settings.js';
 import { PasswordBook } from '../core/credentials/passwords.js';
-import { openKeystoreEntry, type ClientIdentity } from '../core/credentials/identity.js';
+import { loadIdentity, openKeystoreEntry, type ClientIdentity } from '../core/credentials/identity.js';
 import { readRegularFile } from '../core/files/read.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, prepareTls, requestToken, type PreparedTls } from '../core/token/source.js';
 import { decideProxy, proxyRoute } from '../core/token/proxy.js';
@@ -52,6 +52,8 @@ export interface RenewOptions {
   newKey: boolean;
   /** A device token just fetched with the identity (watch has one); otherwise one is fetched. */
   token?: string | undefined;
+  /** Accept a certificate that ends before the current one (--allow-shorter). */
+  allowShorter?: boolean | undefined;
 }
 
 /** What a renewal did, with what the certificate was before. */
@@ -98,7 +100,13 @@ export async function renewIdentity(
       token,
       newKey: options.newKey,
       newKeyPassphrase,
-      prove: (certPath, _keyPath, key) => proveFiles(settings, certPath, key, tls, passwords, io),
+      allowShorter: options.allowShorter,
+      prove: async (candidate) => {
+        if (candidate.kind === 'pem') return proveFiles(settings, candidate.certPath, candidate.key, tls, passwords, io);
+        // Opened as the configured keystore is (its type, passwords and alias), from where it was written.
+        const renewed = await loadIdentity({ keystore: { ...settings.keystore!, path: candidate.path, alias: files.kind === 'keystore' ? files.alias : undefined } }, passwords, io);
+        await proveIdentity(settings, renewed, tls, passwords, io);
+      },
     });
     return { ...result, previousNotAfter: new Date(identity.chain[0]!.validTo), source: identity.source, kind: files.kind };
   } catch (err) {
@@ -109,27 +117,37 @@ export async function renewIdentity(
 }
 
 /** watch --renew-before's renewer (core/token/keeper.ts): renewIdentity with the token watch just fetched. */
-export async function renewForKeeper(settings: Settings, io: CommandIo, identity: ClientIdentity, tls: PreparedTls, passwords: PasswordBook, token: string): Promise<RenewedCertificate> {
+export async function renewForKeeper(
+  settings: Settings,
+  io: CommandIo,
+  allowShorter: boolean,
+  identity: ClientIdentity,
+  tls: PreparedTls,
+  passwords: PasswordBook,
+  token: string,
+): Promise<RenewedCertificate> {
   const tenant = settings.tenant ?? requireTenant(settings);
-  const r = await renewIdentity(settings, tenant, identity, tls, passwords, { newKey: false, token }, io);
+  const r = await renewIdentity(settings, tenant, identity, tls, passwords, { newKey: false, token, allowShorter }, io);
   return {
     notAfter: r.notAfter,
     previousNotAfter: r.previousNotAfter,
     identity: r.kind,
-    files: [r.certPath, ...(r.keyReplaced || r.kind === 'keystore' ? [r.keyPath] : []), ...(r.pkcs12Path ? [r.pkcs12Path] : [])],
-    backups: r.backups ? [r.backups.cert, ...(r.backups.key ? [r.backups.key] : [])] : [],
+    files: r.keyReplaced && r.keyPath !== r.certPath ? [r.certPath, r.keyPath] : [r.certPath],
+    backups: [r.backups.cert, ...(r.backups.key ? [r.backups.key] : [])],
     chain: r.chainNote,
-    howToUse: r.howToUse,
   };
 }
 
-/** Where the identity lives, and for a keystore how to protect what is written beside it (its store password). */
+/** Where the identity lives, and for a keystore the passwords and entry to rewrite it with. */
 async function identityFiles(settings: Settings, identity: ClientIdentity, passwords: PasswordBook): Promise<IdentityFiles> {
   if (settings.keystore) {
     const path = settings.keystore.path;
-    const password = await passwords.get('keystore', path);
+    const storePassword = await passwords.get('keystore', path);
+    if (storePassword === undefined) throw new C8yError('PASSWORD_REQUIRED', { path, role: 'keystore', password: 'keystore' });
     const alias = /\(entry "(.*)"\)$/.exec(identity.source)?.[1] ?? settings.keystore.alias;
-    return { kind: 'keystore', path, keyPassphrase: password, pkcs12Password: password, alias };
+    // The key password given for the keystore, else the store password (as the key was opened).
+    const keyPassword = passwords.given('key') ? ((await passwords.get('key', identity.source)) ?? storePassword) : storePassword;
+    return { kind: 'keystore', path, storePassword, keyPassword, alias };
   }
   return { kind: 'pem', certPath: settings.cert!, keyPath: settings.key };
 }
@@ -141,15 +159,26 @@ async function pemKeyPassword(files: Extract<IdentityFiles, { kind: 'pem' }>, pa
   return /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(text) ? passwords.get('key', keyPath) : undefined;
 }
 
-/** The proof before anything is replaced: a token fetched with the new certificate file and the key it was issued for. */
-async function proveFiles(settings: Settings, certPath: string, key: KeyObject, tls: PreparedTls, passwords: PasswordBook, io: CommandIo): Promise<void> {
+/**
+ * The proof before anything is replaced: a token fetched with the new certificate file and the key it was
+ * issued for. `tls`: the trust and proxy of the renewal's own token request (only the identity is new);
+ * absent (enroll): prepared as for any token request.
+ */
+async function proveFiles(settings: Settings, certPath: string, key: KeyObject, tls: PreparedTls | undefined, passwords: PasswordBook, io: CommandIo): Promise<void> {
   const certs = readCertificates(await readRegularFile(certPath, 'certificate', LIMITS.certificateBytes), certPath, 'certificate');
   const leaf = certs.find((c) => keyMatchesCertificate(key, c));
   if (!leaf) throw new C8yError('KEY_MISMATCH', { path: certPath, role: 'key', otherPath: certPath, actual: certs.length });
   const built = buildPath(leaf, certs);
-  const identity: ClientIdentity = { key, chain: built.path, extra: built.extra, source: certPath };
+  await proveIdentity(settings, { key, chain: built.path, extra: built.extra, source: certPath }, tls, passwords, io);
+}
+
+/** A token with `identity`, over the given trust and proxy (or those prepared for it). */
+async function proveIdentity(settings: Settings, identity: ClientIdentity, tls: PreparedTls | undefined, passwords: PasswordBook, io: CommandIo): Promise<void> {
+  if (!tls) {
+    await requestToken(settings, identity, passwords, io);
+    return;
+  }
   const { deviceSecureContext } = await import('../core/platform/tls.js');
-  // The same trust and proxy as the renewal's own token request: only the identity is new.
   await requestToken(settings, identity, passwords, io, undefined, { ...tls, context: deviceSecureContext(identity, tls.trust) });
 }
 
@@ -221,6 +250,7 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
     oneTimePassword: options.oneTimePassword,
     certPath: options.certPath,
     keyPath: options.keyPath,
+    prove: (certPath, _keyPath, key) => proveFiles(settings, certPath, key, undefined, passwords, io),
     poll: { retryEveryMs: options.retryEveryMs, maxWaitMs: options.maxWaitMs, now: () => io.now(), onRetry: (info) => io.onRetry?.(info) },
   });
 }

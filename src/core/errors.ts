@@ -74,6 +74,7 @@ const codeClasses = {
     'EST_SERVER_ERROR', // 5xx or 429 from an EST endpoint
     'EST_BAD_RESPONSE', // a 2xx that holds no readable certificate
     'EST_WRONG_CERTIFICATE', // a certificate for another key or CN, or not valid now
+    'EST_UNUSABLE_CERTIFICATE', // a CA, not for client authentication, valid for minutes, or ending before the current one
   ],
   output: ['OUTPUT_UNWRITABLE'],
   sigint: ['INTERRUPTED'],
@@ -232,6 +233,8 @@ export interface ErrorFacts {
   bits?: number;
   /** Renewal: the failure came while proving the renewed certificate (a token fetched with it). */
   during?: 'prove';
+  /** Enroll: the files that were not written because the enrollment failed after the request. */
+  notWritten?: string[];
   /** Renewal and enrollment: the files left exactly as they were; their words say "Nothing was changed". */
   unchanged?: string[];
   /** What to run by hand when a renewal could not put a file back (never expected). */

@@ -20,10 +20,30 @@ export type EstAnswerForm = 'base64' | 'base64-ber' | 'base64-bare' | 'der' | 'p
 /** Every answer form, for tests that try them all. */
 export const EST_ANSWER_FORMS: readonly EstAnswerForm[] = ['base64', 'base64-ber', 'base64-bare', 'der', 'pem'];
 
-/** A failure on request. */
-export type EstFault = 'http202' | 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang';
+/**
+ * A failure on request. The last five issue a certificate a device cannot live with: a CA (CA:TRUE),
+ * serverAuth only, valid for 3 minutes, signed by a CA the platform does not know, or with a broken
+ * signature.
+ */
+export type EstFault = 'http202' | 'http400' | 'http401' | 'http403' | 'http500' | 'not-cert' | 'other-key' | 'other-cn' | 'hang' | IssueFault;
+type IssueFault = 'ca-cert' | 'server-auth' | 'short-lived' | 'unknown-ca' | 'bad-signature';
 /** Every fault, for tests and the command line. */
-export const EST_FAULTS: readonly EstFault[] = ['http202', 'http400', 'http401', 'http403', 'http500', 'not-cert', 'other-key', 'other-cn', 'hang'];
+export const EST_FAULTS: readonly EstFault[] = [
+  'http202',
+  'http400',
+  'http401',
+  'http403',
+  'http500',
+  'not-cert',
+  'other-key',
+  'other-cn',
+  'hang',
+  'ca-cert',
+  'server-auth',
+  'short-lived',
+  'unknown-ca',
+  'bad-signature',
+];
 
 /** What the endpoint saw of an EST request (no credentials). */
 export interface EstRecordedRequest {
@@ -160,7 +180,7 @@ export class EstService {
 
     if (fault === 'not-cert') return send(200, { 'Content-Type': 'application/pkcs7-mime; smime-type=certs-only' }, '<html><body>Welcome to the tenant</body></html>');
     const spki = fault === 'other-key' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }) : csr.spki;
-    const cert = this.issue(fault === 'other-cn' ? `${csr.cn}-other` : csr.cn, spki);
+    const cert = this.issue(fault === 'other-cn' ? `${csr.cn}-other` : csr.cn, spki, fault);
     this.issued.push(cert);
     const certs = this.answerChain ? [cert.raw, this.options.caCert.raw] : [cert.raw];
     const form = this.answerForm;
@@ -176,33 +196,38 @@ export class EstService {
     return send(200, { 'Content-Type': mime, 'Content-Transfer-Encoding': 'base64' }, wrapped);
   }
 
-  /** A device certificate for CN with the given public key, signed by the EST CA, valid for validityDays. */
-  private issue(cn: string, spkiDer: Buffer): X509Certificate {
+  /** A device certificate for CN with the given public key, signed by the EST CA, valid for validityDays (or as `fault` spoils it). */
+  private issue(cn: string, spkiDer: Buffer, fault?: EstFault): X509Certificate {
     const now = this.options.now();
     const notBefore = new Date(Math.floor(now / 1000) * 1000 - 60_000);
-    const notAfter = new Date(notBefore.getTime() + this.validityDays * 86_400_000);
+    const notAfter = new Date(fault === 'short-lived' ? notBefore.getTime() + 4 * 60_000 : notBefore.getTime() + this.validityDays * 86_400_000);
     const serial = randomBytes(16);
     serial[0]! &= 0x7f;
     serial[0]! |= 0x01;
     const spkiNode = parseDer(spkiDer);
     const extensions = [
-      seq(oid(BASIC_CONSTRAINTS), boolean(true), octetString(seq())),
-      seq(oid('2.5.29.15'), boolean(true), octetString(namedBits([0]))), // digitalSignature
-      seq(oid('2.5.29.37'), octetString(seq(oid('1.3.6.1.5.5.7.3.2')))), // clientAuth
+      seq(oid(BASIC_CONSTRAINTS), boolean(true), octetString(fault === 'ca-cert' ? seq(boolean(true)) : seq())),
+      seq(oid('2.5.29.15'), boolean(true), octetString(namedBits(fault === 'ca-cert' ? [0, 5] : [0]))), // digitalSignature (keyCertSign)
+      seq(oid('2.5.29.37'), octetString(seq(oid(fault === 'server-auth' ? '1.3.6.1.5.5.7.3.1' : '1.3.6.1.5.5.7.3.2')))), // clientAuth (serverAuth)
       seq(oid('2.5.29.14'), octetString(octetString(keyId(spkiNode)))),
       seq(oid('2.5.29.35'), octetString(seq(contextPrimitive(0, this.caKeyId)))),
     ];
+    // unknown-ca: another CA's key under the same name, a certificate the platform's trust does not verify.
+    const signer = fault === 'unknown-ca' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey : this.options.caKey;
+    const alg = fault === 'unknown-ca' ? signatureAlgorithm(signer) : this.caAlg;
     const tbs = seq(
       context(0, integer(2)),
       integer(serial),
-      this.caAlg.algorithmIdentifier,
+      alg.algorithmIdentifier,
       this.caSubject,
       seq(time(notBefore), time(notAfter)),
       seq(setOf(seq(oid('2.5.4.3'), utf8(cn)))),
       spkiDer,
       context(3, seq(...extensions)),
     );
-    const der = seq(tbs, this.caAlg.algorithmIdentifier, bitString(signDer(tbs, this.options.caKey, this.caAlg)));
+    const signature = signDer(tbs, signer, alg);
+    if (fault === 'bad-signature') signature[signature.length - 1]! ^= 0x01;
+    const der = seq(tbs, alg.algorithmIdentifier, bitString(signature));
     return new X509Certificate(der);
   }
 }

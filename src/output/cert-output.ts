@@ -19,13 +19,12 @@ export function renderRenewal(r: CertRenewResult, nowMs: number): string {
   const key = r.keyReplaced ? `new ${r.newKeySpec ? keySpecLabel(r.newKeySpec) : ''} key`.replace('  ', ' ') : 'the same key';
   if (r.kind === 'pem') {
     out += row('written', `${r.certPath}${r.keyReplaced && r.keyPath !== r.certPath ? `, ${r.keyPath}` : ''} (${key})`);
-    if (r.backups) out += row('kept', `${r.backups.cert}${r.backups.key ? `, ${r.backups.key}` : ''} (the previous files)`);
   } else {
-    out += row('written', `${r.certPath}, ${r.keyPath}${r.pkcs12Path ? `, ${r.pkcs12Path}` : ''} (${key})`);
-    out += row('keystore', `${r.source} is unchanged`);
+    const ks = r.keystore;
+    out += row('written', `${r.certPath} (${ks ? `${ks.format === 'jks' ? 'JKS' : 'PKCS#12'}, entry "${shownText(ks.alias)}", ` : ''}same password, ${key})`);
   }
+  out += row('kept', `${r.backups.cert}${r.backups.key ? `, ${r.backups.key}` : ''} (the previous file${r.backups.key ? 's' : ''})`);
   out += row('chain', r.chainNote);
-  if (r.howToUse) out += `\n${r.howToUse}\n`;
   return out;
 }
 
@@ -39,13 +38,12 @@ export function renewalJson(r: CertRenewResult): Record<string, unknown> {
     serialNumber: r.certificate.serialNumber,
     fingerprint256: r.certificate.fingerprint256,
     identity: r.kind,
-    files: { certificate: r.certPath, key: r.keyPath, ...(r.pkcs12Path ? { pkcs12: r.pkcs12Path } : {}) },
-    backups: r.backups ?? null,
+    files: r.keystore ? { keystore: r.certPath, format: r.keystore.format, alias: r.keystore.alias } : { certificate: r.certPath, key: r.keyPath },
+    backups: r.keystore ? { keystore: r.backups.cert } : r.backups,
     keyReplaced: r.keyReplaced,
     newKey: r.newKeySpec ? keySpecLabel(r.newKeySpec) : null,
     issuerChanged: r.issuerChanged,
     chain: r.chainNote,
-    howToUse: r.howToUse ?? null,
     url: r.url,
   };
 }

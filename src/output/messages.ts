@@ -489,10 +489,31 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
           : `${where(f)} issued a certificate valid from ${f.validFrom} to ${f.validTo}, which is not valid now.`,
     hint: `Retry later; if it persists, report it to the platform operator with the --verbose output.${f.problem === 'not valid now' ? " Check this device's clock too." : ''}`,
   }),
+  EST_UNUSABLE_CERTIFICATE: (f) => ({
+    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${f.validTo}) that ${unusableWhy(f)}.`,
+    hint:
+      f.problem === 'shorter'
+        ? 'Renew again later, or ask the platform operator about the certificate validity; to accept a shorter certificate on purpose, give --allow-shorter (config "allowShorter", C8YTOKEN_ALLOW_SHORTER=true).'
+        : "Report it to the platform operator with the --verbose output: the tenant's certificate authority settings issue certificates a device cannot authenticate with.",
+  }),
   INTERRUPTED: () => ({ message: 'Interrupted.' }),
   TERMINATED: () => ({ message: 'Terminated.' }),
   INTERNAL: (f) => ({ message: `internal error: ${f.detail ?? 'unexpected state'}` }),
 };
+
+/** Why an issued certificate is refused (EST_UNUSABLE_CERTIFICATE). */
+function unusableWhy(f: ErrorFacts): string {
+  switch (f.problem) {
+    case 'ca':
+      return 'is a CA certificate (basicConstraints CA:TRUE), not a device certificate';
+    case 'no-client-auth':
+      return `is not for TLS client authentication (its extended key usages: ${(f.allowed ?? []).join(', ')}; clientAuth is missing)`;
+    case 'short-lived':
+      return 'is valid for less than a day: the device would lose its identity before the next renewal';
+    default:
+      return `expires before the current certificate (valid until ${f.certificateNotAfter}): a renewal never makes it shorter`;
+  }
+}
 
 function notACertificate(f: ErrorFacts): Words {
   return {
@@ -594,6 +615,18 @@ function outputWords(f: ErrorFacts): Words {
         message: `Replacing ${path} failed after the new key was in place, and putting the old key back failed too: ${dir} now holds the NEW key, ${path} the OLD certificate.`,
         hint: `Restore by hand: ${shownText(f.restore ?? '')}`,
       };
+    case 'file read-only':
+      return { message: `Cannot replace ${path}: the file is read-only, so the renewal was not started.`, hint: `Make it writable (chmod u+w ${path}) if it should be renewed in place.` };
+    case 'file group not ours':
+      return {
+        message: `Cannot replace ${path}: its group is not one of this user's, so a replacement could not keep it; the renewal was not started.`,
+        hint: "Run the renewal as root, or as a member of the file's group.",
+      };
+    case 'keystore with other keys':
+      return {
+        message: `Cannot renew ${path} in place: the PKCS#12 file holds other key entries (${shownText((f.aliases ?? []).join(', '))}) that c8ytoken would have to drop; the renewal was not started.`,
+        hint: 'Keep one key entry per PKCS#12 file for the device (or use a JKS, whose other entries are kept as they are).',
+      };
     case 'a FIFO':
     case 'a socket':
     case 'a device':
@@ -614,7 +647,10 @@ export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
   const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
   const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.
-  const during = facts.during === 'prove' ? 'The renewed certificate did not work for a token: ' : '';
+  const during = facts.during === 'prove' ? `The ${facts.notWritten ? 'enrolled' : 'renewed'} certificate did not work for a token: ` : '';
   const unchanged = facts.unchanged?.length ? ` Nothing was changed: ${facts.unchanged.map((p) => shownText(p)).join(' and ')} ${facts.unchanged.length === 1 ? 'is' : 'are'} as before.` : '';
-  return during || unchanged ? { ...said, message: `${during}${said.message}${unchanged}` } : said;
+  const notWritten = facts.notWritten?.length
+    ? ` Nothing was written: ${facts.notWritten.map((p) => shownText(p)).join(' and ')} do not exist. The one-time password may be used up: register the device again before the next attempt.`
+    : '';
+  return during || unchanged || notWritten ? { ...said, message: `${during}${said.message}${unchanged}${notWritten}` } : said;
 }

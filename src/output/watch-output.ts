@@ -44,7 +44,7 @@ export function renderWatchEvent(e: WatchEvent): string {
     case 'clock':
       return `${e.time} clock    this device's clock is ${e.skew} (from the ${e.basis}): fix its time synchronisation (NTP); refreshes follow the platform's clock meanwhile`;
     case 'renewed':
-      return `${e.time} renewed  the device certificate is valid until ${e.notAfter} (was ${e.previousNotAfter}); wrote ${e.files.join(', ')}${e.backups.length ? `, kept ${e.backups.join(', ')}` : ''}. ${e.chain}${e.howToUse ? ` ${e.howToUse}` : ''}`;
+      return `${e.time} renewed  the device certificate is valid until ${e.notAfter} (was ${e.previousNotAfter}); wrote ${e.files.join(', ')}${e.backups.length ? `, kept ${e.backups.join(', ')}` : ''}. ${e.chain}`;
     case 'renew-failed': {
       const { message } = describeError(e.error);
       return `${e.time} renewal  attempt ${e.attempt} failed (${e.error.code}): ${message} Next try after ${e.retryAt}; tokens come from the current certificate (valid until ${e.notAfter}) meanwhile.`;

@@ -3,6 +3,7 @@
  * local endpoint in EST mode (tokens and EST on one port), asserting exit codes, stdout, stderr and the
  * files: renewed in place with .bak, or left byte for byte on every failure class.
  */
+import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,14 @@ import { TestProxy } from '../helpers/proxy.js';
 let emulator: Emulator;
 beforeAll(async () => {
   emulator = await new Emulator({ est: true }).start();
+  // The fixtures are valid to 2099: a renewal must end later, or it is refused as shorter.
+  emulator.est!.validityDays = FAR;
 });
+const FAR = 100 * 365;
+const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).error === undefined;
+const hasKeytool = has('keytool', ['-help']);
+const hasOpenssl = has('openssl', ['version']);
+if (!hasKeytool) console.warn('keytool (Java) is not installed: the keytool checks of renewed keystores are skipped');
 afterAll(async () => {
   await emulator.stop();
 });
@@ -63,8 +71,8 @@ describe('cert renew', () => {
       const run = await renew(['--cert', certPath, '--key', keyPath]);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^Renewed the device certificate of [\w-]+: valid until \d{4}-\d\d-\d\dT[\d:]+Z \(in 1 year|in 36\d d/);
-      expect(run.stdout).toContain(`${certPath}.bak (the previous files)`);
+      expect(run.stdout).toMatch(/^Renewed the device certificate of [\w-]+: valid until \d{4}-\d\d-\d\dT[\d:]+Z \(in \d+ d/);
+      expect(run.stdout).toContain(`${certPath}.bak (the previous file)`);
       const renewed = leafOf(certPath);
       expect(renewed.issuer).toMatch(/c8ytoken EST CA/);
       expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);
@@ -78,6 +86,7 @@ describe('cert renew', () => {
   it('--new-key --json: a new key of the same type (0600), both files backed up; the JSON says what changed', async () => {
     const { paths } = copies('device-rsa.chain.pem', 'device-rsa.key');
     const [certPath, keyPath] = paths as [string, string];
+    chmodSync(keyPath, 0o600);
     const keyBefore = readFileSync(keyPath);
     const run = await renew(['--cert', certPath, '--key', keyPath, '--new-key', '--json']);
     expect(run.code).toBe(0);
@@ -89,26 +98,96 @@ describe('cert renew', () => {
     if (posix) expect(statSync(keyPath).mode & 0o777).toBe(0o600);
   });
 
-  it('a PKCS#12 keystore: renewed files beside it, the keystore unchanged, how to use them', async () => {
-    const { dir, paths } = copies('device-est.p12');
-    const before = readFileSync(paths[0]!);
-    const run = await renew(['--keystore', paths[0]!]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/keystore +.*device-est\.p12 \(entry "[^"]+"\) is unchanged/);
-    expect(run.stdout).toMatch(/Use --keystore .*device-est\.renewed\.p12/);
-    expect(readFileSync(paths[0]!).equals(before)).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['device-est.p12', 'device-est.renewed.chain.pem', 'device-est.renewed.key', 'device-est.renewed.p12']);
-    const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--keystore', join(dir, 'device-est.renewed.p12')], {
-      env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+  /** keytool -list -v of a keystore: the oracle nobody here wrote. */
+  const keytoolList = (path: string): string => {
+    const r = spawnSync('keytool', ['-list', '-v', '-keystore', path, '-storepass', 'changeit'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  };
+  /** keytool prints serials as lower-case hex without leading zeros. */
+  const serialOf = (c: X509Certificate): string => c.serialNumber.toLowerCase().replace(/^0+/, '');
+
+  for (const [file, format, alias] of [
+    ['device-est.p12', 'PKCS#12', 'device'],
+    ['device-ec256.jks', 'JKS', 'device'],
+    ['device-rsa.keytool.p12', 'PKCS#12', 'device'],
+  ] as const) {
+    it(`a ${format} keystore (${file}) is renewed in place: same format, password and alias, .bak kept; needs-renewal and fetch read the new certificate`, async () => {
+      const { dir, paths } = copies(file);
+      const path = paths[0]!;
+      const before = readFileSync(path);
+      const oldLeafEnd = Date.parse('2099-12-31T23:59:59Z');
+      const due = () => oldLeafEnd - 20 * DAY;
+      expect((await cert(['needs-renewal', '--keystore', path], {}, due)).code).toBe(0);
+      const run = await renew(['--keystore', path]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`written +.*${file.replace('.', '\\.')} \\(${format.replace('#', '#')}, entry "${alias}", same password, the same key\\)`));
+      expect(run.stdout).toContain(`${path}.bak (the previous file)`);
+      expect(readdirSync(dir).sort()).toEqual([file, `${file}.bak`]);
+      expect(readFileSync(`${path}.bak`).equals(before)).toBe(true);
+      expect(readFileSync(path).readUInt32BE(0) === 0xfeedfeed).toBe(format === 'JKS');
+      // The renewed certificate is the one the keystore now gives: inside the window no more.
+      expect((await cert(['needs-renewal', '--keystore', path], {}, due)).code).toBe(1);
+      const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--keystore', path, '--format', 'json'], {
+        env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
+      });
+      expect(fetched.code).toBe(0);
+      const issued = emulator.est!.issued.at(-1)!;
+      if (hasKeytool) {
+        const listed = keytoolList(path);
+        expect(listed).toMatch(new RegExp(`Keystore type: ${format === 'JKS' ? 'JKS' : 'PKCS12'}`));
+        expect(listed).toMatch(new RegExp(`Alias name: ${alias}\\b`));
+        expect(listed).toMatch(/Entry type: PrivateKeyEntry/);
+        expect(listed).toContain(`Serial number: ${serialOf(issued)}`);
+      }
+      if (hasOpenssl && format === 'PKCS#12') {
+        const r = spawnSync('openssl', ['pkcs12', '-in', path, '-passin', 'pass:changeit', '-nokeys'], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(new X509Certificate(r.stdout).fingerprint256).toBe(issued.fingerprint256);
+        expect(r.stdout).toMatch(new RegExp(`friendlyName: ${alias}`));
+      }
     });
-    expect(fetched.code).toBe(0);
+  }
+
+  it.skipIf(!hasKeytool)('keytool lists a renewed JKS with two entries: both there, one renewed (skipped without keytool)', async () => {
+    const { paths } = copies('two-devices.jks');
+    const run = await renew(['--keystore', paths[0]!, '--alias', 'rsa']);
+    expect(run.code).toBe(0);
+    const listed = keytoolList(paths[0]!);
+    expect(listed).toMatch(/Your keystore contains 2 entries/);
+    expect(listed).toContain(`Serial number: ${serialOf(emulator.est!.issued.at(-1)!)}`);
+    expect(listed).toMatch(/Alias name: ec\b/);
   });
 
-  it('a JKS keystore: the same, from a Java keystore', async () => {
-    const { dir, paths } = copies('device-ec256.jks');
-    const run = await renew(['--keystore', paths[0]!, '--json']);
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ identity: 'keystore', files: { pkcs12: join(dir, 'device-ec256.renewed.p12') } });
+  it('a read-only keystore: exit 9 before any request, the file untouched', async () => {
+    const { dir, paths } = copies('device-est.p12');
+    chmodSync(paths[0]!, 0o444);
+    const before = snapshot(dir);
+    const estRequests = emulator.est!.requests.length;
+    const run = await renew(['--keystore', paths[0]!]);
+    expect(run.code).toBe(9);
+    expect(run.stderr).toMatch(/Cannot replace .*device-est\.p12: the file is read-only, so the renewal was not started/);
+    expect(emulator.est!.requests.length).toBe(estRequests);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a certificate that expires before the current one: exit 8, files untouched; --allow-shorter or C8YTOKEN_ALLOW_SHORTER=true accept it', async () => {
+    emulator.est!.validityDays = 365;
+    try {
+      const { dir, paths } = copies('device-est.p12');
+      const before = snapshot(dir);
+      const run = await renew(['--keystore', paths[0]!]);
+      expect(run.code).toBe(8);
+      expect(run.stderr).toMatch(/expires before the current certificate \(valid until 2099-12-31T23:59:59\.000Z\)/);
+      expect(run.stderr).toMatch(/--allow-shorter/);
+      expect(snapshot(dir)).toEqual(before);
+      expect((await renew(['--keystore', paths[0]!, '--allow-shorter'])).code).toBe(0);
+      const pem = copies('device-est.chain.pem', 'device-est.key');
+      expect((await cert(['renew', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', pem.paths[0]!, '--key', pem.paths[1]!], { C8YTOKEN_ALLOW_SHORTER: 'true' })).code).toBe(0);
+    } finally {
+      emulator.est!.validityDays = FAR;
+    }
   });
 
   const failures: [string, EstFault, number, string, RegExp][] = [
@@ -120,6 +199,15 @@ describe('cert renew', () => {
     ['a 200 without a certificate', 'not-cert', 8, 'EST_BAD_RESPONSE', /without a readable certificate/],
     ['a certificate for another key', 'other-key', 8, 'EST_WRONG_CERTIFICATE', /for another key/],
     ['a certificate for another CN', 'other-cn', 8, 'EST_WRONG_CERTIFICATE', /issued a certificate for CN=.*-other, but the request was for CN=/],
+    ['a CA certificate', 'ca-cert', 8, 'EST_UNUSABLE_CERTIFICATE', /is a CA certificate \(basicConstraints CA:TRUE\)/],
+    [
+      'a serverAuth-only certificate',
+      'server-auth',
+      8,
+      'EST_UNUSABLE_CERTIFICATE',
+      /is not for TLS client authentication \(its extended key usages: 1\.3\.6\.1\.5\.5\.7\.3\.1; clientAuth is missing\)/,
+    ],
+    ['a 3-minute certificate', 'short-lived', 8, 'EST_UNUSABLE_CERTIFICATE', /is valid for less than a day/],
   ];
   for (const [name, fault, exit, code, says] of failures) {
     it(`${name}: exit ${exit}, ${code}, the files byte for byte and nothing beside them`, async () => {
@@ -276,6 +364,25 @@ describe('cert enroll', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ commonName: 'cli-device-002', keyType: 'EC P-256', chainLength: 0 });
   });
 
+  for (const [fault, exit, says] of [
+    ['unknown-ca', 6, /client certificate|not accepted|rejected/i],
+    ['server-auth', 8, /not for TLS client authentication/],
+    ['short-lived', 8, /valid for less than a day/],
+  ] as const) {
+    it(`${fault}: not enrolled (exit ${exit}), neither --cert nor --key written`, async () => {
+      emulator.registerEnrollment(`cli-${fault}`, 'Otp-fault-12345');
+      emulator.est!.fault = fault;
+      emulator.est!.faultCount = 1;
+      const dir = tempDir('c8ytoken-enroll-');
+      const run = await enroll(['--device-id', `cli-${fault}`, '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-fault-12345' });
+      expect(run.code).toBe(exit);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(says);
+      expect(run.stderr).toMatch(/Nothing was written/);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
   it('never registered: EST_NOT_REGISTERED (exit 7) after --max-wait, nothing written', async () => {
     const dir = tempDir('c8ytoken-enroll-');
     const run = await enroll([
@@ -385,7 +492,8 @@ describe('EST through a CONNECT proxy', () => {
     const run = await cert([...args, '--proxy', proxyUrl, '--proxy-password-file', passwordFile], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-proxy-67890' });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(authed.tunnels).toBe(tunnels + 1);
+    // Two tunnels: the enrollment, and the token that proves the new certificate.
+    expect(authed.tunnels).toBe(tunnels + 2);
     expect(run.stderr).not.toContain('proxy-secret');
 
     emulator.registerEnrollment('proxy-device-003', 'Otp-proxy-24680');
@@ -396,6 +504,6 @@ describe('EST through a CONNECT proxy', () => {
       NO_PROXY: new URL(emulator.url).hostname,
     });
     expect(direct.code).toBe(0);
-    expect(authed.tunnels).toBe(tunnels + 1);
+    expect(authed.tunnels).toBe(tunnels + 2);
   });
 });

@@ -34,7 +34,8 @@ async function deviceNearExpiry(): Promise<{ emulator: Emulator; dir: string; ce
   copyFileSync(pki('device-ec256.chain.pem'), certPath);
   copyFileSync(pki('device-ec256.key'), keyPath);
   emulator.est!.validityDays = 20;
-  const first = await runMain(['cert', 'renew', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath]);
+  // Shorter than the fixture's 2099 on purpose.
+  const first = await runMain(['cert', 'renew', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath, '--allow-shorter']);
   expect(first.code).toBe(0);
   emulator.est!.validityDays = 365;
   return { emulator, dir, certPath, keyPath };
@@ -121,5 +122,39 @@ describe('watch --renew-before', () => {
     expect(readFileSync(certPath).equals(before.cert)).toBe(true);
     expect(readFileSync(keyPath).equals(before.key)).toBe(true);
     expect([...readdirSync(dir)].filter((f) => f !== 'token').sort()).toEqual(listing);
+  });
+
+  it('a PKCS#12 or JKS keystore is renewed in place once: the next run reads the new certificate and asks for none', async () => {
+    for (const file of ['device-est.p12', 'device-ec256.jks']) {
+      const emulator = await new Emulator({ est: true, lifetimeSeconds: 2 }).start();
+      emulators.push(emulator);
+      const dir = tempDir('c8ytoken-watch-renew-');
+      const path = join(dir, file);
+      copyFileSync(pki(file), path);
+      const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' };
+      const common = ['--url', emulator.url, '--truststore', pki('server-ca.crt'), '--keystore', path];
+      emulator.est!.validityDays = 20;
+      expect((await runMain(['cert', 'renew', ...common, '--allow-shorter'], { env })).code).toBe(0);
+      emulator.est!.validityDays = 365;
+      const issued = emulator.est!.issued.length;
+      // Each run its own token file, so each refreshes (as a timer with 1-hour tokens does every half hour).
+      const once = (n: number) => runMain(['watch', '--once', '--json', ...common, '-o', join(dir, `token${n}`), '--renew-before', '30d'], { env });
+      const first = await once(1);
+      expect(first.code).toBe(0);
+      const renewed = lines(first.stdout).find((e) => e.event === 'renewed')!;
+      expect(renewed).toMatchObject({ identity: 'keystore', files: [path], backups: [`${path}.bak`] });
+      expect(emulator.est!.issued.length).toBe(issued + 1);
+      for (const n of [2, 3]) {
+        const again = await once(n);
+        expect(again.code).toBe(0);
+        expect(lines(again.stdout).map((e) => e.event)).not.toContain('renewed');
+      }
+      expect(emulator.est!.issued.length, file).toBe(issued + 1);
+      expect(
+        readdirSync(dir)
+          .filter((f) => !f.startsWith('token'))
+          .sort(),
+      ).toEqual([file, `${file}.bak`]);
+    }
   });
 });

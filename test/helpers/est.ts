@@ -29,3 +29,11 @@ export async function tokenFor(emulator: Emulator, certPath: string, keyPath: st
   const raw = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 5000 });
   return tokenFromResponse(raw, endpoint).token;
 }
+
+/** A device token for the keystore identity at `path`, opened with the given passwords (the proof of a renewed keystore). */
+export async function tokenForKeystore(emulator: Emulator, path: string, given: { keystore: string; key?: string }, alias?: string): Promise<string> {
+  const identity = await loadIdentity({ keystore: { path, ...(alias ? { alias } : {}) } }, passwordsOf(given), quiet);
+  const endpoint = new URL('/devicecontrol/deviceAccessToken', emulator.url);
+  const raw = await postTokenRequest({ endpoint, identity, trust, chainHeader: 'auto', timeoutMs: 5000 });
+  return tokenFromResponse(raw, endpoint).token;
+}

@@ -2,14 +2,13 @@
 import { certRenewCommand } from '../../commands/cert.js';
 import { renderRenewal, renewalJson } from '../../output/cert-output.js';
 import { startSpinner } from '../../output/terminal.js';
-import type { Run } from './run.js';
+import { valueOf, type Run } from './run.js';
 
 export async function run(r: Run): Promise<number> {
   const spinner = await startSpinner('Renewing the device certificate:', r.cli.stderr, r.term);
   try {
     const io = r.io(spinner);
-    // The proxy seam: `agent` stays unset until --proxy is wired (core/est/client.ts).
-    const result = await certRenewCommand(r.settings!, { newKey: r.flags.newKey === true }, io);
+    const result = await certRenewCommand(r.settings!, { newKey: r.flags.newKey === true, allowShorter: valueOf(r, 'allowShorter') === true }, io);
     spinner.stop();
     if (r.term.json) r.cli.stdout.write(`${JSON.stringify(renewalJson(result), null, 2)}\n`);
     else if (!r.term.quiet) r.cli.stdout.write(renderRenewal(result, io.now()));

@@ -4,7 +4,7 @@ import { renderWatchEvent, watchEventJson } from '../../output/watch-output.js';
 import { C8yError } from '../../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { msOf, textOf, type Run } from './run.js';
+import { msOf, textOf, valueOf, type Run } from './run.js';
 
 /**
  * A full garbage collection between refreshes. watch runs for months on devices with little memory and
@@ -39,7 +39,10 @@ export async function run(r: Run): Promise<number> {
       minRetryMs,
       maxRetryMs,
       slowRetryMs: msOf(r, 'slowRetry')!,
-      renewal: renewBeforeMs === undefined ? undefined : { beforeMs: renewBeforeMs, renew: (...a) => import('../../commands/cert.js').then((m) => m.renewForKeeper(r.settings!, io, ...a)) },
+      renewal:
+        renewBeforeMs === undefined
+          ? undefined
+          : { beforeMs: renewBeforeMs, renew: (...a) => import('../../commands/cert.js').then((m) => m.renewForKeeper(r.settings!, io, valueOf(r, 'allowShorter') === true, ...a)) },
     },
     {
       ...io,

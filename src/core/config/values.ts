@@ -7,8 +7,13 @@ export type OptionValue = string | number | boolean;
 /** The value (a duration in milliseconds, a choice as the table writes it), or the problem in words. */
 export function readValue(row: OptionRow, raw: unknown): { value: OptionValue } | { problem: string } {
   switch (row.kind) {
-    case 'switch':
+    case 'switch': {
+      // From a variable a switch comes as text: C8YTOKEN_ALLOW_SHORTER=true (or 1, yes; false, 0, no).
+      const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
+      if (text !== undefined && ['true', '1', 'yes'].includes(text)) return { value: true };
+      if (text !== undefined && ['false', '0', 'no'].includes(text)) return { value: false };
       return typeof raw === 'boolean' ? { value: raw } : { problem: `must be true or false, not ${describe(raw)}` };
+    }
     case 'text':
     case 'path':
       return typeof raw === 'string' && raw.trim() !== '' ? { value: raw } : { problem: `must be a non-empty string, not ${describe(raw)}` };

@@ -9,11 +9,11 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
 import { C8yError, type FileRole } from '../errors.js';
-import { checkIssuedCertificate } from './check.js';
+import { checkIssuedCertificate, checkNotShorter } from './check.js';
 import { simpleReenroll, type EstAnswer } from './client.js';
 import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
 import { enrollWhenRegistered, type PollOptions } from './poll.js';
-import { checkEnrollable, keystoreRenewalPaths, renewalTargets, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from './replace.js';
+import { checkEnrollable, checkKeystoreRewritable, renewalTargets, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps, type KeystoreAccess } from './replace.js';
 
 /** What every EST call needs from the caller. */
 export interface EstConnection {
@@ -31,19 +31,8 @@ export interface EstConnection {
   now?: (() => number) | undefined;
 }
 
-/** Where the current identity lives: PEM files are replaced; a keystore gets PEM files beside it. */
-export type IdentityFiles =
-  | { kind: 'pem'; certPath: string; keyPath?: string | undefined }
-  | {
-      kind: 'keystore';
-      path: string;
-      /** Encrypts the key written beside the keystore (give the keystore's key password); unencrypted when absent. */
-      keyPassphrase?: string | undefined;
-      /** Also write DEVICE.renewed.p12 with this password (the store password): PBES2/AES-256, SHA-256 MAC. */
-      pkcs12Password?: string | undefined;
-      /** Its entry's alias (default "device"). */
-      alias?: string | undefined;
-    };
+/** Where the current identity lives: PEM files, or a PKCS#12/JKS keystore; either is replaced in place. */
+export type IdentityFiles = { kind: 'pem'; certPath: string; keyPath?: string | undefined } | ({ kind: 'keystore' } & KeystoreAccess);
 
 /** Everything renewCertificate needs; the caller fetched the token and knows how to prove files. */
 export interface RenewInput extends EstConnection {
@@ -55,8 +44,14 @@ export interface RenewInput extends EstConnection {
   newKey?: boolean | undefined;
   /** When the current PEM key file is encrypted: its password, so a new key is written encrypted too. */
   newKeyPassphrase?: string | undefined;
-  /** Fetches a token with the files given (and the key they were issued for), throwing the C8yError of a failure: the proof before replacing. */
-  prove(certPath: string, keyPath: string, key: KeyObject): Promise<void>;
+  /** Accept a certificate that ends before the current one (--allow-shorter); refused by default. */
+  allowShorter?: boolean | undefined;
+  /**
+   * Fetches a token with the new files, throwing the C8yError of a failure: the proof before replacing.
+   * PEM: the certificate file and the key it was issued for; keystore: the rewritten keystore, to be opened
+   * as the configured one is (its passwords and alias).
+   */
+  prove(candidate: { kind: 'pem'; certPath: string; keyPath: string; key: KeyObject } | { kind: 'keystore'; path: string }): Promise<void>;
   ops?: Partial<FileOps> | undefined;
 }
 
@@ -65,30 +60,23 @@ export interface RenewResult {
   commonName: string;
   certificate: X509Certificate;
   notAfter: Date;
-  /** The files now in use (PEM), or the files written beside the keystore. */
+  /** The files now in use: the PEM files, or the keystore (both paths). */
   certPath: string;
   keyPath: string;
-  backups?: { cert: string; key?: string };
+  /** Where the previous files are now (for a keystore, `cert` is the keystore's backup). */
+  backups: { cert: string; key?: string };
+  /** For a keystore: its format and the entry renewed. */
+  keystore?: { format: 'pkcs12' | 'jks'; alias: string };
   keyReplaced: boolean;
   newKeySpec?: KeySpec;
   chainNote: string;
   issuerChanged: boolean;
-  /** For a keystore identity: how to use the files written beside it. */
-  howToUse?: string;
-  /** For a keystore identity with pkcs12Password: the new PKCS#12. */
-  pkcs12Path?: string;
   url: string;
 }
 
 /** The files a renewal will write, for the output-policy check before any request. */
 export function renewalFiles(files: IdentityFiles, newKey: boolean): { path: string; role: FileRole }[] {
-  if (files.kind === 'keystore') {
-    const paths = keystoreRenewalPaths(files.path);
-    return [
-      { path: paths.certPath, role: 'certificate' },
-      { path: paths.keyPath, role: 'key' },
-    ];
-  }
+  if (files.kind === 'keystore') return [{ path: files.path, role: 'keystore' }];
   const separateKey = files.keyPath !== undefined && files.keyPath !== files.certPath;
   return separateKey && newKey
     ? [
@@ -123,6 +111,7 @@ async function renew(input: RenewInput): Promise<RenewResult> {
   const cn = commonName(leaf.subject);
   if (!cn) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate', reason: 'no CN', subject: dnOneLine(leaf.subject) });
   await renewalTargets(renewalFiles(input.files, input.newKey === true));
+  if (input.files.kind === 'keystore') await checkKeystoreRewritable(input.files, input.ops);
   let key = input.identity.key;
   let newKeyPem: string | undefined;
   let newKeySpec: KeySpec | undefined;
@@ -139,27 +128,30 @@ async function renew(input: RenewInput): Promise<RenewResult> {
   progress(`POST ${new URL('/.well-known/est/simplereenroll', input.estBase.origin).href} for CN=${cn}`);
   const answer = await simpleReenroll({ ...connection(input), token: input.token, csrDer });
   const issued = checkIssuedCertificate(answer.certificates, { key, commonName: cn, nowMs: now(), url: answer.url.href });
+  checkNotShorter(issued.leaf, leaf, { allowShorter: input.allowShorter === true, url: answer.url.href, commonName: cn });
   progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
   const base = { commonName: cn, certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), keyReplaced: input.newKey === true, url: answer.url.href, ...(newKeySpec ? { newKeySpec } : {}) };
-  const prove = async (certPath: string, keyPath: string): Promise<void> => {
-    progress(`proving the new certificate: a token with ${certPath}`);
-    await input.prove(certPath, keyPath, key);
-  };
   if (input.files.kind === 'pem') {
+    const prove = async (certPath: string, keyPath: string): Promise<void> => {
+      progress(`proving the new certificate: a token with ${certPath}`);
+      await input.prove({ kind: 'pem', certPath, keyPath, key });
+    };
     const result = await replacePemIdentity({ certPath: input.files.certPath, keyPath: input.files.keyPath, oldLeaf: leaf, issued, newKeyPem, prove, ops: input.ops });
     return { ...base, certPath: result.certPath, keyPath: result.keyPath, backups: result.backups, chainNote: result.chainNote, issuerChanged: result.issuerChanged };
   }
-  const keyPem = newKeyPem ?? privateKeyPem(key, input.files.keyPassphrase);
-  const pkcs12 = input.files.pkcs12Password === undefined ? undefined : { key, password: input.files.pkcs12Password, alias: input.files.alias };
-  const result = await writeKeystoreRenewal({ keystorePath: input.files.path, issued, oldChain: input.identity.chain, keyPem, pkcs12, prove, ops: input.ops });
+  const prove = async (path: string): Promise<void> => {
+    progress(`proving the rewritten keystore: a token with ${path}`);
+    await input.prove({ kind: 'keystore', path });
+  };
+  const result = await replaceKeystore({ ...input.files, key, oldChain: input.identity.chain, issued, prove, ops: input.ops });
   return {
     ...base,
-    certPath: result.certPath,
-    keyPath: result.keyPath,
-    ...(result.pkcs12Path ? { pkcs12Path: result.pkcs12Path } : {}),
+    certPath: result.path,
+    keyPath: result.path,
+    backups: { cert: result.backup },
+    keystore: { format: result.format, alias: result.alias },
     chainNote: result.chainNote,
     issuerChanged: result.issuerChanged,
-    howToUse: result.howToUse,
   };
 }
 
@@ -174,6 +166,8 @@ export interface EnrollInput extends EstConnection {
   /** Encrypt the new key with this password; unencrypted (0600) when absent. */
   keyPassphrase?: string | undefined;
   overwrite?: boolean | undefined;
+  /** Fetches a token with the new certificate and key files, throwing the C8yError of a failure: nothing is enrolled until it passes. */
+  prove(certPath: string, keyPath: string, key: KeyObject): Promise<void>;
   poll: PollOptions;
   ops?: Partial<FileOps> | undefined;
 }
@@ -210,8 +204,33 @@ export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
       },
     },
   );
-  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs: now(), url: answer.url.href });
-  const written = await writeEnrollment({ certPath: input.certPath, keyPath: input.keyPath, issued, keyPem: privateKeyPem(key, input.keyPassphrase), overwrite: input.overwrite, ops: input.ops });
+  try {
+    return await enrolled(input, key, keySpec, answer, now());
+  } catch (err) {
+    // Asked and answered, but not enrolled: say that neither file exists (the one-time password may be spent).
+    if (err instanceof C8yError) throw new C8yError(err.code, { ...err.facts, notWritten: [input.certPath, input.keyPath] }, { cause: err.cause ?? err });
+    throw err;
+  }
+}
+
+/** After the answer: the checks, the proof and the files. */
+async function enrolled(input: EnrollInput, key: KeyObject, keySpec: KeySpec, answer: EstAnswer, nowMs: number): Promise<EnrollResult> {
+  const progress = input.progress ?? (() => undefined);
+  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs, url: answer.url.href });
+  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
+  const prove = async (certPath: string, keyPath: string): Promise<void> => {
+    progress(`proving the new certificate: a token with ${certPath}`);
+    await input.prove(certPath, keyPath, key);
+  };
+  const written = await writeEnrollment({
+    certPath: input.certPath,
+    keyPath: input.keyPath,
+    issued,
+    keyPem: privateKeyPem(key, input.keyPassphrase),
+    overwrite: input.overwrite,
+    prove,
+    ops: input.ops,
+  });
   return { certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), certPath: written.certPath, keyPath: written.keyPath, keySpec, chainLength: issued.chain.length, url: answer.url.href };
 }
 

@@ -16,6 +16,9 @@ const OID = {
   x509Certificate: '1.2.840.113549.1.9.22.1',
   friendlyName: '1.2.840.113549.1.9.20',
   localKeyId: '1.2.840.113549.1.9.21',
+  // Oracle's "trusted key usage" bag attribute: what makes keytool list a certificate as a trustedCertEntry.
+  javaTrustedKeyUsage: '2.16.840.1.113894.746875.1.1',
+  anyExtendedKeyUsage: '2.5.29.37.0',
   pbes2: '1.2.840.113549.1.5.13',
   pbkdf2: '1.2.840.113549.1.5.12',
   hmacWithSha256: '1.2.840.113549.2.9',
@@ -33,6 +36,10 @@ export interface Pkcs12Options {
   password: string;
   /** The entry's alias (friendlyName); default "device". */
   alias?: string;
+  /** The key's own password, when it differs from the store's (keytool allows it); default `password`. */
+  keyPassword?: string | undefined;
+  /** Trusted certificates to keep beside the entry (a renewal keeps those of the replaced file). */
+  trusted?: readonly { alias?: string | undefined; cert: X509Certificate }[] | undefined;
   /** PBKDF2 and MAC iterations; default 2048, OpenSSL 3's. */
   iterations?: number;
 }
@@ -47,12 +54,17 @@ export async function writePkcs12(options: Pkcs12Options): Promise<Buffer> {
   const localKeyId = Buffer.from(leaf.fingerprint.replace(/:/g, ''), 'hex');
   const leafAttributes = setOf(seq(oid(OID.friendlyName), setOf(bmp(alias))), seq(oid(OID.localKeyId), setOf(octetString(localKeyId))));
 
-  const encryptedKey = options.key.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: options.password });
+  const encryptedKey = options.key.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: options.keyPassword ?? options.password });
   const keyBag = seq(oid(OID.shroudedKeyBag), context(0, encryptedKey), leafAttributes);
   const certBags = options.chain.map((cert, i) => {
     const value = context(0, seq(oid(OID.x509Certificate), context(0, octetString(cert.raw))));
     return i === 0 ? seq(oid(OID.certBag), value, leafAttributes) : seq(oid(OID.certBag), value);
   });
+  for (const { alias: name, cert } of options.trusted ?? []) {
+    const value = context(0, seq(oid(OID.x509Certificate), context(0, octetString(cert.raw))));
+    const trust = seq(oid(OID.javaTrustedKeyUsage), setOf(oid(OID.anyExtendedKeyUsage)));
+    certBags.push(seq(oid(OID.certBag), value, name === undefined ? setOf(trust) : setOf(seq(oid(OID.friendlyName), setOf(bmp(name))), trust)));
+  }
 
   const certsSafe = encryptedData(seq(...certBags), options.password, iterations);
   const keySafe = seq(oid(OID.data), context(0, octetString(seq(keyBag))));

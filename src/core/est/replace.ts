@@ -1,9 +1,10 @@
 /**
- * The safe file transaction of a renewal: the new certificate (and key) are written beside the old ones
- * as `.new` files, proven by the caller (a token fetched with them), and only then moved over the old
- * files by rename, the previous files kept as `.bak`. Until the rename nothing the device uses has
- * changed; on any failure the old files are left byte for byte and every `.new` and temporary file is
- * removed. Keys are written with mode 0600, and so is any file holding one.
+ * The safe file transaction of a renewal: the new certificate (and key), or the rewritten keystore, are
+ * written beside the old files as `.new` files, proven by the caller (a token fetched with them), and only
+ * then moved over the old files by rename, the previous files kept as `.bak`. Until the rename nothing the
+ * device uses has changed; on any failure the old files are left byte for byte and every `.new` and
+ * temporary file is removed. Each replacement and backup keeps the mode, owner and group of the file it
+ * replaces (files/keep.ts); a key file that did not exist is created 0600.
  *
  * Where the files may be written is the output policy of files/target.ts (links followed only when the
  * user or root owns them, never a FIFO or a folder); single files are replaced by files/atomic.ts.
@@ -11,15 +12,19 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { C8yError, isC8yError, type FileRole } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { isPrivateKeyLabel, pemBlocks } from '../encoding/pem.js';
 import { readRegularFile } from '../files/read.js';
 import { writeFileAtomic } from '../files/atomic.js';
+import { applyAttributes, attributesOf, checkReplaceable, type FileAttributes } from '../files/keep.js';
 import { outputTarget } from '../files/target.js';
 import { refuseOverlaps } from '../files/overlap.js';
+import { detectKeystoreKind, readKeystore, selectKeyEntry } from '../keystore/open.js';
+import type { Keystore } from '../keystore/types.js';
 import { dnOneLine } from '../x509/names.js';
+import { keyMatchesCertificate } from '../x509/path.js';
 import { readCertificates } from '../x509/read.js';
 import { buildPath, isIssuedBy } from '../x509/path.js';
 import type { IssuedCertificate } from './check.js';
@@ -29,48 +34,53 @@ const toPem = (cert: X509Certificate): string => cert.toString().trim();
 /** The file-system steps of the transaction; each one may be replaced (tests inject failures). */
 export interface FileOps {
   readFile(path: string, role: FileRole): Promise<Buffer>;
-  /** Creates `path` exclusively with `mode`, writes `data`, flushes it to disk, closes it. */
-  writeNew(path: string, data: string | Buffer, mode: number): Promise<void>;
-  /** Replaces `path` atomically (files/atomic.ts: a temporary file beside it, renamed over it). */
-  writeAtomic(path: string, data: string | Buffer, mode: number, role: FileRole): Promise<void>;
+  /** Creates `path` exclusively with the attributes (mode, owner, group), writes `data`, flushes it to disk, closes it. */
+  writeNew(path: string, data: string | Buffer, attributes: FileAttributes): Promise<void>;
+  /** Replaces `path` atomically (files/atomic.ts: a temporary file beside it, renamed over it) with the attributes. */
+  writeAtomic(path: string, data: string | Buffer, attributes: FileAttributes, role: FileRole): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
-  /** Permission bits of an existing file. */
-  mode(path: string): Promise<number>;
+  /** Mode, owner and group of an existing file; undefined when there is none. */
+  attributes(path: string): Promise<FileAttributes | undefined>;
 }
 
 /** The real file system. */
 export const realFileOps: FileOps = {
   readFile: (path, role) => readRegularFile(path, role, LIMITS.certificateBytes),
-  async writeNew(path, data, mode) {
-    const handle = await fsp.open(path, 'wx', mode);
+  async writeNew(path, data, attributes) {
+    // Created 0600 whatever is asked: the bits are widened only after the owner is right.
+    const handle = await fsp.open(path, 'wx', 0o600);
     try {
       await handle.writeFile(data);
-      // open() applies the umask; the mode must be exact (0600 for keys).
-      await handle.chmod(mode);
+      await applyAttributes(handle, attributes);
       await handle.sync();
     } finally {
       await handle.close();
     }
   },
-  writeAtomic: (path, data, mode, role) => writeFileAtomic(path, data, { mode, role }),
+  writeAtomic: (path, data, attributes, role) => writeFileAtomic(path, data, { mode: attributes.mode, role, owner: { uid: attributes.uid, gid: attributes.gid } }),
   rename: (from, to) => fsp.rename(from, to),
   unlink: (path) => fsp.unlink(path),
-  mode: async (path) => (await fsp.stat(path)).mode & 0o777,
+  attributes: attributesOf,
 };
 
-const KEY_MODE = 0o600;
+/** A key file that did not exist before; a replaced one keeps its mode (an administrator's 0640 stays). */
+const NEW_KEY: FileAttributes = { mode: 0o600 };
+const NEW_CERT: FileAttributes = { mode: 0o644 };
 
 /**
  * The files a renewal will replace, each as the output policy allows it (a link the user owns resolved
- * to its target, which is replaced while the link stays): call it before the EST request, so an
- * unwritable folder fails before anything is asked of the platform.
+ * to its target, which is replaced while the link stays) and replaceable with its mode, owner and group:
+ * call it before the EST request, so an unwritable file or folder fails before anything is asked of the
+ * platform.
  */
 export async function renewalTargets(paths: readonly { path: string; role: FileRole }[]): Promise<string[]> {
   const out: string[] = [];
   for (const { path, role } of paths) {
     try {
-      out.push(await outputTarget(path, role));
+      const target = await outputTarget(path, role);
+      await checkReplaceable(target, path, role);
+      out.push(target);
     } catch (err) {
       throw isC8yError(err) ? new C8yError(err.code, { ...err.facts, unchanged: paths.map((p) => p.path) }, { cause: err.cause }) : err;
     }
@@ -176,7 +186,8 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
     if (!keyBlock) throw new C8yError('NO_CREDENTIALS', { path: req.certPath, role: 'certificate', reason: 'no key', unchanged });
     certContent = `${chainPem}${keyBlock.trim()}\n`;
   }
-  const certMode = combined ? KEY_MODE : await ops.mode(certTarget!).catch(() => 0o644);
+  const certAttributes = (await ops.attributes(certTarget!)) ?? (combined ? NEW_KEY : NEW_CERT);
+  const keyAttributes = separateNewKey ? ((await ops.attributes(keyTarget!)) ?? NEW_KEY) : NEW_KEY;
 
   const certNew = `${certTarget}.new`;
   const keyNew = `${keyTarget}.new`;
@@ -187,8 +198,8 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   try {
     // A .new left by a process that was killed is ours to replace.
     for (const stale of separateNewKey ? [certNew, keyNew] : [certNew]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, certNew, certContent, certMode, created, 'certificate', unchanged);
-    if (separateNewKey) await writeOrFail(ops, keyNew, req.newKeyPem!, KEY_MODE, created, 'key', unchanged);
+    await writeOrFail(ops, certNew, certContent, certAttributes, created, 'certificate', unchanged);
+    if (separateNewKey) await writeOrFail(ops, keyNew, req.newKeyPem!, keyAttributes, created, 'key', unchanged);
   } catch (err) {
     await cleanup();
     throw err;
@@ -203,10 +214,10 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
 
   const backups: ReplacementResult['backups'] = { cert: `${req.certPath}.bak` };
   try {
-    await ops.writeAtomic(`${certTarget}.bak`, oldCertBytes, combined ? KEY_MODE : certMode, 'certificate');
+    await ops.writeAtomic(`${certTarget}.bak`, oldCertBytes, certAttributes, 'certificate');
     if (separateNewKey) {
       backups.key = `${keyPath}.bak`;
-      await ops.writeAtomic(`${keyTarget}.bak`, oldKeyBytes!, KEY_MODE, 'key');
+      await ops.writeAtomic(`${keyTarget}.bak`, oldKeyBytes!, keyAttributes, 'key');
     }
   } catch (err) {
     await cleanup();
@@ -230,7 +241,7 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
     await cleanup();
     if (separateNewKey) {
       try {
-        await ops.writeAtomic(keyTarget!, oldKeyBytes!, KEY_MODE, 'key');
+        await ops.writeAtomic(keyTarget!, oldKeyBytes!, keyAttributes, 'key');
       } catch (restoreErr) {
         throw new C8yError(
           'OUTPUT_UNWRITABLE',
@@ -252,115 +263,136 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   };
 }
 
-/** The inputs of writeKeystoreRenewal. */
-export interface KeystoreRenewalFiles {
-  /** The keystore whose identity was renewed. */
-  keystorePath: string;
-  issued: IssuedCertificate;
-  /** The current chain from the keystore, leaf first (for its intermediates). */
-  oldChain: readonly X509Certificate[];
-  /** The key to write beside the certificate: the new key, or the keystore's key. Encrypt it (privateKeyPem with a passphrase). */
-  keyPem: string;
-  /** Also write a PKCS#12 (PBES2/AES-256, SHA-256 MAC) with this key, protected with `password`. */
-  pkcs12?: { key: KeyObject; password: string; alias?: string | undefined } | undefined;
-  prove(certPath: string, keyPath: string): Promise<void>;
-  ops?: Partial<FileOps> | undefined;
+/** What a keystore renewal needs to rewrite the store: its passwords and the entry. */
+export interface KeystoreAccess {
+  /** The keystore as configured (a link the user owns is followed; the link stays). */
+  path: string;
+  storePassword: string;
+  /** The password the renewed key is protected with: the key password given, else the store password. */
+  keyPassword: string;
+  /** The entry renewed (the only key entry when undefined). */
+  alias?: string | undefined;
 }
 
-/** What writeKeystoreRenewal wrote, and how to use it. */
-export interface KeystoreRenewalResult {
-  certPath: string;
-  keyPath: string;
-  /** The PKCS#12 written beside the keystore, when asked for. */
-  pkcs12Path?: string;
-  chain: X509Certificate[];
-  chainNote: string;
-  issuerChanged: boolean;
-  /** How to use the files, for the user. */
-  howToUse: string;
-}
-
-/** Names of the files written next to a keystore: device.p12 → device.renewed.chain.pem, .renewed.key, .renewed.p12. */
-export function keystoreRenewalPaths(keystorePath: string): { certPath: string; keyPath: string; pkcs12Path: string } {
-  const base = basename(keystorePath, extname(keystorePath));
-  const dir = dirname(keystorePath);
-  return { certPath: join(dir, `${base}.renewed.chain.pem`), keyPath: join(dir, `${base}.renewed.key`), pkcs12Path: join(dir, `${base}.renewed.p12`) };
+/** A keystore c8ytoken can rewrite in place, read and checked before the request. */
+export interface RewritableKeystore {
+  target: string;
+  attributes: FileAttributes;
+  bytes: Buffer;
+  store: Keystore;
 }
 
 /**
- * For a PKCS#12/JKS identity: the renewed certificate (with its chain) and the key as PEM files next to
- * the keystore, proven before they are left there; the keystore itself is not touched.
+ * Before the request: the keystore can be replaced (output policy, mode, owner, group: renewalTargets)
+ * and rewritten without losing anything. A JKS keeps every other entry as it is; a PKCS#12 is written
+ * anew by c8ytoken, which keeps trusted certificates but cannot re-encrypt other key entries without
+ * their passwords, so a PKCS#12 with more than one key entry is refused rather than thinned out.
  */
-export async function writeKeystoreRenewal(req: KeystoreRenewalFiles): Promise<KeystoreRenewalResult> {
+export async function checkKeystoreRewritable(ks: KeystoreAccess, ops: Partial<FileOps> = {}): Promise<RewritableKeystore> {
+  const all: FileOps = { ...realFileOps, ...ops };
+  const [target] = (await renewalTargets([{ path: ks.path, role: 'keystore' }])) as [string];
+  const bytes = await readRegularFile(target, 'keystore', LIMITS.keystoreBytes);
+  const store = await readKeystore(bytes, ks.path, { password: ks.storePassword, role: 'keystore', warn: () => undefined });
+  const entry = selectKeyEntry(store, ks.alias);
+  if (store.format === 'pkcs12') {
+    const others = store.keyEntries.filter((e) => e !== entry).map((e) => e.alias);
+    if (others.length) throw new C8yError('OUTPUT_UNWRITABLE', { path: ks.path, role: 'keystore', reason: 'keystore with other keys', aliases: others, unchanged: [ks.path] });
+  }
+  return { target, attributes: (await all.attributes(target)) ?? NEW_KEY, bytes, store };
+}
+
+/** The inputs of replaceKeystore. */
+export interface KeystoreReplacement extends KeystoreAccess {
+  /** The key of the new certificate (the entry's key, or a new one). */
+  key: KeyObject;
+  /** The current chain of the entry, leaf first (for its intermediates). */
+  oldChain: readonly X509Certificate[];
+  issued: IssuedCertificate;
+  /** Proves the rewritten keystore works (a token fetched with it, opened as the user's keystore is); throws when it does not. */
+  prove(keystorePath: string): Promise<void>;
+  ops?: Partial<FileOps> | undefined;
+}
+
+/** What replaceKeystore did. */
+export interface KeystoreReplacementResult {
+  path: string;
+  format: Keystore['format'];
+  alias: string;
+  backup: string;
+  chain: X509Certificate[];
+  chainNote: string;
+  issuerChanged: boolean;
+}
+
+/**
+ * Replaces a PKCS#12 or JKS keystore in place with the renewed entry: same format, store password,
+ * key password and alias; written as `.new` with the old file's mode, owner and group, read back with
+ * c8ytoken's own reader, proven by the caller, kept as `.bak`, then renamed over the keystore.
+ */
+export async function replaceKeystore(req: KeystoreReplacement): Promise<KeystoreReplacementResult> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
-  const { certPath, keyPath, pkcs12Path } = keystoreRenewalPaths(req.keystorePath);
-  const unchanged = [req.keystorePath];
-  const targets = await renewalTargets([{ path: certPath, role: 'certificate' }, { path: keyPath, role: 'key' }, ...(req.pkcs12 ? [{ path: pkcs12Path, role: 'keystore' as const }] : [])]);
-  const [certTarget, keyTarget, p12Target] = targets as [string, string, string | undefined];
+  const unchanged = [req.path];
+  const { target, attributes, bytes, store } = await checkKeystoreRewritable(req, req.ops);
+  const entry = selectKeyEntry(store, req.alias);
   const oldLeaf = req.oldChain[0];
-  if (!oldLeaf) throw new C8yError('INTERNAL', { detail: 'writeKeystoreRenewal needs the current chain' });
+  if (!oldLeaf) throw new C8yError('INTERNAL', { detail: 'replaceKeystore needs the current chain' });
   const composed = composeChain(oldLeaf, req.oldChain.slice(1), req.issued);
-  const chainPem = composed.chain.map((c) => `${toPem(c)}\n`).join('');
+  let data: Buffer;
+  if (store.format === 'jks') {
+    const { rewriteJks } = await import('./jks-writer.js');
+    data = rewriteJks(bytes, req.storePassword, { alias: entry.alias, key: req.key, keyPassword: req.keyPassword, chain: composed.chain });
+  } else {
+    // Loaded only here: it brings the PKCS#12 key derivation along.
+    const { writePkcs12 } = await import('./pkcs12-writer.js');
+    const inChain = new Set(composed.chain.map((c) => c.fingerprint256));
+    const trusted = store.trusted.filter((t) => !inChain.has(t.cert.fingerprint256));
+    data = await writePkcs12({ key: req.key, chain: composed.chain, password: req.storePassword, keyPassword: req.keyPassword, alias: entry.alias, trusted });
+  }
+  await checkRewritten(data, req, entry.alias, store.format);
+
+  const fresh = `${target}.new`;
   const created: string[] = [];
   const cleanup = async (): Promise<void> => {
     for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
   };
-  const certNew = `${certTarget}.new`;
-  const keyNew = `${keyTarget}.new`;
-  const p12New = `${p12Target}.new`;
   try {
-    for (const stale of [certNew, keyNew, ...(p12Target ? [p12New] : [])]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, certNew, chainPem, 0o644, created, 'certificate', unchanged);
-    await writeOrFail(ops, keyNew, req.keyPem, KEY_MODE, created, 'key', unchanged);
-    if (req.pkcs12) {
-      // Loaded only here: it brings the PKCS#12 key derivation along.
-      const { writePkcs12 } = await import('./pkcs12-writer.js');
-      const p12 = await writePkcs12({ key: req.pkcs12.key, chain: composed.chain, password: req.pkcs12.password, ...(req.pkcs12.alias ? { alias: req.pkcs12.alias } : {}) });
-      await writeOrFail(ops, p12New, p12, KEY_MODE, created, 'keystore', unchanged);
-    }
+    await ops.unlink(fresh).catch(() => undefined);
+    await writeOrFail(ops, fresh, data, attributes, created, 'keystore', unchanged);
   } catch (err) {
     await cleanup();
     throw err;
   }
   try {
-    await req.prove(certNew, keyNew);
+    await req.prove(fresh);
   } catch (err) {
     await cleanup();
     throw notProven(err, unchanged);
   }
+  const backup = `${req.path}.bak`;
   try {
-    await ops.rename(keyNew, keyTarget);
-    created.splice(created.indexOf(keyNew), 1, keyTarget);
-    await ops.rename(certNew, certTarget);
-    created.splice(created.indexOf(certNew), 1, certTarget);
-    if (req.pkcs12) {
-      await ops.rename(p12New, p12Target!);
-      created.splice(created.indexOf(p12New), 1);
-    }
+    await ops.writeAtomic(`${target}.bak`, bytes, attributes, 'keystore');
+    await ops.rename(fresh, target);
   } catch (err) {
     await cleanup();
-    throw asUnwritable(err, certPath, unchanged);
+    throw asUnwritable(err, req.path, unchanged, 'keystore');
   }
-  const encrypted = /ENCRYPTED PRIVATE KEY/.test(req.keyPem);
-  const pem = `--cert ${certPath} --key ${keyPath}${encrypted ? ' --key-password-file FILE (the key is encrypted with the keystore password)' : ''}`;
-  return {
-    certPath,
-    keyPath,
-    ...(req.pkcs12 ? { pkcs12Path } : {}),
-    chain: composed.chain,
-    chainNote: composed.note,
-    issuerChanged: composed.issuerChanged,
-    howToUse: req.pkcs12
-      ? `Use --keystore ${pkcs12Path} (same password as before; PKCS#12 that OpenSSL 3 and keytool read), or ${pem}. ` +
-        `Replace the old keystore with it when ready: mv ${pkcs12Path} ${req.keystorePath} (keytool -importkeystore -srckeystore ${pkcs12Path} -srcstoretype PKCS12 -destkeystore NEW.jks makes a JKS). The keystore ${req.keystorePath} is unchanged.`
-      : `Use them with ${pem}, or put them into a new keystore: openssl pkcs12 -export -in ${certPath} -inkey ${keyPath} -name device -out NEW.p12` +
-        ` (keytool -importkeystore -srckeystore NEW.p12 -srcstoretype PKCS12 -destkeystore NEW.jks for JKS). The keystore ${req.keystorePath} is unchanged.`,
-  };
+  return { path: req.path, format: store.format, alias: entry.alias, backup, chain: composed.chain, chainNote: composed.note, issuerChanged: composed.issuerChanged };
 }
 
-async function writeOrFail(ops: FileOps, path: string, data: string | Buffer, mode: number, created: string[], role: FileRole, unchanged: string[]): Promise<void> {
+/** The rewritten bytes open as the user's keystore will: same format, passwords and alias, the new certificate with its key. */
+async function checkRewritten(data: Buffer, req: KeystoreReplacement, alias: string, format: Keystore['format']): Promise<void> {
+  const fail = (detail: string): C8yError => new C8yError('INTERNAL', { detail: `the rewritten keystore ${detail}`, unchanged: [req.path] });
+  if (detectKeystoreKind(data) !== format) throw fail(`is not ${format}`);
+  const store = await readKeystore(data, req.path, { password: req.storePassword, role: 'keystore', warn: () => undefined });
+  const entry = selectKeyEntry(store, alias);
+  const key = await entry.decryptKey(req.keyPassword);
+  const leaf = entry.chain[0];
+  if (entry.alias !== alias || !leaf || leaf.fingerprint256 !== req.issued.leaf.fingerprint256 || !keyMatchesCertificate(key, leaf)) throw fail('does not hold the renewed entry');
+}
+
+async function writeOrFail(ops: FileOps, path: string, data: string | Buffer, attributes: FileAttributes, created: string[], role: FileRole, unchanged: string[]): Promise<void> {
   try {
-    await ops.writeNew(path, data, mode);
+    await ops.writeNew(path, data, attributes);
     created.push(path);
   } catch (err) {
     // A partly written file may exist even when the write failed.
@@ -392,6 +424,8 @@ export interface EnrollmentFiles {
   keyPem: string;
   /** Replace files that exist already (default: refuse, before anything is written). */
   overwrite?: boolean | undefined;
+  /** Proves the new files work (a token fetched with them) before they are moved into place; throws when they do not. */
+  prove(certPath: string, keyPath: string): Promise<void>;
   ops?: Partial<FileOps> | undefined;
 }
 
@@ -424,18 +458,41 @@ export async function checkEnrollable(certPath: string, keyPath: string, overwri
   return { certTarget, keyTarget };
 }
 
-/** Writes an enrolled device's key (0600) and certificate, each atomically; on failure neither is left. */
+/**
+ * Writes an enrolled device's key (0600) and certificate as `.new` files, has them proven (a token with
+ * them), then renames them into place, key first. On any failure, neither path holds anything new: a
+ * certificate file never claims an enrollment that did not work.
+ */
 export async function writeEnrollment(req: EnrollmentFiles): Promise<{ certPath: string; keyPath: string; chain: X509Certificate[] }> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
   const { certTarget, keyTarget } = await checkEnrollable(req.certPath, req.keyPath, req.overwrite);
   const chain = [req.issued.leaf, ...req.issued.chain];
-  const written: string[] = [];
+  const certNew = `${certTarget}.new`;
+  const keyNew = `${keyTarget}.new`;
+  const created: string[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
+  };
   try {
-    await ops.writeAtomic(keyTarget, req.keyPem, KEY_MODE, 'key');
-    if (!req.overwrite) written.push(keyTarget);
-    await ops.writeAtomic(certTarget, chain.map((c) => `${toPem(c)}\n`).join(''), 0o644, 'certificate');
+    for (const stale of [certNew, keyNew]) await ops.unlink(stale).catch(() => undefined);
+    await writeOrFail(ops, keyNew, req.keyPem, (req.overwrite && (await ops.attributes(keyTarget))) || NEW_KEY, created, 'key', []);
+    await writeOrFail(ops, certNew, chain.map((c) => `${toPem(c)}\n`).join(''), (req.overwrite && (await ops.attributes(certTarget))) || NEW_CERT, created, 'certificate', []);
   } catch (err) {
-    for (const p of written.splice(0)) await ops.unlink(p).catch(() => undefined);
+    await cleanup();
+    throw err;
+  }
+  try {
+    await req.prove(certNew, keyNew);
+  } catch (err) {
+    await cleanup();
+    throw notProven(err, []);
+  }
+  try {
+    await ops.rename(keyNew, keyTarget);
+    created.splice(created.indexOf(keyNew), 1, ...(req.overwrite ? [] : [keyTarget]));
+    await ops.rename(certNew, certTarget);
+  } catch (err) {
+    await cleanup();
     throw asUnwritable(err, req.certPath, []);
   }
   return { certPath: req.certPath, keyPath: req.keyPath, chain };

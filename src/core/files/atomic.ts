@@ -7,11 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { C8yError, type FileRole } from '../errors.js';
+import { applyAttributes } from './keep.js';
 
 export interface AtomicWriteOptions {
   /** POSIX mode of the new file (0600 for tokens and keys). */
   mode: number;
   role: FileRole;
+  /** The owner and group to give the new file (a replaced file's, kept by a renewal); the mode is then exact, whatever the umask. */
+  owner?: { uid?: number | undefined; gid?: number | undefined } | undefined;
   /** Sets the file's modification time (ms since the epoch), e.g. to when a token was received. */
   mtimeMs?: number;
 }
@@ -31,6 +34,7 @@ export async function writeFileAtomic(target: string, data: string | Buffer, opt
   }
   try {
     await handle.writeFile(data);
+    if (options.owner) await applyAttributes(handle, { mode: options.mode, ...options.owner });
     await handle.sync();
     await handle.close();
     handle = undefined;

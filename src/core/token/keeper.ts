@@ -50,7 +50,6 @@ export interface RenewedCertificate {
   files: string[];
   backups: string[];
   chain: string;
-  howToUse?: string | undefined;
 }
 
 /** Renews `identity` with a token just fetched with it; throws the C8yError of a failure (the files then unchanged). */
@@ -86,7 +85,6 @@ export type TokenEvent =
       files: string[];
       backups: string[];
       chain: string;
-      howToUse: string | null;
     }
   | { event: 'renew-failed'; time: string; error: C8yError; attempt: number; retryAt: string; notAfter: string }
   | { event: 'hook'; time: string; command: string; exitCode: number | null; signal: string | null; durationMs: number; error?: string }
@@ -138,10 +136,9 @@ class Watcher {
   private firstIdentity: { stamp: string; identity: ClientIdentity } | undefined;
   private hookRunning: Promise<void> | undefined;
   private hookPending = false;
-  /** Renewal (--renew-before): failed attempts in a row, when the next may start, and a keystore done once. */
+  /** Renewal (--renew-before): failed attempts in a row, and when the next may start. */
   private renewAttempt = 0;
   private renewNotBefore = 0;
-  private keystoreRenewed = false;
 
   constructor(
     private readonly options: KeeperOptions,
@@ -334,7 +331,7 @@ class Watcher {
   private async renewIfDue(identity: ClientIdentity, tls: PreparedTls, passwords: PasswordBook, token: string): Promise<number | undefined> {
     const renewal = this.options.renewal;
     const leaf = identity.chain[0];
-    if (!renewal || !leaf || this.keystoreRenewed || this.now() < this.renewNotBefore) return undefined;
+    if (!renewal || !leaf || this.now() < this.renewNotBefore) return undefined;
     const { renewalVerdict } = await import('../est/renewal.js');
     const verdict = renewalVerdict(leaf, renewal.beforeMs, this.now());
     if (!verdict.renewNow || verdict.expired) return undefined;
@@ -342,8 +339,6 @@ class Watcher {
       const r = await renewal.renew(identity, tls, passwords, token);
       this.renewAttempt = 0;
       this.renewNotBefore = 0;
-      // A keystore is not replaced: its renewed files are beside it, and renewing again would not change that.
-      if (r.identity === 'keystore') this.keystoreRenewed = true;
       this.prepared = undefined;
       this.certWarningDay = -1;
       this.io.emit({
@@ -355,7 +350,6 @@ class Watcher {
         files: r.files,
         backups: r.backups,
         chain: r.chain,
-        howToUse: r.howToUse ?? null,
       });
       return undefined;
     } catch (err) {

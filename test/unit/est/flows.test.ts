@@ -1,6 +1,6 @@
 /** renewCertificate and enrollDevice end to end against the local endpoint, in process. */
-import { createPrivateKey } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
@@ -9,20 +9,27 @@ import { enrollDevice, renewCertificate } from '../../../src/core/est/flows.js';
 import { Emulator } from '../../../src/emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught } from '../../helpers/errors.js';
-import { noPasswords, passwordsOf, serverCa, tokenFor } from '../../helpers/est.js';
+import { noPasswords, passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
+import type { EstFault } from '../../../src/emulator/est.js';
 import { pki } from '../../helpers/paths.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
   emulator = await new Emulator({ est: true }).start();
+  // The fixtures are valid to 2099: a renewal must end later, or it is refused as shorter.
+  emulator.est!.validityDays = FAR;
 });
+const FAR = 100 * 365;
 afterAll(async () => {
   await emulator.stop();
 });
 
 const connection = () => ({ estBase: estBaseUrl(new URL(emulator.url)), trustCas: serverCa, timeoutMs: 5000 });
 const quiet = { warn: () => undefined };
-const prove = (c: string, k: string) => tokenFor(emulator, c, k).then(() => undefined);
+const provePem = (c: string, k: string) => tokenFor(emulator, c, k).then(() => undefined);
+/** The proof renewCertificate asks for: a token with the new PEM files, or with the rewritten keystore (password changeit). */
+const prove = (c: { kind: 'pem'; certPath: string; keyPath: string } | { kind: 'keystore'; path: string }, keystore: { keystore: string; key?: string } = { keystore: 'changeit' }) =>
+  (c.kind === 'pem' ? tokenFor(emulator, c.certPath, c.keyPath) : tokenForKeystore(emulator, c.path, keystore)).then(() => undefined);
 
 function copy(...names: string[]): string[] {
   const dir = tempDir('c8ytoken-flow-');
@@ -54,6 +61,7 @@ describe('renewCertificate', () => {
 
   it('--new-key with an encrypted key file: the new EC P-256 key is written encrypted with the same password', async () => {
     const [certPath, keyPath] = copy('device-ec256.chain.pem', 'device-ec256.enc-pkcs8.key');
+    chmodSync(keyPath!, 0o600);
     const passwords = passwordsOf({ key: 'keysecret' });
     const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, passwords, quiet);
     emulator.est!.answerChain = true;
@@ -66,12 +74,13 @@ describe('renewCertificate', () => {
         newKey: true,
         newKeyPassphrase: 'keysecret',
         // The proof reads the encrypted key with its password.
-        prove: async (c, k) => {
-          const key = createPrivateKey({ key: readFileSync(k), passphrase: 'keysecret' });
+        prove: async (c) => {
+          if (c.kind !== 'pem') throw new Error('a PEM identity');
+          const key = createPrivateKey({ key: readFileSync(c.keyPath), passphrase: 'keysecret' });
           expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
           const plain = join(tempDir(), 'plain.key');
           writeFileSync(plain, key.export({ type: 'pkcs8', format: 'pem' }));
-          await prove(c, plain);
+          await provePem(c.certPath, plain);
         },
       });
       expect(result).toMatchObject({ keyReplaced: true, newKeySpec: { type: 'ec', curve: 'P-256' }, issuerChanged: true });
@@ -82,41 +91,134 @@ describe('renewCertificate', () => {
     }
   });
 
-  it('a keystore: PEM files beside it, the keystore untouched', async () => {
-    const [p12] = copy('device-est.p12');
-    const passwords = passwordsOf({ keystore: 'changeit' });
-    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords, quiet);
-    const before = readFileSync(p12!);
-    const result = await renewCertificate({
+  /** Renews the keystore copy at `path`; the token from the fixture PEM files of the same device. */
+  async function renewKeystore(path: string, given: { keystore: string; key?: string }, extra: Partial<Parameters<typeof renewCertificate>[0]> = {}, alias?: string) {
+    const identity = await loadIdentity({ keystore: { path, ...(alias ? { alias } : {}) } }, passwordsOf(given), quiet);
+    return renewCertificate({
       ...connection(),
       identity,
-      files: { kind: 'keystore', path: p12! },
-      token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')),
-      prove,
+      files: { kind: 'keystore', path, storePassword: given.keystore, keyPassword: given.key ?? given.keystore, alias },
+      token: await tokenForKeystore(emulator, path, given, alias),
+      prove: (c) => (c.kind === 'keystore' ? tokenForKeystore(emulator, c.path, given, alias).then(() => undefined) : prove(c)),
+      ...extra,
     });
-    expect(result.howToUse).toMatch(/--cert .*device-est\.renewed\.chain\.pem --key .*device-est\.renewed\.key/);
-    expect(readFileSync(p12!).equals(before)).toBe(true);
-    expect(readdirSync(join(p12!, '..')).sort()).toEqual(['device-est.p12', 'device-est.renewed.chain.pem', 'device-est.renewed.key']);
-  });
+  }
 
-  it('a keystore with the store password: also a new PKCS#12 that works as --keystore', async () => {
+  it('a PKCS#12 keystore: rewritten in place (same password, alias and chain length), the old file kept as .bak', async () => {
     const [p12] = copy('device-est.p12');
-    const passwords = () => passwordsOf({ keystore: 'changeit' });
-    const identity = await loadIdentity({ keystore: { path: p12! } }, passwords(), quiet);
-    const result = await renewCertificate({
-      ...connection(),
-      identity,
-      files: { kind: 'keystore', path: p12!, keyPassphrase: 'changeit', pkcs12Password: 'changeit' },
-      token: await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key')),
-      prove: (c, k) => tokenFor(emulator, c, k, 'changeit').then(() => undefined),
-    });
-    expect(result.pkcs12Path).toBe(join(p12!, '..', 'device-est.renewed.p12'));
-    expect(result.howToUse).toMatch(/--keystore .*device-est\.renewed\.p12/);
-    if (process.platform !== 'win32') expect(statSync(result.pkcs12Path!).mode & 0o777).toBe(0o600);
-    const renewed = await loadIdentity({ keystore: { path: result.pkcs12Path! } }, passwords(), quiet);
+    const before = readFileSync(p12!);
+    const oldAlias = (await loadIdentity({ keystore: { path: p12! } }, passwordsOf({ keystore: 'changeit' }), quiet)).source;
+    const result = await renewKeystore(p12!, { keystore: 'changeit' });
+    expect(result).toMatchObject({ certPath: p12, keyPath: p12, backups: { cert: `${p12}.bak` }, keystore: { format: 'pkcs12' } });
+    expect(readFileSync(`${p12}.bak`).equals(before)).toBe(true);
+    expect(readdirSync(join(p12!, '..')).sort()).toEqual(['device-est.p12', 'device-est.p12.bak']);
+    const renewed = await loadIdentity({ keystore: { path: p12! } }, passwordsOf({ keystore: 'changeit' }), quiet);
+    expect(renewed.source).toBe(oldAlias);
     expect(renewed.chain[0]!.fingerprint256).toBe(result.certificate.fingerprint256);
     expect(renewed.chain).toHaveLength(2);
-    expect(readFileSync(result.keyPath, 'utf8')).toMatch(/ENCRYPTED PRIVATE KEY/);
+  });
+
+  it('a JKS with two key entries and a separate key password: the entry renewed, the other kept byte for byte, still JKS', async () => {
+    const [jks] = copy('two-devices.jks');
+    const result = await renewKeystore(jks!, { keystore: 'changeit' }, {}, 'ec');
+    expect(result.keystore).toEqual({ format: 'jks', alias: 'ec' });
+    expect(readFileSync(jks!).readUInt32BE(0)).toBe(0xfeedfeed);
+    const ec = await loadIdentity({ keystore: { path: jks!, alias: 'ec' } }, passwordsOf({ keystore: 'changeit' }), quiet);
+    expect(ec.chain[0]!.fingerprint256).toBe(result.certificate.fingerprint256);
+    const rsaBefore = await loadIdentity({ keystore: { path: `${jks}.bak`, alias: 'rsa' } }, passwordsOf({ keystore: 'changeit' }), quiet);
+    const rsaAfter = await loadIdentity({ keystore: { path: jks!, alias: 'rsa' } }, passwordsOf({ keystore: 'changeit' }), quiet);
+    expect(rsaAfter.chain.map((c) => c.fingerprint256)).toEqual(rsaBefore.chain.map((c) => c.fingerprint256));
+    expect(rsaAfter.key.export({ type: 'pkcs8', format: 'der' }).equals(rsaBefore.key.export({ type: 'pkcs8', format: 'der' }))).toBe(true);
+
+    const [keypass] = copy('device-rsa.keypass.jks');
+    const r2 = await renewKeystore(keypass!, { keystore: 'changeit', key: 'keysecret' });
+    expect(r2.keystore?.format).toBe('jks');
+    // The key stays under its own password: the store password does not open it.
+    await expect(tokenForKeystore(emulator, keypass!, { keystore: 'changeit', key: 'keysecret' })).resolves.toMatch(/^eyJ/);
+    expect((await caught(loadIdentity({ keystore: { path: keypass! } }, passwordsOf({ keystore: 'changeit' }), quiet))).code).toBe('WRONG_PASSWORD');
+  });
+
+  it('a certificate that expires before the current one is refused (exit 8), the keystore untouched; allowShorter accepts it', async () => {
+    const [p12] = copy('device-est.p12');
+    const before = readFileSync(p12!);
+    emulator.est!.validityDays = 365;
+    try {
+      const err = await caught(renewKeystore(p12!, { keystore: 'changeit' }));
+      expect(err).toMatchObject({ code: 'EST_UNUSABLE_CERTIFICATE', exitCode: 8, facts: { problem: 'shorter', unchanged: [p12] } });
+      expect(readFileSync(p12!).equals(before)).toBe(true);
+      expect(readdirSync(join(p12!, '..'))).toEqual(['device-est.p12']);
+      const result = await renewKeystore(p12!, { keystore: 'changeit' }, { allowShorter: true });
+      expect(result.notAfter.getTime()).toBeLessThan(Date.parse('2099-01-01'));
+    } finally {
+      emulator.est!.validityDays = FAR;
+    }
+  });
+
+  for (const fault of ['ca-cert', 'server-auth', 'short-lived', 'other-key'] as const) {
+    it(`${fault}: refused (exit 8), PEM files untouched, no .new or .bak left`, async () => {
+      const [certPath, keyPath] = copy('device-est.chain.pem', 'device-est.key');
+      const dir = join(certPath!, '..');
+      const before = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('base64'));
+      const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords(), quiet);
+      emulator.est!.fault = fault;
+      emulator.est!.faultCount = 1;
+      const err = await caught(
+        renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: certPath!, keyPath }, token: await tokenFor(emulator, certPath!, keyPath!), prove, allowShorter: true }),
+      );
+      expect(err.exitCode).toBe(8);
+      expect(err.code).toBe(fault === 'other-key' ? 'EST_WRONG_CERTIFICATE' : 'EST_UNUSABLE_CERTIFICATE');
+      expect(readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('base64'))).toEqual(before);
+    });
+  }
+
+  it('a read-only keystore fails before the request (exit 9)', async () => {
+    const [p12] = copy('device-est.p12');
+    chmodSync(p12!, 0o444);
+    const requests = emulator.est!.requests.length;
+    const err = await caught(renewKeystore(p12!, { keystore: 'changeit' }));
+    expect(err).toMatchObject({ code: 'OUTPUT_UNWRITABLE', exitCode: 9, facts: { reason: 'file read-only' } });
+    expect(emulator.est!.requests.length).toBe(requests);
+  });
+
+  it.skipIf(process.platform === 'win32' || process.getuid?.() !== 0)(
+    'as root: the mode, owner and group of a 0640 1234:1234 key, its certificate and the .bak files are kept with --new-key',
+    async () => {
+      const [certPath, keyPath] = copy('device-est.chain.pem', 'device-est.key');
+      const { chownSync } = await import('node:fs');
+      chownSync(keyPath!, 1234, 1234);
+      chmodSync(keyPath!, 0o640);
+      chownSync(certPath!, 1234, 1235);
+      chmodSync(certPath!, 0o664);
+      const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords(), quiet);
+      await renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: certPath!, keyPath }, token: await tokenFor(emulator, certPath!, keyPath!), prove, newKey: true });
+      const attrs = (p: string) => {
+        const s = statSync(p);
+        return [s.mode & 0o7777, s.uid, s.gid];
+      };
+      expect(new X509Certificate(readFileSync(certPath!)).checkPrivateKey(createPrivateKey(readFileSync(keyPath!)))).toBe(true);
+      expect(attrs(keyPath!)).toEqual([0o640, 1234, 1234]);
+      expect(attrs(`${keyPath}.bak`)).toEqual([0o640, 1234, 1234]);
+      expect(attrs(certPath!)).toEqual([0o664, 1234, 1235]);
+      expect(attrs(`${certPath}.bak`)).toEqual([0o664, 1234, 1235]);
+    },
+  );
+
+  it.skipIf(process.platform === 'win32' || process.getuid?.() !== 0)('as root: a combined PEM and a keystore keep their mode, owner and group', async () => {
+    const [chain, key, p12] = copy('device-est.chain.pem', 'device-est.key', 'device-est.p12');
+    const combined = join(chain!, '..', 'combined.pem');
+    writeFileSync(combined, readFileSync(chain!, 'utf8') + readFileSync(key!, 'utf8'));
+    const { chownSync } = await import('node:fs');
+    for (const f of [combined, p12!]) {
+      chownSync(f, 1234, 1234);
+      chmodSync(f, 0o640);
+    }
+    const identity = await loadIdentity({ cert: combined }, noPasswords(), quiet);
+    await renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: combined }, token: await tokenFor(emulator, chain!, key!), prove });
+    await renewKeystore(p12!, { keystore: 'changeit' });
+    for (const f of [combined, `${combined}.bak`, p12!, `${p12}.bak`]) {
+      const s = statSync(f);
+      expect([f, s.mode & 0o7777, s.uid, s.gid]).toEqual([f, 0o640, 1234, 1234]);
+    }
   });
 
   it('checks the folder before the request: nothing is asked of the platform when it cannot be written', async () => {
@@ -143,11 +245,44 @@ describe('enrollDevice', () => {
       keyPath: join(dir, 'device.key'),
       poll: { retryEveryMs: 10, maxWaitMs: 5000 },
       progress: (m) => steps.push(m),
+      prove: provePem,
     });
     expect(result).toMatchObject({ keySpec: { type: 'ec', curve: 'P-256' }, chainLength: 0 });
     if (process.platform !== 'win32') expect(statSync(result.keyPath).mode & 0o777).toBe(0o600);
     expect(steps.join('\n')).toMatch(/not accepted yet \(EST_UNAUTHORIZED\)/);
     expect(steps.join('\n')).not.toContain('Otp-12345678');
     expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
+    expect(steps.join('\n')).toMatch(/proving the new certificate/);
   });
+
+  // Each is "not enrolled": a non-zero exit and no file at --cert or --key (the one-time password is used up, so a retry needs a new registration anyway).
+  const refused: [EstFault, number, string][] = [
+    ['unknown-ca', 6, 'the platform does not accept a certificate from an unknown CA'],
+    ['bad-signature', 6, 'a certificate whose signature does not verify'],
+    ['server-auth', 8, 'serverAuth only'],
+    ['ca-cert', 8, 'CA:TRUE'],
+    ['short-lived', 8, 'valid for minutes'],
+  ];
+  for (const [fault, exitCode, what] of refused) {
+    it(`${fault}: ${what} is not enrolled (exit ${exitCode}), nothing written`, async () => {
+      const id = `flow-${fault}`;
+      emulator.registerEnrollment(id, 'Otp-12345678', { pendingPolls: 0 });
+      emulator.est!.fault = fault;
+      emulator.est!.faultCount = 1;
+      const dir = tempDir('c8ytoken-flow-');
+      const err = await caught(
+        enrollDevice({
+          ...connection(),
+          deviceId: id,
+          oneTimePassword: 'Otp-12345678',
+          certPath: join(dir, 'device.pem'),
+          keyPath: join(dir, 'device.key'),
+          poll: { retryEveryMs: 10, maxWaitMs: 2000 },
+          prove: provePem,
+        }),
+      );
+      expect(err.exitCode).toBe(exitCode);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
 });

@@ -4,19 +4,21 @@
  * folder) leaves the old files byte for byte and no .new or temporary file.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedCertificate, type IssuedCertificate } from '../../../src/core/est/check.js';
 import { estBaseUrl, simpleReenroll } from '../../../src/core/est/client.js';
 import { buildCsr, generateDeviceKey, privateKeyPem } from '../../../src/core/est/csr.js';
-import type { FileRole } from '../../../src/core/errors.js';
-import { renewalTargets, composeChain, realFileOps, replacePemIdentity, writeEnrollment, writeKeystoreRenewal, type FileOps } from '../../../src/core/est/replace.js';
+import { renewalTargets, composeChain, realFileOps, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps } from '../../../src/core/est/replace.js';
+import { C8yError } from '../../../src/core/errors.js';
+import type { FileAttributes } from '../../../src/core/files/keep.js';
+import { loadIdentity } from '../../../src/core/credentials/identity.js';
 import { renewalVerdict } from '../../../src/core/est/renewal.js';
 import { Emulator } from '../../../src/emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
-import { serverCa, tokenFor } from '../../helpers/est.js';
+import { passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
 import { FIXED_NOW, pki } from '../../helpers/paths.js';
 
 let emulator: Emulator;
@@ -53,6 +55,7 @@ function identityIn(chain: string, key: string): { dir: string; certPath: string
   const keyPath = join(dir, 'device.key');
   copyFileSync(pki(chain), certPath);
   copyFileSync(pki(key), keyPath);
+  chmodSync(keyPath, 0o600);
   return { dir, certPath, keyPath, certBytes: readFileSync(certPath), keyBytes: readFileSync(keyPath) };
 }
 
@@ -225,20 +228,75 @@ describe('composeChain', () => {
   });
 });
 
-describe('writeKeystoreRenewal', () => {
-  it('PEM files next to the keystore, proven; the keystore unchanged; how to use them', async () => {
+describe('replaceKeystore', () => {
+  const access = (path: string) => ({ path, storePassword: 'changeit', keyPassword: 'changeit' });
+  const proveKeystore = (path: string) => tokenForKeystore(emulator, path, { keystore: 'changeit' }).then(() => undefined);
+  function keystoreIn(): { dir: string; path: string; bytes: Buffer } {
     const dir = tempDir('c8ytoken-renew-');
-    const keystore = join(dir, 'device.p12');
-    copyFileSync(pki('device-est.p12'), keystore);
-    const before = readFileSync(keystore);
-    const result = await writeKeystoreRenewal({ keystorePath: keystore, issued: issuedEc, oldChain: [cert('device-est.crt'), cert('est-ca.crt')], keyPem: privateKeyPem(ecKey), prove });
-    expect(result.certPath).toBe(join(dir, 'device.renewed.chain.pem'));
-    expect(result.keyPath).toBe(join(dir, 'device.renewed.key'));
-    expect(mode(result.keyPath)).toBe(0o600);
-    expect(result.howToUse).toMatch(/--cert .*device.renewed.chain.pem --key .*device.renewed.key.*openssl pkcs12 -export/);
-    expect(readFileSync(keystore).equals(before)).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['device.p12', 'device.renewed.chain.pem', 'device.renewed.key']);
-    expect(await tokenFor(emulator, result.certPath, result.keyPath)).toMatch(/^eyJ/);
+    const path = join(dir, 'device.p12');
+    copyFileSync(pki('device-est.p12'), path);
+    return { dir, path, bytes: readFileSync(path) };
+  }
+
+  it('PKCS#12 rewritten in place: same alias and password, the kept intermediate, .bak the old bytes, proven from the .new file', async () => {
+    const ks = keystoreIn();
+    const proved: string[] = [];
+    const result = await replaceKeystore({
+      ...access(ks.path),
+      key: ecKey,
+      oldChain: [cert('device-est.crt'), cert('est-ca.crt')],
+      issued: issuedEc,
+      prove: (p) => (proved.push(p), proveKeystore(p)),
+    });
+    expect(proved).toEqual([`${ks.path}.new`]);
+    expect(result).toMatchObject({ path: ks.path, format: 'pkcs12', backup: `${ks.path}.bak` });
+    expect(readFileSync(`${ks.path}.bak`).equals(ks.bytes)).toBe(true);
+    expect(readdirSync(ks.dir).sort()).toEqual(['device.p12', 'device.p12.bak']);
+    const before = await loadIdentity({ keystore: { path: `${ks.path}.bak` } }, passwordsOf({ keystore: 'changeit' }), { warn: () => undefined });
+    const after = await loadIdentity({ keystore: { path: ks.path } }, passwordsOf({ keystore: 'changeit' }), { warn: () => undefined });
+    expect(after.source.replace(ks.path, '')).toBe(before.source.replace(`${ks.path}.bak`, ''));
+    expect(after.chain.map((c) => c.fingerprint256)).toEqual([issuedEc.leaf.fingerprint256, cert('est-ca.crt').fingerprint256]);
+  });
+
+  it('a failure at every step leaves the keystore byte for byte and no .new file', async () => {
+    let count = 0;
+    const counting = {
+      writeNew: async (...a: Parameters<FileOps['writeNew']>) => (count++, realFileOps.writeNew(...a)),
+      writeAtomic: async (...a: Parameters<FileOps['writeAtomic']>) => (count++, realFileOps.writeAtomic(...a)),
+      rename: async (f: string, t: string) => (count++, realFileOps.rename(f, t)),
+    };
+    await replaceKeystore({ ...access(keystoreIn().path), key: ecKey, oldChain: [cert('device-est.crt')], issued: issuedEc, prove: proveKeystore, ops: counting });
+    expect(count).toBe(3);
+    for (let n = 1; n <= count; n++) {
+      let at = 0;
+      const fail =
+        <A extends unknown[]>(real: (...a: A) => Promise<void>) =>
+        async (...a: A) => {
+          if (++at === n) throw Object.assign(new Error('injected'), { code: 'EIO' });
+          return real(...a);
+        };
+      const ks = keystoreIn();
+      const err = await caught(
+        replaceKeystore({
+          ...access(ks.path),
+          key: ecKey,
+          oldChain: [cert('device-est.crt')],
+          issued: issuedEc,
+          prove: proveKeystore,
+          ops: { writeNew: fail(realFileOps.writeNew), writeAtomic: fail(realFileOps.writeAtomic), rename: fail(realFileOps.rename) },
+        }),
+      );
+      expect(err.exitCode, `step ${n}`).toBe(9);
+      expect(readFileSync(ks.path).equals(ks.bytes), `keystore after a failure at step ${n}`).toBe(true);
+      expect(
+        readdirSync(ks.dir).filter((f) => !f.endsWith('.bak')),
+        `step ${n}`,
+      ).toEqual(['device.p12']);
+    }
+    const ks = keystoreIn();
+    const err = await caught(replaceKeystore({ ...access(ks.path), key: ecKey, oldChain: [cert('device-est.crt')], issued: issuedEc, prove: () => Promise.reject(new Error('no token')) }));
+    expect(err.facts).toMatchObject({ during: 'prove', unchanged: [ks.path] });
+    expect(readdirSync(ks.dir)).toEqual(['device.p12']);
   });
 });
 
@@ -246,12 +304,14 @@ describe('writeEnrollment', () => {
   it('key 0600 and certificate, atomically; refuses to replace existing files', async () => {
     const dir = tempDir('c8ytoken-enroll-');
     const files = { certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key') };
-    const result = await writeEnrollment({ ...files, issued: { ...issuedEc, chain: [cert('est-ca.crt')] }, keyPem: privateKeyPem(ecKey) });
+    const proved: string[] = [];
+    const result = await writeEnrollment({ ...files, issued: { ...issuedEc, chain: [cert('est-ca.crt')] }, keyPem: privateKeyPem(ecKey), prove: (c, k) => (proved.push(c, k), prove(c, k)) });
+    expect(proved).toEqual([`${files.certPath}.new`, `${files.keyPath}.new`]);
     expect(result.chain).toHaveLength(2);
     expect(mode(files.keyPath)).toBe(0o600);
     expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
     expect(await tokenFor(emulator, files.certPath, files.keyPath)).toMatch(/^eyJ/);
-    const err = await caught(writeEnrollment({ ...files, issued: issuedEc, keyPem: 'x' }));
+    const err = await caught(writeEnrollment({ ...files, issued: issuedEc, keyPem: 'x', prove }));
     expect(err.code).toBe('OUTPUT_UNWRITABLE');
     expect(wordsOf(err).message).toMatch(/exists already/);
   });
@@ -260,12 +320,21 @@ describe('writeEnrollment', () => {
     const dir = tempDir('c8ytoken-enroll-');
     let writes = 0;
     const ops = {
-      writeAtomic: async (p: string, d: string | Buffer, m: number, r: FileRole) =>
-        ++writes === 2 ? Promise.reject(Object.assign(new Error('full'), { code: 'ENOSPC' })) : realFileOps.writeAtomic(p, d, m, r),
+      writeNew: async (p: string, d: string | Buffer, a: FileAttributes) => (++writes === 2 ? Promise.reject(Object.assign(new Error('full'), { code: 'ENOSPC' })) : realFileOps.writeNew(p, d, a)),
     };
-    const err = await caught(writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), ops }));
+    const err = await caught(writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), prove, ops }));
     expect(err.code).toBe('OUTPUT_UNWRITABLE');
     expect(wordsOf(err).hint).toMatch(/disk space/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a failed proof (the platform refuses the certificate): neither file is written', async () => {
+    const dir = tempDir('c8ytoken-enroll-');
+    const refused = new C8yError('CLIENT_CERT_REJECTED', { url: emulator.url });
+    const err = await caught(
+      writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), prove: () => Promise.reject(refused) }),
+    );
+    expect(err).toMatchObject({ code: 'CLIENT_CERT_REJECTED', facts: { during: 'prove' } });
     expect(readdirSync(dir)).toEqual([]);
   });
 });
