@@ -16,7 +16,7 @@ export type OptionKind =
   | 'path'
   /** One of `choices` (compared case-insensitively, stored as written in the table). */
   | 'choice'
-  /** A duration such as 30s, 5m, 1h30m (a bare number is seconds), within `max`. */
+  /** A duration such as 30s, 5m, 1h30m (a bare number is seconds unless `unitRequired`), within `max`. */
   | 'duration'
   /** A password file (flag, config `configFile`), the password itself (environment, config `configInline`). */
   | 'password';
@@ -33,6 +33,8 @@ export interface OptionRow {
   defaultValue?: string;
   /** The largest duration accepted (kind 'duration'), as text. */
   max?: string;
+  /** A day-scale duration (kind 'duration'): a bare number is refused instead of read as seconds. */
+  unitRequired?: boolean;
   /** Environment variables that give it, highest precedence first. */
   env?: readonly string[];
   /** Its key in the config file ('url', 'keystore.path'); absent for flags that have none. */
@@ -217,7 +219,8 @@ const rows = [
     kind: 'duration',
     defaultValue: '30d',
     max: '3650d',
-    help: 'renew now when the certificate expires within this time (or has expired)',
+    unitRequired: true,
+    help: 'renew now when the certificate expires within this time (or has expired), with a unit: 30d, 12h',
   },
   { key: 'deviceId', flags: '--device-id <id>', kind: 'text', help: 'the device id registered in the tenant: the certificate CN (the device user is device_<id>)', env: ['C8YTOKEN_DEVICE_ID'] },
   {
@@ -234,6 +237,7 @@ const rows = [
     flags: '--renew-before <duration>',
     kind: 'duration',
     max: '3650d',
+    unitRequired: true,
     help: 'renew the device certificate (PEM files in place) when it expires within this time, e.g. 30d',
     env: ['C8YTOKEN_RENEW_BEFORE'],
     config: 'renewBefore',
