@@ -116,6 +116,17 @@ describe.skipIf(!posix)('a password file that is a named FIFO', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('doctor passes its files and identity steps with a FIFO password (the pipe is read once, by the identity step)', async () => {
+    const path = fifo();
+    writeLater(path, 'changeit\n');
+    const run = await runMain(['doctor', '--json', ...keystoreArgs(path).slice(1)]);
+    const checks = (JSON.parse(run.stdout) as { checks: { id: string; verdict: string; details: string[] }[] }).checks;
+    const step = (id: string) => checks.find((c) => c.id === id)!;
+    expect(step('files').verdict).toBe('pass');
+    expect(step('files').details).toContain(`keystore password ${path}: a pipe, read when the password is needed`);
+    expect(step('identity').verdict).toBe('pass');
+  });
+
   it('a keystore or a truststore given as a FIFO is still refused at once', async () => {
     const path = fifo();
     const run = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', path], { env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });

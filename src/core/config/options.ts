@@ -283,6 +283,51 @@ export const CONNECTION_OPTIONS: readonly OptionKey[] = [
   'proxyPasswordFile',
 ];
 
+/**
+ * When an option given on the command line does nothing: the CLI warns instead of ignoring it silently.
+ * `commands`: only these commands read it; the others still accept it (scripts that pass it keep working)
+ * but do not list it in their help, completion or man page. `needs`: it works only when one of these is
+ * given (with that value, if one is named). `not`: it does nothing when that switch is given.
+ */
+export interface NoEffectRule {
+  option: OptionKey;
+  commands?: readonly string[];
+  needs?: readonly { key: OptionKey; value?: string }[];
+  not?: { key: OptionKey; why: string };
+}
+
+export const NO_EFFECT: readonly NoEffectRule[] = [
+  { option: 'deviceCa', commands: ['verify-chain', 'doctor'] },
+  { option: 'expiresWithin', needs: [{ key: 'check' }] },
+  { option: 'shell', needs: [{ key: 'format', value: 'env' }] },
+  // No file to reuse a token from: every fetch asks the platform anyway.
+  { option: 'force', needs: [{ key: 'output' }, { key: 'cache' }] },
+  ...(['minRetry', 'maxRetry', 'slowRetry', 'exitOnError'] as const).map((key) => ({ option: key, not: { key: 'once' as const, why: 'it makes one attempt and exits with its error' } })),
+];
+
+/** The options a command lists (help, completion, man page): its own, without those it accepts but ignores. */
+export function listedOptions(command: string, keys: readonly OptionKey[]): OptionKey[] {
+  return keys.filter((key) => !NO_EFFECT.some((r) => r.option === key && r.commands && !r.commands.includes(command)));
+}
+
+/** Warnings for options given on the command line that have no effect with this command and the others given. */
+export function noEffectWarnings(command: string, given: Partial<Record<OptionKey, string | boolean>>): string[] {
+  const has = (key: OptionKey, value?: string): boolean => {
+    const v = given[key];
+    return v !== undefined && v !== false && (value === undefined || String(v).trim().toLowerCase() === value);
+  };
+  const flag = (key: OptionKey): string => longFlag(option(key));
+  const out: string[] = [];
+  for (const rule of NO_EFFECT) {
+    if (!has(rule.option)) continue;
+    if (rule.commands && !rule.commands.includes(command)) out.push(`${flag(rule.option)} has no effect on ${command} (only ${rule.commands.join(' and ')} read it): ignored.`);
+    else if (rule.needs && !rule.needs.some((n) => has(n.key, n.value)))
+      out.push(`${flag(rule.option)} has no effect without ${rule.needs.map((n) => `${flag(n.key)}${n.value ? ` ${n.value}` : ''}`).join(' or ')}: ignored.`);
+    else if (rule.not && has(rule.not.key)) out.push(`${flag(rule.option)} has no effect with ${flag(rule.not.key)} (${rule.not.why}): ignored.`);
+  }
+  return out;
+}
+
 /** The long flag of a row: '--output' for '-o, --output <file>'. */
 export function longFlag(row: OptionRow): string {
   return /--[\w-]+/.exec(row.flags)![0];
