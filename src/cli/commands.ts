@@ -55,6 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
+      "A failed hook is logged and watch goes on; with --once it fails the run: the exit code is the hook's (128+N when signal N ended it, 127 when it could not be started), as exec gives its command's.\n" +
       'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
     load: async () => (await import('./run/watch.js')).run,
   },
