@@ -182,6 +182,21 @@ describe.skipIf(!hasBash)('bash process substitution through the spawned CLI', (
     expect(run.stderr).toMatch(/ended without a password/);
   });
 
+  it('cert enroll takes its one-time password from <(...) too', async () => {
+    const est = await new Emulator({ est: true }).start();
+    try {
+      est.registerEnrollment('pipe-0001', 'otp-from-pipe');
+      const dir = tempDir('c8ytoken-enroll-');
+      const run = await bash(
+        `"$NODE" "$BIN" cert enroll --url ${est.url} --truststore "$PKI/truststore.pem" --device-id pipe-0001 --one-time-password-file <(echo otp-from-pipe) --cert ${dir}/d.pem --key ${dir}/d.key`,
+      );
+      expect(run.stdout + run.stderr).toContain('Enrolled device pipe-0001');
+      expect(run.code).toBe(0);
+    } finally {
+      await est.stop();
+    }
+  });
+
   it('a wrong password from a pipe is the wrong password error (exit 4), as from a file', async () => {
     const run = await bash(fetchWith('<(echo wrong)'));
     expect(run.code).toBe(4);

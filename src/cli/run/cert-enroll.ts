@@ -49,7 +49,7 @@ async function readOneTimePassword(r: Run): Promise<string> {
   const file = r.flags.oneTimePasswordFile;
   if (typeof file === 'string' && file.trim() !== '') {
     // A pipe too (<(pass show otp)), waited for as long as a request may take.
-    const text = (await readFileOrPipe(resolve(r.cli.cwd, file), 'one-time password', LIMITS.passwordBytes, r.settings?.timeoutMs ?? 30_000)).data.toString('utf8');
+    const text = (await readFileOrPipe(resolve(r.cli.cwd, file), 'one-time password', LIMITS.passwordBytes, r.settings!.timeoutMs)).data.toString('utf8');
     return text.replace(/\r?\n$/, '');
   }
   const fromEnv = row.env?.map((name) => r.cli.env[name]).find((v) => v !== undefined && v !== '');

@@ -41,7 +41,7 @@ const fromPipes = new WeakMap<PasswordSources, Map<string, string>>();
  * Reads a password file: its content without one trailing newline (echo "pw" > file adds one). The file
  * may be a pipe (`<(pass show NAME)`, a FIFO), read to its end within `waitMs`.
  */
-export async function readPasswordFile(path: string, role: PasswordRole, waitMs = PIPE_WAIT_MS): Promise<{ password: string; pipe: boolean }> {
+export async function readPasswordFile(path: string, role: PasswordRole, waitMs: number): Promise<{ password: string; pipe: boolean }> {
   const { data, pipe } = await readFileOrPipe(path, `${role} password`, LIMITS.passwordBytes, waitMs);
   return { password: data.toString('utf8').replace(/\r?\n$/, ''), pipe };
 }
@@ -50,7 +50,7 @@ export async function readPasswordFile(path: string, role: PasswordRole, waitMs 
 async function sourcePasswordFile(src: PasswordSources, path: string): Promise<string> {
   const kept = fromPipes.get(src)?.get(path);
   if (kept !== undefined) return kept;
-  const { password, pipe } = await readPasswordFile(path, src.role, src.pipeWaitMs);
+  const { password, pipe } = await readPasswordFile(path, src.role, src.pipeWaitMs ?? PIPE_WAIT_MS);
   if (pipe) fromPipes.set(src, (fromPipes.get(src) ?? new Map<string, string>()).set(path, password));
   return password;
 }
