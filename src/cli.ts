@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, usageError } from './core/errors.js';
-import { GLOBAL_OPTIONS, type OptionKey } from './core/config/options.js';
+import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, type OptionKey } from './core/config/options.js';
 import type { GivenFlags } from './core/config/settings.js';
 import { COMMAND_GROUPS, COMMANDS, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
@@ -85,7 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .description(spec.summary)
       .exitOverride();
     if (spec.args) cmd.argument(spec.args[0], spec.args[1]);
-    addOptions(cmd, spec.options);
+    addOptions(cmd, spec.options, listedOptions(spec.name, spec.options));
     cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${spec.settings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`);
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
@@ -138,6 +138,7 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
   const warn = (m: string): void => {
     if (!term.quiet) io.stderr.write(`c8ytoken: warning: ${m}\n`);
   };
+  for (const message of noEffectWarnings(spec.name, flags)) warn(message);
   let settings;
   if (spec.settings) {
     const { loadSettings } = await import('./core/config/settings.js');

@@ -14,7 +14,8 @@ export function helpText(row: OptionRow): string {
 }
 
 /** Adds the table's options to a commander command. Commander applies no defaults and no choices:
- * precedence and checks are the settings merge's (flags > environment > config > defaults). */
-export function addOptions(cmd: Command, keys: readonly OptionKey[]): void {
-  for (const key of keys) cmd.addOption(new Option(option(key).flags, helpText(option(key))).hideHelp(option(key).hidden === true));
+ * precedence and checks are the settings merge's (flags > environment > config > defaults). Options not
+ * `listed` are accepted but left out of the help (the command ignores them: options.ts NO_EFFECT). */
+export function addOptions(cmd: Command, keys: readonly OptionKey[], listed: readonly OptionKey[] = keys): void {
+  for (const key of keys) cmd.addOption(new Option(option(key).flags, helpText(option(key))).hideHelp(option(key).hidden === true || !listed.includes(key)));
 }

@@ -16,12 +16,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken fetch --url https://t12345.eu-latest.cumulocity.com --keystore device.p12',
       'C8YTOKEN_KEYSTORE_PASSWORD=changeit c8ytoken fetch --keystore device.jks --truststore truststore.jks -o /var/lib/c8y/token',
       'c8ytoken fetch --cert device.chain.pem --key device.key --format header | curl -sf -H @- https://t12345.eu-latest.cumulocity.com/inventory/managedObjects',
-      'eval "$(c8ytoken fetch --format env)"',
+      'env=$(c8ytoken fetch --format env) || exit; eval "$env"',
       'c8ytoken fetch --format env --shell powershell | Invoke-Expression',
     ],
     options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force', 'meta'],
     settings: [...CONNECTION_OPTIONS, 'meta'],
-    notes: "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.",
+    notes:
+      "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.\n" +
+      'Take --format env into a variable first, as in the example: eval "$(c8ytoken fetch --format env)" carries on after a failed fetch, even under set -e.',
     load: async () => (await import('./run/fetch.js')).run,
   },
   {
@@ -55,6 +57,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore', 'allowShorter'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
+      "A failed hook is logged and watch goes on; with --once it fails the run: the exit code is the hook's (128+N when signal N ended it, 127 when it could not be started), as exec gives its command's.\n" +
       'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`: PEM files or the PKCS#12/JKS keystore replaced in place, FILE.bak kept) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
     load: async () => (await import('./run/watch.js')).run,
   },

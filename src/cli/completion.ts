@@ -5,7 +5,7 @@
  * `c8ytoken completion --profiles` for when --profile is completed. Everything else is static: a TAB
  * starts no process (docs/adr/0005-completion.md says why this is ours and not a library's).
  */
-import { GLOBAL_OPTIONS, option, type OptionKey, type OptionRow } from '../core/config/options.js';
+import { GLOBAL_OPTIONS, listedOptions, option, type OptionKey, type OptionRow } from '../core/config/options.js';
 import type { CommandSpec } from './command-spec.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
@@ -110,7 +110,7 @@ export function completionModel(commands: readonly CommandSpec[], version: strin
   for (const spec of commands) {
     const node = nodeFor(spec.name.trim().replace(/\s+/g, ' '));
     node.help = spec.summary;
-    node.options = [...options(spec.options), HELP, ...global];
+    node.options = [...options(listedOptions(spec.name, spec.options)), HELP, ...global];
     node.args = argsOf(spec);
   }
   for (const node of nodes.values()) if (!node.help && node.commands.length) node.help = `${node.name} commands: ${node.commands.map((c) => c.name).join(', ')}`;

@@ -5,7 +5,7 @@
  * the committed page cannot drift from the tables. Not part of the program's bundle.
  */
 import { DESCRIPTION, EXIT_CODES, SETTINGS_NOTE } from '../cli.js';
-import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, OPTIONS, configKeys, longFlag, option, type OptionRow } from '../core/config/options.js';
+import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, OPTIONS, configKeys, listedOptions, longFlag, option, type OptionRow } from '../core/config/options.js';
 import { MODULE, SEARCH_PLACES } from '../core/config/file.js';
 import type { CommandSpec } from './command-spec.js';
 import { helpText } from './commander.js';
@@ -143,7 +143,7 @@ export function renderManPage(input: ManInput): string {
   for (const spec of commands) {
     out.push(`.SS ${usage(spec)}`, roff(sentence(spec.summary)));
     if (spec.args) out.push('.PP', `${italic(spec.args[0].replace(/[[\]<>.]/g, ''))}: ${roff(spec.args[1])}.`);
-    const rows = visible(spec.options);
+    const rows = visible(listedOptions(spec.name, spec.options));
     const shared = rows.filter((r) => connection.has(r.key));
     const own = rows.filter((r) => !connection.has(r.key));
     if (shared.length) {

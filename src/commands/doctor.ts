@@ -4,6 +4,7 @@
  * clock. Each step passes, warns, fails (with the fix) or is skipped because an earlier one failed.
  * It reuses the settings, identity, trust, chain checks and token source of the other commands.
  */
+import { stat } from 'node:fs/promises';
 import { C8yError, type FileRole } from '../core/errors.js';
 import { loadSettings, type GivenFlags, type Settings } from '../core/config/settings.js';
 import { PasswordBook } from '../core/credentials/passwords.js';
@@ -90,6 +91,11 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   let fileError: unknown;
   for (const [file, role] of files) {
     try {
+      // A password pipe (<(pass show NAME)) gives its content once: the identity step reads it.
+      if (role.endsWith('password') && (await stat(file).catch(() => undefined))?.isFIFO()) {
+        fileLines.push(`${role} ${file}: a pipe, read when the password is needed`);
+        continue;
+      }
       const data = await readRegularFile(file, role, LIMITS.keystoreBytes);
       fileLines.push(`${role} ${file}: readable, ${data.length} bytes`);
     } catch (err) {

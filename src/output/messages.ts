@@ -173,10 +173,16 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   FILE_UNREADABLE: (f) => ({
     message: f.reason === 'a folder, not a file' ? `${capital(file(f))} is a folder, not a file.` : `${capital(file(f))} cannot be read${reason(f)}.`,
     hint: f.reason?.startsWith('not a regular file')
-      ? 'Give a regular file: c8ytoken does not read FIFOs, devices or sockets.'
-      : f.reason === 'a folder, not a file'
-        ? 'Name the file itself.'
-        : 'Check the file permissions for the user running c8ytoken.',
+      ? f.role?.endsWith('password')
+        ? 'Give a regular file or a pipe (such as <(pass show NAME)): c8ytoken does not read devices or sockets.'
+        : 'Give a regular file: c8ytoken does not read FIFOs, devices or sockets (only password files may be pipes).'
+      : f.reason?.startsWith('a pipe whose writer')
+        ? 'Start the program that writes the password (it may be waiting for its own passphrase), or give it longer with --timeout.'
+        : f.reason?.startsWith('a pipe that ended')
+          ? 'The program that writes the password gave nothing: run it alone to see why (e.g. pass show NAME).'
+          : f.reason === 'a folder, not a file'
+            ? 'Name the file itself.'
+            : 'Check the file permissions for the user running c8ytoken.',
   }),
   FILE_TOO_LARGE: (f) => ({
     message: `${capital(file(f))} is ${formatBytes(f.actual ?? 0)}${f.actual !== undefined && f.limit !== undefined && f.actual > f.limit ? '' : ' or more'}; c8ytoken reads at most ${formatBytes(f.limit ?? 0)} for a ${f.role ?? 'file'}.`,

@@ -7,7 +7,7 @@ import { startSpinner } from '../../output/terminal.js';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { longFlag, option } from '../../core/config/options.js';
-import { readRegularFile } from '../../core/files/read.js';
+import { readFileOrPipe } from '../../core/files/read.js';
 import { checkCommonName } from '../../core/est/csr.js';
 import { formatDuration } from '../../core/time/duration.js';
 import { msOf, textOf, type Run } from './run.js';
@@ -48,7 +48,8 @@ async function readOneTimePassword(r: Run): Promise<string> {
   const row = option('oneTimePasswordFile');
   const file = r.flags.oneTimePasswordFile;
   if (typeof file === 'string' && file.trim() !== '') {
-    const text = (await readRegularFile(resolve(r.cli.cwd, file), 'one-time password', LIMITS.passwordBytes)).toString('utf8');
+    // A pipe too (<(pass show otp)), waited for as long as a request may take.
+    const text = (await readFileOrPipe(resolve(r.cli.cwd, file), 'one-time password', LIMITS.passwordBytes, r.settings!.timeoutMs)).data.toString('utf8');
     return text.replace(/\r?\n$/, '');
   }
   const fromEnv = row.env?.map((name) => r.cli.env[name]).find((v) => v !== undefined && v !== '');

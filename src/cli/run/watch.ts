@@ -1,5 +1,6 @@
 /** Runs `watch`: the typed options once, then events as lines on stderr or NDJSON on stdout until stopped. */
-import { watchCommand } from '../../commands/watch.js';
+import { constants } from 'node:os';
+import { watchCommand, type WatchEvent } from '../../commands/watch.js';
 import { renderWatchEvent, watchEventJson } from '../../output/watch-output.js';
 import { C8yError } from '../../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
@@ -28,13 +29,17 @@ export async function run(r: Run): Promise<number> {
   if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
   const renewBeforeMs = msOf(r, 'renewBefore');
   const io = r.io();
-  return watchCommand(
+  const once = r.flags.once === true;
+  // --once: a failed hook fails the run (a timer or cron job must see it), with the hook's exit code as
+  // exec gives its command's. A watch that runs on logs the failure and goes on.
+  let hookFailure: number | undefined;
+  const code = await watchCommand(
     r.settings!,
     {
       output,
       meta: textOf(r, 'meta'),
       exec: exec ? r.args : undefined,
-      once: r.flags.once === true,
+      once,
       exitOnError: r.flags.exitOnError === true,
       minRetryMs,
       maxRetryMs,
@@ -47,6 +52,7 @@ export async function run(r: Run): Promise<number> {
     {
       ...io,
       emit: (event) => {
+        if (once && event.event === 'hook') hookFailure = hookExitCode(event) || undefined;
         if (r.term.json) r.cli.stdout.write(`${JSON.stringify(watchEventJson(event))}\n`);
         else if (!r.term.quiet || event.event === 'error' || event.event === 'expired' || event.event === 'renew-failed') r.cli.stderr.write(`${renderWatchEvent(event)}\n`);
       },
@@ -55,4 +61,12 @@ export async function run(r: Run): Promise<number> {
       idle: fullCollection(),
     },
   );
+  return code === 0 && hookFailure !== undefined ? hookFailure : code;
+}
+
+/** A hook's exit code as a shell gives it: 128+N when signal N ended it, 126/127 when it could not be started. */
+function hookExitCode(event: Extract<WatchEvent, { event: 'hook' }>): number {
+  if (event.error !== undefined) return /EACCES/.test(event.error) ? 126 : 127;
+  if (event.signal) return 128 + (constants.signals[event.signal as NodeJS.Signals] ?? 0);
+  return event.exitCode ?? 1;
 }

@@ -16,7 +16,7 @@ export type OptionKind =
   | 'path'
   /** One of `choices` (compared case-insensitively, stored as written in the table). */
   | 'choice'
-  /** A duration such as 30s, 5m, 1h30m (a bare number is seconds), within `max`. */
+  /** A duration such as 30s, 5m, 1h30m (a bare number is seconds unless `unitRequired`), within `max`. */
   | 'duration'
   /** A password file (flag, config `configFile`), the password itself (environment, config `configInline`). */
   | 'password';
@@ -33,6 +33,8 @@ export interface OptionRow {
   defaultValue?: string;
   /** The largest duration accepted (kind 'duration'), as text. */
   max?: string;
+  /** A day-scale duration (kind 'duration'): a bare number is refused instead of read as seconds. */
+  unitRequired?: boolean;
   /** Environment variables that give it, highest precedence first. */
   env?: readonly string[];
   /** Its key in the config file ('url', 'keystore.path'); absent for flags that have none. */
@@ -217,7 +219,8 @@ const rows = [
     kind: 'duration',
     defaultValue: '30d',
     max: '3650d',
-    help: 'renew now when the certificate expires within this time (or has expired)',
+    unitRequired: true,
+    help: 'renew now when the certificate expires within this time (or has expired), with a unit: 30d, 12h',
   },
   { key: 'deviceId', flags: '--device-id <id>', kind: 'text', help: 'the device id registered in the tenant: the certificate CN (the device user is device_<id>)', env: ['C8YTOKEN_DEVICE_ID'] },
   {
@@ -242,6 +245,7 @@ const rows = [
     flags: '--renew-before <duration>',
     kind: 'duration',
     max: '3650d',
+    unitRequired: true,
     help: 'renew the device certificate (PEM files or keystore, in place) when it expires within this time, e.g. 30d',
     env: ['C8YTOKEN_RENEW_BEFORE'],
     config: 'renewBefore',
@@ -286,6 +290,51 @@ export const CONNECTION_OPTIONS: readonly OptionKey[] = [
   'proxyCa',
   'proxyPasswordFile',
 ];
+
+/**
+ * When an option given on the command line does nothing: the CLI warns instead of ignoring it silently.
+ * `commands`: only these commands read it; the others still accept it (scripts that pass it keep working)
+ * but do not list it in their help, completion or man page. `needs`: it works only when one of these is
+ * given (with that value, if one is named). `not`: it does nothing when that switch is given.
+ */
+export interface NoEffectRule {
+  option: OptionKey;
+  commands?: readonly string[];
+  needs?: readonly { key: OptionKey; value?: string }[];
+  not?: { key: OptionKey; why: string };
+}
+
+export const NO_EFFECT: readonly NoEffectRule[] = [
+  { option: 'deviceCa', commands: ['verify-chain', 'doctor'] },
+  { option: 'expiresWithin', needs: [{ key: 'check' }] },
+  { option: 'shell', needs: [{ key: 'format', value: 'env' }] },
+  // No file to reuse a token from: every fetch asks the platform anyway.
+  { option: 'force', needs: [{ key: 'output' }, { key: 'cache' }] },
+  ...(['minRetry', 'maxRetry', 'slowRetry', 'exitOnError'] as const).map((key) => ({ option: key, not: { key: 'once' as const, why: 'it makes one attempt and exits with its error' } })),
+];
+
+/** The options a command lists (help, completion, man page): its own, without those it accepts but ignores. */
+export function listedOptions(command: string, keys: readonly OptionKey[]): OptionKey[] {
+  return keys.filter((key) => !NO_EFFECT.some((r) => r.option === key && r.commands && !r.commands.includes(command)));
+}
+
+/** Warnings for options given on the command line that have no effect with this command and the others given. */
+export function noEffectWarnings(command: string, given: Partial<Record<OptionKey, string | boolean>>): string[] {
+  const has = (key: OptionKey, value?: string): boolean => {
+    const v = given[key];
+    return v !== undefined && v !== false && (value === undefined || String(v).trim().toLowerCase() === value);
+  };
+  const flag = (key: OptionKey): string => longFlag(option(key));
+  const out: string[] = [];
+  for (const rule of NO_EFFECT) {
+    if (!has(rule.option)) continue;
+    if (rule.commands && !rule.commands.includes(command)) out.push(`${flag(rule.option)} has no effect on ${command} (only ${rule.commands.join(' and ')} read it): ignored.`);
+    else if (rule.needs && !rule.needs.some((n) => has(n.key, n.value)))
+      out.push(`${flag(rule.option)} has no effect without ${rule.needs.map((n) => `${flag(n.key)}${n.value ? ` ${n.value}` : ''}`).join(' or ')}: ignored.`);
+    else if (rule.not && has(rule.not.key)) out.push(`${flag(rule.option)} has no effect with ${flag(rule.not.key)} (${rule.not.why}): ignored.`);
+  }
+  return out;
+}
 
 /** The long flag of a row: '--output' for '-o, --output <file>'. */
 export function longFlag(row: OptionRow): string {

@@ -107,6 +107,8 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
     },
     resolved,
   };
+  // A password file that is a pipe (<(pass show NAME)) waits for its writer as long as a request may take.
+  for (const sources of Object.values(settings.passwords)) sources.pipeWaitMs = settings.timeoutMs;
   if (resolved.url) {
     settings.tenant = tenantUrl(String(resolved.url.value), resolved.url.source);
     settings.endpoint = tokenEndpoint(settings.tenant);

@@ -1,5 +1,5 @@
 /** Reading one option's value, the same way whether a flag, a variable or the config file gives it. */
-import { parseDuration } from '../time/duration.js';
+import { isBareNumber, parseDuration } from '../time/duration.js';
 import type { OptionRow } from './options.js';
 
 export type OptionValue = string | number | boolean;
@@ -25,9 +25,12 @@ export function readValue(row: OptionRow, raw: unknown): { value: OptionValue } 
       return choice !== undefined ? { value: choice } : { problem: `must be one of ${row.choices!.join(', ')}, not ${describe(raw)}` };
     }
     case 'duration': {
-      const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDuration(raw) : undefined;
+      const bareSeconds = row.unitRequired !== true;
+      const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDuration(raw, { bareSeconds }) : undefined;
       const max = row.max !== undefined ? parseDuration(row.max)! : Infinity;
-      if (ms === undefined || ms <= 0) return { problem: `must be a duration like "30s", "5m" or "1h30m", not ${describe(raw)}` };
+      if (ms === undefined && !bareSeconds && (typeof raw === 'string' || typeof raw === 'number') && isBareNumber(raw))
+        return { problem: `needs a unit: "${String(raw).trim()}d" for days or "${String(raw).trim()}h" for hours, not ${describe(raw)} (a bare number would be seconds)` };
+      if (ms === undefined || ms <= 0) return { problem: `must be a duration like ${bareSeconds ? '"30s", "5m" or "1h30m"' : '"30d", "12h" or "1d12h"'}, not ${describe(raw)}` };
       if (ms > max) return { problem: `must be at most ${row.max}, not ${describe(raw)}` };
       return { value: ms };
     }

@@ -5,7 +5,7 @@
  */
 import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import { readRegularFile } from '../files/read.js';
+import { readFileOrPipe } from '../files/read.js';
 import { readableByOthers } from '../files/ownership.js';
 
 /** Asks the user for a secret without echo; supplied by the CLI only when stdin is a terminal. */
@@ -21,22 +21,45 @@ export interface PasswordSources {
   configValue?: string;
   /** The config file holding configValue, to warn when others can read it. */
   configPath?: string;
+  /** How long a password file that is a pipe may take to be written (--timeout). */
+  pipeWaitMs?: number;
 }
 
 /** Tries at a prompt before a wrong password is final. */
 export const PROMPT_TRIES = 3;
 
-/** Reads a password file: its content without one trailing newline (echo "pw" > file adds one). */
-export async function readPasswordFile(path: string, role: PasswordRole): Promise<string> {
-  const data = await readRegularFile(path, `${role} password`, LIMITS.passwordBytes);
-  return data.toString('utf8').replace(/\r?\n$/, '');
+/** How long a password pipe's writer is waited for when the sources do not say (the default --timeout). */
+const PIPE_WAIT_MS = 30_000;
+
+/**
+ * A password read from a pipe, per sources: a pipe gives its content once (`<(pass show x)` is empty the
+ * second time), and watch resolves passwords again at every refresh.
+ */
+const fromPipes = new WeakMap<PasswordSources, Map<string, string>>();
+
+/**
+ * Reads a password file: its content without one trailing newline (echo "pw" > file adds one). The file
+ * may be a pipe (`<(pass show NAME)`, a FIFO), read to its end within `waitMs`.
+ */
+export async function readPasswordFile(path: string, role: PasswordRole, waitMs: number): Promise<{ password: string; pipe: boolean }> {
+  const { data, pipe } = await readFileOrPipe(path, `${role} password`, LIMITS.passwordBytes, waitMs);
+  return { password: data.toString('utf8').replace(/\r?\n$/, ''), pipe };
+}
+
+/** A password file of these sources, read once when it is a pipe. */
+async function sourcePasswordFile(src: PasswordSources, path: string): Promise<string> {
+  const kept = fromPipes.get(src)?.get(path);
+  if (kept !== undefined) return kept;
+  const { password, pipe } = await readPasswordFile(path, src.role, src.pipeWaitMs ?? PIPE_WAIT_MS);
+  if (pipe) fromPipes.set(src, (fromPipes.get(src) ?? new Map<string, string>()).set(path, password));
+  return password;
 }
 
 /** The password from the first non-interactive source that has one, or undefined. */
 export async function givenPassword(src: PasswordSources, warn: WarningSink): Promise<string | undefined> {
-  if (src.flagFile !== undefined) return readPasswordFile(src.flagFile, src.role);
+  if (src.flagFile !== undefined) return sourcePasswordFile(src, src.flagFile);
   if (src.envValue !== undefined) return src.envValue;
-  if (src.configFile !== undefined) return readPasswordFile(src.configFile, src.role);
+  if (src.configFile !== undefined) return sourcePasswordFile(src, src.configFile);
   if (src.configValue !== undefined) {
     if (src.configPath && readableByOthers(src.configPath)) {
       warn(`${src.configPath} holds the ${src.role} password and can be read by other users: chmod 600 ${src.configPath}, or move the password to a passwordFile.`);

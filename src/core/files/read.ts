@@ -1,49 +1,107 @@
 /**
- * Reading a file c8ytoken did not make: only a regular file (never a FIFO, device or socket, which can
- * block forever or never end), opened without blocking, capped in size (LIMITS). A symbolic link is
- * followed, as every reader of a credential file does; what it points at must be a regular file too.
+ * Reading a file c8ytoken did not make: a regular file (never a device or socket, which can block forever
+ * or never end), opened without blocking, capped in size (LIMITS). A symbolic link is followed, as every
+ * reader of a credential file does; what it points at must be a regular file too. Password files may also
+ * be a pipe (`--keystore-password-file <(pass show device)`, a named FIFO): read to its end, capped in size
+ * and in time, since a FIFO nobody writes to would otherwise wait forever.
  */
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, constants, fstat, open, read, type Stats } from 'node:fs';
+import { Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { C8yError, fileError, type FileRole } from '../errors.js';
+import { formatDuration } from '../time/duration.js';
 
 // O_NONBLOCK: opening a FIFO for reading waits for a writer; non-blocking, it opens at once and fstat
 // says what it is. Windows has no such flag (and no FIFOs at paths).
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
+// Numeric descriptors, not FileHandles: a pipe's descriptor is handed to a net.Socket, which closes it.
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const readFd = promisify(read);
+const closeFd = promisify(close);
+
 /** The bytes of a regular file of at most `maxBytes`; C8yError FILE_* otherwise. */
 export async function readRegularFile(path: string, role: FileRole, maxBytes: number): Promise<Buffer> {
-  let handle: FileHandle | undefined;
+  return (await readInput(path, role, maxBytes)).data;
+}
+
+/**
+ * The bytes of a regular file, or of a pipe read until its writer closes it (for password files only):
+ * at most `maxBytes`, waiting at most `waitMs` for the writer. `pipe` says which it was (a pipe gives its
+ * content once).
+ */
+export async function readFileOrPipe(path: string, role: FileRole, maxBytes: number, waitMs: number): Promise<{ data: Buffer; pipe: boolean }> {
+  return readInput(path, role, maxBytes, waitMs);
+}
+
+async function readInput(path: string, role: FileRole, maxBytes: number, pipeWaitMs?: number): Promise<{ data: Buffer; pipe: boolean }> {
+  let fd: number | undefined;
   try {
-    handle = await open(path, READ_FLAGS);
-    const info = await handle.stat();
+    fd = await openFd(path, READ_FLAGS);
+    const info = await fstatFd(fd);
     if (info.isDirectory()) throw new C8yError('FILE_UNREADABLE', { path, role, reason: 'a folder, not a file' });
+    if (info.isFIFO() && pipeWaitMs !== undefined) {
+      const pipeFd = fd;
+      fd = undefined; // the socket owns it now
+      return { data: await readPipe(pipeFd, path, role, maxBytes, pipeWaitMs), pipe: true };
+    }
     if (!info.isFile()) throw new C8yError('FILE_UNREADABLE', { path, role, reason: `not a regular file (${kindOf(info)})` });
     if (info.size > maxBytes) throw tooLarge(path, role, maxBytes, info.size);
     // Read one byte more than allowed: a file growing while we read must not slip past the cap.
     const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      const { bytesRead } = await readFd(fd, buffer, filled, buffer.length - filled, null);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled > maxBytes) throw tooLarge(path, role, maxBytes, filled);
       if (filled === buffer.length) break;
     }
-    return buffer.subarray(0, filled);
+    return { data: buffer.subarray(0, filled), pipe: false };
   } catch (err) {
     if (err instanceof C8yError) throw err;
     throw fileError(err, path, role);
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) await closeFd(fd).catch(() => undefined);
   }
+}
+
+/**
+ * A pipe's content up to its end. Through the event loop (a net.Socket on the descriptor), not a thread
+ * pool read: a read that waits for a writer can then be given up when the time is over, and the process
+ * still exits. Linux reports no hang-up on a FIFO opened without blocking until a writer has come, so a
+ * writer that starts late (a password manager asking for its passphrase) is waited for.
+ */
+function readPipe(fd: number, path: string, role: FileRole, maxBytes: number, waitMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err: C8yError | undefined): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      socket.destroy();
+      if (err) reject(err);
+      else if (size === 0) reject(new C8yError('FILE_UNREADABLE', { path, role, reason: 'a pipe that ended without a password' }));
+      else resolve(Buffer.concat(chunks));
+    };
+    const timer = setTimeout(() => finish(new C8yError('FILE_UNREADABLE', { path, role, reason: `a pipe whose writer did not finish within ${formatDuration(waitMs)}`, timeoutMs: waitMs })), waitMs);
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) return finish(tooLarge(path, role, maxBytes, size));
+      chunks.push(chunk);
+    });
+    socket.once('end', () => finish(undefined));
+    socket.once('error', (err) => finish(fileError(err, path, role)));
+  });
 }
 
 function tooLarge(path: string, role: FileRole, limit: number, actual: number): C8yError {
   return new C8yError('FILE_TOO_LARGE', { path, role, limit, actual, unit: 'bytes' });
 }
 
-function kindOf(info: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(info: Stats): string {
   if (info.isFIFO()) return 'a FIFO';
   if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
   if (info.isSocket()) return 'a socket';

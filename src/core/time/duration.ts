@@ -1,13 +1,28 @@
-/** Durations as people write them: `90s`, `5m`, `1h30m`, `2d`, `250ms`; a bare number is seconds. */
+/**
+ * Durations as people write them: `90s`, `5m`, `1h30m`, `2d`, `250ms`; a bare number is seconds, where
+ * that is allowed. Day-scale options (a certificate's renewal window) refuse a bare number: `--within 30`
+ * read as 30 seconds would never renew.
+ */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
 
-/** Parses a duration to milliseconds; returns undefined when the text is not one. */
-export function parseDuration(text: string | number): number | undefined {
-  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text * 1000 : undefined;
+/** Whether a bare number (no unit) counts, as seconds. */
+export interface DurationRules {
+  bareSeconds?: boolean;
+}
+
+/** True when the text is a bare number (no unit): for the message that asks for one. */
+export function isBareNumber(text: string | number): boolean {
+  return typeof text === 'number' || /^\d+(\.\d+)?$/.test(text.trim());
+}
+
+/** Parses a duration to milliseconds; returns undefined when the text is not one (or is a bare number where none is allowed). */
+export function parseDuration(text: string | number, rules: DurationRules = {}): number | undefined {
+  const bareSeconds = rules.bareSeconds ?? true;
+  if (typeof text === 'number') return bareSeconds && Number.isFinite(text) && text >= 0 ? text * 1000 : undefined;
   const s = text.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  if (/^\d+(\.\d+)?$/.test(s)) return bareSeconds ? Number(s) * 1000 : undefined;
   if (s === '') return undefined;
   let total = 0;
   PART.lastIndex = 0;
