@@ -51,8 +51,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken watch -o token --once',
       'c8ytoken watch -o /var/lib/c8y/token --cert device.pem --key device.key --renew-before 30d',
     ],
-    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore'],
-    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore'],
+    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore', 'estUrl'],
+    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore', 'estUrl'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
       'With --renew-before, a refresh that finds the device certificate inside the window renews it (as `cert renew`) and goes on with the new one; a failed renewal is retried with backoff at later refreshes while the old certificate keeps the tokens coming.',
@@ -106,8 +106,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert renew --cert device.pem --key device.key --new-key',
       'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
     ],
-    options: [...CONNECTION_OPTIONS, 'newKey'],
-    settings: CONNECTION_OPTIONS,
+    options: [...CONNECTION_OPTIONS, 'estUrl', 'newKey'],
+    settings: [...CONNECTION_OPTIONS, 'estUrl'],
     notes:
       'PEM files are replaced in place once the new certificate has fetched a token; the previous files stay as FILE.bak. A keystore is not changed: the renewed certificate and key are written beside it ' +
       '(NAME.renewed.chain.pem, NAME.renewed.key, NAME.renewed.p12). On any failure the files are as they were. Certificate requests go to port 443 unless the URL names a port.',
@@ -133,8 +133,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --one-time-password-file otp.txt --cert device.pem --key device.key',
       'C8YTOKEN_ONE_TIME_PASSWORD=... c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --cert device.pem --key device.key --max-wait 1h',
     ],
-    options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
-    settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
+    options: ['url', 'estUrl', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
+    settings: ['url', 'estUrl', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
     notes:
       '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',

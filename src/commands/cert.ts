@@ -87,7 +87,7 @@ export async function renewIdentity(
 ): Promise<CertRenewResult> {
   const [{ renewCertificate, identityPaths }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
   const files = await identityFiles(settings, identity, passwords);
-  const estBase = estBaseUrl(tenant);
+  const estBase = estBaseUrl(tenant, settings.estUrl);
   try {
     const token = options.token ?? (await requestToken(settings, identity, passwords, io, undefined, tls)).token.token;
     const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
@@ -96,6 +96,7 @@ export async function renewIdentity(
       identity,
       files,
       token,
+      tlsContext: tls.context,
       newKey: options.newKey,
       newKeyPassphrase,
       prove: (certPath, _keyPath, key) => proveFiles(settings, certPath, key, tls, passwords, io),
@@ -214,7 +215,7 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
-  const estBase = estBaseUrl(tenant);
+  const estBase = estBaseUrl(tenant, settings.estUrl);
   return enrollDevice({
     ...(await estConnection(settings, estBase, trust, io)),
     deviceId: options.deviceId,
