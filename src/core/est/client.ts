@@ -41,8 +41,9 @@ export function estBaseUrl(tenant: URL, estUrl?: URL): URL {
 /**
  * The request body as servers read it: base64 in lines of 64 characters, each ended by CRLF (RFC 2045
  * 6.8, which RFC 7030 4.2.1 names for Content-Transfer-Encoding: base64). OpenSSL's base64 BIO, which
- * libest and other servers decode with, reads at most 80 characters to a line and nothing of a last line
- * without its end; CRLF rather than LF because RFC 2045 lines end so, and every decoder drops the CR.
+ * libest and other servers decode with, reads nothing of a body that is one line without its end (libest
+ * then answers 400 "Invalid or corrupted pkcs10 request"); CRLF rather than LF because RFC 2045 lines end
+ * so, and every decoder drops the CR.
  */
 export function estRequestBody(der: Buffer): Buffer {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
