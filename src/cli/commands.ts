@@ -53,8 +53,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken watch -o token --once',
       'c8ytoken watch -o /var/lib/c8y/token --cert device.pem --key device.key --renew-before 30d',
     ],
-    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore', 'allowShorter'],
-    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore', 'allowShorter'],
+    options: [...CONNECTION_OPTIONS, 'output', 'meta', 'exec', 'once', 'exitOnError', 'minRetry', 'maxRetry', 'slowRetry', 'renewBefore', 'allowShorter', 'estUrl'],
+    settings: [...CONNECTION_OPTIONS, 'meta', 'renewBefore', 'allowShorter', 'estUrl'],
     notes:
       'Signals: SIGHUP refreshes now; SIGINT and SIGTERM stop (exit 130, 143), leaving the file intact. A hook gets C8Y_TOKEN_FILE and the environment without the password variables.\n' +
       "A failed hook is logged and watch goes on; with --once it fails the run: the exit code is the hook's (128+N when signal N ended it, 127 when it could not be started), as exec gives its command's.\n" +
@@ -109,8 +109,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert renew --cert device.pem --key device.key --new-key',
       'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
     ],
-    options: [...CONNECTION_OPTIONS, 'newKey', 'allowShorter'],
-    settings: [...CONNECTION_OPTIONS, 'allowShorter'],
+    options: [...CONNECTION_OPTIONS, 'estUrl', 'newKey', 'allowShorter'],
+    settings: [...CONNECTION_OPTIONS, 'estUrl', 'allowShorter'],
     notes:
       'The identity is replaced in place once the new certificate has fetched a token: PEM files, or a PKCS#12/JKS keystore rewritten in the same format with the same password and alias (other JKS entries kept). ' +
       'The previous files stay as FILE.bak; mode, owner and group are kept. A certificate that is a CA, lacks clientAuth, is valid for less than a day, or expires before the current one (unless --allow-shorter) is refused (exit 8). ' +
@@ -137,8 +137,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --one-time-password-file otp.txt --cert device.pem --key device.key',
       'C8YTOKEN_ONE_TIME_PASSWORD=... c8ytoken cert enroll --url https://t12345.eu-latest.cumulocity.com --device-id dev-0001 --cert device.pem --key device.key --max-wait 1h',
     ],
-    options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
-    settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
+    options: ['url', 'estUrl', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
+    settings: ['url', 'estUrl', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
     notes:
       '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',

@@ -89,7 +89,7 @@ export async function renewIdentity(
 ): Promise<CertRenewResult> {
   const [{ renewCertificate, identityPaths }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
   const files = await identityFiles(settings, identity, passwords);
-  const estBase = estBaseUrl(tenant);
+  const estBase = estBaseUrl(tenant, settings.estUrl);
   try {
     const token = options.token ?? (await requestToken(settings, identity, passwords, io, undefined, tls)).token.token;
     const newKeyPassphrase = files.kind === 'pem' && options.newKey ? await pemKeyPassword(files, passwords) : undefined;
@@ -98,6 +98,7 @@ export async function renewIdentity(
       identity,
       files,
       token,
+      tlsContext: tls.context,
       newKey: options.newKey,
       newKeyPassphrase,
       allowShorter: options.allowShorter,
@@ -243,7 +244,7 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const trust = await loadTrustWithProgress(settings, passwords, io);
   const [{ enrollDevice }, { estBaseUrl }] = await Promise.all([import('../core/est/flows.js'), import('../core/est/client.js')]);
-  const estBase = estBaseUrl(tenant);
+  const estBase = estBaseUrl(tenant, settings.estUrl);
   return enrollDevice({
     ...(await estConnection(settings, estBase, trust, io)),
     deviceId: options.deviceId,

@@ -26,7 +26,18 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 const codeClasses = {
   checkFailed: ['CHECK_FAILED'],
   usage: ['USAGE'],
-  config: ['CONFIG_UNREADABLE', 'CONFIG_INVALID', 'NO_URL', 'BAD_URL', 'NO_CREDENTIALS', 'PASSWORD_REQUIRED', 'PROXY_INVALID', 'PROXY_AUTH_REQUIRED'],
+  config: [
+    'CONFIG_UNREADABLE',
+    'CONFIG_INVALID',
+    'NO_URL',
+    'BAD_URL',
+    'NO_CREDENTIALS',
+    'PASSWORD_REQUIRED',
+    'PROXY_INVALID',
+    'PROXY_AUTH_REQUIRED',
+    // Enrollment (no certificate yet) at a URL whose server demands a client certificate: the EST URL is wrong.
+    'EST_CLIENT_CERT_REQUIRED',
+  ],
   input: [
     'FILE_NOT_FOUND',
     'FILE_UNREADABLE',
@@ -222,7 +233,10 @@ export interface ErrorFacts {
   deviceId?: string;
   attempts?: number;
   elapsedMs?: number;
-  retryAfter?: string;
+  /** EST: when to ask again (ISO 8601), from a 202's Retry-After that was longer than the wait allowed. */
+  retryAt?: string;
+  /** EST: the limit the wait for a pending request ran into ('--max-wait', '--timeout'). */
+  waitOption?: string;
   /** EST: the certificate asked for and the one issued (CN, subjects of the answer, validity). */
   commonName?: string;
   subjects?: string[];

@@ -8,9 +8,12 @@
  * base64, raw DER, PEM; 202 (pending), 400/401/403/500, a 200 without a certificate, a certificate for another key
  * or CN, no answer at all.
  */
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { child, DerError, parseDer, readOid, type Node } from '../core/encoding/der.js';
+// @peculiar/x509 resolves its parts through tsyringe, which needs the Reflect metadata polyfill first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { child, parseDer, type Node } from '../core/encoding/der.js';
 import { bitString, boolean, context, contextPrimitive, indefinite, integer, namedBits, octetString, oid, seq, setOf, time, tlv, utf8 } from '../core/est/der-writer.js';
 import { signatureAlgorithm, signDer } from '../core/est/csr.js';
 import { takeFault } from './faults.js';
@@ -54,6 +57,8 @@ export interface EstRecordedRequest {
   authScheme: string | undefined;
   /** CN of the request's subject, when the request was readable. */
   csrCn: string | undefined;
+  /** The body exactly as received (a certificate request is public), for oracles that read it with other tools. */
+  body: Buffer;
   status: number;
 }
 
@@ -80,7 +85,6 @@ const ERROR_BODIES: Record<string, { status: number; error: string; message: str
   http500: { status: 500, error: 'general/internalError', message: 'Internal server error' },
 };
 
-const CSR_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const BASIC_CONSTRAINTS = '2.5.29.19';
 
 /** EST on the emulator; mounted by Emulator when started with `est`. */
@@ -119,7 +123,7 @@ export class EstService {
   }
 
   /** Answers one EST request (body already read). */
-  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const path = (req.url ?? '').split('?')[0]!;
     const auth = req.headers.authorization;
     const record: EstRecordedRequest = {
@@ -128,6 +132,7 @@ export class EstService {
       transferEncoding: req.headers['content-transfer-encoding'] as string | undefined,
       authScheme: auth?.split(' ')[0],
       csrCn: undefined,
+      body,
       status: 0,
     };
     this.requests.push(record);
@@ -154,7 +159,8 @@ export class EstService {
     const canned = fault ? ERROR_BODIES[fault] : undefined;
     if (canned) return error(canned.status, canned.error, canned.message);
 
-    const csr = readCsr(body);
+    const der = readEstBody(body);
+    const csr = typeof der === 'string' ? der : await readCsr(der);
     if (typeof csr === 'string') return error(400, 'certificates/Bad Request', csr);
     record.csrCn = csr.cn;
     if (csr.wantsCa) return error(400, 'certificates/Bad Request', 'A device certificate cannot be a CA');
@@ -259,49 +265,48 @@ interface ReadCsr {
   wantsCa: boolean;
 }
 
-/** Reads and verifies a PKCS#10 request from an EST body (base64, PEM or DER); a string says what is wrong. */
-export function readCsr(body: Buffer): ReadCsr | string {
-  let der = body;
+/**
+ * The DER of an EST request body, read as strictly as libest does (OpenSSL's base64 BIO), or what is
+ * wrong with it: base64 only (no PEM armour, no raw DER), in lines of at most 76 characters (RFC 2045
+ * 6.8), each ended by LF or CRLF. OpenSSL reads nothing of a body that is one line without its end,
+ * which is how libest answers "Invalid or corrupted pkcs10 request" to such a body; it allows longer
+ * lines than RFC 2045 does, the endpoint does not.
+ */
+export function readEstBody(body: Buffer): Buffer | string {
   const text = body.toString('latin1');
-  if (body[0] !== 0x30) {
-    const b64 = text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return 'The request body is not base64';
-    der = Buffer.from(b64, 'base64');
-  }
-  try {
-    const request = parseDer(der);
-    const info = child(request, 0);
-    const subject = child(info, 1);
-    const spki = child(info, 2);
-    let cn: string | undefined;
-    for (const rdn of subject.children) for (const attr of rdn.children) if (readOid(child(attr, 0)) === '2.5.4.3') cn = child(attr, 1).content.toString('utf8');
-    if (!cn) return 'The certificate signing request has no common name';
-    const algOid = readOid(child(child(request, 1), 0));
-    const hash = { '1.2.840.113549.1.1.11': 'sha256', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512' }[algOid];
-    if (!hash) return `Unsupported signature algorithm ${algOid}`;
-    const signature = child(request, 2).content.subarray(1);
-    const publicKey = createPublicKey({ key: spki.bytes, format: 'der', type: 'spki' });
-    if (!verify(hash, info.bytes, publicKey, signature)) return 'The certificate signing request signature does not verify';
-    return { cn, spki: Buffer.from(spki.bytes), wantsCa: requestsCa(info) };
-  } catch (err) {
-    if (err instanceof DerError || (err as { code?: string }).code?.startsWith('ERR_')) return 'The certificate signing request cannot be parsed';
-    throw err;
-  }
+  if (!/^[A-Za-z0-9+/=\r\n]*$/.test(text)) return 'The request body is not base64 (RFC 7030 4.2.1: Content-Transfer-Encoding: base64)';
+  if (!text.includes('\n')) return 'The request body is one base64 line without a line end: it must be in lines of at most 76 characters, each ended by CRLF (RFC 2045 6.8)';
+  const lines = text.split(/\r?\n/);
+  if (lines.some((l) => l.length > 76)) return 'A base64 line of the request body is longer than 76 characters (RFC 2045 6.8)';
+  if (lines.some((l) => l.includes('\r'))) return 'The request body has a CR that does not end a line';
+  const b64 = lines.join('');
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) return 'The request body is not well-formed base64 (length or padding)';
+  return Buffer.from(b64, 'base64');
 }
 
-/** True when the request's extensionRequest attribute asks for basicConstraints cA = TRUE. */
-function requestsCa(info: Node): boolean {
-  const attributes = info.children.find((c) => c.tagClass === 2 && c.tagNumber === 0);
-  for (const attr of attributes?.children ?? []) {
-    if (readOid(child(attr, 0)) !== CSR_EXTENSION_REQUEST) continue;
-    for (const extensions of child(attr, 1).children) {
-      for (const ext of extensions.children) {
-        if (readOid(child(ext, 0)) !== BASIC_CONSTRAINTS) continue;
-        const value = parseDer(ext.children[ext.children.length - 1]!.content);
-        const ca = value.children[0];
-        if (ca && ca.tagNumber === 1 && ca.content[0] !== 0) return true;
-      }
-    }
+/**
+ * Reads and verifies a PKCS#10 request (DER) with @peculiar/x509 (asn1js and WebCrypto), never with the
+ * client's own DER code, so the endpoint does not agree with the client's mistakes; a string says what
+ * is wrong.
+ */
+export async function readCsr(der: Buffer): Promise<ReadCsr | string> {
+  let request: x509.Pkcs10CertificateRequest;
+  try {
+    request = new x509.Pkcs10CertificateRequest(der);
+  } catch {
+    return 'The certificate signing request cannot be parsed';
   }
-  return false;
+  // A reader that stops at the end of the first structure would accept trailing bytes; OpenSSL does not.
+  if (request.rawData.byteLength !== der.length) return 'The certificate signing request has bytes after its end';
+  const cn = request.subjectName.getField('CN');
+  if (cn.length !== 1 || !cn[0]) return 'The certificate signing request has no common name (or several)';
+  let verified: boolean;
+  try {
+    verified = await request.verify();
+  } catch {
+    return 'The key or signature algorithm of the certificate signing request is not supported';
+  }
+  if (!verified) return 'The certificate signing request signature does not verify';
+  const wantsCa = request.extensions.some((e) => e instanceof x509.BasicConstraintsExtension && e.ca);
+  return { cn: cn[0], spki: Buffer.from(request.publicKey.rawData), wantsCa };
 }

@@ -303,11 +303,18 @@ export class Emulator {
         size += c.length;
         if (size <= 64 * 1024) chunks.push(c);
       });
-      req.on('end', () => (size > 64 * 1024 ? this.json(res, 413, { error: 'general/tooLarge', message: 'Request too large' }) : this.est!.handle(req, res, Buffer.concat(chunks))));
+      req.on('end', () => (size > 64 * 1024 ? this.json(res, 413, { error: 'general/tooLarge', message: 'Request too large' }) : this.answerEst(req, res, Buffer.concat(chunks))));
       return;
     }
     req.resume();
     req.on('end', () => this.answer(req, res, socket, record, chainHeaderCerts));
+  }
+
+  /** The EST side's answer; a failure of its own (a bug) is a 500, never an unanswered request. */
+  private answerEst(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    this.est!.handle(req, res, body).catch(() => {
+      if (!res.headersSent) this.json(res, 500, { error: 'general/internalError', message: 'The EST endpoint failed' });
+    });
   }
 
   /** Registers a device for EST enrollment with its one-time password (needs `est`); the first pendingPolls attempts get 401. */

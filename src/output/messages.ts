@@ -470,7 +470,7 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         ? est(
             f,
             `there is no ${f.operation ?? 'EST'} endpoint`,
-            "The Cumulocity certificate authority may be off on this tenant, or the URL is not the tenant's: check the URL and ask the platform administrator.",
+            `The Cumulocity certificate authority may be off on this tenant, or the URL is not the tenant's EST: EST is on port 443${f.port && f.port !== '443' ? ` (not ${f.port})` : ''}, or at --est-url. Check the URL and ask the platform administrator.`,
           )
         : est(f, `the ${f.operation ?? 'EST'} request was refused`, "Check the tenant URL and the device's registration."),
   EST_NOT_REGISTERED: (f) => ({
@@ -478,8 +478,16 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     hint: 'Register the device with this one-time password in the tenant (Device management, Registration, Cumulocity CA) and run again, or wait longer with --max-wait. Check the device id and the password.',
   }),
   EST_PENDING: (f) => ({
-    message: `${where(f)} answered HTTP 202 to ${f.operation ?? 'the EST request'}: the request is pending and there is no certificate yet${f.retryAfter ? ` (retry after ${f.retryAfter})` : ''}.`,
-    hint: 'Run again later.',
+    message:
+      `${where(f)} answered HTTP 202 to ${f.operation ?? 'the EST request'}: the request is pending and there is no certificate yet` +
+      `${f.retryAfterSeconds !== undefined ? ` (Retry-After: ${formatDuration(f.retryAfterSeconds * 1000)})` : ''}${(f.attempts ?? 1) > 1 ? `, after ${f.attempts} attempts in ${formatDuration(f.elapsedMs ?? 0)}` : ''}.`,
+    hint: f.retryAt
+      ? `Run again after ${f.retryAt}, as the server asked${f.waitOption ? `, or raise ${f.waitOption} to wait that long` : ''}.`
+      : 'Run again later (the server did not say when: no Retry-After).',
+  }),
+  EST_CLIENT_CERT_REQUIRED: (f) => ({
+    message: `${where(f)} demands a client certificate for ${f.operation ?? 'the EST request'}, and a first enrollment has none: this URL is not an EST endpoint that takes the one-time password (the token endpoint, port 8443, is such a port).`,
+    hint: `EST is on the tenant's port 443: give --url https://${shownText(f.host ?? 'TENANT')} without a port (the token requests add 8443 themselves), or --est-url for an EST server of its own.`,
   }),
   EST_SERVER_ERROR: (f) => est(f, f.status === 429 ? 'too many requests' : 'the platform failed', 'Retry later; a platform error is usually temporary.'),
   EST_BAD_RESPONSE: (f) => ({

@@ -195,7 +195,6 @@ describe('cert renew', () => {
     ['403 (another CN)', 'http403', 7, 'EST_FORBIDDEN', /HTTP 403: the renewal is not allowed/],
     ['400 (request refused)', 'http400', 7, 'EST_CSR_REJECTED', /HTTP 400: the certificate request was refused/],
     ['500', 'http500', 8, 'EST_SERVER_ERROR', /HTTP 500: the platform failed/],
-    ['202 (pending)', 'http202', 8, 'EST_PENDING', /HTTP 202 to simplereenroll: the request is pending/],
     ['a 200 without a certificate', 'not-cert', 8, 'EST_BAD_RESPONSE', /without a readable certificate/],
     ['a certificate for another key', 'other-key', 8, 'EST_WRONG_CERTIFICATE', /for another key/],
     ['a certificate for another CN', 'other-cn', 8, 'EST_WRONG_CERTIFICATE', /issued a certificate for CN=.*-other, but the request was for CN=/],
@@ -238,15 +237,35 @@ describe('cert renew', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('an endpoint that cuts the EST connection (no EST there): exit 5, files untouched', async () => {
+  it('202 (pending) with a Retry-After beyond --timeout: exit 8, EST_PENDING saying when, the files byte for byte', async () => {
+    const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    const before = snapshot(dir);
+    emulator.est!.fault = 'http202';
+    emulator.est!.faultCount = 1;
+    const run = await renew(['--cert', paths[0]!, '--key', paths[1]!, '--new-key', '--timeout', '900ms']);
+    expect(run.code).toBe(8);
+    expect(run.stderr).toMatch(/HTTP 202 to simplereenroll: the request is pending.*Retry-After: 1 s.*Nothing was changed.*Run again after .*raise --timeout/s);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('202 (pending) with a Retry-After within --timeout: waited for, then renewed', async () => {
+    const { paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
+    emulator.est!.fault = 'http202';
+    emulator.est!.faultCount = 1;
+    const run = await renew(['--cert', paths[0]!, '--key', paths[1]!]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(emulator.est!.requests.slice(-2).map((r) => r.status)).toEqual([202, 200]);
+  });
+
+  it('an endpoint without EST (the token port): the device certificate passes its handshake, then 404: exit 7 naming port 443, files untouched', async () => {
     const { dir, paths } = copies('device-ec256.chain.pem', 'device-ec256.key');
     const before = snapshot(dir);
     const other = await new Emulator({ est: false }).start();
     try {
-      // Tokens from an endpoint without EST: it requires a client certificate, which EST requests do not send.
+      // Tokens from an endpoint without EST: it requires a client certificate, which renewal now offers (RFC 7030 3.3.2).
       const run = await cert(['renew', '--url', other.url, '--truststore', pki('server-ca.crt'), '--cert', paths[0]!, '--key', paths[1]!]);
-      expect(run.code).toBe(5);
-      expect(run.stderr).toMatch(/reset the connection.*Nothing was changed/);
+      expect(run.code).toBe(7);
+      expect(run.stderr).toMatch(/there is no simplereenroll endpoint.*Nothing was changed.*EST is on port 443 \(not \d+\)/s);
     } finally {
       await other.stop();
     }
@@ -505,5 +524,50 @@ describe('EST through a CONNECT proxy', () => {
     });
     expect(direct.code).toBe(0);
     expect(authed.tunnels).toBe(tunnels + 2);
+  });
+});
+
+describe('EST at a URL of its own, and a port that demands a client certificate', () => {
+  it('--est-url (and C8YTOKEN_EST_URL) send enroll there; --url stays the token endpoint (the proof)', async () => {
+    // Two endpoints: the token endpoint of --url (it trusts the EST CA, as the platform trusts its own) and the EST server of --est-url.
+    const tokens = await new Emulator({ est: true }).start();
+    try {
+      emulator.registerEnrollment('est-url-device', 'Otp-est-url-1');
+      const dir = tempDir('c8ytoken-enroll-');
+      const args = ['enroll', '--url', tokens.url, '--truststore', pki('server-ca.crt'), '--device-id', 'est-url-device', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')];
+      const run = await cert([...args, '--est-url', emulator.url], { C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-est-url-1' });
+      expect(run.code, run.stderr).toBe(0);
+      expect(emulator.est!.requests.at(-1)).toMatchObject({ path: '/.well-known/est/simpleenroll', csrCn: 'est-url-device', status: 200 });
+      expect(tokens.requests.map((r) => r.path)).toEqual(['/devicecontrol/deviceAccessToken']);
+      emulator.registerEnrollment('est-url-env', 'Otp-est-url-2');
+      const dir2 = tempDir('c8ytoken-enroll-');
+      const env = await cert([...args.slice(0, 6), 'est-url-env', '--cert', join(dir2, 'd.pem'), '--key', join(dir2, 'd.key')], {
+        C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-est-url-2',
+        C8YTOKEN_EST_URL: emulator.url,
+      });
+      expect(env.code, env.stderr).toBe(0);
+      expect(tokens.requests.map((r) => r.path)).toEqual(['/devicecontrol/deviceAccessToken', '/devicecontrol/deviceAccessToken']);
+    } finally {
+      await tokens.stop();
+    }
+  });
+
+  it('cert enroll at the token port (it demands a client certificate): exit 3 EST_CLIENT_CERT_REQUIRED naming port 443, not "connection reset, retry later"', async () => {
+    // The endpoint without `est` is the token port as the platform runs it: no client certificate, no handshake.
+    const tokenPort = await new Emulator().start();
+    try {
+      const dir = tempDir('c8ytoken-enroll-');
+      const run = await cert(['enroll', '--url', tokenPort.url, '--truststore', pki('server-ca.crt'), '--device-id', 'dev-8443', '--cert', join(dir, 'd.pem'), '--key', join(dir, 'd.key')], {
+        C8YTOKEN_ONE_TIME_PASSWORD: 'Otp-8443',
+      });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/demands a client certificate for simpleenroll/);
+      expect(run.stderr).toMatch(/EST is on the tenant's port 443/);
+      expect(run.stderr).toContain('EST_CLIENT_CERT_REQUIRED');
+      expect(run.stderr).not.toContain('Otp-8443');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await tokenPort.stop();
+    }
   });
 });

@@ -223,6 +223,7 @@ describe('.c8ytokenrc.example', () => {
       'proxy',
       'proxyCa',
       'proxyPasswordFile',
+      'estUrl',
       'proxyPassword',
       'profiles',
     ];

@@ -222,6 +222,14 @@ const rows = [
     unitRequired: true,
     help: 'renew now when the certificate expires within this time (or has expired), with a unit: 30d, 12h',
   },
+  {
+    key: 'estUrl',
+    flags: '--est-url <url>',
+    kind: 'text',
+    help: "EST server (cert renew, cert enroll, watch --renew-before) when it is not the tenant's: default the --url host on port 443 unless --url names a port",
+    env: ['C8YTOKEN_EST_URL'],
+    config: 'estUrl',
+  },
   { key: 'deviceId', flags: '--device-id <id>', kind: 'text', help: 'the device id registered in the tenant: the certificate CN (the device user is device_<id>)', env: ['C8YTOKEN_DEVICE_ID'] },
   {
     key: 'oneTimePasswordFile',

@@ -38,6 +38,8 @@ export interface Settings {
   deviceCa?: string;
   /** The --proxy-ca file (the proxy setting itself is decided with the environment: token/proxy.ts). */
   proxyCa?: string;
+  /** --est-url: an EST server of its own (client.ts estBaseUrl); absent: the tenant URL's port 443. */
+  estUrl?: URL;
   chainHeader: ChainHeaderMode;
   timeoutMs: number;
   passwords: Record<PasswordRole, PasswordSources>;
@@ -123,6 +125,7 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   if (text('truststore')) settings.truststore = text('truststore')!;
   if (text('deviceCa')) settings.deviceCa = text('deviceCa')!;
   if (text('proxyCa')) settings.proxyCa = text('proxyCa')!;
+  if (resolved.estUrl) settings.estUrl = tenantUrl(String(resolved.estUrl.value), resolved.estUrl.source);
   if (configPath) settings.configPath = configPath;
   if (profile) settings.profile = profile;
   return settings;

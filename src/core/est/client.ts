@@ -6,12 +6,14 @@
  * (token, one-time password) never appears in a message, a detail or a log line.
  */
 import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { abortError, C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { classifyError } from '../platform/request.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
-import { watchTunnel } from '../platform/proxy/watch.js';
+import { observeTunnelTls, watchTunnel } from '../platform/proxy/watch.js';
+import type { TunnelTls } from '../platform/proxy/failures.js';
+import { MAX_EST_RETRY_AFTER_SECONDS, retryAfterSeconds } from '../platform/retry-after.js';
 import { bodyExcerpt, platformError } from '../platform/token-response.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { BUILT_IN_ROOTS } from '../credentials/truststore.js';
@@ -28,11 +30,24 @@ export const SIMPLE_REENROLL_PATH = '/.well-known/est/simplereenroll';
 
 /**
  * The EST base of the tenant URL (settings.tenant, from endpoint.ts tenantUrl): https://HOST[:PORT]/ with
- * port 443 unless the URL names one. Never the token endpoint's URL, which has 8443 filled in.
+ * port 443 unless the URL names one. Never the token endpoint's URL, which has 8443 filled in. An EST
+ * server of its own (--est-url: a CA in front of the platform, a test server) wins over the tenant URL.
  */
-export function estBaseUrl(tenant: URL): URL {
+export function estBaseUrl(tenant: URL, estUrl?: URL): URL {
   // URL drops :443 itself for https; any other explicit port stays.
-  return new URL('/', tenant.origin);
+  return new URL('/', (estUrl ?? tenant).origin);
+}
+
+/**
+ * The request body as servers read it: base64 in lines of 64 characters, each ended by CRLF (RFC 2045
+ * 6.8, which RFC 7030 4.2.1 names for Content-Transfer-Encoding: base64). OpenSSL's base64 BIO, which
+ * libest and other servers decode with, reads nothing of a body that is one line without its end (libest
+ * then answers 400 "Invalid or corrupted pkcs10 request"); CRLF rather than LF because RFC 2045 lines end
+ * so, and every decoder drops the CR.
+ */
+export function estRequestBody(der: Buffer): Buffer {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
 }
 
 interface EstCommon {
@@ -58,6 +73,12 @@ interface EstCommon {
 export interface ReenrollOptions extends EstCommon {
   /** A device access token (deviceAccessToken), sent as Bearer. */
   token: string;
+  /**
+   * The current device certificate and key, offered in the handshake when the server asks (RFC 7030
+   * 3.3.2: re-enrollment is authenticated by the certificate being renewed): the device's TLS context
+   * (platform/tls.ts deviceSecureContext, which holds the trust too) and the identity it was made from.
+   */
+  client?: { context: SecureContext; identity: ClientIdentity } | undefined;
 }
 
 /** Options of simpleEnroll. */
@@ -82,7 +103,7 @@ type Operation = 'simplereenroll' | 'simpleenroll';
 /** POST /.well-known/est/simplereenroll with Authorization: Bearer <device token>. */
 export async function simpleReenroll(options: ReenrollOptions): Promise<EstAnswer> {
   if (!/^[\x21-\x7e]+$/.test(options.token)) throw new C8yError('TOKEN_MALFORMED', { problem: 'header', where: 'for the renewal' });
-  return estPost('simplereenroll', options, `Bearer ${options.token}`);
+  return estPost('simplereenroll', options, `Bearer ${options.token}`, options.client);
 }
 
 /** POST /.well-known/est/simpleenroll with HTTP Basic <device id>:<one-time password>. */
@@ -108,9 +129,9 @@ interface Progress {
   responseStarted: boolean;
 }
 
-function estPost(operation: Operation, options: EstCommon, authorization: string): Promise<EstAnswer> {
+function estPost(operation: Operation, options: EstCommon, authorization: string, client?: ReenrollOptions['client']): Promise<EstAnswer> {
   const url = new URL(operation === 'simplereenroll' ? SIMPLE_REENROLL_PATH : SIMPLE_ENROLL_PATH, options.tenantUrl.origin);
-  const body = Buffer.from(options.csrDer.toString('base64'), 'latin1');
+  const body = estRequestBody(options.csrDer);
   const headers: Record<string, string> = {
     Authorization: authorization,
     'Content-Type': 'application/pkcs10',
@@ -144,13 +165,18 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
     const request = httpsRequest(url, {
       method: 'POST',
       headers,
-      ...(cas ? { ca: cas.map((c) => c.toString()) } : {}),
+      // The device's context carries the same trust as `ca` would, and offers its certificate when asked.
+      ...(client ? { secureContext: client.context } : cas ? { ca: cas.map((c) => c.toString()) } : {}),
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
       agent: options.proxy ? options.proxy.agent(tunnelAbort.signal) : false,
     });
-    // Failures before the proxy opened the tunnel, or its refusal, are the proxy's (proxy/watch.ts).
-    const tunnel = options.proxy && watchTunnel(options.proxy, url, request, (err) => finish(withOperation(err, operation)), false);
+    // Failures before the proxy opened the tunnel, or its refusal, are the proxy's (proxy/watch.ts). The
+    // platform's EST port asks for a client certificate (without requiring it), as libest does: a server
+    // inside the tunnel that does not ask is a proxy terminating TLS, and is told nothing (below).
+    const tunnel = options.proxy && watchTunnel(options.proxy, url, request, (err) => finish(withOperation(err, operation)), true);
+    // Whether the server asked for a client certificate: read during the handshake (as the tunnel's).
+    const seen: TunnelTls = tunnel ? tunnel.tls : {};
     const timer = safeTimeout(() => {
       const proxyTimeout = tunnel?.timeout(options.timeoutMs);
       if (proxyTimeout) return finish(withOperation(proxyTimeout, operation));
@@ -166,16 +192,28 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
     options.signal?.addEventListener('abort', onAbort);
     if (options.signal?.aborted) onAbort();
 
+    // The headers (with the token or the one-time password) and the body go out only once the handshake
+    // is done and the far end is known not to be an intercepting proxy: until end() nothing is written.
+    const send = (): void => {
+      progress.tlsDone = true;
+      if (settled) return;
+      const intercepted = tunnel?.checkHandshake();
+      if (intercepted) return finish(withOperation(intercepted, operation));
+      request.end(body);
+    };
     request.on('socket', (socket) => {
       socket.once('connect', () => (progress.tcpConnected = true));
-      socket.once('secureConnect', () => (progress.tlsDone = true));
+      if (!tunnel) observeTunnelTls(socket as TLSSocket, seen);
+      if ((socket as TLSSocket).authorized) send();
+      else socket.once('secureConnect', send);
     });
     request.on('error', (err) => {
-      const direct = (): C8yError => networkError(err, url, progress, trust, operation);
+      const direct = (): C8yError => networkError(err, url, progress, trust, operation, seen, client?.identity);
       finish(tunnel ? withOperation(tunnel.classify(err, direct), operation) : direct());
     });
     request.on('response', (res) => {
       progress.responseStarted = true;
+      const receivedAt = Date.now();
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -191,13 +229,14 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
         const status = res.statusCode ?? 0;
         const contentType = String(res.headers['content-type'] ?? '');
         const answerBody = Buffer.concat(chunks);
-        if (status === 202 && answerBody.length === 0) {
-          // RFC 7030 4.2.3: accepted, no certificate yet; ask again later (enroll's polling does).
-          const retryAfter = res.headers['retry-after'];
-          finish(new C8yError('EST_PENDING', { ...base, status, ...(retryAfter ? { retryAfter: shownText(String(retryAfter), 40) } : {}) }));
+        if (status === 202) {
+          // RFC 7030 4.2.3: accepted, no certificate yet; ask again after Retry-After (poll.ts). A body is
+          // at most a note from the CA: a 202 never carries the certificate.
+          finish(new C8yError('EST_PENDING', { ...base, status, ...retryFacts(res.headers, receivedAt) }));
           return;
         }
-        if (status >= 200 && status < 300) {
+        if (status === 200 || status === 201) {
+          // 200 is RFC 7030's answer; Cumulocity's documentation shows 201.
           try {
             const certificates = certificatesFromEstAnswer(answerBody);
             const tls = (res.socket as TLSSocket | null)?.getProtocol?.() ?? undefined;
@@ -209,13 +248,24 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
           }
           return;
         }
-        finish(estStatusError(operation, url, status, answerBody, res.headers.location));
+        if (status >= 200 && status < 300) {
+          // 204 No Content, 203, 206...: no EST server answers a certificate so; reading one anyway would guess.
+          finish(new C8yError('EST_BAD_RESPONSE', { ...base, status, reason: `HTTP ${status} is not an EST answer (200, 201 or 202)`, actual: answerBody.length }));
+          return;
+        }
+        finish(estStatusError(operation, url, status, answerBody, res.headers.location, retryFacts(res.headers, receivedAt)));
       });
       res.on('aborted', () => finish(new C8yError('RESPONSE_TRUNCATED', { ...base, stage: 'response' })));
       res.on('error', () => finish(new C8yError('RESPONSE_TRUNCATED', { ...base, stage: 'response' })));
     });
-    request.end(body);
   });
+}
+
+/** A 202's, 429's or 503's Retry-After as seconds (delta-seconds or an HTTP date, read against the answer's Date). */
+function retryFacts(headers: Record<string, string | string[] | undefined>, receivedAt: number): ErrorFacts {
+  const header = headers['retry-after'];
+  const seconds = retryAfterSeconds(typeof header === 'string' ? header : undefined, typeof headers.date === 'string' ? headers.date : undefined, receivedAt, MAX_EST_RETRY_AFTER_SECONDS);
+  return seconds === undefined ? {} : { retryAfterSeconds: seconds };
 }
 
 function badAnswer(base: ErrorFacts, status: number, contentType: string, body: Buffer, err: EstAnswerError): C8yError {
@@ -235,27 +285,36 @@ function badAnswer(base: ErrorFacts, status: number, contentType: string, body: 
 const STATUS_CODES: Record<number, ErrorCode> = { 400: 'EST_CSR_REJECTED', 401: 'EST_UNAUTHORIZED', 403: 'EST_FORBIDDEN' };
 
 /** The classified error of a non-2xx EST answer, with the platform's own error and message, made safe to show. */
-export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string): C8yError {
+export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string, retry: ErrorFacts = {}): C8yError {
   const platform = platformError({ body });
   const excerpt = platform ? '' : bodyExcerpt(body);
   const facts: ErrorFacts = { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), status, operation, ...(platform ? { platform } : excerpt ? { excerpt } : {}) };
   if (status >= 300 && status < 400) return new C8yError('EST_REFUSED', { ...facts, reason: 'redirect', ...(location ? { location: shownText(location, 200) } : {}) });
   const known = STATUS_CODES[status];
   if (known) return new C8yError(known, facts);
-  if (status === 429 || status >= 500) return new C8yError('EST_SERVER_ERROR', facts);
+  if (status === 429 || status >= 500) return new C8yError('EST_SERVER_ERROR', { ...facts, ...retry });
   return new C8yError('EST_REFUSED', facts);
 }
 
-/** A connection failure, classified as the token request's are; EST sends no client certificate, so a reset is never a refused certificate. */
 /** A proxy's error with the EST operation it interrupted. */
 function withOperation(err: C8yError, operation: Operation): C8yError {
   return new C8yError(err.code, { ...err.facts, operation }, { cause: err.cause });
 }
 
-function networkError(err: Error, url: URL, progress: Progress, trust: { cas?: X509Certificate[]; source: string }, operation: Operation): C8yError {
+/**
+ * A connection failure, classified as the token request's are. With the device certificate offered
+ * (renewal), an alert or a reset at the handshake is its refusal, as on the token endpoint. Without one
+ * (enrollment), it is a server that demands a certificate when it asked for one (the token port 8443, an
+ * EST server set up for certificates only): a wrong EST URL, since a first enrollment has no certificate;
+ * otherwise a reset.
+ */
+function networkError(err: Error, url: URL, progress: Progress, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, seen: TunnelTls, identity?: ClientIdentity): C8yError {
   const noIdentity = { key: undefined, chain: [], extra: [], source: '' } as unknown as ClientIdentity;
-  const base = classifyError(err, { endpoint: url, trust, identity: noIdentity }, progress);
+  const base = classifyError(err, { endpoint: url, trust, identity: identity ?? noIdentity }, progress);
   const facts: ErrorFacts = { ...base.facts, operation };
-  if (base.code === 'CLIENT_CERT_REJECTED') return new C8yError('CONNECTION_RESET', { ...facts, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
+  if (base.code === 'CLIENT_CERT_REJECTED' && !identity) {
+    if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', facts, { cause: err });
+    return new C8yError('CONNECTION_RESET', { ...facts, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
+  }
   return new C8yError(base.code, facts, { cause: err });
 }

@@ -6,13 +6,14 @@
  */
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
 import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate, checkNotShorter } from './check.js';
-import { simpleReenroll, type EstAnswer } from './client.js';
+import type { EstAnswer } from './client.js';
 import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
-import { enrollWhenRegistered, type PollOptions } from './poll.js';
+import { enrollWhenRegistered, reenrollWhenIssued, type PollOptions } from './poll.js';
 import { checkEnrollable, checkKeystoreRewritable, renewalTargets, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps, type KeystoreAccess } from './replace.js';
 
 /** What every EST call needs from the caller. */
@@ -40,6 +41,8 @@ export interface RenewInput extends EstConnection {
   files: IdentityFiles;
   /** A device token fetched with the current identity (the caller's fetch). */
   token: string;
+  /** The current identity's TLS context (deviceSecureContext): its certificate is offered to an EST server that asks (RFC 7030 3.3.2). */
+  tlsContext?: SecureContext | undefined;
   /** Make a new key of the current key's type instead of reusing the current key. */
   newKey?: boolean | undefined;
   /** When the current PEM key file is encrypted: its password, so a new key is written encrypted too. */
@@ -126,7 +129,11 @@ async function renew(input: RenewInput): Promise<RenewResult> {
   }
   const csrDer = buildCsr(key, cn);
   progress(`POST ${new URL('/.well-known/est/simplereenroll', input.estBase.origin).href} for CN=${cn}`);
-  const answer = await simpleReenroll({ ...connection(input), token: input.token, csrDer });
+  const client = input.tlsContext ? { context: input.tlsContext, identity: input.identity } : undefined;
+  const answer = await reenrollWhenIssued(
+    { ...connection(input), token: input.token, csrDer, client },
+    { now, onRetry: (info) => progress(`pending (HTTP 202); next attempt in ${Math.round(info.nextInMs / 1000)} s, as the server asked`) },
+  );
   const issued = checkIssuedCertificate(answer.certificates, { key, commonName: cn, nowMs: now(), url: answer.url.href });
   checkNotShorter(issued.leaf, leaf, { allowShorter: input.allowShorter === true, url: answer.url.href, commonName: cn });
   progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);

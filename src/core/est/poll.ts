@@ -1,18 +1,27 @@
 /**
+ * EST answers that mean "not yet", and how long to wait for them.
+ *
  * Enrollment waits for the operator: until the device is registered with its one-time password, the
  * platform refuses simpleenroll. Which answer it gives then is not documented; thin-edge.io
  * (`tedge cert download c8y --retry-every --max-timeout`) and go-c8y (`PollEnroll`) retry on every
  * failure until a deadline. We retry on 401 and 404 (the plausible "not registered yet" answers, whatever
  * their message) and on failures that are temporary anyway (network, 5xx, 429, a 202 "pending" without a
- * certificate, RFC 7030 4.2.3); a 400 (request refused),
- * a 403, a redirect or a TLS failure stop at once, since waiting cannot change them.
+ * certificate, RFC 7030 4.2.3); a 400 (request refused), a 403, a redirect or a TLS failure stop at once,
+ * since waiting cannot change them.
+ *
+ * Both requests follow a 202 (RFC 7030 4.2.3: the CA holds the request; ask again with the same key after
+ * Retry-After). The server's Retry-After wins over our own pause whenever it gives one (a 429 or 503's
+ * too), bounded by the caller's limit: --max-wait for enroll, --timeout for a renewal (which has no
+ * operator to wait for: an automatic CA answers within seconds, a manual approval takes hours and is
+ * better met by the next run of the timer). When the wait would pass the limit, EST_PENDING says when
+ * to come back.
  */
 import { abortError, C8yError, isRetryable } from '../errors.js';
-import { simpleEnroll, type EnrollOptions, type EstAnswer } from './client.js';
+import { simpleEnroll, simpleReenroll, type EnrollOptions, type EstAnswer, type ReenrollOptions } from './client.js';
 
-/** How long and how often enrollWhenRegistered asks. */
+/** How long and how often a request is asked again. */
 export interface PollOptions {
-  /** Pause between attempts. */
+  /** Pause between attempts when the server did not say (no Retry-After). */
   retryEveryMs: number;
   /** Give up when the next attempt would start later than this after the first. 0: one attempt. */
   maxWaitMs: number;
@@ -29,28 +38,65 @@ export function isNotRegisteredYet(err: unknown): boolean {
   return err.code === 'EST_UNAUTHORIZED' || (err.code === 'EST_REFUSED' && err.facts.status === 404);
 }
 
-/** simpleenroll, repeated every retryEveryMs while the device is not registered yet, for at most maxWaitMs. */
-export async function enrollWhenRegistered(options: EnrollOptions, poll: PollOptions): Promise<EstAnswer> {
+/** simpleenroll, repeated while the device is not registered yet or the request is pending, for at most maxWaitMs. */
+export function enrollWhenRegistered(options: EnrollOptions, poll: PollOptions): Promise<EstAnswer> {
+  return untilIssued(() => simpleEnroll(options), poll, {
+    signal: options.signal,
+    limit: '--max-wait',
+    waitable: (err) => isNotRegisteredYet(err) || isRetryable(err.code),
+    givenUp: (err, attempts, elapsedMs) =>
+      isNotRegisteredYet(err) ? new C8yError('EST_NOT_REGISTERED', { ...err.facts, deviceId: options.deviceId, attempts, elapsedMs }, { cause: err }) : undefined,
+  });
+}
+
+/** simplereenroll, asked again while a 202 says when, within the request's --timeout. */
+export function reenrollWhenIssued(options: ReenrollOptions, poll: Omit<PollOptions, 'retryEveryMs' | 'maxWaitMs'> = {}): Promise<EstAnswer> {
+  return untilIssued(
+    () => simpleReenroll(options),
+    { ...poll, retryEveryMs: 0, maxWaitMs: options.timeoutMs },
+    {
+      signal: options.signal,
+      limit: '--timeout',
+      // Without Retry-After there is nothing to go by: EST_PENDING at once.
+      waitable: (err) => err.code === 'EST_PENDING' && err.facts.retryAfterSeconds !== undefined,
+      givenUp: () => undefined,
+    },
+  );
+}
+
+interface Policy {
+  signal: AbortSignal | undefined;
+  /** The option that bounds the wait, for the message. */
+  limit: string;
+  waitable(err: C8yError): boolean;
+  /** The error when the wait ran out (undefined: the last error as it was). */
+  givenUp(err: C8yError, attempts: number, elapsedMs: number): C8yError | undefined;
+}
+
+async function untilIssued(request: () => Promise<EstAnswer>, poll: PollOptions, policy: Policy): Promise<EstAnswer> {
   const now = poll.now ?? Date.now;
   const sleep = poll.sleep ?? defaultSleep;
   const started = now();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await simpleEnroll(options);
+      return await request();
     } catch (err) {
-      if (!(err instanceof C8yError)) throw err;
-      const waitable = isNotRegisteredYet(err) || isRetryable(err.code);
+      if (!(err instanceof C8yError) || !policy.waitable(err)) throw err;
       const elapsed = now() - started;
-      if (!waitable) throw err;
-      if (elapsed + poll.retryEveryMs > poll.maxWaitMs) {
-        if (!isNotRegisteredYet(err)) throw err;
-        throw new C8yError('EST_NOT_REGISTERED', { ...err.facts, deviceId: options.deviceId, attempts: attempt, elapsedMs: elapsed }, { cause: err });
+      const asked = err.facts.retryAfterSeconds;
+      const waitMs = asked !== undefined ? asked * 1000 : poll.retryEveryMs;
+      if (elapsed + waitMs > poll.maxWaitMs) {
+        if (err.code === 'EST_PENDING') {
+          const when = asked !== undefined ? { retryAt: new Date(now() + waitMs).toISOString(), waitOption: policy.limit } : {};
+          throw new C8yError('EST_PENDING', { ...err.facts, attempts: attempt, elapsedMs: elapsed, ...when }, { cause: err });
+        }
+        throw policy.givenUp(err, attempt, elapsed) ?? err;
       }
-      poll.onRetry?.({ attempt, error: err, nextInMs: poll.retryEveryMs });
+      poll.onRetry?.({ attempt, error: err, nextInMs: waitMs });
       try {
-        await sleep(poll.retryEveryMs, options.signal);
+        await sleep(waitMs, policy.signal);
       } catch {
-        throw abortError(options.signal);
+        throw abortError(policy.signal);
       }
     }
   }

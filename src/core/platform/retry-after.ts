@@ -8,8 +8,14 @@
 /** The longest wait a Retry-After can ask for; beyond it the client's own backoff decides again. */
 export const MAX_RETRY_AFTER_SECONDS = 3600;
 
-/** Seconds to wait, or undefined when the header is absent, unreadable, or not in the future. */
-export function retryAfterSeconds(header: string | undefined, date: string | undefined, receivedAt: number): number | undefined {
+/**
+ * An EST 202's Retry-After (RFC 7030 4.2.3) may be a manual approval's day or two; it is shown as the time
+ * to come back rather than waited for beyond --max-wait, so it is believed further, within a week.
+ */
+export const MAX_EST_RETRY_AFTER_SECONDS = 7 * 86_400;
+
+/** Seconds to wait, or undefined when the header is absent, unreadable, or not in the future; at most `max`. */
+export function retryAfterSeconds(header: string | undefined, date: string | undefined, receivedAt: number, max = MAX_RETRY_AFTER_SECONDS): number | undefined {
   if (header === undefined) return undefined;
   const text = header.trim();
   let seconds: number;
@@ -21,5 +27,5 @@ export function retryAfterSeconds(header: string | undefined, date: string | und
     seconds = Math.ceil((at - platformNow) / 1000);
   }
   if (!(seconds > 0)) return undefined;
-  return Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
+  return Math.min(seconds, max);
 }

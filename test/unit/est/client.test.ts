@@ -101,7 +101,7 @@ describe('failures: class, message with the platform text, nothing secret', () =
     { name: 'HTTP 403 (CN mismatch)', fault: 'http403', code: 'EST_FORBIDDEN', exit: 7, says: /HTTP 403.*common name does not match/ },
     { name: 'HTTP 400 (CSR refused)', fault: 'http400', code: 'EST_CSR_REJECTED', exit: 7, says: /HTTP 400.*request was refused.*not valid/ },
     { name: 'HTTP 500', fault: 'http500', code: 'EST_SERVER_ERROR', exit: 8, says: /HTTP 500/ },
-    { name: 'HTTP 202 without a certificate (pending)', fault: 'http202', code: 'EST_PENDING', exit: 8, says: /HTTP 202 to simplereenroll: the request is pending.*retry after 1/ },
+    { name: 'HTTP 202 without a certificate (pending)', fault: 'http202', code: 'EST_PENDING', exit: 8, says: /HTTP 202 to simplereenroll: the request is pending.*Retry-After: 1 s/ },
     { name: 'a 200 without a certificate', fault: 'not-cert', code: 'EST_BAD_RESPONSE', exit: 8, says: /without a readable certificate.*Welcome to the tenant/ },
     {
       name: 'a token of another device (real 403 from the CN check)',

@@ -17,6 +17,8 @@ export interface TunnelWatch {
   classify(err: Error, platformError: () => C8yError): C8yError;
   /** At the HTTP response: the interception error when the far end never asked for the device certificate. */
   checkResponse(status: number): C8yError | undefined;
+  /** Once the handshake is done, before anything is sent: the same interception error (EST checks here, so no credential reaches the proxy). */
+  checkHandshake(): C8yError | undefined;
   /** The timeout error when the proxy never answered CONNECT; undefined when the tunnel was open. */
   timeout(timeoutMs: number): C8yError | undefined;
 }
@@ -28,9 +30,9 @@ export function tunnelTarget(endpoint: URL): TunnelTarget {
 
 /**
  * Starts watching request; onRefused gets the classified error when the proxy refuses CONNECT.
- * `clientCertExpected`: the far end always asks for a client certificate (the token endpoint does; EST,
- * authenticated by a token or a password, need not), so a handshake without that request is a proxy
- * terminating TLS.
+ * `clientCertExpected`: the far end always asks for a client certificate (the token endpoint requires one;
+ * the platform's EST port and libest ask without requiring), so a handshake without that request is a
+ * proxy terminating TLS.
  */
 export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequest, onRefused: (err: C8yError) => void, clientCertExpected = true): TunnelWatch {
   const target = tunnelTarget(endpoint);
@@ -54,6 +56,9 @@ export function watchTunnel(proxy: ProxyInfo, endpoint: URL, request: ClientRequ
     },
     checkResponse(status) {
       return clientCertExpected && tls.clientCertRequested === false ? interceptionError(proxy, target, tls, `HTTP ${status}`) : undefined;
+    },
+    checkHandshake() {
+      return clientCertExpected && tls.clientCertRequested === false ? interceptionError(proxy, target, tls, 'nothing was sent to it') : undefined;
     },
     timeout(timeoutMs) {
       return answered ? undefined : proxyTimeoutError(proxy, target, timeoutMs);
