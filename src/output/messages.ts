@@ -53,9 +53,12 @@ const where = (f: ErrorFacts): string => {
   }
 };
 const said = (f: ErrorFacts): string => {
-  if (f.platform) return ` The platform said: ${[f.platform.error, f.platform.message].filter(Boolean).join(': ')}.`;
+  // The platform's message usually ends with its own full stop: one is enough.
+  if (f.platform) return ` The platform said: ${endSentence([f.platform.error, f.platform.message].filter(Boolean).join(': '))}`;
   return f.excerpt ? ` The answer was: "${f.excerpt}".` : '';
 };
+/** Text with one closing full stop (none added after ".", "!" or "?"). */
+const endSentence = (text: string): string => (/[.!?]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`);
 const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
 const optionHelp = (): string => 'Run with --help for usage.';
 
@@ -366,16 +369,13 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     message: `The server certificate of ${where(f)} is not valid for the name ${shownText(f.host ?? '')}${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
     hint: 'Use the host name the platform certificate is issued for (the tenant domain), not an IP address or alias.',
   }),
-  CLIENT_CERT_REJECTED: (f) => ({
-    message:
-      f.certificateNotAfter !== undefined
-        ? `${where(f)} rejected the device certificate: it expired on ${f.certificateNotAfter.slice(0, 10)}, ${f.expiredDays} day(s) ago (${shownText(f.path ?? '')}).`
-        : `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate: the server did not accept the device certificate.`,
-    hint:
-      f.certificateNotAfter !== undefined
-        ? 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration).'
-        : `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`,
-  }),
+  CLIENT_CERT_REJECTED: (f) => {
+    const local = localCause(f);
+    const what = `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate`;
+    return local
+      ? { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint }
+      : { message: `${what}: the server did not accept the device certificate.`, hint: `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}` };
+  },
   TLS_FAILED: (f) => ({
     message: `The TLS handshake with ${where(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
     hint: `Check the URL points at the tenant on port ${f.operation ? (f.port ?? '443') : '8443'} and that a proxy does not intercept TLS.`,
@@ -541,8 +541,45 @@ function retryAfter(f: ErrorFacts): string | undefined {
   return f.retryAfterSeconds === undefined ? undefined : `Retry in ${formatDuration(f.retryAfterSeconds * 1000)}, as the platform asked (Retry-After)`;
 }
 
+/**
+ * An HTTP refusal: a cause the identity sent shows by itself comes first (expired, not yet valid, issuer
+ * missing); then what a TLS front such as nginx said about the certificate; then the status's meaning.
+ */
 function platform(f: ErrorFacts, meaning: string, hint: string): Words {
+  const local = localCause(f);
+  if (local) return { message: `${where(f)} answered HTTP ${f.status}: ${local.cause}; that is the likely reason.${said(f)}`, hint: local.hint };
+  if (f.refusal === 'refused')
+    return { message: `${where(f)} answered HTTP ${f.status}: the server (or a TLS front such as nginx) refused the device certificate.${said(f)}`, hint: `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}` };
+  if (f.refusal === 'missing')
+    return {
+      message: `${where(f)} answered HTTP ${f.status}: the server requires a device certificate and did not receive one.${said(f)}`,
+      hint: 'Check that the certificate and key are configured (--cert/--key or --keystore) and that nothing between this device and the platform terminates TLS.',
+    };
   return { message: `${where(f)} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
+}
+
+/** The cause of a refusal that the device's own certificate shows (see platform/token-response.ts), worded, with its fix. */
+function localCause(f: ErrorFacts): { cause: string; hint: string } | undefined {
+  const path = shownText(f.path ?? 'the certificate file');
+  switch (f.localCause) {
+    case 'expired':
+      return {
+        cause: `the device certificate (${path}) expired on ${f.certificateNotAfter ?? '?'}, ${f.expiredDays ?? '?'} day(s) ago`,
+        hint: 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration and `c8ytoken cert enroll`).',
+      };
+    case 'not-yet-valid':
+      return {
+        cause: `the device certificate (${path}) is not valid before ${f.certificateNotBefore ?? '?'}`,
+        hint: "Check this device's clock (NTP: timedatectl set-ntp true); if it is right, the certificate was issued with a start in the future.",
+      };
+    case 'issuer-missing':
+      return {
+        cause: `${path} holds the device certificate alone, and its issuer (${shownText(f.missingIssuer ?? '?')}) is not in it: an intermediate is missing, or the server does not trust that issuer`,
+        hint: 'Append the intermediate CA certificate(s) to the certificate file after the device certificate, and check that the device CA is uploaded to the tenant; run `c8ytoken verify-chain --device-ca CA.pem`.',
+      };
+    default:
+      return undefined;
+  }
 }
 
 const TOKEN_PROBLEMS: Record<string, string> = {
