@@ -324,9 +324,7 @@ function handshakeCheck(h: HandshakeResult): DoctorCheck {
         title,
         verdict: 'fail',
         details,
-        ...(refusal
-          ? { error: refusal }
-          : { fix: 'Upload the device CA to the tenant (with auto-registration), or register the device for certificate authentication; check the chain above.' }),
+        ...(refusal ? { error: refusal } : { fix: 'Upload the device CA to the tenant (with auto-registration), or register the device for certificate authentication; check the chain above.' }),
       };
     }
   }

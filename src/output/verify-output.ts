@@ -17,9 +17,7 @@ export interface VerifyStyle extends MarkStyle {
 function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
   switch (h.clientVerdict) {
     case 'accepted':
-      return [
-        `${mark('pass', style)} Device certificate accepted: the server requires one (without it: ${shownText(h.withoutCertificate ?? '?')}) and answered HTTP ${h.httpStatus} to GET / with it`,
-      ];
+      return [`${mark('pass', style)} Device certificate accepted: the server requires one (without it: ${shownText(h.withoutCertificate ?? '?')}) and answered HTTP ${h.httpStatus} to GET / with it`];
     case 'refused': {
       const lines = [`${mark('fail', style)} Device certificate rejected: ${shownText(h.clientProblem ?? '')}`];
       if (h.refusal) {
@@ -30,10 +28,7 @@ function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
       return lines;
     }
     case 'unknown':
-      return [
-        `${mark('warn', style)} Device certificate acceptance unknown: ${shownText(h.clientProblem ?? '')}`,
-        '    a token is the proof: `c8ytoken doctor` or `c8ytoken fetch` asks for one',
-      ];
+      return [`${mark('warn', style)} Device certificate acceptance unknown: ${shownText(h.clientProblem ?? '')}`, '    a token is the proof: `c8ytoken doctor` or `c8ytoken fetch` asks for one'];
     default:
       return [];
   }

@@ -18,7 +18,9 @@ function handshakeJson(h: HandshakeResult | undefined): unknown {
 export async function run(r: Run): Promise<number> {
   const result = await verifyChainCommand(r.settings!, { at: textOf(r, 'at'), connect: r.flags.connect === true, purpose: textOf(r, 'purpose') as Purpose }, r.io());
   if (r.term.json)
-    r.cli.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, chainHeaderMode: result.chainHeaderMode, deviceCa: result.deviceCa ?? null, handshake: handshakeJson(result.handshake) }, null, 2)}\n`);
+    r.cli.stdout.write(
+      `${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, chainHeaderMode: result.chainHeaderMode, deviceCa: result.deviceCa ?? null, handshake: handshakeJson(result.handshake) }, null, 2)}\n`,
+    );
   else if (!r.term.quiet) r.cli.stdout.write(renderVerify(result, { color: useColor(r.cli.stdout, r.cli.env, !r.term.color), unicode: supportsUnicode(r.cli.env), tree: r.cli.stdout.isTTY === true }));
   return result.ok ? ExitCode.ok : ExitCode.checkFailed;
 }
