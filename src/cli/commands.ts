@@ -107,6 +107,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
     ],
     options: [...CONNECTION_OPTIONS, 'newKey'],
+    optionHelp: { url: 'tenant URL: the certificate request (EST) goes to port 443 and the token request to port 8443, unless the URL names a port' },
     settings: CONNECTION_OPTIONS,
     notes:
       'PEM files are replaced in place once the new certificate has fetched a token; the previous files stay as FILE.bak. A keystore is not changed: the renewed certificate and key are written beside it ' +
@@ -135,6 +136,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: ['url', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
     settings: ['url', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
+    optionHelp: {
+      url: 'tenant URL: the certificate request (EST) goes to port 443, not the token port 8443, unless the URL names a port',
+      cert: 'the PEM device certificate enroll WRITES (a new file; an existing one is not replaced)',
+      key: 'the PEM private key enroll WRITES (a new file, mode 0600; an existing one is not replaced)',
+    },
     notes:
       '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',

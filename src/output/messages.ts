@@ -59,6 +59,16 @@ const said = (f: ErrorFacts): string => {
 };
 /** Text with one closing full stop (none added after ".", "!" or "?"). */
 const endSentence = (text: string): string => (/[.!?]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`);
+/** The port the connection went to: the one in the facts, else the URL's (its scheme's default when it names none). */
+const portOf = (f: ErrorFacts): string => {
+  if (f.port) return shownText(f.port);
+  try {
+    const url = new URL(f.url ?? '');
+    return url.port || (url.protocol === 'http:' ? '80' : '443');
+  } catch {
+    return f.operation ? '443' : '8443';
+  }
+};
 const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
 const optionHelp = (): string => 'Run with --help for usage.';
 
@@ -299,8 +309,8 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   CONNECTION_REFUSED: (f) => ({
     message: `${where(f)} refused the connection.`,
     hint: f.operation
-      ? `Nothing listens on port ${f.port ?? '443'} there. Certificate requests go to the tenant's port 443 (not the token endpoint's 8443) unless the URL names a port.`
-      : `Nothing listens on port ${f.port ?? '443'} there. The token endpoint is on port 8443; check the URL's port and any firewall.`,
+      ? `Nothing listens on port ${portOf(f)} there. Certificate requests go to the tenant's port 443 (not the token endpoint's 8443) unless the URL names a port.`
+      : `Nothing listens on port ${portOf(f)} there. Check the URL's port (the token endpoint is on 8443 unless the URL names another) and any firewall.`,
   }),
   CONNECTION_RESET: (f) => ({
     message: `${where(f)} reset the connection${f.stage === 'handshake' ? ' during the TLS handshake' : ''}.`,
@@ -378,7 +388,7 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   },
   TLS_FAILED: (f) => ({
     message: `The TLS handshake with ${where(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
-    hint: `Check the URL points at the tenant on port ${f.operation ? (f.port ?? '443') : '8443'} and that a proxy does not intercept TLS.`,
+    hint: `Check that port ${portOf(f)} of ${where(f)} is the tenant's ${f.operation ? 'EST port (443 unless the URL names one)' : 'mTLS token endpoint (8443 unless the URL names one)'} and that a proxy does not intercept TLS.`,
   }),
   PLATFORM_BAD_REQUEST: (f) => platform(f, 'the platform could not parse the certificate chain', 'Check the certificate files; try --chain-header none or full, and run `c8ytoken verify-chain`.'),
   PLATFORM_UNAUTHORIZED: (f) =>
@@ -509,7 +519,7 @@ function notACertificate(f: ErrorFacts): Words {
 function timeoutWords(f: ErrorFacts): Words {
   return {
     message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
-    hint: `Check the network path to port ${f.port ?? '8443'} (firewalls often block 8443), or raise --timeout.`,
+    hint: `Check the network path to port ${portOf(f)}${portOf(f) === '8443' ? ' (firewalls often block 8443)' : ''}, or raise --timeout.`,
   };
 }
 

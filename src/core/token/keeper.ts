@@ -421,7 +421,11 @@ class Watcher {
     const today = Math.floor(this.now() / DAY);
     if (days < CERT_EXPIRY_WARNING_DAYS && this.certWarningDay !== today) {
       this.certWarningDay = today;
-      this.io.emit({ event: 'warning', time: this.stamp(), message: `The device certificate expires in ${days} day(s) (${validTo}); after that every refresh fails. Renew it.` });
+      this.io.emit({
+        event: 'warning',
+        time: this.stamp(),
+        message: `The device certificate expires in ${days} day(s) (${new Date(validTo).toISOString()}); after that every refresh fails. Renew it.`,
+      });
     }
   }
 
