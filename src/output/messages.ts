@@ -380,11 +380,8 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     hint: 'Use the host name the platform certificate is issued for (the tenant domain), not an IP address or alias.',
   }),
   CLIENT_CERT_REJECTED: (f) => {
-    const local = localCause(f);
     const what = `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate`;
-    return local
-      ? { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint }
-      : { message: `${what}: the server did not accept the device certificate.`, hint: `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}` };
+    return withLocalCause(f, what, 'the server did not accept the device certificate', `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`);
   },
   TLS_FAILED: (f) => ({
     message: `The TLS handshake with ${where(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
@@ -556,36 +553,50 @@ function retryAfter(f: ErrorFacts): string | undefined {
  * missing); then what a TLS front such as nginx said about the certificate; then the status's meaning.
  */
 function platform(f: ErrorFacts, meaning: string, hint: string): Words {
-  const local = localCause(f);
-  if (local) return { message: `${where(f)} answered HTTP ${f.status}: ${local.cause}; that is the likely reason.${said(f)}`, hint: local.hint };
-  if (f.refusal === 'refused')
-    return { message: `${where(f)} answered HTTP ${f.status}: the server (or a TLS front such as nginx) refused the device certificate.${said(f)}`, hint: `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}` };
+  let [what, why] = [meaning, hint];
+  if (f.refusal === 'refused') [what, why] = ['the server (or a TLS front such as nginx) refused the device certificate', `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`];
   if (f.refusal === 'missing')
-    return {
-      message: `${where(f)} answered HTTP ${f.status}: the server requires a device certificate and did not receive one.${said(f)}`,
-      hint: 'Check that the certificate and key are configured (--cert/--key or --keystore) and that nothing between this device and the platform terminates TLS.',
-    };
-  return { message: `${where(f)} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
+    [what, why] = [
+      'the server requires a device certificate and did not receive one',
+      'Check that the certificate and key are configured (--cert/--key or --keystore) and that nothing between this device and the platform terminates TLS.',
+    ];
+  const words = withLocalCause(f, `${where(f)} answered HTTP ${f.status}`, what, why);
+  return { ...words, message: `${words.message}${said(f)}` };
+}
+
+/**
+ * "WHAT: the local cause; that is the likely reason." for an expired or not yet valid certificate; a
+ * missing issuer is only possibly the reason (a certificate from the tenant's own CA comes alone), so
+ * the server's meaning follows it. Without a local cause: "WHAT: meaning."
+ */
+function withLocalCause(f: ErrorFacts, what: string, meaning: string, hint: string): Words {
+  const local = localCause(f);
+  if (!local) return { message: `${what}: ${meaning}.`, hint };
+  if (local.likely) return { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint };
+  return { message: `${what}: ${local.cause}. Otherwise: ${meaning}.`, hint: `${local.hint} ${hint}` };
 }
 
 /** The cause of a refusal that the device's own certificate shows (see platform/token-response.ts), worded, with its fix. */
-function localCause(f: ErrorFacts): { cause: string; hint: string } | undefined {
+function localCause(f: ErrorFacts): { cause: string; hint: string; likely: boolean } | undefined {
   const path = shownText(f.path ?? 'the certificate file');
   switch (f.localCause) {
     case 'expired':
       return {
+        likely: true,
         cause: `the device certificate (${path}) expired on ${f.certificateNotAfter ?? '?'}, ${f.expiredDays ?? '?'} day(s) ago`,
         hint: 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration and `c8ytoken cert enroll`).',
       };
     case 'not-yet-valid':
       return {
+        likely: true,
         cause: `the device certificate (${path}) is not valid before ${f.certificateNotBefore ?? '?'}`,
         hint: "Check this device's clock (NTP: timedatectl set-ntp true); if it is right, the certificate was issued with a start in the future.",
       };
     case 'issuer-missing':
       return {
-        cause: `${path} holds the device certificate alone, and its issuer (${shownText(f.missingIssuer ?? '?')}) is not in it: an intermediate is missing, or the server does not trust that issuer`,
-        hint: 'Append the intermediate CA certificate(s) to the certificate file after the device certificate, and check that the device CA is uploaded to the tenant; run `c8ytoken verify-chain --device-ca CA.pem`.',
+        likely: false,
+        cause: `${path} holds the device certificate alone, and its issuer (${shownText(f.missingIssuer ?? '?')}) is not in it: if the server does not trust that issuer itself, an intermediate is missing`,
+        hint: 'If the issuer is an intermediate, append it (and any above it) to the certificate file after the device certificate.',
       };
     default:
       return undefined;

@@ -308,6 +308,24 @@ describe('messages say what was seen', () => {
     expect(run.stderr).toMatch(/expired on 2021-12-31T23:59:59\.000Z, \d+ day\(s\) ago; that is the likely reason/);
   });
 
+  it('a certificate without its intermediate: the missing issuer is named first, as a possible cause, then what the server did', async () => {
+    const e = await endpoint();
+    const run = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('bad/missing-intermediate.chain.pem'), '--key', pki('device-rsa.key')]);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toMatch(
+      /missing-intermediate\.chain\.pem holds the device certificate alone, and its issuer \(CN=c8ytoken Device Intermediate CA, O=c8ytoken fixtures\) is not in it: if the server does not trust that issuer itself, an intermediate is missing\. Otherwise: the server did not accept the device certificate\./,
+    );
+  });
+
+  it('a refusal of a good certificate names no local cause', async () => {
+    const e = await endpoint();
+    e.fault = 'http401';
+    const run = await runMain(['fetch', ...creds(e)]);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain('answered HTTP 401: a certificate is revoked or the chain is not valid for this tenant.');
+    expect(run.stderr).not.toMatch(/likely reason|Otherwise/);
+  });
+
   it('the help of the EST commands says port 443, and that enroll WRITES --cert and --key', async () => {
     const enroll = await runMain(['cert', 'enroll', '--help']);
     const text = enroll.stdout.replace(/\s+/g, ' ');
