@@ -311,7 +311,7 @@ function handshakeCheck(h: HandshakeResult): DoctorCheck {
   const title = 'TLS handshake';
   switch (h.clientVerdict) {
     case 'accepted':
-      details.push(`device certificate accepted: the server requires one (without it: ${h.withoutCertificate ?? '?'}) and answered HTTP ${h.httpStatus} to GET / with it`);
+      details.push(`device certificate accepted: ${h.clientEvidence ?? ''}`);
       return { id: 'tls', title, verdict: 'pass', details };
     case 'unknown':
       details.push(`device certificate acceptance unknown: ${h.clientProblem ?? ''}`);

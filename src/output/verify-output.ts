@@ -17,7 +17,7 @@ export interface VerifyStyle extends MarkStyle {
 function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
   switch (h.clientVerdict) {
     case 'accepted':
-      return [`${mark('pass', style)} Device certificate accepted: the server requires one (without it: ${shownText(h.withoutCertificate ?? '?')}) and answered HTTP ${h.httpStatus} to GET / with it`];
+      return [`${mark('pass', style)} Device certificate accepted: ${shownText(h.clientEvidence ?? '')}`];
     case 'refused': {
       const lines = [`${mark('fail', style)} Device certificate rejected: ${shownText(h.clientProblem ?? '')}`];
       if (h.refusal) {

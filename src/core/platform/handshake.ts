@@ -38,6 +38,8 @@ export interface HandshakeResult {
   clientAccepted?: boolean;
   /** What was seen: why refused, or why acceptance is unknown. */
   clientProblem?: string;
+  /** Why accepted: the evidence, in words. */
+  clientEvidence?: string;
   /** The answer to GET / with the device certificate, and a short excerpt of its body. */
   httpStatus?: number;
   httpExcerpt?: string;
@@ -160,6 +162,7 @@ export async function probeHandshake(
     result.clientRequired = true;
     result.clientVerdict = 'accepted';
     result.clientAccepted = true;
+    result.clientEvidence = `the server requires one (without it: ${without.seen}) and answered HTTP ${first.status} to GET / with it`;
     return result;
   }
   if (without) result.clientRequired = false;
