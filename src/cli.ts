@@ -85,7 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .description(spec.summary)
       .exitOverride();
     if (spec.args) cmd.argument(spec.args[0], spec.args[1]);
-    addOptions(cmd, spec.options, listedOptions(spec.name, spec.options));
+    addOptions(cmd, spec.options, listedOptions(spec.name, spec.options), spec.optionHelp);
     cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${spec.settings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`);
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;

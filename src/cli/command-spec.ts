@@ -12,6 +12,8 @@ export interface CommandSpec {
   examples: readonly string[];
   /** The command's options from the table (the global ones are on the program). */
   options: readonly OptionKey[];
+  /** What an option means for this command when that differs from the table (enroll WRITES --cert and --key). */
+  optionHelp?: Partial<Record<OptionKey, string>>;
   /** Options the settings merge resolves (flags > environment > profile > config > defaults); none: no settings are loaded. */
   settings?: readonly OptionKey[];
   /** What else the help says (signals, exit codes particular to the command). */

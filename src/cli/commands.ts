@@ -110,6 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'c8ytoken cert needs-renewal --cert device.pem --within 30d && c8ytoken cert renew --cert device.pem --key device.key',
     ],
     options: [...CONNECTION_OPTIONS, 'estUrl', 'newKey', 'allowShorter'],
+    optionHelp: { url: 'tenant URL: the certificate request (EST) goes to port 443 (or --est-url) and the token request to port 8443, unless the URL names a port' },
     settings: [...CONNECTION_OPTIONS, 'estUrl', 'allowShorter'],
     notes:
       'The identity is replaced in place once the new certificate has fetched a token: PEM files, or a PKCS#12/JKS keystore rewritten in the same format with the same password and alias (other JKS entries kept). ' +
@@ -139,8 +140,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: ['url', 'estUrl', 'cert', 'key', 'truststore', 'truststorePasswordFile', 'timeout', 'proxy', 'proxyCa', 'proxyPasswordFile', 'deviceId', 'oneTimePasswordFile', 'retryEvery', 'maxWait'],
     settings: ['url', 'estUrl', 'cert', 'key', 'truststore', 'timeout', 'proxy', 'proxyCa', 'deviceId', 'retryEvery', 'maxWait'],
+    optionHelp: {
+      url: 'tenant URL: the certificate request (EST) goes to port 443 (or --est-url), the proof token request to port 8443, unless the URL names a port',
+      cert: 'the PEM device certificate enroll WRITES (a new file; an existing one is not replaced)',
+      key: 'the PEM private key enroll WRITES (a new file, mode 0600; an existing one is not replaced)',
+    },
     notes:
-      '--cert and --key name the files to write (each atomically; the key 0600, EC P-256); existing files are not replaced. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
+      '--cert and --key name the files to write (the key 0600, EC P-256); existing files are not replaced. The certificate is checked (our key and CN, not a CA, clientAuth, valid for a day or more) and proven with a token before both files are renamed into place; a device not enrolled has neither file. The one-time password comes from --one-time-password-file or C8YTOKEN_ONE_TIME_PASSWORD, never from the command line. ' +
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',
     load: async () => (await import('./run/cert-enroll.js')).run,
   },

@@ -40,8 +40,8 @@ function flagsText(row: Pick<OptionRow, 'flags'>): string {
   );
 }
 
-function optionItems(rows: readonly OptionRow[]): string[] {
-  return rows.flatMap((row) => ['.TP', flagsText(row), roff(helpText(row))]);
+function optionItems(rows: readonly OptionRow[], overrides: Partial<Record<string, string>> = {}): string[] {
+  return rows.flatMap((row) => ['.TP', flagsText(row), roff(helpText(row, overrides[row.key]))]);
 }
 
 const visible = (keys: readonly string[]): OptionRow[] => keys.map((k) => option(k as never)).filter((r) => r.hidden !== true);
@@ -144,12 +144,14 @@ export function renderManPage(input: ManInput): string {
     out.push(`.SS ${usage(spec)}`, roff(sentence(spec.summary)));
     if (spec.args) out.push('.PP', `${italic(spec.args[0].replace(/[[\]<>.]/g, ''))}: ${roff(spec.args[1])}.`);
     const rows = visible(listedOptions(spec.name, spec.options));
-    const shared = rows.filter((r) => connection.has(r.key));
-    const own = rows.filter((r) => !connection.has(r.key));
+    // A connection option that means something else for this command is described with the command.
+    const overrides: Partial<Record<string, string>> = spec.optionHelp ?? {};
+    const shared = rows.filter((r) => connection.has(r.key) && !overrides[r.key]);
+    const own = rows.filter((r) => !shared.includes(r));
     if (shared.length) {
       out.push('.PP', `${roff('Connection options (see CONNECTION OPTIONS): ')}${shared.map((r) => bold(longFlag(r))).join(', ')}.`);
     }
-    if (own.length) out.push('.PP', 'Options:', ...optionItems(own));
+    if (own.length) out.push('.PP', 'Options:', ...optionItems(own, overrides));
     if (spec.notes) out.push('.PP', roff(spec.notes));
     out.push('.PP', 'Examples:', ...exampleLines(examplesOf(spec, readme.get(spec.name) ?? [])));
   }

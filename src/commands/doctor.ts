@@ -218,7 +218,7 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   let prepared: PreparedTls;
   try {
     prepared = { trust, context: deviceSecureContext(identity, trust), proxy: route };
-    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route, prepared.context);
+    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route, prepared.context, () => io.now());
   } catch (err) {
     failed('tls', 'TLS handshake', err);
     for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
@@ -235,8 +235,16 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
     fetched = await requestToken(settings, identity, passwords, io, undefined, prepared);
   } catch (err) {
     failed('token', 'Token request', err);
+    // The handshake could not tell; the refusal below is the answer, so the TLS step claims nothing more.
+    if (handshake.clientVerdict === 'unknown') tls.details.push('the token request below answers whether the device certificate is accepted');
     skip('clock', 'Clock', 'no answer from the platform to compare with');
     return report();
+  }
+  if (handshake.clientVerdict === 'unknown') {
+    // A token is the evidence the handshake could not give.
+    tls.verdict = 'pass';
+    tls.details[tls.details.length - 1] = 'device certificate accepted: the platform issued a token with it';
+    delete tls.fix;
   }
   const t = tokenTimes(fetched.token.claims);
   const claims = fetched.token.claims;
@@ -306,17 +314,26 @@ function handshakeCheck(h: HandshakeResult): DoctorCheck {
   if (h.tlsVersion) details.push(`protocol ${h.tlsVersion}`);
   if (!h.serverTrusted)
     return { id: 'tls', title: 'TLS handshake', verdict: 'fail', details, fix: 'Give the CA that signs the platform certificate with --truststore (a truststore replaces the built-in roots).' };
-  if (h.clientAccepted) details.push(`device certificate accepted (HTTP ${h.httpStatus} to HEAD /)`);
-  else details.push(`device certificate rejected: ${h.clientProblem ?? 'the server closed the connection'}`);
-  return h.clientAccepted
-    ? { id: 'tls', title: 'TLS handshake', verdict: 'pass', details }
-    : {
+  const title = 'TLS handshake';
+  switch (h.clientVerdict) {
+    case 'accepted':
+      details.push(`device certificate accepted: ${h.clientEvidence ?? ''}`);
+      return { id: 'tls', title, verdict: 'pass', details };
+    case 'unknown':
+      details.push(`device certificate acceptance unknown: ${h.clientProblem ?? ''}`);
+      return { id: 'tls', title, verdict: 'warn', details, fix: 'The token request decides: a token means the certificate is accepted.' };
+    default: {
+      details.push(`device certificate rejected: ${h.clientProblem ?? 'the server closed the connection'}`);
+      const refusal = h.refusal ? new C8yError(h.refusal.code, h.refusal.facts) : undefined;
+      return {
         id: 'tls',
-        title: 'TLS handshake',
+        title,
         verdict: 'fail',
         details,
-        fix: 'Upload the device CA to the tenant (with auto-registration), or register the device for certificate authentication; check the chain above.',
+        ...(refusal ? { error: refusal } : { fix: 'Upload the device CA to the tenant (with auto-registration), or register the device for certificate authentication; check the chain above.' }),
       };
+    }
+  }
 }
 
 function clockCheck(fetched: FetchedToken, lifetimeSeconds: number | undefined): DoctorCheck {

@@ -29,6 +29,8 @@ export interface VerifyChainResult {
   deviceCa?: string;
   report: ChainReport;
   handshake?: HandshakeResult;
+  /** The X-Ssl-Cert-Chain mode in use (report.chainHeader is what it carries). */
+  chainHeaderMode: Settings['chainHeader'];
   ok: boolean;
 }
 
@@ -48,7 +50,7 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
   const leaf = (key && certs.find((c) => keyMatchesCertificate(key, c))) ?? findLeaf(certs, new SignatureBudget())!;
   io.progress(`checking ${certs.length} certificate(s) from ${source}${anchors ? ` against ${anchors.length} device CA certificate(s)` : ''} at ${new Date(at).toISOString()}`);
   const report = verifyChain({ leaf, others: certs.filter((c) => c !== leaf), fileOrder: certs, key, anchors, at, chainHeader: settings.chainHeader, purpose: options.purpose ?? 'client' });
-  const result: VerifyChainResult = { source, report, ok: report.ok };
+  const result: VerifyChainResult = { source, report, chainHeaderMode: settings.chainHeader, ok: report.ok };
   if (settings.deviceCa) result.deviceCa = settings.deviceCa;
   if (options.connect) {
     if (!key) throw new C8yError('NO_CREDENTIALS', { reason: 'no key for the handshake' });
@@ -63,8 +65,10 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
       .filter((c) => c.role !== 'extra')
       .map((c) => certs.find((x) => x.fingerprint256 === c.sha256))
       .filter((c): c is X509Certificate => !!c);
-    result.handshake = await probeHandshake(endpoint, { key, chain: path.length ? path : [leaf], extra: [], source }, trust, settings.timeoutMs, proxy);
-    result.ok = result.ok && result.handshake.serverTrusted && result.handshake.clientAccepted === true && !result.handshake.proxyProblem;
+    result.handshake = await probeHandshake(endpoint, { key, chain: path.length ? path : [leaf], extra: [], source }, trust, settings.timeoutMs, proxy, undefined, () => io.now());
+    // Acceptance that cannot be known from a handshake is a warning, not a failure; a refusal fails.
+    const h = result.handshake;
+    result.ok = result.ok && h.serverTrusted && (h.clientVerdict === 'accepted' || h.clientVerdict === 'unknown') && !h.proxyProblem;
   }
   return result;
 }

@@ -176,6 +176,15 @@ export interface ErrorFacts {
   /** The device certificate's end of validity, and how long ago it passed, when it has expired. */
   certificateNotAfter?: string;
   expiredDays?: number;
+  /**
+   * A refusal's cause seen in the identity sent: the certificate expired, is not valid yet (its start,
+   * certificateNotBefore), or the chain's last certificate has an issuer that is not in it (missingIssuer).
+   */
+  localCause?: 'expired' | 'not-yet-valid' | 'issuer-missing';
+  certificateNotBefore?: string;
+  missingIssuer?: string;
+  /** A front (nginx) that checks the client certificate itself: it refused it, or received none. */
+  refusal?: 'refused' | 'missing';
   /** The trust used for the server certificate, and whether it is a truststore the user gave. */
   trust?: string;
   customTrust?: boolean;

@@ -53,8 +53,21 @@ const where = (f: ErrorFacts): string => {
   }
 };
 const said = (f: ErrorFacts): string => {
-  if (f.platform) return ` The platform said: ${[f.platform.error, f.platform.message].filter(Boolean).join(': ')}.`;
+  // The platform's message usually ends with its own full stop: one is enough.
+  if (f.platform) return ` The platform said: ${endSentence([f.platform.error, f.platform.message].filter(Boolean).join(': '))}`;
   return f.excerpt ? ` The answer was: "${f.excerpt}".` : '';
+};
+/** Text with one closing full stop (none added after ".", "!" or "?"). */
+const endSentence = (text: string): string => (/[.!?]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`);
+/** The port the connection went to: the one in the facts, else the URL's (its scheme's default when it names none). */
+const portOf = (f: ErrorFacts): string => {
+  if (f.port) return shownText(f.port);
+  try {
+    const url = new URL(f.url ?? '');
+    return url.port || (url.protocol === 'http:' ? '80' : '443');
+  } catch {
+    return f.operation ? '443' : '8443';
+  }
 };
 const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
 const optionHelp = (): string => 'Run with --help for usage.';
@@ -302,8 +315,8 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
   CONNECTION_REFUSED: (f) => ({
     message: `${where(f)} refused the connection.`,
     hint: f.operation
-      ? `Nothing listens on port ${f.port ?? '443'} there. Certificate requests go to the tenant's port 443 (not the token endpoint's 8443) unless the URL names a port.`
-      : `Nothing listens on port ${f.port ?? '443'} there. The token endpoint is on port 8443; check the URL's port and any firewall.`,
+      ? `Nothing listens on port ${portOf(f)} there. Certificate requests go to the tenant's port 443 (not the token endpoint's 8443) unless the URL names a port.`
+      : `Nothing listens on port ${portOf(f)} there. Check the URL's port (the token endpoint is on 8443 unless the URL names another) and any firewall.`,
   }),
   CONNECTION_RESET: (f) => ({
     message: `${where(f)} reset the connection${f.stage === 'handshake' ? ' during the TLS handshake' : ''}.`,
@@ -372,19 +385,13 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     message: `The server certificate of ${where(f)} is not valid for the name ${shownText(f.host ?? '')}${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
     hint: 'Use the host name the platform certificate is issued for (the tenant domain), not an IP address or alias.',
   }),
-  CLIENT_CERT_REJECTED: (f) => ({
-    message:
-      f.certificateNotAfter !== undefined
-        ? `${where(f)} rejected the device certificate: it expired on ${f.certificateNotAfter.slice(0, 10)}, ${f.expiredDays} day(s) ago (${shownText(f.path ?? '')}).`
-        : `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate: the server did not accept the device certificate.`,
-    hint:
-      f.certificateNotAfter !== undefined
-        ? 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration).'
-        : `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`,
-  }),
+  CLIENT_CERT_REJECTED: (f) => {
+    const what = `${where(f)} ${f.stage === 'after-handshake' ? 'closed the connection right after the TLS handshake' : 'ended the TLS handshake'} once it had the device certificate`;
+    return withLocalCause(f, what, 'the server did not accept the device certificate', `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`);
+  },
   TLS_FAILED: (f) => ({
     message: `The TLS handshake with ${where(f)} failed${f.reason ? `: ${shownText(f.reason)}` : ''}.`,
-    hint: `Check the URL points at the tenant on port ${f.operation ? (f.port ?? '443') : '8443'} and that a proxy does not intercept TLS.`,
+    hint: `Check that port ${portOf(f)} of ${where(f)} is the tenant's ${f.operation ? 'EST port (443 unless the URL names one)' : 'mTLS token endpoint (8443 unless the URL names one)'} and that a proxy does not intercept TLS.`,
   }),
   PLATFORM_BAD_REQUEST: (f) => platform(f, 'the platform could not parse the certificate chain', 'Check the certificate files; try --chain-header none or full, and run `c8ytoken verify-chain`.'),
   PLATFORM_UNAUTHORIZED: (f) =>
@@ -544,7 +551,7 @@ function notACertificate(f: ErrorFacts): Words {
 function timeoutWords(f: ErrorFacts): Words {
   return {
     message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
-    hint: `Check the network path to port ${f.port ?? '8443'} (firewalls often block 8443), or raise --timeout.`,
+    hint: `Check the network path to port ${portOf(f)}${portOf(f) === '8443' ? ' (firewalls often block 8443)' : ''}, or raise --timeout.`,
   };
 }
 
@@ -576,8 +583,59 @@ function retryAfter(f: ErrorFacts): string | undefined {
   return f.retryAfterSeconds === undefined ? undefined : `Retry in ${formatDuration(f.retryAfterSeconds * 1000)}, as the platform asked (Retry-After)`;
 }
 
+/**
+ * An HTTP refusal: a cause the identity sent shows by itself comes first (expired, not yet valid, issuer
+ * missing); then what a TLS front such as nginx said about the certificate; then the status's meaning.
+ */
 function platform(f: ErrorFacts, meaning: string, hint: string): Words {
-  return { message: `${where(f)} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
+  let [what, why] = [meaning, hint];
+  if (f.refusal === 'refused') [what, why] = ['the server (or a TLS front such as nginx) refused the device certificate', `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`];
+  if (f.refusal === 'missing')
+    [what, why] = [
+      'the server requires a device certificate and did not receive one',
+      'Check that the certificate and key are configured (--cert/--key or --keystore) and that nothing between this device and the platform terminates TLS.',
+    ];
+  const words = withLocalCause(f, `${where(f)} answered HTTP ${f.status}`, what, why);
+  return { ...words, message: `${words.message}${said(f)}` };
+}
+
+/**
+ * "WHAT: the local cause; that is the likely reason." for an expired or not yet valid certificate; a
+ * missing issuer is only possibly the reason (a certificate from the tenant's own CA comes alone), so
+ * the server's meaning follows it. Without a local cause: "WHAT: meaning."
+ */
+function withLocalCause(f: ErrorFacts, what: string, meaning: string, hint: string): Words {
+  const local = localCause(f);
+  if (!local) return { message: `${what}: ${meaning}.`, hint };
+  if (local.likely) return { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint };
+  return { message: `${what}: ${local.cause}. Otherwise: ${meaning}.`, hint: `${local.hint} ${hint}` };
+}
+
+/** The cause of a refusal that the device's own certificate shows (see platform/token-response.ts), worded, with its fix. */
+function localCause(f: ErrorFacts): { cause: string; hint: string; likely: boolean } | undefined {
+  const path = shownText(f.path ?? 'the certificate file');
+  switch (f.localCause) {
+    case 'expired':
+      return {
+        likely: true,
+        cause: `the device certificate (${path}) expired on ${f.certificateNotAfter ?? '?'}, ${f.expiredDays ?? '?'} day(s) ago`,
+        hint: 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration and `c8ytoken cert enroll`).',
+      };
+    case 'not-yet-valid':
+      return {
+        likely: true,
+        cause: `the device certificate (${path}) is not valid before ${f.certificateNotBefore ?? '?'}`,
+        hint: "Check this device's clock (NTP: timedatectl set-ntp true); if it is right, the certificate was issued with a start in the future.",
+      };
+    case 'issuer-missing':
+      return {
+        likely: false,
+        cause: `${path} holds the device certificate alone, and its issuer (${shownText(f.missingIssuer ?? '?')}) is not in it: if the server does not trust that issuer itself, an intermediate is missing`,
+        hint: 'If the issuer is an intermediate, append it (and any above it) to the certificate file after the device certificate.',
+      };
+    default:
+      return undefined;
+  }
 }
 
 const TOKEN_PROBLEMS: Record<string, string> = {

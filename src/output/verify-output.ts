@@ -1,5 +1,6 @@
 /** The verify-chain report: a checklist for people (✔ ✖ ⚠, ASCII without UTF-8), JSON for scripts. */
 import type { VerifyChainResult } from '../commands/verify-chain.js';
+import type { HandshakeResult } from '../core/platform/handshake.js';
 import { shownText } from '../core/text.js';
 import { chainTree } from './chain-tree.js';
 import { describeFacts } from './messages.js';
@@ -10,6 +11,27 @@ export { supportsUnicode } from './marks.js';
 export interface VerifyStyle extends MarkStyle {
   /** On a terminal: the chain is drawn as a tree above the list. */
   tree: boolean;
+}
+
+/** The device certificate's verdict: accepted only on evidence, refused with the cause, or unknown. */
+function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
+  switch (h.clientVerdict) {
+    case 'accepted':
+      return [`${mark('pass', style)} Device certificate accepted: ${shownText(h.clientEvidence ?? '')}`];
+    case 'refused': {
+      const lines = [`${mark('fail', style)} Device certificate rejected: ${shownText(h.clientProblem ?? '')}`];
+      if (h.refusal) {
+        const words = describeFacts(h.refusal.code, h.refusal.facts);
+        lines.push(`    ${words.message}`);
+        if (words.hint) lines.push(`    fix: ${words.hint}`);
+      }
+      return lines;
+    }
+    case 'unknown':
+      return [`${mark('warn', style)} Device certificate acceptance unknown: ${shownText(h.clientProblem ?? '')}`, '    a token is the proof: `c8ytoken doctor` or `c8ytoken fetch` asks for one'];
+    default:
+      return [];
+  }
 }
 
 /** The checklist for stdout. */
@@ -37,7 +59,7 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
   }
   lines.push('');
   if (r.deviceUser) lines.push(`${mark('info', style)} Device user on the platform: ${r.deviceUser}`);
-  lines.push(`${mark('info', style)} X-Ssl-Cert-Chain (auto) carries: ${r.chainHeader.length ? r.chainHeader.join(' | ') : 'nothing (no header is sent)'}`);
+  lines.push(`${mark('info', style)} X-Ssl-Cert-Chain (${result.chainHeaderMode}) carries: ${r.chainHeader.length ? r.chainHeader.join(' | ') : 'nothing (no header is sent)'}`);
   const h = result.handshake;
   if (h) {
     lines.push('');
@@ -47,7 +69,7 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
       lines.push(`${mark('fail', style)} Proxy: ${words.message}`);
       if (words.hint) lines.push(`    fix: ${words.hint}`);
     }
-    if (h.proxyProblem && h.clientAccepted === undefined) {
+    if (h.proxyProblem && h.clientVerdict === undefined) {
       // The tunnel did not open: nothing to say about the platform.
     } else if (h.networkProblem) lines.push(`${mark('fail', style)} Connection: ${h.networkProblem}`);
     else {
@@ -55,9 +77,7 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
         `${mark(h.serverTrusted ? 'pass' : 'fail', style)} Server certificate ${h.serverTrusted ? 'trusted' : 'NOT trusted'} by ${h.trustSource}${h.serverProblem ? `: ${h.serverProblem}` : ''}${h.serverSubject ? ` (${h.serverSubject})` : ''}`,
       );
       if (h.tlsVersion) lines.push(`${mark('info', style)} TLS version: ${h.tlsVersion}`);
-      if (h.clientAccepted !== undefined || h.clientProblem) {
-        lines.push(`${mark(h.clientAccepted ? 'pass' : 'fail', style)} Device certificate ${h.clientAccepted ? `accepted (HTTP ${h.httpStatus} to HEAD /)` : `rejected: ${h.clientProblem}`}`);
-      }
+      lines.push(...clientLines(h, style));
     }
   }
   lines.push('');

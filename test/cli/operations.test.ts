@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/server.js';
 import { renderInspect } from '../../src/output/inspect-output.js';
@@ -245,5 +246,93 @@ describe('the half-life and the pictures', () => {
     const result = await verifyChainCommand(settings, { connect: false }, { env: {}, cwd: tempDir(), warn: () => undefined, progress: () => undefined, now: Date.now });
     const text = renderVerify(result, { color: false, unicode: true, tree: true });
     expect(text).toMatch(/c8ytoken Device Root CA \(device CA\)\n\s+└─✔ c8ytoken Device Intermediate CA \(intermediate\)\n\s+└─✔ rsa-device-001 \(device\)/);
+  });
+});
+
+describe('messages say what was seen', () => {
+  /** A TCP server on 127.0.0.1 that does `onConnection` with each socket; closed after the test. */
+  async function tcpServer(onConnection: (s: Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      onConnection(s);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+  const device = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+
+  it("a timeout's hint names the URL's port, not 8443", async () => {
+    const silent = await tcpServer(() => undefined);
+    try {
+      const run = await runMain(['fetch', '--url', `https://localhost:${silent.port}`, '--timeout', '1s', ...device]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toContain(`Check the network path to port ${silent.port}, or raise --timeout.`);
+      expect(run.stderr).not.toContain('8443');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("a failed handshake's hint names the URL's port, not 8443", async () => {
+    const plain = await tcpServer((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    try {
+      const run = await runMain(['fetch', '--url', `https://localhost:${plain.port}`, ...device]);
+      expect(run.code).toBe(6);
+      expect(run.stderr).toContain(`Check that port ${plain.port} of https://localhost:${plain.port} is the tenant's mTLS token endpoint`);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("no double full stop after the platform's own message", async () => {
+    const e = await endpoint();
+    e.fault = 'http404';
+    const run = await runMain(['fetch', ...creds(e)]);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain('The platform said: Not Found: This feature is disabled, please contact system administrator.');
+    expect(run.stderr).not.toMatch(/\.\./);
+  });
+
+  it('an expired certificate refused in the handshake: the expiry first, as an ISO 8601 time', async () => {
+    const e = await endpoint();
+    const run = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-expired.chain.pem'), '--key', pki('device-expired.key')]);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toMatch(/expired on 2021-12-31T23:59:59\.000Z, \d+ day\(s\) ago; that is the likely reason/);
+  });
+
+  it('a certificate without its intermediate: the missing issuer is named first, as a possible cause, then what the server did', async () => {
+    const e = await endpoint();
+    const run = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('bad/missing-intermediate.chain.pem'), '--key', pki('device-rsa.key')]);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toMatch(
+      /missing-intermediate\.chain\.pem holds the device certificate alone, and its issuer \(CN=c8ytoken Device Intermediate CA, O=c8ytoken fixtures\) is not in it: if the server does not trust that issuer itself, an intermediate is missing\. Otherwise: the server did not accept the device certificate\./,
+    );
+  });
+
+  it('a refusal of a good certificate names no local cause', async () => {
+    const e = await endpoint();
+    e.fault = 'http401';
+    const run = await runMain(['fetch', ...creds(e)]);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain('answered HTTP 401: a certificate is revoked or the chain is not valid for this tenant.');
+    expect(run.stderr).not.toMatch(/likely reason|Otherwise/);
+  });
+
+  it('the help of the EST commands says port 443, and that enroll WRITES --cert and --key', async () => {
+    const enroll = await runMain(['cert', 'enroll', '--help']);
+    const text = enroll.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/--url <url> tenant URL: the certificate request \(EST\) goes to port 443/);
+    expect(text).toMatch(/--cert <file> the PEM device certificate enroll WRITES/);
+    expect(text).toMatch(/--key <file> the PEM private key enroll WRITES/);
+    const renew = await runMain(['cert', 'renew', '--help']);
+    expect(renew.stdout.replace(/\s+/g, ' ')).toMatch(/--url <url> tenant URL: the certificate request \(EST\) goes to port 443 \(or --est-url\) and the token request to port 8443/);
   });
 });

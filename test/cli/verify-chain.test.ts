@@ -34,6 +34,13 @@ describe('verify-chain', () => {
     expect(run.code).toBe(1);
   });
 
+  it('labels the X-Ssl-Cert-Chain line with the mode in use', async () => {
+    for (const mode of ['auto', 'none', 'full']) {
+      const run = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--chain-header', mode], { env });
+      expect(run.stdout).toMatch(new RegExp(`X-Ssl-Cert-Chain \\(${mode}\\) carries`));
+    }
+  });
+
   it('checks validity at --at', async () => {
     const run = await runMain(['verify-chain', '--cert', pki('device-rsa.chain.pem'), '--at', '2100-01-01']);
     expect(run.stdout).toMatch(/expired on 2099-12-31/);
@@ -73,6 +80,34 @@ describe('verify-chain --connect', () => {
   it('reports a rejected device certificate', async () => {
     const run = await runMain(['verify-chain', '--connect', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', pki('stranger-device.p12')], { env });
     expect(run.stdout).toMatch(/✖ Device certificate rejected/);
+    expect(run.code).toBe(1);
+  });
+
+  it('says acceptance is unknown when the server asks for a certificate but goes on without one (as the EST port does)', async () => {
+    const lenient = await new Emulator({ clientCheck: 'http' }).start();
+    try {
+      const run = await runMain(['verify-chain', '--connect', '--url', lenient.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], { env });
+      expect(run.stdout).toMatch(/⚠ Device certificate acceptance unknown: the server also answers without a certificate \(HTTP 404/);
+      expect(run.stdout).not.toMatch(/Device certificate accepted/);
+      expect(run.code).toBe(0);
+    } finally {
+      await lenient.stop();
+    }
+  });
+
+  it('says accepted only with the evidence: the server refuses the same request without a certificate', async () => {
+    const run = await runMain(['verify-chain', '--connect', '--json', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12')], { env });
+    const h = (JSON.parse(run.stdout) as { handshake: { clientVerdict: string; clientRequired: boolean; httpStatus: number } }).handshake;
+    expect(h).toMatchObject({ clientVerdict: 'accepted', clientRequired: true, httpStatus: 404 });
+  });
+
+  it('names the local cause of a refusal: an expired certificate', async () => {
+    const run = await runMain(
+      ['verify-chain', '--connect', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-expired.chain.pem'), '--key', pki('device-expired.key')],
+      { env },
+    );
+    expect(run.stdout).toMatch(/✖ Device certificate rejected/);
+    expect(run.stdout).toMatch(/the device certificate \(.*device-expired\.chain\.pem\) expired on 2021-12-31T[\d:.]+Z, \d+ day\(s\) ago; that is the likely reason/);
     expect(run.code).toBe(1);
   });
 

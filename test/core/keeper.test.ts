@@ -131,6 +131,21 @@ describe('failures', () => {
     expect(Date.parse(recovered.time) - back).toBeLessThanOrEqual(15 * MIN);
   });
 
+  it('reports the expiry when the held token expires, not at the next attempt (30 minutes later here)', async () => {
+    const clock = virtualClock(START);
+    const e = await endpoint(clock, { lifetimeSeconds: 3600 });
+    // Refused from the half-life on: retried at --slow-retry, 30 minutes apart, so no attempt falls on the expiry.
+    clock.at(START + 29 * MIN, () => (e.fault = 'http401'));
+    const k = await keep(e, clock, START + 150 * MIN, { slowRetryMs: 30 * MIN });
+    const first = written(k)[0] as Extract<TokenEvent, { event: 'token' }>;
+    const expired = k.events.filter((x) => x.event === 'expired');
+    expect(expired).toHaveLength(1);
+    expect(expired[0]!.time).toBe(first.expiresAt);
+    expect(expired[0]!.expiredAt).toBe(first.expiresAt);
+    // No request was made at the expiry itself: the report came from the timer.
+    expect(e.requests.some((r) => r.at === Date.parse(first.expiresAt!))).toBe(false);
+  });
+
   it('the same token handed back after its half-life: growing backoff, not a poll', async () => {
     const clock = virtualClock(START);
     const e = await endpoint(clock, { lifetimeSeconds: 3600 });

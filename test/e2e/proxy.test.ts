@@ -244,8 +244,9 @@ describe('the verify-chain handshake through a proxy', () => {
   it('tunnels: the server is trusted and accepts the device certificate', async () => {
     const before = open.tunnels;
     const result = await probeHandshake(new URL(emulator.url), rsa, trust, 10_000, await route(open.url()));
-    expect(result).toMatchObject({ serverTrusted: true, clientAccepted: true, proxy: `http://127.0.0.1:${open.port}` });
-    expect(open.tunnels).toBe(before + 1);
+    expect(result).toMatchObject({ serverTrusted: true, clientAccepted: true, clientRequired: true, proxy: `http://127.0.0.1:${open.port}` });
+    // Two tunnels: with the device certificate, then without one (is it required?), both through the proxy.
+    expect(open.tunnels).toBe(before + 2);
   });
 
   it('tunnels through an https:// proxy too', async () => {

@@ -2,23 +2,25 @@
 import { verifyChainCommand } from '../../commands/verify-chain.js';
 import { renderVerify, supportsUnicode } from '../../output/verify-output.js';
 import { useColor } from '../../output/terminal.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, type ErrorCode, type ErrorFacts } from '../../core/errors.js';
 import type { Purpose } from '../../core/chain/verify.js';
 import { describeFacts } from '../../output/messages.js';
 import type { HandshakeResult } from '../../core/platform/handshake.js';
 import { textOf, type Run } from './run.js';
 
-/** The handshake for --json: a proxy problem with its words, as an error would show them. */
+/** The handshake for --json: a proxy problem or a refusal with its words, as an error would show them. */
 function handshakeJson(h: HandshakeResult | undefined): unknown {
-  if (!h?.proxyProblem) return h ?? null;
-  const { code, facts } = h.proxyProblem;
-  return { ...h, proxyProblem: { code, ...describeFacts(code, facts), details: facts } };
+  if (!h) return null;
+  const worded = (p: { code: ErrorCode; facts: ErrorFacts } | undefined) => p && { code: p.code, ...describeFacts(p.code, p.facts), details: p.facts };
+  return { ...h, proxyProblem: worded(h.proxyProblem), refusal: worded(h.refusal) };
 }
 
 export async function run(r: Run): Promise<number> {
   const result = await verifyChainCommand(r.settings!, { at: textOf(r, 'at'), connect: r.flags.connect === true, purpose: textOf(r, 'purpose') as Purpose }, r.io());
   if (r.term.json)
-    r.cli.stdout.write(`${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, deviceCa: result.deviceCa ?? null, handshake: handshakeJson(result.handshake) }, null, 2)}\n`);
+    r.cli.stdout.write(
+      `${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, chainHeaderMode: result.chainHeaderMode, deviceCa: result.deviceCa ?? null, handshake: handshakeJson(result.handshake) }, null, 2)}\n`,
+    );
   else if (!r.term.quiet) r.cli.stdout.write(renderVerify(result, { color: useColor(r.cli.stdout, r.cli.env, !r.term.color), unicode: supportsUnicode(r.cli.env), tree: r.cli.stdout.isTTY === true }));
   return result.ok ? ExitCode.ok : ExitCode.checkFailed;
 }

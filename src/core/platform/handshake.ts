@@ -1,9 +1,14 @@
 /**
  * A TLS handshake with the platform, without asking for a token: is the server certificate trusted (and
- * by what), which TLS version, and does the server accept the device certificate? Acceptance is seen by
- * sending `HEAD /` after the handshake: under TLS 1.3 a refusal only arrives then.
+ * by what), which TLS version, and does the server accept the device certificate?
+ *
+ * A server that asks for a certificate may still go on without one (nginx `ssl_verify_client optional`,
+ * the platform's EST port), and a TLS front such as nginx answers a refused certificate with an HTTP 400
+ * page rather than a TLS alert. So "accepted" is said only on evidence: the request with the certificate
+ * got an answer that is not a refusal, AND the same request without a certificate was refused (the server
+ * requires one). A refusal page or a TLS refusal is "refused"; anything else is "unknown".
  */
-import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
@@ -13,6 +18,10 @@ import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { openTunnel, type ProxyRoute } from './proxy/agent.js';
 import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
 import { oneLine, tunnelTarget } from './proxy/watch.js';
+import { bodyExcerpt, certificateRefusal, localCertificateCause } from './token-response.js';
+
+/** What the handshake showed about the device certificate. */
+export type ClientVerdict = 'accepted' | 'refused' | 'unknown';
 
 export interface HandshakeResult {
   host: string;
@@ -23,10 +32,22 @@ export interface HandshakeResult {
   serverProblem?: string;
   serverSubject?: string;
   tlsVersion?: string;
-  /** true: the server answered over HTTP; false: it closed or alerted after seeing the certificate. */
+  /** accepted: on evidence (see the top of this file); refused: an alert, a close or a refusal page; unknown: no evidence either way. */
+  clientVerdict?: ClientVerdict;
+  /** true only when accepted; false when refused; undefined when unknown or not tried. */
   clientAccepted?: boolean;
+  /** What was seen: why refused, or why acceptance is unknown. */
   clientProblem?: string;
+  /** Why accepted: the evidence, in words. */
+  clientEvidence?: string;
+  /** The answer to GET / with the device certificate, and a short excerpt of its body. */
   httpStatus?: number;
+  httpExcerpt?: string;
+  /** Whether the server requires a certificate (the same request without one was refused), and how it answered that request. */
+  clientRequired?: boolean;
+  withoutCertificate?: string;
+  /** A refusal, as the error a token request would get (local cause first), for its words. */
+  refusal?: { code: ErrorCode; facts: ErrorFacts };
   /** A network failure before any TLS. */
   networkProblem?: string;
   /** The proxy the handshake went through (redacted), and the setting it came from. */
@@ -36,10 +57,29 @@ export interface HandshakeResult {
   proxyProblem?: { code: ErrorCode; facts: ErrorFacts };
 }
 
+/** One connection: the handshake, then GET / and the answer (status and the first KiB of its body). */
+interface Exchange {
+  secure: boolean;
+  tlsVersion?: string;
+  peer?: PeerCertificate;
+  authorized: boolean;
+  authorizationError?: string;
+  /** The server sent a CertificateRequest (the client has shared signature algorithms only then). */
+  certificateRequested: boolean;
+  status?: number;
+  body?: Buffer;
+  /** The error, or 'closed' / 'timeout', that ended the connection before an answer. */
+  failure?: { code: string; message: string; timedOut?: boolean };
+}
+
+/** What is read of an answer: enough for nginx's error pages, bounded whatever the server sends. */
+const MAX_ANSWER_BYTES = 16 * 1024;
+
 /**
  * Performs the handshake and the acceptance probe, through `proxy` when given; never throws for network,
  * proxy or TLS failures (OpenSSL refusing the credentials is a C8yError). `context`: the device's TLS
- * context when the caller has made it already (doctor uses it for the token request too).
+ * context when the caller has made it already (doctor uses it for the token request too). `now`: the
+ * clock the device certificate's validity is judged with when a refusal is explained.
  */
 export async function probeHandshake(
   endpoint: URL,
@@ -48,89 +88,189 @@ export async function probeHandshake(
   timeoutMs: number,
   proxy?: ProxyRoute,
   context = deviceSecureContext(identity, trust),
+  now: () => number = Date.now,
 ): Promise<HandshakeResult> {
-  const { host, port } = tunnelTarget(endpoint);
-  const result: HandshakeResult = { host, port, trustSource: trust.source, serverTrusted: false };
-  let tunnel: Duplex | undefined;
+  const target = tunnelTarget(endpoint);
+  const result: HandshakeResult = { host: target.host, port: target.port, trustSource: trust.source, serverTrusted: false };
   if (proxy) {
     result.proxy = proxy.shown;
     result.proxySource = proxy.source;
-    const started = Date.now();
-    try {
-      tunnel = await openTunnelWithin(proxy, tunnelTarget(endpoint), timeoutMs);
-    } catch (err) {
-      const e = err instanceof C8yError ? err : proxyConnectionError(err as Error, proxy, tunnelTarget(endpoint));
-      result.proxyProblem = { code: e.code, facts: e.facts };
-      return result;
-    }
-    timeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
   }
+  const started = Date.now();
+  const tunnel = await tunnelFor(proxy, endpoint, timeoutMs, result);
+  if (tunnel === null) return result;
+  const first = await exchange(endpoint, context, tunnel, Math.max(1, timeoutMs - (Date.now() - started)), (x) => {
+    // Verified by hand, so that the report can say why; nothing is sent to an untrusted server.
+    const nameError = x.peer?.raw ? checkServerIdentity(target.host, x.peer) : undefined;
+    if (!x.authorized) result.serverProblem = x.authorizationError ?? 'not trusted';
+    else if (nameError) result.serverProblem = nameError.message;
+    else result.serverTrusted = true;
+    // The platform always asks for the device certificate; a server in the tunnel that does not is the proxy's.
+    if (proxy && !x.certificateRequested) return false;
+    return result.serverTrusted;
+  });
+  // A refusal in TLS, as the token request would report it: the local cause first.
+  const tlsRefusal = (stage: 'handshake' | 'after-handshake'): NonNullable<HandshakeResult['refusal']> => ({
+    code: 'CLIENT_CERT_REJECTED',
+    facts: { url: endpoint.href, host: target.host, port: String(target.port), stage, ...localCertificateCause(identity, now()) },
+  });
+  if (!first.secure) {
+    result.networkProblem = first.failure?.timedOut ? `no TLS handshake within ${timeoutMs / 1000} s` : `${first.failure?.code ?? ''} ${first.failure?.message ?? 'closed'}`.trim();
+    if (first.failure && /alert|certificate/i.test(`${first.failure.code} ${first.failure.message}`)) {
+      delete result.networkProblem;
+      refused(result, `${first.failure.code}: the server did not accept the device certificate`, tlsRefusal('handshake'));
+    }
+    return result;
+  }
+  result.tlsVersion = first.tlsVersion;
+  if (first.peer?.subject) result.serverSubject = oneLine(first.peer.subject);
+  if (proxy && !first.certificateRequested) {
+    const e = interceptionError(proxy, target, first.peer?.issuer ? { issuer: oneLine(first.peer.issuer) } : {}, result.serverProblem ?? 'the handshake');
+    result.proxyProblem = { code: e.code, facts: e.facts };
+    refused(result, 'the TLS server in the tunnel did not ask for the device certificate: the proxy intercepts TLS');
+    return result;
+  }
+  if (!result.serverTrusted) return result;
+  if (first.status === undefined) {
+    const f = first.failure;
+    if (f?.timedOut) return unknown(result, `no answer within ${timeoutMs / 1000} s after the handshake`);
+    refused(
+      result,
+      f && f.code !== 'closed' ? `${f.code}: the server did not accept the device certificate` : 'the server closed the connection after the handshake: it did not accept the device certificate',
+      tlsRefusal('after-handshake'),
+    );
+    return result;
+  }
+  result.httpStatus = first.status;
+  const excerpt = bodyExcerpt(first.body ?? Buffer.alloc(0));
+  if (excerpt) result.httpExcerpt = excerpt;
+  const refusal = certificateRefusal(first.status, first.body ?? Buffer.alloc(0));
+  if (refusal) {
+    const facts: ErrorFacts = { url: endpoint.href, status: first.status, refusal, ...(excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
+    refused(result, `HTTP ${first.status}${excerpt ? ` "${excerpt}"` : ''}: the server ${refusal === 'missing' ? 'received no device certificate' : 'refused the device certificate'}`, {
+      code: first.status === 400 ? 'PLATFORM_BAD_REQUEST' : 'PLATFORM_REFUSED',
+      facts,
+    });
+    return result;
+  }
+  // An answer with the certificate: evidence of acceptance only if the server refuses the same request without one.
+  const bare = await tunnelFor(proxy, endpoint, timeoutMs, {});
+  const second = bare === null ? undefined : await exchange(endpoint, trustOnlyContext(trust), bare, timeoutMs, () => true);
+  const without = second ? answerWithout(second) : undefined;
+  if (without) result.withoutCertificate = without.seen;
+  if (without?.required) {
+    result.clientRequired = true;
+    result.clientVerdict = 'accepted';
+    result.clientAccepted = true;
+    result.clientEvidence = `the server requires one (without it: ${without.seen}) and answered HTTP ${first.status} to GET / with it`;
+    return result;
+  }
+  if (without) result.clientRequired = false;
+  return unknown(
+    result,
+    without
+      ? `the server also answers without a certificate (${without.seen}): it asks for one but does not require it, so HTTP ${first.status} shows nothing about acceptance`
+      : `the check without a certificate failed, so HTTP ${first.status} shows nothing about acceptance`,
+  );
+}
+
+function refused(result: HandshakeResult, problem: string, refusal?: HandshakeResult['refusal']): void {
+  result.clientVerdict = 'refused';
+  result.clientAccepted = false;
+  result.clientProblem = problem;
+  if (refusal) result.refusal = refusal;
+}
+
+function unknown(result: HandshakeResult, problem: string): HandshakeResult {
+  result.clientVerdict = 'unknown';
+  result.clientProblem = problem;
+  return result;
+}
+
+/** How a server answered without a client certificate: required when it refused in TLS or with a refusal page. */
+function answerWithout(x: Exchange): { required: boolean; seen: string } | undefined {
+  if (!x.secure && x.failure && !/alert|certificate/i.test(`${x.failure.code} ${x.failure.message}`)) return undefined;
+  if (x.status === undefined) return x.failure?.timedOut ? undefined : { required: true, seen: `the connection ended: ${x.failure?.code ?? 'closed'}` };
+  const excerpt = bodyExcerpt(x.body ?? Buffer.alloc(0));
+  const seen = `HTTP ${x.status}${excerpt ? ` "${excerpt}"` : ''}`;
+  return { required: certificateRefusal(x.status, x.body ?? Buffer.alloc(0)) !== undefined, seen };
+}
+
+/** The platform trust alone, for the request made without a device certificate. */
+function trustOnlyContext(trust: Trust): SecureContext {
+  return createSecureContext({ ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}), minVersion: 'TLSv1.2' });
+}
+
+/** A tunnel through the proxy (undefined: connect directly), or null when it failed (the failure is in result). */
+async function tunnelFor(proxy: ProxyRoute | undefined, endpoint: URL, timeoutMs: number, result: Pick<HandshakeResult, 'proxyProblem'>): Promise<Duplex | undefined | null> {
+  if (!proxy) return undefined;
+  try {
+    return await openTunnelWithin(proxy, tunnelTarget(endpoint), timeoutMs);
+  } catch (err) {
+    const e = err instanceof C8yError ? err : proxyConnectionError(err as Error, proxy, tunnelTarget(endpoint));
+    result.proxyProblem = { code: e.code, facts: e.facts };
+    return null;
+  }
+}
+
+/**
+ * One connection: handshake, then (when `proceed` says so after looking at the handshake) GET / with
+ * `Connection: close`, and the answer's status and first bytes. Never rejects.
+ */
+function exchange(endpoint: URL, context: SecureContext, tunnel: Duplex | undefined, timeoutMs: number, proceed: (x: Exchange) => boolean): Promise<Exchange> {
+  const { host, port } = tunnelTarget(endpoint);
+  const x: Exchange = { secure: false, authorized: false, certificateRequested: false };
   return new Promise((resolve) => {
     let done = false;
-    let secure = false;
     const finish = (): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(result);
+      resolve(x);
     };
     const socket = connect({
       // Through a proxy, TLS runs inside the tunnel: SNI, client certificate and trust are the platform's.
       ...(tunnel ? { socket: tunnel } : { host, port }),
       ...platformTlsOptions(endpoint, context),
-      // Verified by hand below, so that the report can say why; nothing is sent to an untrusted server.
       rejectUnauthorized: false,
     });
     const timer = safeTimeout(() => {
-      if (!secure) result.networkProblem = `no TLS handshake within ${timeoutMs / 1000} s`;
-      else if (result.clientAccepted === undefined) result.clientProblem = `no answer within ${timeoutMs / 1000} s after the handshake`;
+      x.failure ??= { code: 'timeout', message: `no answer within ${timeoutMs / 1000} s`, timedOut: true };
       finish();
     }, timeoutMs);
     socket.once('secureConnect', () => {
-      secure = true;
-      result.tlsVersion = socket.getProtocol() ?? undefined;
-      const peer: PeerCertificate = socket.getPeerCertificate();
-      if (peer?.subject) result.serverSubject = oneLine(peer.subject);
-      const nameError = peer?.raw ? checkServerIdentity(host, peer) : undefined;
-      if (!socket.authorized) result.serverProblem = String(socket.authorizationError ?? 'not trusted');
-      else if (nameError) result.serverProblem = nameError.message;
-      else result.serverTrusted = true;
-      // The platform always asks for the device certificate; a server in the tunnel that does not is the proxy's.
-      if (proxy && socket.getSharedSigalgs().length === 0) {
-        const e = interceptionError(proxy, tunnelTarget(endpoint), peer?.issuer ? { issuer: oneLine(peer.issuer) } : {}, result.serverProblem ?? 'the handshake');
-        result.proxyProblem = { code: e.code, facts: e.facts };
-        result.clientAccepted = false;
-        result.clientProblem = 'the TLS server in the tunnel did not ask for the device certificate: the proxy intercepts TLS';
-        return finish();
-      }
-      if (!result.serverTrusted) return finish();
-      socket.write(`HEAD / HTTP/1.1\r\nHost: ${endpoint.host}\r\nConnection: close\r\n\r\n`);
+      x.secure = true;
+      x.tlsVersion = socket.getProtocol() ?? undefined;
+      x.peer = socket.getPeerCertificate();
+      x.authorized = socket.authorized;
+      if (socket.authorizationError) x.authorizationError = String(socket.authorizationError);
+      x.certificateRequested = socket.getSharedSigalgs().length > 0;
+      if (!proceed(x)) return finish();
+      socket.write(`GET / HTTP/1.1\r\nHost: ${endpoint.host}\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
     });
-    let head = '';
+    let answer = Buffer.alloc(0);
+    const read = (): void => {
+      const text = answer.toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (!m) return;
+      x.status = Number(m[1]);
+      const end = text.indexOf('\r\n\r\n');
+      if (end !== -1) x.body = answer.subarray(end + 4);
+    };
     socket.on('data', (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (m) {
-        result.clientAccepted = true;
-        result.httpStatus = Number(m[1]);
-        finish();
-      }
+      answer = Buffer.concat([answer, chunk]).subarray(0, MAX_ANSWER_BYTES);
+      read();
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(answer.toString('latin1'))?.[1] ?? NaN);
+      if (answer.length >= MAX_ANSWER_BYTES || (x.body && x.body.length >= length)) finish();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!secure && !/alert|certificate/i.test(`${err.code} ${err.message}`)) {
-        result.networkProblem = `${err.code ?? ''} ${err.message}`.trim();
-      } else {
-        result.clientAccepted = false;
-        result.clientProblem = `${err.code ?? 'closed'}: the server did not accept the device certificate`;
-      }
+      x.failure ??= { code: err.code ?? 'error', message: err.message };
       finish();
     });
+    socket.on('end', finish);
     socket.on('close', () => {
-      if (secure && result.serverTrusted && result.clientAccepted === undefined) {
-        result.clientAccepted = false;
-        result.clientProblem = 'the server closed the connection after the handshake: it did not accept the device certificate';
-      }
+      x.failure ??= { code: 'closed', message: 'the server closed the connection' };
       finish();
     });
   });

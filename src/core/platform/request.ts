@@ -17,6 +17,7 @@ import type { Trust } from '../credentials/truststore.js';
 import type { ProxyRoute } from './proxy/agent.js';
 import { watchTunnel } from './proxy/watch.js';
 import { UNTRUSTED_CERT_CODES } from './tls.js';
+import { localCertificateCause } from './token-response.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -170,7 +171,7 @@ export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | '
     return new C8yError('HOSTNAME_MISMATCH', { ...facts, reason: err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '') }, { cause: err });
   }
   if (UNTRUSTED_CERT_CODES.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
-  const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...leafValidity(req) }, { cause: err });
+  const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...localCertificateCause(req.identity, (req.now ?? Date.now)()) }, { cause: err });
   // A TLS alert from the server during or right after the handshake: it did not accept our certificate.
   if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text))
     return rejected();
@@ -183,12 +184,4 @@ export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | '
   if (nodeCode.startsWith('ERR_SSL') || nodeCode === 'EPROTO' || nodeCode.startsWith('ERR_TLS')) return new C8yError('TLS_FAILED', { ...facts, reason: err.message.split('\n')[0]! }, { cause: err });
   if (nodeCode === 'ETIMEDOUT') return new C8yError('TIMEOUT', facts, { cause: err });
   return new C8yError('NETWORK_FAILED', { ...facts, reason: err.message.split('\n')[0]! }, { cause: err });
-}
-
-/** When the device certificate has expired, the facts that name it (the likely cause of a refusal). */
-function leafValidity(req: Pick<TokenRequest, 'identity' | 'now'>): ErrorFacts {
-  const notAfter = Date.parse(req.identity.chain[0]?.validTo ?? '');
-  const now = (req.now ?? Date.now)();
-  if (Number.isNaN(notAfter) || notAfter >= now) return {};
-  return { certificateNotAfter: new Date(notAfter).toISOString(), expiredDays: Math.floor((now - notAfter) / 86_400_000), path: req.identity.source, role: 'certificate' };
 }

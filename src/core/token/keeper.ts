@@ -164,11 +164,19 @@ class Watcher {
       let next = await this.firstLook();
       // --once with a fresh token already in the file: nothing to do.
       while (!(options.once && this.current)) {
-        const sleep = (io.sleepUntil ?? sleepUntil)(next, () => this.now(), io.signal);
-        this.wake = () => sleep.wake();
+        // The held token's expiry is reported when it happens (platform time), not at the next attempt.
+        const expiry = this.unreportedExpiry();
+        const until = expiry !== undefined && expiry < next ? expiry : next;
+        let woken = false;
+        const sleep = (io.sleepUntil ?? sleepUntil)(until, () => this.now(), io.signal);
+        this.wake = () => ((woken = true), sleep.wake());
         const slept = await sleep.done;
         this.wake = undefined;
         if (!slept || io.signal?.aborted) break;
+        if (until < next && !woken) {
+          this.reportExpiry();
+          continue;
+        }
         const outcome = await this.refresh();
         io.idle?.();
         if (options.once) {
@@ -316,11 +324,22 @@ class Watcher {
     const retryAt = new Date(nextMs).toISOString();
     if (retryable) io.emit({ event: 'retry', time: this.stamp(), error, attempt: this.attempt, retryAt });
     else io.emit({ event: 'error', time: this.stamp(), error, retryAt: options.once ? null : retryAt });
-    if (expired && this.expiredReported !== held.expiresAt) {
-      this.expiredReported = held.expiresAt;
-      io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(held.expiresAt)!, file: options.output });
-    }
+    if (expired) this.reportExpiry();
     return { nextMs, error };
+  }
+
+  /** When (local ms) the held token expires on the platform's clock, if that is still to be reported. */
+  private unreportedExpiry(): number | undefined {
+    const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
+    return exp === undefined || this.expiredReported === exp ? undefined : localMsOf(exp, this.offset);
+  }
+
+  /** The `expired` event, once per held token, when it has expired on the platform's clock. */
+  private reportExpiry(): void {
+    const exp = this.current ? tokenTimes(this.current.claims).expiresAt : undefined;
+    if (exp === undefined || this.expiredReported === exp || localMsOf(exp, this.offset) > this.now()) return;
+    this.expiredReported = exp;
+    this.io.emit({ event: 'expired', time: this.stamp(), expiredAt: isoTime(exp)!, file: this.options.output });
   }
 
   /**
@@ -396,7 +415,11 @@ class Watcher {
     const today = Math.floor(this.now() / DAY);
     if (days < CERT_EXPIRY_WARNING_DAYS && this.certWarningDay !== today) {
       this.certWarningDay = today;
-      this.io.emit({ event: 'warning', time: this.stamp(), message: `The device certificate expires in ${days} day(s) (${validTo}); after that every refresh fails. Renew it.` });
+      this.io.emit({
+        event: 'warning',
+        time: this.stamp(),
+        message: `The device certificate expires in ${days} day(s) (${new Date(validTo).toISOString()}); after that every refresh fails. Renew it.`,
+      });
     }
   }
 

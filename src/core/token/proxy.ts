@@ -12,6 +12,7 @@ import { readRegularFile } from '../files/read.js';
 import { readCertificates } from '../x509/read.js';
 import { givenPassword } from '../credentials/passwords.js';
 import { describeProxy, selectProxy, type ProxyDecision } from '../platform/proxy/select.js';
+import { redactProxyUrl } from '../platform/proxy/redact.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 
 /** Which proxy the connection to `endpoint` goes through, and why; PROXY_INVALID (exit 3) for a bad setting. */
@@ -41,6 +42,12 @@ export async function proxyRoute(settings: Settings, decision: ProxyDecision, io
     }
   }
   const proxyPassword = await givenPassword(settings.passwords.proxy, io.warn);
+  // Said before connecting: the proxy's refusal would otherwise be the first sign of a forgotten password.
+  if (decision.proxy.username && !decision.password && proxyPassword === undefined) {
+    io.warn(
+      `The proxy ${redactProxyUrl(decision.proxy, false)} (from ${decision.source}) names the user "${decision.proxy.username}" but no password is given anywhere (in the URL, --proxy-password-file, C8YTOKEN_PROXY_PASSWORD or the config file): an empty password is sent.`,
+    );
+  }
   const { createProxyRoute } = await import('../platform/proxy/agent.js');
   return createProxyRoute(decision, {
     ...(proxyCa ? { proxyCa, proxyCaSource: settings.proxyCa } : {}),

@@ -170,7 +170,7 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
     proxy,
   });
   io.progress(`HTTP ${raw.status} over ${raw.tlsVersion ?? 'TLS'}`);
-  const token = tokenFromResponse(raw, endpoint);
+  const token = tokenFromResponse(raw, endpoint, { identity, now: io.now() });
   const times = tokenTimes(token.claims);
   const offset = estimateOffset(raw, times.issuedAt, held !== undefined && held.token !== token.token);
   if (times.expiresAt !== undefined && times.expiresAt <= platformNowSeconds(raw.receivedAt, offset)) {

@@ -44,7 +44,7 @@ export async function createProxyRoute(decision: ProxyDecision, options: ProxyAg
   // every refresh, and a context of a few hundred roots made for each would be memory churned each time.
   const ca = isTls ? (options.proxyCa ?? systemRoots()) : undefined;
   const proxyContext = ca ? tls.createSecureContext({ ca }) : undefined;
-  const shown = redactProxyUrl(proxy);
+  const shown = redactProxyUrl(proxy, password !== undefined && password !== '');
   // The library would build its own header from a user in the URL (with an empty password); it gets the
   // bare address, so the header above is the only one, and the URL it holds (and would print under
   // DEBUG=https-proxy-agent) carries no credentials.

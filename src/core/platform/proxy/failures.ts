@@ -70,10 +70,11 @@ export function proxyConnectionError(err: Error, proxy: ProxyInfo, target: Tunne
 /** The proxy answered CONNECT with something other than 200: its answer, never the platform's. */
 export function proxyAnswerError(answer: ConnectAnswer, proxy: ProxyInfo, target: TunnelTarget): C8yError {
   const facts: ErrorFacts = { ...proxyFacts(proxy, target), stage: 'proxy', proxyStatus: answer.statusCode, ...(answer.statusText ? { proxyStatusText: answer.statusText } : {}) };
-  if (answer.statusCode === 407) {
+  // 407 is the standard answer; tinyproxy answers wrong credentials with 401 (and WWW-Authenticate).
+  if (answer.statusCode === 407 || answer.statusCode === 401) {
     const schemes = [
       ...new Set(
-        [answer.headers['proxy-authenticate'] ?? []]
+        [answer.headers['proxy-authenticate'] ?? answer.headers['www-authenticate'] ?? []]
           .flat()
           .map((c) => c.split(/\s/)[0]!)
           .filter(Boolean),

@@ -37,11 +37,13 @@ export function proxyPort(url: URL): number {
 }
 
 /**
- * A proxy URL for display: scheme, user (when one is given) with the password shown as `***`, host and
- * the port always written out, so the line names exactly where the connection goes. Path and query are dropped.
+ * A proxy URL for display: scheme, user (when one is given), `***` where a password is (only then: a
+ * user without one shows as `user@`), host and the port always written out, so the line names exactly
+ * where the connection goes. Path and query are dropped. `hasPassword`: a password is sent though the
+ * URL no longer holds it (kept in a Secret, or from a password file).
  */
-export function redactProxyUrl(url: URL): string {
-  const user = url.username ? `${url.username}:***@` : url.password ? ':***@' : '';
+export function redactProxyUrl(url: URL, hasPassword = url.password !== ''): string {
+  const user = hasPassword ? `${url.username}:***@` : url.username ? `${url.username}@` : '';
   return `${url.protocol}//${user}${url.hostname}:${proxyPort(url)}`;
 }
 

@@ -60,7 +60,7 @@ export function selectProxy(input: ProxySelectionInput): ProxyDecision {
     if (!list) continue;
     // Only the first non-empty list is read, as curl reads no_proxy and then NO_PROXY only when it is unset.
     const entry = matchNoProxy(list, { hostname: input.target.hostname, port: targetPort(input.target) });
-    if (entry !== undefined) return { source, bypass: entry, bypassSource: name, bypassed: redactProxyUrl(proxy) };
+    if (entry !== undefined) return { source, bypass: entry, bypassSource: name, bypassed: redactProxyUrl(proxy, password !== undefined) };
     break;
   }
   return password ? { proxy, password, source } : { proxy, source };
@@ -112,7 +112,7 @@ export function parseProxyUrl(value: string, source: string): { proxy: URL; pass
 
 /** The verbose line: which proxy is used and which setting chose it, or why none is. */
 export function describeProxy(decision: ProxyDecision): string {
-  if (decision.proxy) return `proxy ${redactProxyUrl(decision.proxy)} (from ${decision.source}); TLS to the platform stays end to end through the CONNECT tunnel`;
+  if (decision.proxy) return `proxy ${redactProxyUrl(decision.proxy, decision.password !== undefined)} (from ${decision.source}); TLS to the platform stays end to end through the CONNECT tunnel`;
   if (decision.bypass === 'none') {
     return decision.source === '--proxy' ? 'no proxy: --proxy none' : `no proxy: ${decision.source} is "none"`;
   }
