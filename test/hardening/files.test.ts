@@ -4,7 +4,7 @@
  * second user (chown) run as root, as CI does, and are skipped with the reason otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
@@ -94,6 +94,55 @@ describe('-o: links, special files and stdout', () => {
     expect(run.code).toBe(9);
     expect(run.stderr).toMatch(/symbolic link that belongs to another user/);
     expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!root)('every link of a chain is checked: a root-owned link to a link of another user is refused, -o and --meta alike (needs root)', async () => {
+    const dir = sharedFolder();
+    const victim = join(tempDir(), 'victim');
+    writeFileSync(victim, 'precious');
+    const theirs = join(dir, 'theirs');
+    symlinkSync(victim, theirs);
+    lchownSync(theirs, NOBODY, NOBODY);
+    const mine = join(dir, 'mine');
+    symlinkSync(theirs, mine); // root's own link, to the other user's
+    for (const args of [
+      ['-o', mine],
+      ['-o', join(tempDir(), 'token'), '--meta', mine],
+    ]) {
+      const run = await fetch(args);
+      expect(run.code).toBe(9);
+      expect(run.stderr).toContain(`the way to it leads through ${theirs}, a symbolic link that belongs to another user`);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!root)('a folder on the way that is a link of another user is refused too (needs root)', async () => {
+    const dir = sharedFolder();
+    const rootFolder = tempDir();
+    writeFileSync(join(rootFolder, 'token'), 'precious');
+    const folderLink = join(dir, 'out');
+    symlinkSync(rootFolder, folderLink);
+    lchownSync(folderLink, NOBODY, NOBODY);
+    const run = await fetch(['-o', join(folderLink, 'token')]);
+    expect(run.code).toBe(9);
+    expect(run.stderr).toContain(`leads through ${folderLink}, a symbolic link that belongs to another user`);
+    expect(readFileSync(join(rootFolder, 'token'), 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!posix)('a chain of the user’s own links is followed to its end, the links stay; a loop is refused after 40 links', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'real-token');
+    symlinkSync(target, join(dir, 'c')); // dangling: its target is created
+    symlinkSync(join(dir, 'c'), join(dir, 'b'));
+    symlinkSync('b', join(dir, 'a'));
+    expect((await fetch(['-o', join(dir, 'a')])).code).toBe(0);
+    expect(readFileSync(target, 'utf8')).toMatch(JWT);
+    for (const name of ['a', 'b', 'c']) expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+    symlinkSync('loop2', join(dir, 'loop1'));
+    symlinkSync('loop1', join(dir, 'loop2'));
+    const loop = await fetch(['-o', join(dir, 'loop1')]);
+    expect(loop.code).toBe(9);
+    expect(loop.stderr).toMatch(/more than 40 symbolic links/);
   });
 
   it.skipIf(!posix)('a FIFO, a device or a folder is refused before any request', async () => {
