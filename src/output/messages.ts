@@ -106,6 +106,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         message: `${shownText(f.path ?? '')} is a program, and c8ytoken runs no code from config files.`,
         hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml) and remove the program.',
       };
+    if (f.reason === 'writable by others')
+      return {
+        message: `The config file ${shownText(f.path ?? '')} can be changed by any user on this machine, so its url, truststore and credentials cannot be trusted.`,
+        hint: `Check its content, then make it writable by its owner only: chmod o-w ${shownText(f.path ?? '')}`,
+      };
     if (f.reason === 'both a keystore and PEM files')
       return {
         message: `Both a keystore and PEM files are configured at the same level (${f.source}).`,

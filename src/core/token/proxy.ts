@@ -10,7 +10,7 @@ import type { WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { readCertificates } from '../x509/read.js';
-import { givenPassword } from '../credentials/passwords.js';
+import { givenPassword, warnConfigReadable } from '../credentials/passwords.js';
 import { describeProxy, selectProxy, type ProxyDecision } from '../platform/proxy/select.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 
@@ -41,6 +41,11 @@ export async function proxyRoute(settings: Settings, decision: ProxyDecision, io
     }
   }
   const proxyPassword = await givenPassword(settings.passwords.proxy, io.warn);
+  // A password inside the config file's proxy URL is as exposed as proxyPassword there.
+  const fromConfig = settings.resolved.proxy?.level === 1 || settings.resolved.proxy?.level === 2;
+  if (proxyPassword === undefined && decision.password && fromConfig && decision.source === settings.resolved.proxy?.source && settings.configPath) {
+    warnConfigReadable(settings.configPath, 'proxy', io.warn);
+  }
   const { createProxyRoute } = await import('../platform/proxy/agent.js');
   return createProxyRoute(decision, {
     ...(proxyCa ? { proxyCa, proxyCaSource: settings.proxyCa } : {}),
