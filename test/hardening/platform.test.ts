@@ -75,7 +75,7 @@ describe('text from the platform', () => {
     const creds = ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
     // eslint-disable-next-line no-control-regex
     const raw = /[\u0007\r]|\u001b(?!\[[0-9;]*m)/;
-    for (const env of [{}, { FORCE_COLOR: '1' }]) {
+    for (const env of [{}, { FORCE_COLOR: '1' }] as Record<string, string>[]) {
       const doctor = await runMain(['doctor', ...creds], { env });
       expect(doctor.stdout).toMatch(/a token for device_\S+\?\[31m\?\?/);
       const watch = await runMain(['watch', '--once', '-o', join(tempDir(), 'token'), ...creds], { env });
