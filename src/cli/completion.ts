@@ -580,9 +580,9 @@ ${table(valueOptions(model).flatMap((o) => o.names.map((n): [string, string] => 
 ${table(commands.filter((c) => c.path && c.args.kind !== 'none').map((c) => [c.path, psQuote(argsWord(c.args))]))}
   }
 
-  # A value (a profile name from the config file) as PowerShell reads it back: anything but a plain word is single-quoted, its quotes
-  # doubled (PowerShell takes U+2018-U+201B for single quotes too), so a name like x;Start-Process calc
-  # is inserted as one argument, never run.
+  # A value (a profile name comes from the config file) as PowerShell reads it back: anything but a plain
+  # word is single-quoted, its quotes doubled (PowerShell takes U+2018-U+201B for single quotes too), so a
+  # name like x;Start-Process calc is inserted as one argument, never run.
   $quote = { param($s) if ($s -match '^\\w[\\w.-]*$') { $s } else { "'" + ($s -replace "['\\u2018-\\u201B]", '$0$0') + "'" } }
 
   # The words before the one being completed.
