@@ -13,6 +13,7 @@ import { addOptions } from './cli/commander.js';
 import type { CliIo } from './cli/io.js';
 import type { Run } from './cli/run/run.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
+import { terminalText } from './core/text.js';
 
 export type { CliIo } from './cli/io.js';
 export { runAsProcess } from './cli/process.js';
@@ -136,7 +137,8 @@ function terminalOptions(flags: GivenFlags, io: CliIo): TerminalOptions {
 /** The generic action: settings (when the command uses them), the command's surroundings, its runner. */
 async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, io: CliIo, term: TerminalOptions): Promise<number> {
   const warn = (m: string): void => {
-    if (!term.quiet) io.stderr.write(`c8ytoken: warning: ${m}\n`);
+    // Warnings and progress name files and quote the platform: the one sanitizer at this edge too.
+    if (!term.quiet) io.stderr.write(`c8ytoken: warning: ${terminalText(m)}\n`);
   };
   for (const message of noEffectWarnings(spec.name, flags)) warn(message);
   let settings;
@@ -162,7 +164,7 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
         : undefined,
       warn,
       progress: (m) => {
-        if (term.verbose) io.stderr.write(`c8ytoken: ${m}\n`);
+        if (term.verbose) io.stderr.write(`c8ytoken: ${terminalText(m)}\n`);
         spinner?.update(m);
       },
       signal: io.signal,

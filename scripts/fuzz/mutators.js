@@ -491,7 +491,7 @@ export function mutatePem(rng, text, name = rng.pick(PEM_MUTATORS)) {
 
 // ---- JWT ------------------------------------------------------------------------------------------
 
-export const JWT_MUTATORS = ['jwt-base64url', 'jwt-json', 'jwt-deep-nesting', 'jwt-huge-number', 'jwt-odd-types', 'jwt-parts', 'jwt-claims', 'jwt-not-object', 'jwt-huge'];
+export const JWT_MUTATORS = ['jwt-base64url', 'jwt-json', 'jwt-deep-nesting', 'jwt-huge-number', 'jwt-odd-types', 'jwt-drop-claims', 'jwt-parts', 'jwt-claims', 'jwt-not-object', 'jwt-huge'];
 
 const b64u = (s) => Buffer.from(s, typeof s === 'string' ? 'utf8' : undefined).toString('base64url');
 const unb64u = (s) => Buffer.from(s, 'base64url');
@@ -637,6 +637,16 @@ export function mutateJwt(rng, token, name = rng.pick(JWT_MUTATORS)) {
         return res(`${b64u(hdr)}.${p}.${s}`, `header ${key} := ${v.slice(0, 30)}`);
       }
       return res(withPayload(objectText(set(claims, key, v))), `${key} := ${v.slice(0, 30)}`);
+    }
+    case 'jwt-drop-claims': {
+      // Claims deleted whole (each with even odds, at least one), and perhaps one of the rest retyped: the
+      // readers must explain whatever claims exist (inspect crashed on aud without iss).
+      let kept = claims.filter(() => rng.chance(0.5));
+      if (kept.length === claims.length && claims.length > 0) kept = claims.filter((_, i) => i !== rng.int(claims.length));
+      const dropped = claims.filter(([k]) => !kept.some(([j]) => j === k)).map(([k]) => k);
+      const retype = kept.length > 0 && rng.chance(0.5) ? rng.pick(kept)[0] : undefined;
+      if (retype !== undefined) kept = set(kept, retype, rng.pick(['1', '"1"', 'null', 'true', '[]', '{}', '["a","b"]']));
+      return res(withPayload(objectText(kept)), `without ${dropped.join(', ') || 'nothing'}${retype ? `; ${retype} retyped` : ''}`);
     }
     case 'jwt-parts': {
       const kind = rng.pick(['one', 'two', 'four', 'five', 'six', 'many', 'empty-parts', 'trailing-dot', 'leading-dot', 'whitespace', 'bearer', 'two-tokens', 'empty', 'only-dots']);

@@ -580,6 +580,11 @@ ${table(valueOptions(model).flatMap((o) => o.names.map((n): [string, string] => 
 ${table(commands.filter((c) => c.path && c.args.kind !== 'none').map((c) => [c.path, psQuote(argsWord(c.args))]))}
   }
 
+  # A value (a profile name comes from the config file) as PowerShell reads it back: anything but a plain
+  # word is single-quoted, its quotes doubled (PowerShell takes U+2018-U+201B for single quotes too), so a
+  # name like x;Start-Process calc is inserted as one argument, never run.
+  $quote = { param($s) if ($s -match '^\\w[\\w.-]*$') { $s } else { "'" + ($s -replace "['\\u2018-\\u201B]", '$0$0') + "'" } }
+
   # The words before the one being completed.
   $words = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -le $cursorPosition } | ForEach-Object { $_.Extent.Text })
   if ($wordToComplete -ne '' -and $words.Count -gt 1) { $words = @($words | Select-Object -First ($words.Count - 1)) }
@@ -612,7 +617,7 @@ ${table(commands.filter((c) => c.path && c.args.kind !== 'none').map((c) => [c.p
     if ($kind -eq 'profile') { $names = @(& $words[0] @config completion --profiles 2> $null) }
     elseif ($kind.StartsWith('choice ')) { $names = $kind.Substring(7).Split(' ') }
     foreach ($name in $names) {
-      if ($name -and $name.StartsWith($wordToComplete)) { $result += [System.Management.Automation.CompletionResult]::new($name, $name, 'ParameterValue', $name) }
+      if ($name -and $name.StartsWith($wordToComplete)) { $result += [System.Management.Automation.CompletionResult]::new((& $quote $name), $name, 'ParameterValue', $name) }
     }
     return $result
   }
@@ -632,7 +637,7 @@ ${table(commands.filter((c) => c.path && c.args.kind !== 'none').map((c) => [c.p
   }
   if ($kind.StartsWith('choice ') -and $nargs -eq 0) {
     foreach ($name in $kind.Substring(7).Split(' ')) {
-      if ($name.StartsWith($wordToComplete)) { $result += [System.Management.Automation.CompletionResult]::new($name, $name, 'ParameterValue', $name) }
+      if ($name.StartsWith($wordToComplete)) { $result += [System.Management.Automation.CompletionResult]::new((& $quote $name), $name, 'ParameterValue', $name) }
     }
     return $result
   }

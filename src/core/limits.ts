@@ -21,12 +21,19 @@ export const LIMITS = {
   /** Config files. */
   configBytes: 1 * MiB,
   /**
-   * Key-derivation iterations per count (PKCS#12 MAC, PBE, PBKDF2): OpenSSL 3 writes 2,048, Java 9+
-   * keytool 10,000, Java 11 keystores up to 100,000; .NET refuses more than 600,000.
+   * Key-derivation iterations per count (PKCS#12 MAC, PBE, PBKDF2): GnuTLS certtool writes 600,000 (the
+   * most of the standard tools, and .NET's own ceiling), Java 9+ keytool 10,000, Python cryptography 20,000
+   * (2,048 for the MAC), OpenSSL 3 2,048, Windows/.NET exports 2,000.
    */
   kdfIterations: 600_000,
-  /** Key-derivation iterations for one keystore in all (about a second of work on a slow device). */
-  kdfWork: 1_000_000,
+  /**
+   * Key-derivation rounds for one keystore in all: iterations times the hash-sized blocks each derivation
+   * produces (a 3DES key from SHA-1 is two). Eight derivations at the per-count limit: what GnuTLS writes
+   * for a key with a chain of up to five certificates (one MAC, one PBES2 derivation per bag, each of
+   * 600,000), with room for a MAC tried twice (an empty password has two encodings). A file declaring more
+   * is refused before the first derivation; a worst case takes seconds, interruptibly.
+   */
+  kdfWork: 8 * 600_000,
   /** Salt bytes in a key derivation (RFC 8018 recommends 8 or more; tools write 8-32). */
   saltBytes: 1024,
   /** ASN.1 elements read in one parse, and their nesting. */

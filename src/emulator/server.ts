@@ -67,6 +67,8 @@ export type Fault =
   | 'hostile-claims'
   /** A tenant claim with control characters (no shell may get it). */
   | 'control-claims'
+  /** A device user (sub) with a colour escape, BEL and carriage return (no terminal or journal may get them). */
+  | 'control-sub'
   /** Claims nested 10,000 deep. */
   | 'deep-claims'
   /** A 401 whose message is 600 KiB with escape sequences. */
@@ -96,6 +98,7 @@ export const FAULTS: readonly Fault[] = [
   'huge-exp',
   'hostile-claims',
   'control-claims',
+  'control-sub',
   'deep-claims',
   'huge-error',
 ];
@@ -155,7 +158,7 @@ const ERROR_BODIES: Record<string, { status: number; error: string; message: str
 };
 
 /** Faults that answer 200 with a damaged token (the others replace the answer). */
-const TOKEN_FAULTS = new Set<Fault>(['older', 'no-exp', 'negative-exp', 'huge-exp', 'hostile-claims', 'control-claims', 'deep-claims']);
+const TOKEN_FAULTS = new Set<Fault>(['older', 'no-exp', 'negative-exp', 'huge-exp', 'hostile-claims', 'control-claims', 'control-sub', 'deep-claims']);
 
 const fixtures = (dir: string, name: string): Buffer => readFileSync(new URL(name, dir));
 /** fixtures/pki of the checkout: two folders up from src/emulator, one up from the bundle in dist/. */
@@ -451,6 +454,8 @@ export class Emulator {
         return this.mint(cn, host, now, { ten: "t1\u2018; Remove-Item -Recurse ~ #'", note: '\u001b]0;owned\u0007\u001b[2J' });
       case 'control-claims':
         return this.mint(cn, host, now, { ten: 't1\u001b[2J\n' });
+      case 'control-sub':
+        return this.mint(cn, host, now, { sub: `device_${cn}\u001b[31m\u0007\r` });
       case 'deep-claims':
         // Written as text: JSON.stringify itself would overflow the stack on 10,000 levels.
         return this.mint(cn, host, now, {}, `,"nested":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`);

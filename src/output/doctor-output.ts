@@ -3,11 +3,19 @@ import type { DoctorCheck, DoctorReport } from '../commands/doctor.js';
 import { chainTree } from './chain-tree.js';
 import { describeError } from './messages.js';
 import { mark, paint, type MarkStyle } from './marks.js';
+import { shownText } from '../core/text.js';
 
 /** A check with its error worded: the message joins the details, the hint is the fix. */
 function worded(c: DoctorCheck): { id: string; title: string; verdict: string; details: string[]; fix: string | null } {
   const words = c.error ? describeError(c.error) : undefined;
   return { id: c.id, title: c.title, verdict: c.verdict, details: words ? [...c.details, words.message] : c.details, fix: c.fix ?? words?.hint ?? null };
+}
+
+/** The same for people: each line of it made safe before it is painted (details hold platform text and claims). */
+function wordedForPeople(c: DoctorCheck): ReturnType<typeof worded> {
+  const w = worded(c);
+  const line = (s: string): string => shownText(s, Number.POSITIVE_INFINITY);
+  return { ...w, title: line(w.title), details: w.details.map(line), fix: w.fix === null ? null : line(w.fix) };
 }
 
 /** The JSON form: `checks` (id, title, verdict, details, fix) and `ok`. */
@@ -18,7 +26,7 @@ export function doctorJson(report: DoctorReport): Record<string, unknown> {
 /** The checklist for stdout. */
 export function renderDoctor(report: DoctorReport, style: MarkStyle & { tree: boolean }): string {
   const lines: string[] = ['c8ytoken doctor: from the config to a token', ''];
-  for (const c of report.checks.map(worded)) {
+  for (const c of report.checks.map(wordedForPeople)) {
     lines.push(`${mark(c.verdict as 'pass', style)} ${c.title}`);
     for (const d of c.details) lines.push(`    ${d}`);
     if (c.fix && c.verdict !== 'pass' && c.verdict !== 'skip') lines.push(`    fix: ${c.fix}`);

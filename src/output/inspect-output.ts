@@ -47,7 +47,8 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   const lines: string[] = [];
   const row = (label: string, value: string): void => void lines.push(`${(label + ':').padEnd(15)} ${value}`);
   // Claims come from whoever made the token: no escape sequences reach the terminal, no wall of text.
-  const str = (v: unknown): string => shownText(typeof v === 'string' ? v : JSON.stringify(v));
+  // JSON.stringify gives undefined for undefined (a claim that is absent): never pass that on.
+  const str = (v: unknown): string => shownText(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
 
   const headerBits = [`alg ${str(header.alg ?? '(none)')}`, header.typ !== undefined ? `typ ${str(header.typ)}` : '', header.kid !== undefined ? `kid ${str(header.kid)}` : ''].filter(Boolean);
   lines.push(`${p.bold('JWT')} ${headerBits.join(', ')} ${p.dim('(signature not verified: decoding only)')}`);
@@ -67,7 +68,7 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   const deviceToken = claims.tci === 'device_token_config';
   row('Token type', deviceToken ? 'device access token (tci device_token_config)' : claims.tci !== undefined ? `tci ${str(claims.tci)} (not a device token)` : p.dim('(no tci claim)'));
   row('Issuer', claims.iss !== undefined ? str(claims.iss) : p.dim('(no iss claim)'));
-  if (claims.aud !== undefined && str(claims.aud) !== str(claims.iss)) row('Audience', str(claims.aud));
+  if (claims.aud !== undefined && (claims.iss === undefined || str(claims.aud) !== str(claims.iss))) row('Audience', str(claims.aud));
   lines.push('');
   for (const [name, label] of [
     ['iat', 'Issued at'],

@@ -119,6 +119,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         message: `${shownText(f.path ?? '')} is a program, and c8ytoken runs no code from config files.`,
         hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml) and remove the program.',
       };
+    if (f.reason === 'writable by others')
+      return {
+        message: `The config file ${shownText(f.path ?? '')} can be changed by any user on this machine, so its url, truststore and credentials cannot be trusted.`,
+        hint: `Check its content, then make it writable by its owner only: chmod o-w ${shownText(f.path ?? '')}`,
+      };
     if (f.reason === 'both a keystore and PEM files')
       return {
         message: `Both a keystore and PEM files are configured at the same level (${f.source}).`,
@@ -674,9 +679,11 @@ function outputWords(f: ErrorFacts): Words {
       return { message: `Cannot write ${path}: it is a folder.`, hint: 'Name a file inside the folder.' };
     case 'a link owned by another user':
       return {
-        message: `Cannot write ${path}: it is a symbolic link that belongs to another user.`,
+        message: `Cannot write ${path}: ${f.otherPath && f.otherPath !== f.path ? `the way to it leads through ${dir}, a symbolic link` : 'it is a symbolic link'} that belongs to another user.`,
         hint: 'c8ytoken follows a link only when you or root own it (a link planted in a shared folder could point anywhere). Remove it or choose another path.',
       };
+    case 'too many links':
+      return { message: `Cannot write ${path}: following it takes more than 40 symbolic links (at ${dir}), the most the system follows.`, hint: 'Remove the loop of links or give the real path.' };
     case 'exists':
       return {
         message: `Cannot write ${path}: it exists already, and enroll does not replace a device's certificate or key.`,

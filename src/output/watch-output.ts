@@ -1,6 +1,7 @@
 /** watch events: one human line each on stderr, or NDJSON on stdout with --json. Never a token. */
 import type { WatchEvent } from '../commands/watch.js';
 import { describeError } from './messages.js';
+import { shownText } from '../core/text.js';
 
 /** The event as one JSON object: an error becomes its code, exit code, message and hint. */
 export function watchEventJson(e: WatchEvent): Record<string, unknown> {
@@ -13,8 +14,12 @@ export function watchEventJson(e: WatchEvent): Record<string, unknown> {
   return e;
 }
 
-/** One log line for people. */
+/** One log line for people: one line whatever the platform or the files said (no line break, escape, BEL or CR reaches a terminal or the journal). */
 export function renderWatchEvent(e: WatchEvent): string {
+  return shownText(eventLine(e), Number.POSITIVE_INFINITY);
+}
+
+function eventLine(e: WatchEvent): string {
   switch (e.event) {
     case 'start':
       return `${e.time} start    keeping ${e.file} fresh from ${e.url}`;

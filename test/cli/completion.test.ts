@@ -220,3 +220,71 @@ describe('completion --profiles, which the scripts call', () => {
     expect(await runMain(['completion', '--profiles'], { env: { C8YTOKEN_CONFIG: join(work, 'missing.yaml') } })).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
 });
+
+// Profile names a config file may hold, each one an attempt to run something when completed.
+const HOSTILE = [
+  'x;Start-Process calc',
+  'x;touch CANARY',
+  '$(touch CANARY)',
+  '`touch CANARY`',
+  "it's",
+  '‘x’',
+  'a b',
+  'x|touch CANARY',
+  'x&touch',
+  '@(calc)',
+  '-x',
+  'x#y',
+  '"x"',
+  'x,y',
+  '(calc)',
+  '{calc}',
+  'x>CANARY',
+];
+
+describe('hostile profile names are completed as one quoted argument, never run', () => {
+  const dir = join(work, 'hostile');
+  beforeAll(() => {
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.c8ytokenrc.json'), JSON.stringify({ profiles: Object.fromEntries(HOSTILE.map((n) => [n, {}])) }));
+  });
+
+  it('bash: each completion, read back by bash, is the name; nothing ran', () => {
+    const replies = bashComplete(join(work, 'c8ytoken.bash'), ['c8ytoken', 'fetch', '-p', ''], dir);
+    expect(replies).toHaveLength(HOSTILE.length);
+    // What the shell does with an inserted completion: parse it as words.
+    const run = spawnSync('bash', ['--norc', '--noprofile', '-c', 'for r in "$@"; do eval "set -- $r"; printf "%s\\t%s\\n" "$#" "$1"; done', 'bash', ...replies], { cwd: dir, encoding: 'utf8' });
+    const read = run.stdout.split('\n').filter(Boolean);
+    expect(read.map((l) => l.split('\t')[0])).toEqual(HOSTILE.map(() => '1'));
+    expect(read.map((l) => l.split('\t')[1]).sort()).toEqual([...HOSTILE].sort());
+    expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('CANARY');
+  });
+
+  it('PowerShell: profile names go through the quoting block, which doubles every kind of single quote', () => {
+    const text = scripts.powershell;
+    expect(text).toContain(`$quote = { param($s) if ($s -match '^\\w[\\w.-]*$') { $s } else { "'" + ($s -replace "['\\u2018-\\u201B]", '$0$0') + "'" } }`);
+    // No completion of a profile name inserts the name itself.
+    expect(text).toContain("CompletionResult]::new((& $quote $name), $name, 'ParameterValue', $name)");
+    expect(text).not.toContain("CompletionResult]::new($name, $name, 'ParameterValue'");
+  });
+
+  it.skipIf(!SYNTAX.powershell.present)(`PowerShell: each completion, parsed by PowerShell, is one string argument equal to the name${skipped('powershell')}`, () => {
+    const program = `Invoke-Expression (Get-Content -Raw ${JSON.stringify(join(work, 'c8ytoken.powershell'))})
+$line = 'c8ytoken fetch -p '
+$r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+$out = foreach ($m in $r.CompletionMatches) {
+  $t = $null; $e = $null
+  $ast = [System.Management.Automation.Language.Parser]::ParseInput("c8ytoken -p $($m.CompletionText)", [ref]$t, [ref]$e)
+  $els = $ast.EndBlock.Statements[0].PipelineElements[0].CommandElements
+  [pscustomobject]@{ count = $els.Count; kind = $els[2].GetType().Name; value = $els[2].Value; errors = $e.Count }
+}
+ConvertTo-Json -Compress @($out)`;
+    const run = spawnSync('pwsh', ['-NoProfile', '-NonInteractive', '-Command', program], { cwd: dir, env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const parsed = JSON.parse(run.stdout) as { count: number; kind: string; value: string; errors: number }[];
+    expect(parsed).toHaveLength(HOSTILE.length);
+    for (const p of parsed) expect(p).toMatchObject({ count: 3, kind: 'StringConstantExpressionAst', errors: 0 });
+    expect(parsed.map((p) => p.value).sort()).toEqual([...HOSTILE].sort());
+    expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('CANARY');
+  });
+});

@@ -4,13 +4,14 @@
  * second user (chown) run as root, as CI does, and are skipped with the reason otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
+import { TestProxy } from '../helpers/proxy.js';
 
 const posix = process.platform !== 'win32';
 const root = posix && process.getuid?.() === 0;
@@ -96,6 +97,55 @@ describe('-o: links, special files and stdout', () => {
     expect(readFileSync(victim, 'utf8')).toBe('precious');
   });
 
+  it.skipIf(!root)('every link of a chain is checked: a root-owned link to a link of another user is refused, -o and --meta alike (needs root)', async () => {
+    const dir = sharedFolder();
+    const victim = join(tempDir(), 'victim');
+    writeFileSync(victim, 'precious');
+    const theirs = join(dir, 'theirs');
+    symlinkSync(victim, theirs);
+    lchownSync(theirs, NOBODY, NOBODY);
+    const mine = join(dir, 'mine');
+    symlinkSync(theirs, mine); // root's own link, to the other user's
+    for (const args of [
+      ['-o', mine],
+      ['-o', join(tempDir(), 'token'), '--meta', mine],
+    ]) {
+      const run = await fetch(args);
+      expect(run.code).toBe(9);
+      expect(run.stderr).toContain(`the way to it leads through ${theirs}, a symbolic link that belongs to another user`);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!root)('a folder on the way that is a link of another user is refused too (needs root)', async () => {
+    const dir = sharedFolder();
+    const rootFolder = tempDir();
+    writeFileSync(join(rootFolder, 'token'), 'precious');
+    const folderLink = join(dir, 'out');
+    symlinkSync(rootFolder, folderLink);
+    lchownSync(folderLink, NOBODY, NOBODY);
+    const run = await fetch(['-o', join(folderLink, 'token')]);
+    expect(run.code).toBe(9);
+    expect(run.stderr).toContain(`leads through ${folderLink}, a symbolic link that belongs to another user`);
+    expect(readFileSync(join(rootFolder, 'token'), 'utf8')).toBe('precious');
+  });
+
+  it.skipIf(!posix)('a chain of the user’s own links is followed to its end, the links stay; a loop is refused after 40 links', async () => {
+    const dir = tempDir();
+    const target = join(dir, 'real-token');
+    symlinkSync(target, join(dir, 'c')); // dangling: its target is created
+    symlinkSync(join(dir, 'c'), join(dir, 'b'));
+    symlinkSync('b', join(dir, 'a'));
+    expect((await fetch(['-o', join(dir, 'a')])).code).toBe(0);
+    expect(readFileSync(target, 'utf8')).toMatch(JWT);
+    for (const name of ['a', 'b', 'c']) expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+    symlinkSync('loop2', join(dir, 'loop1'));
+    symlinkSync('loop1', join(dir, 'loop2'));
+    const loop = await fetch(['-o', join(dir, 'loop1')]);
+    expect(loop.code).toBe(9);
+    expect(loop.stderr).toMatch(/more than 40 symbolic links/);
+  });
+
   it.skipIf(!posix)('a FIFO, a device or a folder is refused before any request', async () => {
     const dir = tempDir();
     const fifo = join(dir, 'fifo');
@@ -123,6 +173,71 @@ describe('the config search', () => {
     const run = await runMain(['fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: join(top, 'sub') });
     expect(run.code).toBe(3); // no URL: the planted one was not read
     expect(run.stderr).toMatch(/config search stopped at .*project, which belongs to another user; .*\.c8ytokenrc\.json was not read/);
+  });
+
+  it.skipIf(!posix)('passes over a config file any user can write (0666), found by the search, with a warning naming it', async () => {
+    const dir = tempDir('writable-');
+    const path = join(dir, '.c8ytokenrc.json');
+    writeFileSync(path, JSON.stringify({ url: 'https://attacker.example', truststore: '/tmp/attacker-ca.pem' }));
+    chmodSync(path, 0o666);
+    const run = await runMain(['fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: dir });
+    expect(run.code).toBe(3); // no URL: the planted one was not used
+    expect(run.stderr).toContain(`${path} can be changed by any user (mode 0666) and was not read as a config file; make it yours alone: chmod o-w ${path}`);
+    expect(run.stderr).not.toMatch(/attacker\.example/);
+    // Writable by the group only (a per-user group, umask 002) is still the user's file.
+    chmodSync(path, 0o664);
+    expect((await runMain(['fetch', '-v', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--timeout', '1s'], { cwd: dir })).stderr).toContain(`config: ${path}`);
+  });
+
+  it.skipIf(!posix)('refuses a named config file (--config, C8YTOKEN_CONFIG) any user can write, exit 3', async () => {
+    const path = join(tempDir('named-'), 'device.yaml');
+    writeFileSync(path, 'url: https://attacker.example\n');
+    chmodSync(path, 0o646);
+    for (const [args, env] of [
+      [['--config', path], {}],
+      [[], { C8YTOKEN_CONFIG: path }],
+    ] as const) {
+      const run = await runMain(['fetch', ...args, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { env });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`The config file ${path} can be changed by any user on this machine`);
+      expect(run.stderr).toContain(`chmod o-w ${path}`);
+    }
+  });
+
+  it.skipIf(!posix)('stops at a folder any user can write without the sticky bit: anyone could have replaced the file', async () => {
+    const top = join(tempDir('open-folder-'), 'project');
+    mkdirSync(join(top, 'sub'), { recursive: true });
+    writeFileSync(join(top, '.c8ytokenrc.json'), JSON.stringify({ url: 'https://attacker.example' }));
+    chmodSync(top, 0o777);
+    const run = await runMain(['fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], { cwd: join(top, 'sub') });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/config search stopped at .*project, which any user can write \(no sticky bit\); .*\.c8ytokenrc\.json was not read/);
+    // With the sticky bit (as /tmp), others cannot replace the user's file: it is read.
+    chmodSync(top, 0o1777);
+    expect((await runMain(['fetch', '-v', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--timeout', '1s'], { cwd: join(top, 'sub') })).stderr).toMatch(/attacker\.example/);
+  });
+
+  it.skipIf(!posix)('warns when the config file holding a password in its proxy URL can be read by others, as for proxyPassword', async () => {
+    const proxy = await new TestProxy({ auth: { user: 'dev', password: 'proxy-secret' } }).start();
+    try {
+      const dir = tempDir('proxyurl-');
+      const path = join(dir, '.c8ytokenrc.json');
+      writeFileSync(path, JSON.stringify({ proxy: proxy.url('dev', 'proxy-secret') }));
+      for (const [mode, warned] of [
+        [0o644, true],
+        [0o600, false],
+      ] as const) {
+        chmodSync(path, mode);
+        const run = await runMain(['fetch', ...creds()], { cwd: dir, env: { NO_PROXY: '', no_proxy: '' } });
+        expect(run.code).toBe(0);
+        expect(proxy.tunnels).toBeGreaterThan(0);
+        if (warned) expect(run.stderr).toContain(`${path} holds the proxy password and can be read by other users: chmod 600 ${path}`);
+        else expect(run.stderr).not.toMatch(/can be read by other users/);
+        expect(run.stderr).not.toContain('proxy-secret');
+      }
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('refuses a JavaScript config in the working folder loudly instead of using a parent’s', async () => {

@@ -69,6 +69,25 @@ describe('text from the platform', () => {
     expect(run.stderr).toMatch(/C8Y_TENANT holds control characters/);
   });
 
+  it("a device user (sub) with ESC, BEL and CR reaches neither doctor's report nor watch's log raw, with or without colour", async () => {
+    const e = await endpoint();
+    e.fault = 'control-sub';
+    const creds = ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+    // eslint-disable-next-line no-control-regex
+    const raw = /[\u0007\r]|\u001b(?!\[[0-9;]*m)/;
+    for (const env of [{}, { FORCE_COLOR: '1' }] as Record<string, string>[]) {
+      const doctor = await runMain(['doctor', ...creds], { env });
+      expect(doctor.stdout).toMatch(/a token for device_\S+\?\[31m\?\?/);
+      const watch = await runMain(['watch', '--once', '-o', join(tempDir(), 'token'), ...creds], { env });
+      expect(watch.stderr).toMatch(/new token, written for device_\S+\?\[31m\?\?, expires/);
+      for (const text of [doctor.stdout, doctor.stderr, watch.stdout, watch.stderr]) {
+        expect(text).not.toMatch(raw);
+        // Not even as a colour: the claim's own escape is gone whatever colours we add.
+        expect(text).not.toContain('\u001b[31m\u0007');
+      }
+    }
+  });
+
   it('NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored, and said so; NODE_EXTRA_CA_CERTS is named in --verbose', async () => {
     const e = await endpoint();
     const insecure = await runMain(['fetch', '--url', e.url, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-v'], {

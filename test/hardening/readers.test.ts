@@ -3,7 +3,7 @@
  * program's limits, never by numbers in the file, and every one is a clear error naming the file
  * (exit 4), never an internal error. Each sample stands for a class the hardening review found.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { LIMITS } from '../../src/core/limits.js';
 import { tempDir } from '../helpers/cli.js';
 import { caught } from '../helpers/errors.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { bin, pki } from '../helpers/paths.js';
 
 const dir = tempDir('hostile-');
 const file = (name: string, data: Buffer | string): string => {
@@ -38,6 +38,21 @@ describe('PKCS#12: numbers from the file are checked before any work', () => {
     expect(err.exitCode).toBe(4);
   });
 
+  it('refuses a file whose declared derivations exceed LIMITS.kdfWork in all before the first one runs', async () => {
+    // Ten sections and a MAC, each of 600,000 iterations (a count GnuTLS writes): the total is the attack.
+    const err = await caught(open(file('declared.p12', hostile.p12DeclaringDerivations(10, LIMITS.kdfIterations))));
+    expect(err.code).toBe('INPUT_LIMIT');
+    // The whole declared total (not the part reached while deriving): nothing was derived first.
+    expect(err.facts).toMatchObject({ what: 'its key derivations in all', actual: 11 * LIMITS.kdfIterations + 2048, limit: LIMITS.kdfWork });
+  });
+
+  it('admits the declared work of a GnuTLS keystore with a chain of five certificates (a MAC, a key and a section per certificate, each 600,000)', async () => {
+    // Seven counts of 600,000 (the key of the sample has 2,048). The MAC no longer matches after the counts
+    // were changed: the work is admitted, then the password check fails.
+    const err = await caught(open(file('gnutls-like.p12', hostile.p12DeclaringDerivations(6, 600_000))));
+    expect(err.code).toBe('WRONG_PASSWORD');
+  });
+
   it('refuses a MAC value that is not one HMAC output', async () => {
     const err = await caught(open(file('macvalue.p12', hostile.p12WithMacValue(4096))));
     expect(err.code).toBe('KEYSTORE_CORRUPT');
@@ -56,6 +71,49 @@ describe('PKCS#12: numbers from the file are checked before any work', () => {
     const err = await caught(open(path));
     expect(err.code).toBe('FILE_TOO_LARGE');
     expect(err.facts).toMatchObject({ limit: LIMITS.keystoreBytes, role: 'keystore' });
+  });
+});
+
+// The slowest file the limits admit: every count at 600,000, all of it in the PKCS#12 KDF (hashed in
+// JavaScript, slower than PBKDF2 on the thread pool): a SHA-512 MAC and 3DES certificates and key (a 3DES
+// key is two SHA-1 blocks), 4.2 million rounds; OpenSSL writes it in half a second.
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+describe.skipIf(!hasOpenssl || process.platform === 'win32')(`the slowest keystore within the limits${hasOpenssl ? '' : ' (skipped: openssl is not installed)'}`, () => {
+  it('is interruptible: SIGTERM in the middle of its key derivations ends the process with 143 within a second', async () => {
+    const slow = join(dir, 'slowest.p12');
+    execFileSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-legacy',
+      '-descert',
+      '-iter',
+      '600000',
+      '-macalg',
+      'sha512',
+      '-inkey',
+      pki('device-rsa.key'),
+      '-in',
+      pki('device-rsa.chain.pem'),
+      '-passout',
+      'pass:changeit',
+      '-out',
+      slow,
+    ]);
+    const child = spawn(process.execPath, [bin, '--verbose', 'verify-chain', '--keystore', slow], { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' } });
+    let sent = 0;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      // Two seconds after the command began: past the MAC, in the certificates' or key's derivation.
+      if (sent === 0 && d.includes('c8ytoken: config:')) {
+        sent = -1;
+        setTimeout(() => {
+          sent = Date.now();
+          child.kill('SIGTERM');
+        }, 2000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(143);
+    expect(Date.now() - sent).toBeLessThan(1000);
   });
 });
 

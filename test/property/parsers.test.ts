@@ -17,6 +17,8 @@ import { verifyChain } from '../../src/core/chain/verify.js';
 import { decodePemKey } from '../../src/core/credentials/identity.js';
 import { PasswordBook } from '../../src/core/credentials/passwords.js';
 import { decodeJwt, tokenTimes } from '../../src/core/token/jwt.js';
+import { inspectCommand } from '../../src/commands/inspect.js';
+import { inspectJson, renderInspect } from '../../src/output/inspect-output.js';
 import { pki } from '../helpers/paths.js';
 
 const RUNS = 300;
@@ -177,6 +179,27 @@ describe('JWT', () => {
         }, C8yError),
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  // The damage above never removes a claim whole, nor gives one another JSON type: the fuzz campaign
+  // missed `aud` without `iss` (inspect crashed, exit 70) that way. Here claims go and change type.
+  it('a device token with any claims deleted and any retyped is explained by inspect (text and JSON), or refused with a C8yError', async () => {
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const full: Record<string, unknown> = { ten: 't1', sub: 'device_x', tci: 'device_token_config', iss: 't1.example.com', aud: 't1.example.com', iat: 1, nbf: 1, exp: 3601, jti: 'j', xsrfToken: 'x' };
+    const keys = Object.keys(full);
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(keys), fc.dictionary(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), fc.boolean(), async (dropped, retyped, color) => {
+        const claims = { ...full, ...retyped };
+        for (const k of dropped) delete claims[k];
+        const token = `${b64({ alg: 'RS256' })}.${b64(claims)}.c2ln`;
+        await only(async () => {
+          const result = await inspectCommand({ input: token, check: false }, { stdin: () => process.stdin, stdinIsTTY: true, cwd: process.cwd(), now: () => 1_800_000_000_000 });
+          expect(renderInspect(result, { color, showSecrets: false, now: 1_800_000_000_000 })).toMatch(/Device user/);
+          JSON.stringify(inspectJson(result));
+        }, C8yError);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectKeystoreKind, openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
 import { keyMatchesCertificate } from '../../src/core/x509/path.js';
 import { caught, codeOf } from '../helpers/errors.js';
 import { pki } from '../helpers/paths.js';
+import { runMain } from '../helpers/main.js';
+import * as hostile from '../../fixtures/hostile.mjs';
 
 const STORE = 'changeit';
 
@@ -97,5 +101,22 @@ describe('openKeystore', () => {
     const store = await openKeystore(pki('truststore.jks'), { password: null, role: 'truststore', warn });
     expect(store.trusted).toHaveLength(1);
     expect(warnings.join()).toMatch(/integrity was not checked/);
+  });
+
+  it('reads a PKCS#12 without a MAC, with a warning as OpenSSL gives ("no MAC: integrity not verified"), in the API and on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nomac-'));
+    const path = join(dir, 'nomac.p12');
+    // device-rsa.legacy.p12 without its MAC, the counts unchanged.
+    writeFileSync(path, hostile.p12WithoutMacPbeIterations(2048));
+    const said: string[] = [];
+    const store = await openKeystore(path, { password: STORE, role: 'keystore', warn: (m) => void said.push(m) });
+    expect(await selectKeyEntry(store, undefined).decryptKey(STORE)).toBeDefined();
+    expect(said).toEqual([expect.stringMatching(/nomac\.p12: this PKCS#12 file has no integrity check \(MAC\)/)]);
+    const run = await runMain(['verify-chain', '--keystore', path], { env: { C8YTOKEN_KEYSTORE_PASSWORD: STORE } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/warning.*no integrity check \(MAC\)/i);
+    // A file with its MAC says nothing of the kind.
+    const withMac = await runMain(['verify-chain', '--keystore', pki('device-rsa.legacy.p12')], { env: { C8YTOKEN_KEYSTORE_PASSWORD: STORE } });
+    expect(withMac.stderr).not.toMatch(/integrity/);
   });
 });

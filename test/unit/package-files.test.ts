@@ -3,11 +3,12 @@
  * requires at run time is installed with it. `npm run test:pack` installs and runs the real tarball.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { root } from '../helpers/paths.js';
+import { tempDir } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
 
@@ -48,5 +49,49 @@ describe('the npm package', () => {
   it('the bundle has no import(): the bin runs it through vm.Script, which has no dynamic import (Node would reject it at run time)', () => {
     const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
     expect([...bundle.matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1])).toEqual([]);
+  });
+});
+
+describe('the systemd units (packaging/systemd)', () => {
+  const units = ['c8ytoken-watch@.service', 'c8ytoken-cert-renew@.service'];
+  const text = (unit: string): string => readFileSync(join(root, 'packaging/systemd', unit), 'utf8');
+  const directives = (unit: string): string[] =>
+    text(unit)
+      .split('\n')
+      .filter((l) => /^[A-Z]\w*=/.test(l));
+  const hasAnalyze = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status === 0;
+
+  it('write no core dump (it would hold the keystore password and key), see only their own /proc and mount nothing', () => {
+    for (const unit of units) expect(directives(unit), unit).toEqual(expect.arrayContaining(['LimitCORE=0', 'ProcSubset=pid', 'PrivateMounts=yes', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=']));
+  });
+
+  describe.skipIf(!hasAnalyze)(`systemd-analyze${hasAnalyze ? '' : ' (skipped: systemd-analyze is not installed)'}`, () => {
+    const dir = tempDir('units-');
+    const instance = (unit: string): string => {
+      const name = unit.replace('@.', '@dev.');
+      writeFileSync(join(dir, name), text(unit));
+      return name;
+    };
+
+    it('verify finds nothing but what this machine lacks (the installed binary and man page)', () => {
+      const run = spawnSync('systemd-analyze', ['verify', ...units.map(instance)], { cwd: dir, encoding: 'utf8' });
+      const problems = `${run.stdout}${run.stderr}`.split('\n').filter((l) => l && !/Command \/usr\/bin\/c8ytoken is not executable|Command 'man c8ytoken\(1\)' failed/.test(l));
+      expect(problems).toEqual([]);
+    });
+
+    it('security: every exposure it still lists is explained in the unit', () => {
+      for (const unit of units) {
+        const run = spawnSync('systemd-analyze', ['security', '--offline=yes', instance(unit)], { cwd: dir, encoding: 'utf8' });
+        const open = run.stdout.split('\n').flatMap((l) => /^✗ (\w+)=/.exec(l)?.[1] ?? []);
+        expect(open.length, run.stdout).toBeGreaterThan(0);
+        const comments = text(unit)
+          .split('\n')
+          .filter((l) => l.startsWith('#'))
+          .join('\n');
+        for (const name of open) expect(comments, `${unit}: ${name}`).toContain(`${name}=`);
+        expect(open).not.toContain('ProcSubset');
+        expect(open).not.toContain('PrivateMounts');
+      }
+    });
   });
 });

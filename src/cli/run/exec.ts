@@ -6,7 +6,8 @@ import { shownText } from '../../core/text.js';
 import { msOf, textOf, type Run } from './run.js';
 
 export async function run(r: Run): Promise<number> {
-  if (r.args.length === 0) throw new C8yError('USAGE', { detail: 'exec needs a command after --, e.g. c8ytoken exec -- curl -H "Authorization: $C8Y_HEADER_AUTHORIZATION" ...' });
+  // An empty command name is no command (Node's spawn would refuse it as an internal error).
+  if (r.args.length === 0 || r.args[0] === '') throw new C8yError('USAGE', { detail: 'exec needs a command after --, e.g. c8ytoken exec -- curl -H "Authorization: $C8Y_HEADER_AUTHORIZATION" ...' });
   const output = textOf(r, 'output');
   const result = await execCommand(
     r.settings!,

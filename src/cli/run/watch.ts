@@ -20,7 +20,8 @@ function fullCollection(): () => void {
 
 export async function run(r: Run): Promise<number> {
   const exec = r.flags.exec === true;
-  if (exec && r.args.length === 0) throw new C8yError('USAGE', { detail: '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.' });
+  // An empty command name is no command (Node's spawn would refuse it as an internal error).
+  if (exec && (r.args.length === 0 || r.args[0] === '')) throw new C8yError('USAGE', { detail: '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.' });
   if (!exec && r.args.length > 0) throw new C8yError('USAGE', { detail: `Unexpected argument "${r.args[0]}".`, suggestion: 'To run a command after each new token, use --exec -- COMMAND ARGS.' });
   const output = textOf(r, 'output');
   if (!output || output === '-') throw new C8yError('USAGE', { detail: 'watch needs -o FILE: the token file to keep fresh.' });

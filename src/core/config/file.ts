@@ -3,8 +3,10 @@
  * (`.c8ytokenrc` as JSON or YAML, `.c8ytokenrc.json|.yaml|.yml`, the `c8ytoken` key of package.json),
  * searched from the working directory upwards, then the user's config folder; the search is our own so
  * that it can apply the rules of docs/adr/0001-config-search.md: it stops at a folder that belongs to
- * another user (git's safe.directory lesson), ignores a file owned by another user, refuses JavaScript
- * configs wherever it meets one, and reports syntax errors by line and column, never with the line's text.
+ * another user (git's safe.directory lesson) or that others can write without the sticky bit, ignores a
+ * file owned by another user or writable by others, refuses a named config file others can write (OpenSSH's
+ * StrictModes), refuses JavaScript configs wherever it meets one, and reports syntax errors by line and
+ * column, never with the line's text.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
@@ -39,7 +41,11 @@ export interface FindConfigInput {
 
 /** The config file to use and its parsed content, or undefined when there is none. */
 export async function findConfig(input: FindConfigInput): Promise<FoundConfig | undefined> {
-  if (input.named) return { path: input.named, raw: await parseConfigFile(input.named, true) };
+  if (input.named) {
+    // Named on purpose, so another user's file is read; one that anyone may change is not.
+    if (othersCanWrite(statOf(input.named))) throw new C8yError('CONFIG_INVALID', { path: input.named, role: 'config', reason: 'writable by others' });
+    return { path: input.named, raw: await parseConfigFile(input.named, true) };
+  }
   const path = searchConfig(input);
   return path ? { path, raw: await parseConfigFile(path, false) } : undefined;
 }
@@ -49,9 +55,11 @@ export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | un
   const home = homeOf(input.env);
   for (let dir = resolve(input.from); ;) {
     const dirInfo = statOf(dir);
-    if (dirInfo && !ownedByUserOrRoot(dirInfo)) {
+    // In a folder others can write without the sticky bit, anyone may replace any file, ours included.
+    const foreign = dirInfo && (!ownedByUserOrRoot(dirInfo) ? 'belongs to another user' : othersCanWrite(dirInfo) && (dirInfo.mode & 0o1000) === 0 ? 'any user can write (no sticky bit)' : undefined);
+    if (foreign) {
       const planted = SEARCH_PLACES.find((name) => statOf(join(dir, name)));
-      input.warn(`the config search stopped at ${dir}, which belongs to another user${planted ? `; ${join(dir, planted)} was not read` : ''}`);
+      input.warn(`the config search stopped at ${dir}, which ${foreign}${planted ? `; ${join(dir, planted)} was not read` : ''}`);
       break;
     }
     const program = PROGRAM_PLACES.find((name) => statOf(join(dir, name))?.isFile());
@@ -61,11 +69,7 @@ export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | un
       const info = statOf(path);
       if (!info?.isFile()) continue;
       if (name === 'package.json' && !packageHasKey(path)) continue;
-      if (!ownedByUserOrRoot(info)) {
-        input.warn(`${path} belongs to another user and was not read as a config file`);
-        continue;
-      }
-      return path;
+      if (trusted(path, info, input.warn)) return path;
     }
     const parent = dirname(dir);
     if (dir === home || parent === dir) break;
@@ -74,7 +78,23 @@ export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | un
   const global = globalConfigDir(input.env, home);
   const program = GLOBAL_PROGRAMS.find((name) => statOf(join(global, name))?.isFile());
   if (program) throw programConfig(join(global, program));
-  return GLOBAL_PLACES.map((name) => join(global, name)).find((path) => statOf(path)?.isFile());
+  return GLOBAL_PLACES.map((name) => join(global, name)).find((path) => {
+    const info = statOf(path);
+    return info?.isFile() && trusted(path, info, input.warn);
+  });
+}
+
+/** A config file found by searching counts when only the user or root can have written it; otherwise a warning says why it was passed over. */
+function trusted(path: string, info: Stats, warn: WarningSink): boolean {
+  if (!ownedByUserOrRoot(info)) {
+    warn(`${path} belongs to another user and was not read as a config file`);
+    return false;
+  }
+  if (othersCanWrite(info)) {
+    warn(`${path} can be changed by any user (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}) and was not read as a config file; make it yours alone: chmod o-w ${path}`);
+    return false;
+  }
+  return true;
 }
 
 const set = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
@@ -93,6 +113,14 @@ export function globalConfigDir(env: NodeJS.ProcessEnv, home = homeOf(env)): str
 
 function programConfig(path: string): C8yError {
   return new C8yError('CONFIG_INVALID', { path, role: 'config', reason: 'a program' });
+}
+
+/**
+ * True when users other than the owner and the group may write it (never on Windows). The group is left
+ * out: with per-user groups (Debian's umask 002) a group-writable file is still the user's alone.
+ */
+function othersCanWrite(info: Pick<Stats, 'mode'> | undefined): boolean {
+  return process.platform !== 'win32' && info !== undefined && (info.mode & 0o002) !== 0;
 }
 
 function statOf(path: string): Stats | undefined {

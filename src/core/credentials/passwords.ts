@@ -61,12 +61,15 @@ export async function givenPassword(src: PasswordSources, warn: WarningSink): Pr
   if (src.envValue !== undefined) return src.envValue;
   if (src.configFile !== undefined) return sourcePasswordFile(src, src.configFile);
   if (src.configValue !== undefined) {
-    if (src.configPath && readableByOthers(src.configPath)) {
-      warn(`${src.configPath} holds the ${src.role} password and can be read by other users: chmod 600 ${src.configPath}, or move the password to a passwordFile.`);
-    }
+    if (src.configPath) warnConfigReadable(src.configPath, src.role, warn);
     return src.configValue;
   }
   return undefined;
+}
+
+/** Warns when the config file that holds a password (inline, or inside the proxy URL) can be read by group or others. */
+export function warnConfigReadable(configPath: string, role: PasswordRole, warn: WarningSink): void {
+  if (readableByOthers(configPath)) warn(`${configPath} holds the ${role} password and can be read by other users: chmod 600 ${configPath}, or move the password to a passwordFile.`);
 }
 
 interface Resolved {

@@ -4,30 +4,22 @@
  * - a missing file is created in an existing, writable folder;
  * - a regular file is replaced atomically (write beside it, then rename), never truncated in place;
  * - a symbolic link is followed only when the user or root owns the link (Linux's protected_symlinks
- *   rule for sticky shared folders); the file it points at is replaced, and the link stays;
+ *   rule for sticky shared folders), and so is every link after it and every link among the folders on the
+ *   way: a link of the user's that leads to another user's link gains nothing. At most 40 links, as the
+ *   kernel's ELOOP. The file at the end is replaced, and the links stay;
  * - a folder, FIFO, device or socket is refused: writing there hangs, or reaches something that is not a
  *   token file (`-o -` writes to stdout).
  */
 import { constants } from 'node:fs';
-import { access, lstat, readlink, realpath, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, lstat, readlink, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, parse, resolve } from 'node:path';
 import { C8yError, type FileRole } from '../errors.js';
 import { ownedByUserOrRoot } from './ownership.js';
 
 /** The file to replace (a link resolved), once the policy allows it; OUTPUT_UNWRITABLE otherwise. */
 export async function outputTarget(path: string, role: FileRole = 'output'): Promise<string> {
   const refuse = (reason: string, extra: { otherPath?: string } = {}, cause?: unknown): C8yError => new C8yError('OUTPUT_UNWRITABLE', { path, role, reason, ...extra }, { cause });
-  let target = resolve(path);
-  const info = await lstat(target).catch(() => undefined);
-  if (info?.isSymbolicLink()) {
-    if (!ownedByUserOrRoot(info)) throw refuse('a link owned by another user');
-    try {
-      target = await realpath(target);
-    } catch {
-      // A dangling link: its target is created (resolved by hand, one level as the kernel would).
-      target = resolve(dirname(target), await readlink(target));
-    }
-  }
+  const target = await followLinks(resolve(path), refuse);
   const final = await stat(target).catch(() => undefined);
   if (final?.isDirectory()) throw refuse('a folder');
   if (final && !final.isFile()) throw refuse(final.isFIFO() ? 'a FIFO' : final.isSocket() ? 'a socket' : 'a device', {}, undefined);
@@ -41,4 +33,40 @@ export async function outputTarget(path: string, role: FileRole = 'output'): Pro
     throw refuse('folder not writable', { otherPath: dir }, err);
   }
   return target;
+}
+
+/** Links followed in one path at most: Linux's MAXSYMLINKS (ELOOP after 40). */
+const MAX_LINKS = 40;
+
+/**
+ * The path with every link resolved, component by component as the kernel walks it, each link checked
+ * for its owner before it is followed. A missing component ends the walk: the rest is created (a dangling
+ * link's target) or refused later (a missing folder).
+ */
+async function followLinks(path: string, refuse: (reason: string, extra?: { otherPath?: string }) => C8yError): Promise<string> {
+  const split = (p: string): string[] => p.split(/[\\/]+/).filter((part) => part !== '' && part !== '.');
+  const root = parse(path).root;
+  let current = root;
+  const rest = split(path.slice(root.length));
+  let links = 0;
+  while (rest.length > 0) {
+    const name = rest.shift()!;
+    if (name === '..') {
+      current = dirname(current);
+      continue;
+    }
+    const next = join(current, name);
+    const info = await lstat(next).catch(() => undefined);
+    if (!info) return join(next, ...rest);
+    if (!info.isSymbolicLink()) {
+      current = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) throw refuse('too many links', { otherPath: next });
+    if (!ownedByUserOrRoot(info)) throw refuse('a link owned by another user', { otherPath: next });
+    const to = await readlink(next);
+    rest.unshift(...split(isAbsolute(to) ? to.slice(parse(to).root.length) : to));
+    if (isAbsolute(to)) current = parse(to).root;
+  }
+  return current;
 }

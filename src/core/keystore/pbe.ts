@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { LIMITS } from '../limits.js';
 import { rc2CbcDecrypt } from './rc2.js';
 import { child, DerError, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
-import type { KdfWork } from './work.js';
+import type { KdfCost, KdfWork } from './work.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -116,6 +116,29 @@ export async function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id
   return Buffer.concat(blocks).subarray(0, length);
 }
 
+/** The derivations an encryption AlgorithmIdentifier asks for, read without doing any (for KdfWork.plan and take). */
+export function pbeCosts(algorithm: Node, what: string): KdfCost[] {
+  const oid = readOid(child(algorithm, 0));
+  const params = child(algorithm, 1);
+  if (oid === PBES2) {
+    const { iterations, prf, cipher } = pbes2Parameters(params);
+    return [{ iterations, blocks: blocksOf(cipher.keyLength, prf), what }];
+  }
+  const scheme = pkcs12Pbe[oid];
+  if (!scheme) throw new UnsupportedAlgorithmError(oid);
+  const iterations = readSmallInt(child(params, 1));
+  // Two derivations (key and IV), SHA-1 based: a 3DES key takes two 20-byte blocks.
+  return [
+    { iterations, blocks: blocksOf(scheme.keyLength, 'sha1'), what },
+    { iterations, blocks: blocksOf(scheme.ivLength, 'sha1'), what },
+  ];
+}
+
+/** Hash-sized blocks a derivation of `length` bytes computes (each costs the full iteration count). */
+export function blocksOf(length: number, hash: string): number {
+  return Math.ceil(length / createHash(hash).digest().length);
+}
+
 /**
  * Decrypts data protected by a PBES2 or PKCS#12 PBE AlgorithmIdentifier. A null password is the
  * zero-length one that some tools use for "no password" instead of an empty BMPString. `what` names the
@@ -126,14 +149,11 @@ export async function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id
 export async function decryptPbe(algorithm: Node, data: Buffer, password: string | null, work: KdfWork, what: string): Promise<Buffer> {
   const oid = readOid(child(algorithm, 0));
   const params = child(algorithm, 1);
-  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work, what);
-  const scheme = pkcs12Pbe[oid];
-  if (!scheme) throw new UnsupportedAlgorithmError(oid);
+  for (const cost of pbeCosts(algorithm, what)) work.take(cost);
+  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work);
+  const scheme = pkcs12Pbe[oid]!;
   const salt = readOctets(child(params, 0));
   const iterations = readSmallInt(child(params, 1));
-  // Two derivations (key and IV), each of `iterations` rounds.
-  work.take(iterations, what);
-  work.take(iterations, what);
   const pw = password === null ? Buffer.alloc(0) : bmpPassword(password);
   const key = await pkcs12Kdf('sha1', pw, salt, 1, iterations, scheme.keyLength, work);
   const iv = await pkcs12Kdf('sha1', pw, salt, 2, iterations, scheme.ivLength, work);
@@ -141,7 +161,12 @@ export async function decryptPbe(algorithm: Node, data: Buffer, password: string
   return decipher(scheme.cipher, key, iv, data);
 }
 
-async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork, what: string): Promise<Buffer> {
+/** True when the scheme takes the password as UTF-8 bytes, where an empty and an absent password are the same bytes. */
+export function isPbes2(algorithm: Node): boolean {
+  return readOid(child(algorithm, 0)) === PBES2;
+}
+
+function pbes2Parameters(params: Node): { salt: Buffer; iterations: number; prf: string; cipher: { name: string; keyLength: number; ivLength: number }; iv: Buffer } {
   const kdf = child(params, 0);
   const enc = child(params, 1);
   const kdfOid = readOid(child(kdf, 0));
@@ -163,10 +188,16 @@ async function decryptPbes2(params: Node, data: Buffer, password: string, work: 
   if (!cipher) throw new UnsupportedAlgorithmError(encOid);
   const iv = readOctets(child(enc, 1));
   if (iv.length !== cipher.ivLength) throw new DerError(`an IV of ${iv.length} bytes for ${cipher.name}`);
-  work.take(iterations, what);
+  return { salt, iterations, prf, cipher, iv };
+}
+
+async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork): Promise<Buffer> {
+  const { salt, iterations, prf, cipher, iv } = pbes2Parameters(params);
   // PBES2 takes the password as UTF-8 bytes (RFC 8018; OpenSSL and Java agree). Asynchronous: the
-  // rounds run on libuv's thread pool, so the event loop stays free for signals meanwhile.
+  // rounds run on libuv's thread pool, so the event loop stays free for signals meanwhile; a signal that
+  // came during the derivation stops the work here.
   const key = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  await work.pause();
   return decipher(cipher.name, key, iv, data);
 }
 

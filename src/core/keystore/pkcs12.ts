@@ -12,9 +12,9 @@ import { LIMITS } from '../limits.js';
 import { buildPath, keyMatchesCertificate } from '../x509/path.js';
 import { parseCertificate } from '../x509/read.js';
 import { child, explicit, parseDer, readBmpString, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
-import { BadDecryptError, bmpPassword, checkedSalt, decryptPbe, hashName, pkcs12Kdf } from './pbe.js';
+import { BadDecryptError, bmpPassword, checkedSalt, decryptPbe, hashName, isPbes2, pbeCosts, pkcs12Kdf, UnsupportedAlgorithmError } from './pbe.js';
 import { keystoreFailure } from './failure.js';
-import { KdfWork } from './work.js';
+import { KdfWork, type KdfCost } from './work.js';
 import type { KeyEntry, Keystore, TrustedEntry } from './types.js';
 
 const OID = {
@@ -65,6 +65,11 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
   if (readOid(child(authSafe, 0)) !== OID.data) throw new C8yError('KEYSTORE_UNSUPPORTED', { path, role, format: 'PKCS#12', reason: 'public-key protection' });
   const authSafeContent = readOctets(explicit(child(authSafe, 1), 0));
   const macData = pfx.children[2];
+  const sections = readSections(parseDer(authSafeContent), options);
+  // Every derivation the file declares where it can be seen without a password (the MAC, the encrypted
+  // sections, the shrouded keys of plain sections) is weighed before the first one runs: a file asking for
+  // more than the limits in all is refused at once, not after seconds of work.
+  work.plan([...(macData ? [macCost(macData)] : []), ...sections.flatMap(declaredCosts)]);
   // The MAC tells a wrong password from a damaged file before any decryption is tried. Some tools encode an
   // empty password as no bytes at all instead of a BMP terminator (RFC 7292 leaves it open): try both.
   const candidates = storePassword === '' ? ['', null] : [storePassword];
@@ -79,31 +84,68 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
     }
     if (ok === undefined) throw new C8yError('WRONG_PASSWORD', { path, role, format: 'PKCS#12', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'integrity check' });
     password = ok;
+  } else {
+    // OpenSSL says the same ("no MAC: integrity not verified"): anyone could have changed the file's content.
+    options.warn(`${path}: this PKCS#12 file has no integrity check (MAC): its content is used unverified; re-create it with a password (openssl pkcs12 -export) if you did not mean that`);
   }
 
   const bags: Bag[] = [];
-  for (const contentInfo of parseDer(authSafeContent).children) {
-    const type = readOid(child(contentInfo, 0));
-    if (type === OID.data) {
-      collectBags(parseDer(readOctets(explicit(child(contentInfo, 1), 0))), bags);
-    } else if (type === OID.encryptedData) {
-      const encryptedContentInfo = child(explicit(child(contentInfo, 1), 0), 1);
-      const algorithm = child(encryptedContentInfo, 1);
-      const encrypted = child(encryptedContentInfo, 2).content; // [0] IMPLICIT OCTET STRING
-      let plain: Buffer;
-      try {
-        plain = await decryptPbe(algorithm, encrypted, password, work, 'its certificates');
-      } catch (err) {
-        if (err instanceof BadDecryptError)
-          throw new C8yError('WRONG_PASSWORD', { path, role, format: 'PKCS#12', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'certificates cannot be decrypted' });
-        throw err;
-      }
-      collectBags(parseDer(plain), bags);
-    } else {
-      options.warn(`${path}: skipped a PKCS#12 section of type ${type}`);
+  for (const section of sections) {
+    if (section.kind === 'plain') {
+      bags.push(...section.bags);
+      continue;
     }
+    let plain: Buffer;
+    try {
+      plain = await decryptPbe(section.algorithm, section.encrypted, password, work, 'its certificates');
+    } catch (err) {
+      if (err instanceof BadDecryptError)
+        throw new C8yError('WRONG_PASSWORD', { path, role, format: 'PKCS#12', password: role === 'truststore' ? 'truststore' : 'keystore', reason: 'certificates cannot be decrypted' });
+      throw err;
+    }
+    collectBags(parseDer(plain), bags);
   }
   return assemble(bags, options, work);
+}
+
+/** One ContentInfo of the AuthenticatedSafe: bags in the clear, or data encrypted with a password. */
+type Section = { kind: 'plain'; bags: Bag[] } | { kind: 'encrypted'; algorithm: Node; encrypted: Buffer };
+
+function readSections(authenticatedSafe: Node, options: ReadKeystoreOptions): Section[] {
+  const sections: Section[] = [];
+  for (const contentInfo of authenticatedSafe.children) {
+    const type = readOid(child(contentInfo, 0));
+    if (type === OID.data) {
+      const bags: Bag[] = [];
+      collectBags(parseDer(readOctets(explicit(child(contentInfo, 1), 0))), bags);
+      sections.push({ kind: 'plain', bags });
+    } else if (type === OID.encryptedData) {
+      const encryptedContentInfo = child(explicit(child(contentInfo, 1), 0), 1);
+      // [0] IMPLICIT OCTET STRING
+      sections.push({ kind: 'encrypted', algorithm: child(encryptedContentInfo, 1), encrypted: child(encryptedContentInfo, 2).content });
+    } else {
+      options.warn(`${options.path}: skipped a PKCS#12 section of type ${type}`);
+    }
+  }
+  return sections;
+}
+
+/** The derivations a section declares before any is done (an algorithm we do not read costs nothing: it fails when used). */
+function declaredCosts(section: Section): KdfCost[] {
+  const costs = (algorithm: Node, what: string): KdfCost[] => {
+    try {
+      return pbeCosts(algorithm, what);
+    } catch (err) {
+      if (err instanceof UnsupportedAlgorithmError) return [];
+      throw err;
+    }
+  };
+  if (section.kind === 'encrypted') return costs(section.algorithm, 'its certificates');
+  return section.bags.filter((bag) => bag.type === 'shroudedKey').flatMap((bag) => costs(child(bag.value, 0), `the key of entry "${bag.friendlyName ?? '1'}"`));
+}
+
+function macCost(macData: Node): KdfCost {
+  return { iterations: macData.children[2] ? readSmallInt(child(macData, 2)) : 1, blocks: 1, what: 'its integrity check (MAC)' };
 }
 
 async function verifyMac(macData: Node, content: Buffer, password: string | null, work: KdfWork): Promise<boolean> {
@@ -111,13 +153,13 @@ async function verifyMac(macData: Node, content: Buffer, password: string | null
   const hash = hashName(readOid(child(child(digestInfo, 0), 0)));
   const expected = readOctets(child(digestInfo, 1));
   const salt = checkedSalt(readOctets(child(macData, 1)));
-  const iterations = macData.children[2] ? readSmallInt(child(macData, 2)) : 1;
   // A MAC value is exactly one HMAC output: anything else is damage (and would be costly to derive).
   const macLength = createHmac(hash, '').digest().length;
   if (expected.length !== macLength) throw new C8yError('KEYSTORE_CORRUPT', { reason: `a ${hash.toUpperCase()} MAC value of ${expected.length} bytes (it is ${macLength})` });
-  work.take(iterations, 'its integrity check (MAC)');
+  const cost = macCost(macData);
+  work.take(cost);
   const pw = password === null ? Buffer.alloc(0) : bmpPassword(password);
-  const key = await pkcs12Kdf(hash, pw, salt, 3, iterations, macLength, work);
+  const key = await pkcs12Kdf(hash, pw, salt, 3, cost.iterations, macLength, work);
   return timingSafeEqual(createHmac(hash, key).update(content).digest(), expected);
 }
 
@@ -203,8 +245,9 @@ async function decryptKeyBag(bag: Bag, password: string, options: ReadKeystoreOp
       throw notAKey(err);
     }
   }
-  // An empty password may have been encoded as no bytes at all (see readPkcs12Unchecked).
-  for (const candidate of password === '' ? ['', null] : [password]) {
+  // An empty password may have been encoded as no bytes at all (see readPkcs12Unchecked); PBES2 takes
+  // both as the same zero bytes, so trying the second would only repeat the derivation.
+  for (const candidate of password === '' && !isPbes2(child(bag.value, 0)) ? ['', null] : [password]) {
     let pkcs8: Buffer;
     try {
       pkcs8 = await decryptPbe(child(bag.value, 0), readOctets(child(bag.value, 1)), candidate, work, `the key of entry "${alias}"`);

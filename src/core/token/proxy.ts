@@ -10,7 +10,7 @@ import type { WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { readCertificates } from '../x509/read.js';
-import { givenPassword } from '../credentials/passwords.js';
+import { givenPassword, warnConfigReadable } from '../credentials/passwords.js';
 import { describeProxy, selectProxy, type ProxyDecision } from '../platform/proxy/select.js';
 import { redactProxyUrl } from '../platform/proxy/redact.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
@@ -47,6 +47,11 @@ export async function proxyRoute(settings: Settings, decision: ProxyDecision, io
     io.warn(
       `The proxy ${redactProxyUrl(decision.proxy, false)} (from ${decision.source}) names the user "${decision.proxy.username}" but no password is given anywhere (in the URL, --proxy-password-file, C8YTOKEN_PROXY_PASSWORD or the config file): an empty password is sent.`,
     );
+  }
+  // A password inside the config file's proxy URL is as exposed as proxyPassword there.
+  const fromConfig = settings.resolved.proxy?.level === 1 || settings.resolved.proxy?.level === 2;
+  if (proxyPassword === undefined && decision.password && fromConfig && decision.source === settings.resolved.proxy?.source && settings.configPath) {
+    warnConfigReadable(settings.configPath, 'proxy', io.warn);
   }
   const { createProxyRoute } = await import('../platform/proxy/agent.js');
   return createProxyRoute(decision, {
