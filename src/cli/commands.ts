@@ -5,6 +5,8 @@
  */
 import { CONNECTION_OPTIONS, option } from '../core/config/options.js';
 import type { CommandSpec } from './command-spec.js';
+import { proxySpec } from '../commands/proxy/spec.js';
+import { statusSpec } from '../commands/status/spec.js';
 
 export type { CommandSpec } from './command-spec.js';
 
@@ -150,6 +152,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Until the device is registered, the platform refuses: enroll asks again every --retry-every for at most --max-wait.',
     load: async () => (await import('./run/cert-enroll.js')).run,
   },
+  proxySpec,
+  statusSpec,
   {
     name: 'completion',
     summary: 'print the shell completion script for bash, zsh, fish or powershell (commands, options, their values, profile names)',

@@ -37,6 +37,8 @@ const codeClasses = {
     'PROXY_AUTH_REQUIRED',
     // Enrollment (no certificate yet) at a URL whose server demands a client certificate: the EST URL is wrong.
     'EST_CLIENT_CERT_REQUIRED',
+    // proxy: the address cannot be listened on (in use, no permission, a file in the way).
+    'LISTEN_FAILED',
   ],
   input: [
     'FILE_NOT_FOUND',
@@ -58,7 +60,7 @@ const codeClasses = {
     // A key c8ytoken cannot make a certificate request for (EST needs RSA >= 2048 or EC P-256/P-384/P-521).
     'KEY_UNSUPPORTED',
   ],
-  network: ['DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED', 'PROXY_DNS_FAILED', 'PROXY_UNREACHABLE', 'PROXY_REFUSED'],
+  network: ['STATUS_UNREACHABLE', 'DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED', 'PROXY_DNS_FAILED', 'PROXY_UNREACHABLE', 'PROXY_REFUSED'],
   tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED', 'PROXY_UNTRUSTED', 'PROXY_TLS_FAILED', 'PROXY_TLS_INTERCEPTED'],
   platformRefused: [
     'PLATFORM_BAD_REQUEST',

@@ -21,6 +21,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { EstService } from './est.js';
 import { takeFault } from './faults.js';
+import { handleRest, isRestPath, WebSocketEcho } from './rest.js';
 export { EST_FAULTS, type EstFault } from './est.js';
 
 /** The chain header's name, spelled here rather than imported: the endpoint shares no code with the client. */
@@ -187,17 +188,30 @@ export class Emulator {
   private readonly options: EmulatorOptions;
   /** The EST side, when started with `est`. */
   readonly est: EstService | undefined;
+  /** Tokens revoked before their expiry (revokeTokens, or a device token that fetched the UI). */
+  private readonly revoked = new Set<string>();
+  /** Every token minted and not yet expired, so that all of them can be revoked at once. */
+  private readonly live = new Map<string, number>();
+  private readonly verifyKey: KeyObject;
+  private readonly webSockets: WebSocketEcho;
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
     this.lifetimeSeconds = options.lifetimeSeconds ?? 3600;
     const dir = options.fixturesDir ?? DEFAULT_FIXTURES;
     this.signingKey = createPrivateKey(fixtures(dir, 'token-signing.key'));
+    this.verifyKey = createPublicKey(this.signingKey);
+    const restHost = {
+      validToken: (t: string) => (this.revoked.has(t) ? undefined : this.verifyToken(t, this.verifyKey)),
+      revoke: (t: string) => this.revokeTokens(t),
+      tenant: options.tenant ?? 't12345',
+    };
+    this.webSockets = new WebSocketEcho(restHost);
     const serverName = options.serverCert === 'wronghost' ? 'server-wronghost' : 'server';
     // With EST on the port, client certificates are checked per request (enroll has none).
     const check = options.est ? 'request' : (options.clientCheck ?? 'handshake');
     if (options.est) {
-      const verifyKey = createPublicKey(this.signingKey);
+      const verifyKey = this.verifyKey;
       this.est = new EstService({
         caKey: createPrivateKey(fixtures(dir, 'est-ca.key')),
         caCert: new X509Certificate(fixtures(dir, 'est-ca.crt')),
@@ -216,8 +230,12 @@ export class Emulator {
         rejectUnauthorized: check === 'handshake',
         ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
       },
-      (req, res) => this.handle(req, res),
+      (req, res) => (isRestPath(req.url ?? '') ? this.handleRest(req, res, restHost) : this.handle(req, res)),
     );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.record(req, socket as TLSSocket);
+      this.webSockets.handleUpgrade(req, socket, head);
+    });
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -254,8 +272,25 @@ export class Emulator {
 
   /** Stops listening and cuts open connections. */
   async stop(): Promise<void> {
+    this.webSockets.close();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * Revokes a token before its expiry, or every token minted so far ("Revoke tokens" in the UI, a session
+   * limit): REST answers 401 to them, and the next token request mints a new one.
+   */
+  revokeTokens(token?: string): void {
+    const now = this.now() / 1000;
+    for (const [t, exp] of this.live) if (exp <= now) this.live.delete(t);
+    for (const t of token === undefined ? this.live.keys() : [token]) this.revoked.add(t);
+    for (const [cn, issued] of this.tokens) if (this.revoked.has(issued.token)) this.tokens.delete(cn);
+  }
+
+  private handleRest(req: IncomingMessage, res: ServerResponse, host: Parameters<typeof handleRest>[2]): void {
+    this.record(req, req.socket as TLSSocket);
+    handleRest(req, res, host);
   }
 
   /** Forgets issued tokens, so the next request mints a new one. */
@@ -275,6 +310,24 @@ export class Emulator {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as TLSSocket;
+    const { record, chainHeaderCerts } = this.record(req, socket);
+    if (this.est && record.path.startsWith('/.well-known/est/')) {
+      // A CSR is about a KiB; anything far larger is not one.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 64 * 1024) chunks.push(c);
+      });
+      req.on('end', () => (size > 64 * 1024 ? this.json(res, 413, { error: 'general/tooLarge', message: 'Request too large' }) : this.answerEst(req, res, Buffer.concat(chunks))));
+      return;
+    }
+    req.resume();
+    req.on('end', () => this.answer(req, res, socket, record, chainHeaderCerts));
+  }
+
+  /** Records what a request presented (handshake chain, chain header) in `requests`. */
+  private record(req: IncomingMessage, socket: TLSSocket): { record: RecordedRequest; chainHeaderCerts: string[] | undefined } {
     const recorded = this.presented.get(socket);
     const peer = recorded?.subject ? recorded : socket.getPeerCertificate(true);
     const handshakeChain: string[] = [];
@@ -298,19 +351,7 @@ export class Emulator {
       at: this.now(),
     };
     this.requests.push(record);
-    if (this.est && record.path.startsWith('/.well-known/est/')) {
-      // A CSR is about a KiB; anything far larger is not one.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= 64 * 1024) chunks.push(c);
-      });
-      req.on('end', () => (size > 64 * 1024 ? this.json(res, 413, { error: 'general/tooLarge', message: 'Request too large' }) : this.answerEst(req, res, Buffer.concat(chunks))));
-      return;
-    }
-    req.resume();
-    req.on('end', () => this.answer(req, res, socket, record, chainHeaderCerts));
+    return { record, chainHeaderCerts };
   }
 
   /** The EST side's answer; a failure of its own (a bug) is a 500, never an unanswered request. */
@@ -494,6 +535,7 @@ export class Emulator {
     const input = `${encode(JSON.stringify(header))}.${encode(JSON.stringify(claims).replace(/}$/, `${extraJson}}`))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(this.signingKey).toString('base64url');
     this.issued += 1;
+    this.live.set(`${input}.${signature}`, typeof claims.exp === 'number' ? claims.exp : exp);
     return { token: `${input}.${signature}`, iat, exp: typeof claims.exp === 'number' ? claims.exp : exp };
   }
 }

@@ -497,6 +497,19 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
       ? `Run again after ${f.retryAt}, as the server asked${f.waitOption ? `, or raise ${f.waitOption} to wait that long` : ''}.`
       : 'Run again later (the server did not say when: no Retry-After).',
   }),
+  LISTEN_FAILED: (f) => ({
+    message: `c8ytoken cannot listen on ${shownText(f.value ?? '')}${reason(f)}.`,
+    hint:
+      f.nodeCode === 'EADDRINUSE'
+        ? "Something else listens there (another c8ytoken proxy, thin-edge's tedge-mapper on 8001?): stop it or give another --listen."
+        : f.nodeCode === 'EACCES' || f.nodeCode === 'EPERM'
+          ? 'This user may not use that address (a port under 1024, or a folder it cannot write): give another --listen.'
+          : 'Give another --listen: HOST:PORT on loopback, or unix:PATH in a folder this user can write.',
+  }),
+  STATUS_UNREACHABLE: (f) => ({
+    message: `No c8ytoken answers at ${shownText(f.value ?? '')}${reason(f)}.`,
+    hint: 'Is the proxy running (systemctl status c8ytoken-proxy@DEVICE)? Give its --listen address, or --meta FILE for a watch.',
+  }),
   EST_CLIENT_CERT_REQUIRED: (f) => ({
     message: `${where(f)} demands a client certificate for ${f.operation ?? 'the EST request'}, and a first enrollment has none: this URL is not an EST endpoint that takes the one-time password (the token endpoint, port 8443, is such a port).`,
     hint: `EST is on the tenant's port 443: give --url https://${shownText(f.host ?? 'TENANT')} without a port (the token requests add 8443 themselves), or --est-url for an EST server of its own.`,

@@ -259,6 +259,40 @@ const rows = [
     config: 'renewBefore',
   },
 
+  // proxy, status
+  {
+    key: 'listen',
+    flags: '--listen <address>',
+    kind: 'text',
+    defaultValue: '127.0.0.1:8001',
+    help: 'where the proxy listens: HOST:PORT (loopback unless --tls-cert, --tls-key and --client-ca are given) or unix:PATH; for status: where to ask',
+    env: ['C8YTOKEN_LISTEN'],
+  },
+  {
+    key: 'upstreamAuth',
+    flags: '--upstream-auth <mode>',
+    kind: 'choice',
+    choices: ['token', 'mtls'],
+    defaultValue: 'token',
+    help: 'token: add the device token (tenant port 443); mtls: no token, the device certificate on port 8443 (unless the URL names a port)',
+    env: ['C8YTOKEN_UPSTREAM_AUTH'],
+  },
+  { key: 'allowUi', flags: '--allow-ui', kind: 'switch', help: 'forward apps/... and *.js paths (the web UI: fetching it with a device token gets the token revoked)' },
+  { key: 'tlsCert', flags: '--tls-cert <file>', kind: 'path', help: 'serve HTTPS with this PEM certificate (and its chain)' },
+  { key: 'tlsKey', flags: '--tls-key <file>', kind: 'path', help: 'the PEM key of --tls-cert' },
+  { key: 'clientCa', flags: '--client-ca <file>', kind: 'path', help: 'with --tls-cert: require client certificates signed by these PEM CAs' },
+  { key: 'socketMode', flags: '--socket-mode <mode>', kind: 'choice', choices: ['0600', '0660'], defaultValue: '0600', help: 'mode of the unix socket: 0600 (this user) or 0660 (and --socket-group)' },
+  { key: 'socketGroup', flags: '--socket-group <group>', kind: 'text', help: 'group of the unix socket (name or number; with --socket-mode 0660)' },
+  {
+    key: 'requireHeader',
+    flags: '--require-header <name[:value]>',
+    kind: 'text',
+    help: 'answer 403 to requests without this header (and value): a guard against requests forged by a browser or an SSRF',
+  },
+  { key: 'headerTimeout', flags: '--header-timeout <duration>', kind: 'duration', defaultValue: '10s', max: '10m', help: 'a client must send its request headers within this time' },
+  { key: 'idleTimeout', flags: '--idle-timeout <duration>', kind: 'duration', defaultValue: '60s', max: '1d', help: 'close a client connection idle this long (body or answer stalled included)' },
+  { key: 'drainTimeout', flags: '--drain-timeout <duration>', kind: 'duration', defaultValue: '10s', max: '10m', help: 'on SIGTERM: how long requests in flight may take to finish' },
+
   // completion
   { key: 'profiles', flags: '--profiles', kind: 'switch', hidden: true, help: 'list the profile names of the config file (the completion scripts call this); never fails' },
 ] as const satisfies readonly OptionRow[];

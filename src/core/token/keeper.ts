@@ -100,6 +100,10 @@ export interface KeeperIo extends TokenSourceIo {
   idle?(): void;
   /** How to wait until a moment of `now()` (default: real timers; tests pass a virtual clock's). */
   sleepUntil?: typeof sleepUntil;
+  /** Told the token held whenever it changes (the auth proxy serves it from memory). */
+  held?(token: DecodedJwt): void;
+  /** Told the identity and TLS setup whenever they are read anew (the credential files changed). */
+  prepared?(identity: ClientIdentity, tls: PreparedTls): void;
 }
 
 const DAY = 86_400_000;
@@ -207,13 +211,19 @@ class Watcher {
     const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
     // A valid token past its half-life is held (never replaced by an older one; its expiry is reported), and refreshed now.
     if (!cached.token) {
-      if (cached.held) this.current = cached.held;
+      if (cached.held) this.hold(cached.held);
       return this.now();
     }
-    this.current = cached.token;
+    this.hold(cached.token);
     const next = refreshTime(tokenTimes(cached.token.claims), { random: this.io.random() }) ?? this.now();
     this.io.emit(this.tokenEvent('file', 'same', false, next));
     return next;
+  }
+
+  private hold(token: DecodedJwt): void {
+    const changed = this.current?.token !== token.token;
+    this.current = token;
+    if (changed) this.io.held?.(token);
   }
 
   private passwords(): PasswordBook {
@@ -233,6 +243,7 @@ class Watcher {
         const identity = this.firstIdentity?.stamp === stamp ? this.firstIdentity.identity : await loadIdentityWithProgress(this.settings, passwords, io);
         this.firstIdentity = undefined;
         this.prepared = { stamp, identity, tls: await prepareTls(this.settings, identity, passwords, io, this.proxy) };
+        io.prepared?.(identity, this.prepared.tls);
       }
       const { identity, tls } = this.prepared;
       this.warnCertificateExpiry(identity.chain[0]?.validTo);
@@ -270,7 +281,7 @@ class Watcher {
       written = true;
       if (this.options.meta) await writeMeta(this.options.meta, tokenMeta(token, { endpoint: this.endpoint, certificate: this.prepared?.identity.chain[0], offset: this.offset, source: 'platform' }));
     }
-    if (state !== 'older') this.current = token;
+    if (state !== 'older') this.hold(token);
     this.expiredReported = undefined;
     const scheduled = refreshTime(tokenTimes(this.current!.claims), { random: this.io.random(), offset: this.offset });
     let next: number;

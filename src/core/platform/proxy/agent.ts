@@ -24,8 +24,11 @@ export interface ProxyAgentOptions {
 
 /** A decided proxy, ready to open tunnels: what postTokenRequest and probeHandshake take. */
 export interface ProxyRoute extends ProxyInfo {
-  /** A fresh agent for one request; aborting `signal` closes its connection to the proxy, even mid-CONNECT. */
-  agent(signal: AbortSignal): Agent;
+  /**
+   * A fresh agent for one request; aborting `signal` closes its connection to the proxy, even mid-CONNECT.
+   * `keepAlive`: a pool whose tunnels are kept and reused (the auth proxy's upstream).
+   */
+  agent(signal: AbortSignal, pool?: { keepAlive: true; maxSockets?: number }): Agent;
 }
 
 /** The route for a decision, or undefined when the decision is to connect directly. Loads https-proxy-agent. */
@@ -56,8 +59,9 @@ export async function createProxyRoute(decision: ProxyDecision, options: ProxyAg
     credentials: Object.keys(headers).length > 0,
     tls: isTls,
     trustSource: options.proxyCa ? (options.proxyCaSource ?? '--proxy-ca') : "the system's root CAs",
-    agent: (signal) =>
+    agent: (signal, pool) =>
       new HttpsProxyAgent(address, {
+        ...pool,
         headers,
         signal,
         ...(proxyContext ? { secureContext: proxyContext } : {}),
