@@ -1,0 +1,271 @@
+/**
+ * The built `c8ytoken proxy` as a child process: memory flat while 200 MB go through each way (its RSS
+ * read from /proc), SIGTERM with requests in flight, SIGHUP, the socket's mode and group, HTTPS with
+ * client certificates, the refusal to listen off loopback, and the access log in both forms.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/server.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { bin, pki } from '../helpers/paths.js';
+
+const linux = process.platform === 'linux';
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function endpoint(): Promise<Emulator> {
+  const e = await new Emulator({ clientCheck: 'http' }).start();
+  cleanups.push(() => e.stop());
+  return e;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+interface Child {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the proxy and waits for its "listen" line (or its exit). */
+async function startCli(e: Emulator, args: string[]): Promise<Child> {
+  const home = tempDir('c8ytoken-home-');
+  const child = spawn(
+    process.execPath,
+    [bin, 'proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--proxy', 'none', ...args],
+    {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (/"event":"listening"| listen /.test(out + err)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`proxy exited ${code}: ${err}`));
+    });
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** The child's resident memory in MB, from /proc. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+function get(port: number, path: string, onResponse: (res: IncomingMessage) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      onResponse(res);
+      res.on('end', resolve);
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('c8ytoken proxy (the built CLI)', () => {
+  it.skipIf(!linux)(`holds memory flat while 200 MB are downloaded and 200 MB uploaded through it${linux ? '' : ' (skipped: reads /proc)'}`, { timeout: 120_000 }, async () => {
+    const e = await endpoint();
+    const port = await freePort();
+    const p = await startCli(e, ['--listen', `127.0.0.1:${port}`, '-q']);
+    const download = async (size: number): Promise<number> => {
+      let got = 0;
+      await get(port, `/download?bytes=${size}`, (res) => res.on('data', (c: Buffer) => (got += c.length)));
+      return got;
+    };
+    const upload = (size: number): Promise<{ answer: unknown; sha256: string }> => {
+      const hash = createHash('sha256');
+      return new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/upload', method: 'PUT', agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ answer: JSON.parse(text), sha256: hash.digest('hex') }));
+        });
+        req.on('error', reject);
+        const block = Buffer.alloc(1024 * 1024, 7);
+        let sent = 0;
+        const push = (): void => {
+          while (sent < size) {
+            sent += block.length;
+            hash.update(block);
+            if (!req.write(block)) return void req.once('drain', push);
+          }
+          req.end();
+        };
+        push();
+      });
+    };
+    // Warmed up with 20 MB each way (V8's young generation and the TLS buffers take their size), then measured.
+    await download(20 * 1024 * 1024);
+    await upload(20 * 1024 * 1024);
+    const base = rssMb(p.child.pid!);
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(p.child.pid!))), 25);
+    const size = 200 * 1024 * 1024;
+    expect(await download(size)).toBe(size);
+    const up = await upload(size);
+    clearInterval(sampler);
+    expect(up.answer).toEqual({ bytes: size, sha256: up.sha256 });
+    // Flat: ten times the warm-up's bytes, and no more memory than it took (measured here: +2 MB or so).
+    expect(peak - base, `RSS ${base.toFixed(1)} MB after the warm-up, peak ${peak.toFixed(1)} MB`).toBeLessThan(25);
+    expect(peak).toBeLessThan(120);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(143);
+  });
+
+  it('SIGTERM: stops accepting, lets the requests in flight finish, exits 143', { timeout: 30_000 }, async () => {
+    const e = await endpoint();
+    const port = await freePort();
+    const p = await startCli(e, ['--listen', `127.0.0.1:${port}`]);
+    const size = 20 * 1024 * 1024;
+    const sizes: number[] = [];
+    let answered = 0;
+    const downloads = Array.from({ length: 3 }, () =>
+      get(port, `/download?bytes=${size}`, (res) => {
+        answered += 1;
+        // A slow reader: the answer is still in flight when the signal comes.
+        res.pause();
+        setTimeout(() => res.resume(), 600);
+        let n = 0;
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => sizes.push(n));
+      }),
+    );
+    while (answered < 3) await new Promise((r) => setTimeout(r, 10));
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await get(port, '/inventory/managedObjects', (res) => res.resume()).catch((err: NodeJS.ErrnoException) => err.code);
+    expect(refused).toBe('ECONNREFUSED');
+    await Promise.all(downloads);
+    expect(sizes).toEqual([size, size, size]);
+    expect(await p.exited).toBe(143);
+    expect(p.stderr()).toMatch(/stop +no new connections; 3 request\(s\) in flight/);
+  });
+
+  it('--json: one NDJSON access line per request, query values left out; SIGHUP reads the identity again', async () => {
+    const e = await endpoint();
+    const port = await freePort();
+    const p = await startCli(e, ['--listen', `127.0.0.1:${port}`, '--json']);
+    await get(port, '/inventory/managedObjects?query=secret-name&pageSize=5', (res) => res.resume());
+    p.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(143);
+    const lines = p
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === 'access')).toMatchObject({ method: 'GET', path: '/inventory/managedObjects?query=&pageSize=', status: 200, retried: false });
+    expect(lines.some((l) => l.event === 'reload')).toBe(true);
+    expect(p.stdout()).not.toContain('secret-name');
+    expect(p.stdout()).not.toMatch(/eyJ[\w-]+\.eyJ/);
+  });
+
+  it('a unix socket gets the mode and group asked for', async () => {
+    const e = await endpoint();
+    const path = join(tempDir(), 'p.sock');
+    const gid = process.getgid!();
+    const p = await startCli(e, ['--listen', `unix:${path}`, '--socket-mode', '0660', '--socket-group', String(gid)]);
+    const st = statSync(path);
+    expect(st.mode & 0o777).toBe(0o660);
+    expect(st.gid).toBe(gid);
+    const status = await runCli(['status', '--listen', `unix:${path}`, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, service: 'proxy' });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(143);
+  });
+
+  it('HTTPS with client certificates: a client with a certificate of --client-ca gets through, one without is refused in the handshake', async () => {
+    const e = await endpoint();
+    const port = await freePort();
+    const p = await startCli(e, ['--listen', `127.0.0.1:${port}`, '--tls-cert', pki('server.crt'), '--tls-key', pki('server.key'), '--client-ca', pki('device-root-ca.crt')]);
+    const ask = (withCert: boolean): Promise<number> =>
+      new Promise((resolve, reject) => {
+        httpsRequest(
+          {
+            host: 'localhost',
+            port,
+            path: '/inventory/managedObjects',
+            ca: readFileSync(pki('server-ca.crt')),
+            agent: false,
+            ...(withCert ? { cert: readFileSync(pki('device-ec256.chain.pem')), key: readFileSync(pki('device-ec256.key')) } : {}),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+    expect(await ask(true)).toBe(200);
+    await expect(ask(false)).rejects.toThrow();
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(143);
+  });
+
+  it('refuses to listen off loopback without TLS and client certificates: exit 2, with the reason', async () => {
+    const e = await endpoint();
+    const run = await runCli(['proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--listen', '0.0.0.0:8001']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Refusing to listen on 0\.0\.0\.0:8001/);
+    expect(e.requests).toEqual([]);
+  });
+
+  it('status: exit 1 for a watch sidecar whose token expired, 5 when no proxy answers', async () => {
+    const dir = tempDir();
+    const meta = join(dir, 'token.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      meta,
+      JSON.stringify({
+        issuedAt: '2020-01-01T00:00:00Z',
+        expiresAt: '2020-01-01T01:00:00Z',
+        refreshAfter: '2020-01-01T00:30:00Z',
+        deviceUser: 'device_x',
+        certificateNotAfter: '2099-01-01T00:00:00Z',
+      }),
+      { mode: 0o600 },
+    );
+    const expired = await runCli(['status', '--meta', meta, '--json']);
+    expect(expired.code).toBe(1);
+    expect(JSON.parse(expired.stdout)).toMatchObject({ ok: false, service: 'watch', token: { deviceUser: 'device_x' } });
+    const nobody = await runCli(['status', '--listen', `127.0.0.1:${await freePort()}`]);
+    expect(nobody.code).toBe(5);
+    expect(nobody.stderr).toMatch(/No c8ytoken answers at 127\.0\.0\.1:\d+/);
+  });
+});
