@@ -53,7 +53,7 @@ describe('the npm package', () => {
 });
 
 describe('the systemd units (packaging/systemd)', () => {
-  const units = ['c8ytoken-watch@.service', 'c8ytoken-cert-renew@.service'];
+  const units = ['c8ytoken-watch@.service', 'c8ytoken-proxy@.service', 'c8ytoken-cert-renew@.service'];
   const text = (unit: string): string => readFileSync(join(root, 'packaging/systemd', unit), 'utf8');
   const directives = (unit: string): string[] =>
     text(unit)
