@@ -142,7 +142,7 @@ export class ProxyServer {
     private readonly io: ServerIo,
   ) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const common = { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: s.headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 5_000 };
+    const common = { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: s.headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 5_000, noDelay: true };
     this.server = s.tls
       ? createHttpsServer({ ...common, cert: s.tls.cert, key: s.tls.key, minVersion: 'TLSv1.2', ...(s.tls.ca ? { ca: s.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
       : createHttpServer(common, handler);

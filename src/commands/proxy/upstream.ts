@@ -37,7 +37,7 @@ export class Upstream {
     this.context = context;
     this.agent = route
       ? route.agent(this.closer.signal, { keepAlive: true, maxSockets: MAX_SOCKETS })
-      : new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: 'lifo', timeout: FREE_SOCKET_MS });
+      : new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: 'lifo', timeout: FREE_SOCKET_MS, noDelay: true });
     if (old) this.retire(old);
   }
 
