@@ -44,7 +44,7 @@ interface Running {
   stop(): Promise<number>;
 }
 
-async function startProxy(e: Emulator, options: Partial<ProxyOptions> = {}, flags: GivenFlags = {}): Promise<Running> {
+async function startProxy(e: Emulator, options: Partial<ProxyOptions> = {}, flags: GivenFlags = {}, signals?: (send: (s: NodeJS.Signals) => void) => void): Promise<Running> {
   const events: ProxyEvent[] = [];
   const controller = new AbortController();
   const io = testIo({ signal: controller.signal });
@@ -76,6 +76,14 @@ async function startProxy(e: Emulator, options: Partial<ProxyOptions> = {}, flag
         ...io,
         emit: (ev) => events.push(ev),
         random: () => 0.5,
+        ...(signals
+          ? {
+              takeSignals: (handler: (s: NodeJS.Signals) => void) => {
+                signals(handler);
+                return () => undefined;
+              },
+            }
+          : {}),
         started: (s) => {
           server = s;
           resolve();
@@ -323,6 +331,18 @@ describe('what it refuses, without contacting anything', () => {
     expect(restRequests(e)).toEqual([]);
   });
 
+  it('a client that does not finish its headers gets 408 after --header-timeout', async () => {
+    const e = await endpoint();
+    const p = await startProxy(e, { headerTimeoutMs: 400 });
+    const started = Date.now();
+    const answer = await raw(p.base, 'GET /inventory/managedObjects HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const big = await raw(p.base, `GET /inventory/managedObjects HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(restRequests(e)).toEqual([]);
+  });
+
   it('requires the header --require-header names', async () => {
     const e = await endpoint();
     const p = await startProxy(e, { requireHeader: { name: 'X-C8y-Local', value: 'yes' } });
@@ -405,6 +425,29 @@ describe('upstream modes', () => {
     expect(json(a).caller).toBe('mtls');
     expect(tokenRequests(e)).toBe(0);
     expect(e.requests.at(-1)).toMatchObject({ authorization: false, clientCn: 'ec-device-256' });
+  });
+
+  it('picks up a replaced device certificate without a restart (SIGHUP reads it now)', async () => {
+    const { copyFileSync } = await import('node:fs');
+    const e = await endpoint();
+    const dir = tempDir();
+    const cert = join(dir, 'device.pem');
+    const key = join(dir, 'device.key');
+    copyFileSync(pki('device-ec256.chain.pem'), cert);
+    copyFileSync(pki('device-ec256.key'), key);
+    let hangup: ((s: NodeJS.Signals) => void) | undefined;
+    const p = await startProxy(e, { upstreamAuth: 'mtls' }, { cert, key }, (send) => (hangup = send));
+    expect((await call(p.base, '/inventory/managedObjects')).status).toBe(200);
+    expect(e.requests.at(-1)!.clientCn).toBe('ec-device-256');
+    copyFileSync(pki('device-rsa.chain.pem'), cert);
+    copyFileSync(pki('device-rsa.key'), key);
+    hangup!('SIGHUP');
+    for (let i = 0; i < 50 && e.requests.at(-1)!.clientCn === 'ec-device-256'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await call(p.base, '/inventory/managedObjects')).status).toBe(200);
+    }
+    expect(e.requests.at(-1)!.clientCn).not.toBe('ec-device-256');
+    expect(p.events.some((x) => x.event === 'reload')).toBe(true);
   });
 
   it('through a corporate CONNECT proxy, with tunnels kept and reused', async () => {

@@ -142,7 +142,15 @@ export class ProxyServer {
     private readonly io: ServerIo,
   ) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const common = { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: s.headerTimeoutMs, requestTimeout: 0, keepAliveTimeout: 5_000, noDelay: true };
+    // Node checks the headers timeout on an interval (30 s by default): often enough to keep to the limit.
+    const common = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: s.headerTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: 5_000,
+      noDelay: true,
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, s.headerTimeoutMs / 4)),
+    };
     this.server = s.tls
       ? createHttpsServer({ ...common, cert: s.tls.cert, key: s.tls.key, minVersion: 'TLSv1.2', ...(s.tls.ca ? { ca: s.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
       : createHttpServer(common, handler);
