@@ -12,7 +12,7 @@ import type { KeeperIo, Renewer, TokenEvent } from '../../core/token/keeper.js';
 import { requireEndpoint } from '../../core/token/source.js';
 import { decideProxy } from '../../core/token/proxy.js';
 import { describeProxy } from '../../core/platform/proxy/select.js';
-import { renewalVerdict } from '../../core/est/renewal.js';
+import { renewalWindow } from '../status/window.js';
 import { IdentityHolder, TokenHolder, type UpstreamCredentials } from './credential.js';
 import type { HealthDocument } from './health.js';
 import { checkExposure, clearStaleSocket, groupId, secureSocket, type ListenAddress } from './listen.js';
@@ -207,20 +207,20 @@ export function healthOf(
   via: string,
 ): HealthDocument {
   const cert = creds.certificate();
-  const verdict = cert ? renewalVerdict(cert, withinMs, nowMs) : undefined;
+  const certificate = cert ? renewalWindow(new Date(cert.validTo).toISOString(), withinMs, nowMs) : null;
   const token = tokens ? ProxyServer.tokenState(tokens, nowMs) : null;
   let reason: string | undefined;
   if (!creds.context()) reason = 'the TLS setup for the tenant is not made yet';
   else if (tokens && !token) reason = 'no token yet';
   else if (token && token.secondsLeft !== null && token.secondsLeft <= 0) reason = 'the token has expired and no new one came';
-  else if (verdict?.expired) reason = 'the device certificate has expired';
+  else if (certificate?.expired) reason = 'the device certificate has expired';
   const last = creds.lastError;
   const doc: HealthDocument = {
     ok: reason === undefined,
     service: 'proxy',
     upstream: { mode, url: origin.href, proxy: via },
     token,
-    certificate: verdict ? { notAfter: verdict.notAfter.toISOString(), daysLeft: verdict.daysLeft, needsRenewal: verdict.renewNow, expired: verdict.expired } : null,
+    certificate,
     lastRefresh: creds.lastRefresh ?? null,
     lastError: last ? { time: last.time, code: last.error.code, message: last.error.message } : null,
     startedAt,

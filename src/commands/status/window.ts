@@ -1,4 +1,4 @@
-/** The certificate part of a health document from a notAfter date. */
+/** The certificate part of a health document from a notAfter date (proxy and status; the same verdict as core/est/renewal.ts, without loading EST). */
 import type { HealthDocument } from '../proxy/health.js';
 
 const DAY_MS = 86_400_000;
