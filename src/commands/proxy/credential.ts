@@ -104,7 +104,8 @@ export class TokenHolder implements UpstreamCredentials {
   /** The next outcome of the keeper (a token, the same token, a failure), or undefined after `ms`. */
   private nextOutcome(ms: number): Promise<Outcome | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ms);
+      // Unreferenced: a wait never keeps a stopping process alive.
+      const timer = setTimeout(() => resolve(undefined), ms).unref();
       this.waiters.push((o) => {
         clearTimeout(timer);
         resolve(o);

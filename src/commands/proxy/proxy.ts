@@ -15,6 +15,7 @@ import { describeProxy } from '../../core/platform/proxy/select.js';
 import { renewalWindow } from '../status/window.js';
 import { IdentityHolder, TokenHolder, type UpstreamCredentials } from './credential.js';
 import type { HealthDocument } from './health.js';
+import { tokenTimes } from '../../core/token/jwt.js';
 import { checkExposure, clearStaleSocket, groupId, secureSocket, type ListenAddress } from './listen.js';
 import { ProxyServer, type AccessEntry } from './server.js';
 import { Upstream } from './upstream.js';
@@ -195,6 +196,20 @@ function shownAddress(listen: ListenAddress, server: ProxyServer): string {
   return a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : listen.shown;
 }
 
+/** The held token's expiry and half-life, for the health document. */
+function tokenState(tokens: TokenHolder, nowMs: number): HealthDocument['token'] {
+  const held = tokens.held();
+  if (!held) return null;
+  const times = tokenTimes(held.claims);
+  const iso = (s: number | undefined): string | null => (s === undefined ? null : new Date(s * 1000).toISOString());
+  return {
+    expiresAt: iso(times.expiresAt),
+    refreshAfter: iso(times.refreshAfter),
+    secondsLeft: times.expiresAt === undefined ? null : Math.round(times.expiresAt - nowMs / 1000),
+    deviceUser: typeof held.claims.sub === 'string' ? held.claims.sub : null,
+  };
+}
+
 /** The health document now: it can serve while it holds an unexpired token (token) or a usable identity (mtls). */
 export function healthOf(
   creds: UpstreamCredentials,
@@ -208,7 +223,7 @@ export function healthOf(
 ): HealthDocument {
   const cert = creds.certificate();
   const certificate = cert ? renewalWindow(new Date(cert.validTo).toISOString(), withinMs, nowMs) : null;
-  const token = tokens ? ProxyServer.tokenState(tokens, nowMs) : null;
+  const token = tokens ? tokenState(tokens, nowMs) : null;
   let reason: string | undefined;
   if (!creds.context()) reason = 'the TLS setup for the tenant is not made yet';
   else if (tokens && !token) reason = 'no token yet';

@@ -12,7 +12,6 @@ import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { C8yError } from '../../core/errors.js';
-import { tokenTimes } from '../../core/token/jwt.js';
 import type { TokenHolder } from './credential.js';
 import { Metrics, type HealthDocument } from './health.js';
 import { pathForLog, tenantPath } from './paths.js';
@@ -108,6 +107,13 @@ function answerHeaders(raw: readonly string[], keepUpgrade = false): string[] {
     else if (!HOP_BY_HOP.has(name) && !named.has(name)) out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
+}
+
+/** An answer's head as written on a raw socket: the status line and the headers given as raw pairs. */
+function answerHead(status: number, statusMessage: string | undefined, raw: readonly string[], extra = ''): string {
+  const lines = [`HTTP/1.1 ${status} ${statusMessage ?? STATUS_CODES[status] ?? ''}`];
+  for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n${extra}\r\n`;
 }
 
 /** Reads a body of known small length; rejects when the client goes away or sends more. */
@@ -441,19 +447,13 @@ export class ProxyServer {
           continue;
         }
         log(answer.statusCode ?? 502);
-        const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? ''}`];
-        const raw = answerHeaders(answer.rawHeaders);
-        for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-        socket.write(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+        socket.write(answerHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders(answer.rawHeaders), 'Connection: close\r\n'));
         return void pipeline(answer, socket).catch(() => socket.destroy());
       }
       const [answer, upSocket, upHead] = outcome.upgraded;
       if (useToken && token) this.tokens!.markGood(token);
       log(101);
-      const lines = [`HTTP/1.1 101 ${answer.statusMessage ?? 'Switching Protocols'}`];
-      const raw = answerHeaders(answer.rawHeaders, true);
-      for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      socket.write(answerHead(101, answer.statusMessage, answerHeaders(answer.rawHeaders, true)));
       if (upHead.length) socket.write(upHead);
       if (head.length) upSocket.write(head);
       this.upgraded.add(socket);
@@ -469,19 +469,5 @@ export class ProxyServer {
       socket.pipe(upSocket);
       return;
     }
-  }
-
-  /** The token's expiry, for the health document. */
-  static tokenState(tokens: TokenHolder, nowMs: number): HealthDocument['token'] {
-    const held = tokens.held();
-    if (!held) return null;
-    const times = tokenTimes(held.claims);
-    const iso = (s: number | undefined): string | null => (s === undefined ? null : new Date(s * 1000).toISOString());
-    return {
-      expiresAt: iso(times.expiresAt),
-      refreshAfter: iso(times.refreshAfter),
-      secondsLeft: times.expiresAt === undefined ? null : Math.round(times.expiresAt - nowMs / 1000),
-      deviceUser: typeof held.claims.sub === 'string' ? held.claims.sub : null,
-    };
   }
 }
