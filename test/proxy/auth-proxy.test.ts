@@ -270,6 +270,26 @@ describe('the token: kept fresh, one shared refresh after a 401', () => {
     expect(restRequests(e)).toEqual(['HEAD /tenant/currentTenant', 'POST /upload']);
   });
 
+  it('answers Expect: 100-continue itself (curl sends it before a large upload) and does not ask it again upstream', async () => {
+    const e = await endpoint();
+    const p = await startProxy(e);
+    const body = randomBytes(2 * 1024 * 1024);
+    const url = new URL(p.base);
+    const a = await new Promise<Answer>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: '/debug/request', method: 'POST', agent: false, headers: { Expect: '100-continue', 'Content-Length': body.length } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('continue', () => req.end(body));
+      req.on('error', reject);
+    });
+    expect(a.status).toBe(200);
+    const got = json(a) as { bytes: number; request: { headers: Record<string, string> } };
+    expect(got.bytes).toBe(body.length);
+    expect(got.request.headers.expect).toBeUndefined();
+  });
+
   it('tokens of a few seconds over many lifetimes: no 401 reaches the caller', { timeout: 30_000 }, async () => {
     const e = await endpoint({ lifetimeSeconds: 2 });
     const p = await startProxy(e);

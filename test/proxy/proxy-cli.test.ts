@@ -171,7 +171,7 @@ describe('c8ytoken proxy (the built CLI)', () => {
     await Promise.all(downloads);
     expect(sizes).toEqual([size, size, size]);
     expect(await p.exited).toBe(143);
-    expect(p.stderr()).toMatch(/stop +no new connections; 3 request\(s\) in flight/);
+    expect(p.stderr()).toMatch(/drain +no new connections; 3 request\(s\) in flight/);
   });
 
   it('--json: one NDJSON access line per request, query values left out; SIGHUP reads the identity again', async () => {

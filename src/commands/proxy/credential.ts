@@ -59,7 +59,7 @@ export class TokenHolder implements UpstreamCredentials {
     private readonly io: KeeperIo,
     private readonly now: () => number,
     /** How long a token that just worked is trusted without a check before a streamed upload. */
-    private readonly goodForMs = 30_000,
+    private readonly goodForMs = 5_000,
   ) {}
 
   /** Runs the keeper until io.signal aborts; resolves with its exit code. */

@@ -21,7 +21,7 @@ export function renderProxyEvent(e: ProxyEvent): string {
     case 'reload':
       return `${e.time} reload   SIGHUP: reading the identity again`;
     case 'draining':
-      return `${e.time} stop     no new connections; ${e.inFlight} request(s) in flight finishing`;
+      return `${e.time} drain    no new connections; ${e.inFlight} request(s) in flight finishing`;
     default:
       return renderWatchEvent(e);
   }

@@ -25,7 +25,9 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 const INTERNAL_PREFIX = '/_c8ytoken/';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and those that name the proxy itself: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+// Expect: Node's server has already answered 100-continue to the client (curl sends it before a large
+// upload); asked again upstream it would only add a round trip.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect']);
 
 /** One line of the access log. */
 export interface AccessEntry {
