@@ -1,8 +1,9 @@
 /**
  * The option table: one row per option, as data. The commander options and their help (with the
  * environment variables), the config file's schema and validation, the precedence merge, the password
- * sources, the shell completions and the README/.c8ytokenrc.example consistency test all read it, so an
- * option is added in one place and its help cannot drift (npm-check-updates' cli-options.ts is the model).
+ * sources, the shell completions, the man page, docs/options.md and the config file's JSON schema (npm run
+ * docs) all read it, so an option is added in one place and its help cannot drift (npm-check-updates'
+ * cli-options.ts is the model).
  */
 import type { PasswordRole } from '../errors.js';
 
