@@ -21,8 +21,7 @@ async function tables() {
     const out = join(dir, 'tables.mjs');
     await build({
       stdin: {
-        contents:
-          "export { OPTIONS, GLOBAL_OPTIONS, CONNECTION_OPTIONS, configKeys, listedOptions, longFlag } from './src/core/config/options.ts'; export { COMMANDS } from './src/cli/commands.ts';",
+        contents: "export { OPTIONS, GLOBAL_OPTIONS, CONNECTION_OPTIONS, configKeys, listedOptions, longFlag } from './src/core/config/options.ts'; export { COMMANDS } from './src/cli/commands.ts';",
         resolveDir: root,
         loader: 'ts',
       },
@@ -133,7 +132,10 @@ function valueSchema(row, as) {
       const limits = `${row.max ? `, at most ${row.max}` : ''}${row.defaultValue ? `; default ${row.defaultValue}` : ''}`;
       const text = { type: 'string', pattern: `^\\s*(${bare ? '\\d+(\\.\\d+)?|' : ''}(\\d+(\\.\\d+)?${UNITS})+)\\s*$` };
       return bare
-        ? { description: `${description}: a duration such as 90s, 5m, 1h30m; a bare number is seconds${limits}`, anyOf: [text, { type: 'number', exclusiveMinimum: 0, ...(row.max ? { maximum: seconds(row.max) } : {}) }] }
+        ? {
+            description: `${description}: a duration such as 90s, 5m, 1h30m; a bare number is seconds${limits}`,
+            anyOf: [text, { type: 'number', exclusiveMinimum: 0, ...(row.max ? { maximum: seconds(row.max) } : {}) }],
+          }
         : { description: `${description}: a duration with a unit, such as 30d or 12h${limits}`, ...text };
     }
     default:

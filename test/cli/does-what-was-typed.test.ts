@@ -208,7 +208,10 @@ describe('the option table and the documents agree', () => {
   it('every config key is in .c8ytokenrc.example, every flag and variable in the written docs', () => {
     const example = readFileSync(join(root, '.c8ytokenrc.example'), 'utf8');
     // The pages people wrote (README, docs/, docs/commands/), not docs/options.md, which is made from the table.
-    const pages = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.md') && f !== 'options.md').map((f) => readFileSync(join(root, dir, f), 'utf8'));
+    const pages = (dir: string) =>
+      readdirSync(join(root, dir))
+        .filter((f) => f.endsWith('.md') && f !== 'options.md')
+        .map((f) => readFileSync(join(root, dir, f), 'utf8'));
     const written = [readFileSync(join(root, 'README.md'), 'utf8'), ...pages('docs'), ...pages('docs/commands')].join('\n');
     // Hidden rows are helpers the completion scripts call, documented nowhere on purpose.
     for (const row of OPTIONS.filter((r) => r.hidden !== true)) {

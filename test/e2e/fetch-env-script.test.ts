@@ -55,7 +55,7 @@ function bashE(script: string): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-describe.skipIf(!hasBash)("the documented --format env snippet under bash -e", () => {
+describe.skipIf(!hasBash)('the documented --format env snippet under bash -e', () => {
   it('a failed fetch (HTTP 401) stops the script with exit 7; nothing after it runs', async () => {
     emulator.fault = 'http401';
     try {

@@ -22,11 +22,14 @@ export function validate(root: Schema, value: unknown): string[] {
   const check = (schema: Schema, v: unknown, path: string, out = problems): void => {
     for (const key of Object.keys(schema)) if (!KNOWN.has(key)) throw new Error(`json-schema helper: keyword ${key} at ${path || '(top)'} is not supported`);
     if (typeof schema.$ref === 'string') {
-      const target = schema.$ref.replace(/^#\//, '').split('/').reduce<unknown>((node, part) => (isObject(node) ? node[part] : undefined), root);
+      const target = schema.$ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((node, part) => (isObject(node) ? node[part] : undefined), root);
       if (!isObject(target)) throw new Error(`json-schema helper: $ref ${schema.$ref} not found`);
       check(target, v, path, out);
     }
-    if (schema.type !== undefined && schema.type !== typeOf(v)) out.push(`${path}: must be ${String(schema.type)}, not ${typeOf(v)}`);
+    if (schema.type !== undefined && schema.type !== typeOf(v)) out.push(`${path}: must be ${JSON.stringify(schema.type)}, not ${typeOf(v)}`);
     if (Array.isArray(schema.enum) && !schema.enum.includes(v)) out.push(`${path}: must be one of ${schema.enum.join(', ')}`);
     if (typeof schema.pattern === 'string' && typeof v === 'string' && !new RegExp(schema.pattern, 'u').test(v)) out.push(`${path}: does not match ${schema.pattern}`);
     if (typeof schema.exclusiveMinimum === 'number' && typeof v === 'number' && !(v > schema.exclusiveMinimum)) out.push(`${path}: must be over ${schema.exclusiveMinimum}`);

@@ -17,7 +17,7 @@ import { validate } from '../helpers/json-schema.js';
 import { runMain } from '../helpers/main.js';
 import { pki, root } from '../helpers/paths.js';
 
-const made = (await referenceDocs()) as Record<string, string>;
+const made = await referenceDocs();
 const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
 const example = yaml.load(readFileSync(join(root, '.c8ytokenrc.example'), 'utf8')) as Record<string, unknown>;
 
