@@ -72,12 +72,14 @@ describe('cert renew', () => {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Renewed the device certificate of [\w-]+: valid until \d{4}-\d\d-\d\dT[\d:]+Z \(in \d+ d/);
-      expect(run.stdout).toContain(`${certPath}.bak (the previous file)`);
+      // The key stays, and is backed up with the certificate: the .bak files are a pair.
+      expect(run.stdout).toContain(`${certPath}.bak, ${keyPath}.bak (the previous files)`);
       const renewed = leafOf(certPath);
       expect(renewed.issuer).toMatch(/c8ytoken EST CA/);
       expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);
       expect(readFileSync(keyPath).equals(keyBefore)).toBe(true);
-      expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile].sort());
+      expect(readFileSync(`${keyPath}.bak`).equals(keyBefore)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile, `${keyFile}.bak`].sort());
       const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath]);
       expect(fetched.code).toBe(0);
     });
