@@ -119,6 +119,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         message: `${shownText(f.path ?? '')} is a program, and c8ytoken runs no code from config files.`,
         hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml) and remove the program.',
       };
+    if (f.reason === 'in an open folder')
+      return {
+        message: `The config file ${shownText(f.path ?? '')} is in ${shownText(f.otherPath ?? '')}, a folder any user can write without the sticky bit: anyone could have replaced it, so its url, truststore and credentials cannot be trusted.`,
+        hint: `Move it to a folder only you (or root) can write, or protect the folder: chmod o-w ${shownText(f.otherPath ?? '')} (or chmod +t).`,
+      };
     if (f.reason === 'writable by others')
       return {
         message: `The config file ${shownText(f.path ?? '')} can be changed by any user on this machine, so its url, truststore and credentials cannot be trusted.`,
