@@ -4,10 +4,9 @@
  * searched from the working directory upwards, then the user's config folder; the search is our own so
  * that it can apply the rules of docs/adr/0001-config-search.md: it stops at a folder that belongs to
  * another user (git's safe.directory lesson) or that others can write without the sticky bit, ignores a
- * file owned by another user or writable by others, refuses a named config file others can write or that lies
- * in such a folder (OpenSSH's
- * StrictModes), refuses JavaScript configs wherever it meets one, and reports syntax errors by line and
- * column, never with the line's text.
+ * file owned by another user or writable by others, refuses a named config file others can write or that
+ * lies in such a folder (OpenSSH's StrictModes), refuses JavaScript configs wherever it meets one, and
+ * reports syntax errors by line and column, never with the line's text.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
