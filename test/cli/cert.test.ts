@@ -13,7 +13,7 @@ import { Emulator } from '../../src/emulator/server.js';
 import type { EstFault } from '../../src/emulator/est.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, root } from '../helpers/paths.js';
 import { TestProxy } from '../helpers/proxy.js';
 
 let emulator: Emulator;
@@ -321,6 +321,25 @@ describe('cert needs-renewal', () => {
   it('no certificate: exit 3; a bad duration: exit 2', async () => {
     expect((await cert(['needs-renewal'])).code).toBe(3);
     expect((await cert(['needs-renewal', '--cert', pki('device-ec256.crt'), '--within', 'soon'])).code).toBe(2);
+  });
+});
+
+describe("the README's cert renew example", () => {
+  it('runs as written against the local endpoint (one-year certificates replacing the fixture valid to 2099)', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const line = /^\$ c8ytoken cert renew (.*)$/m.exec(readme)?.[1];
+    expect(line, 'README shows a cert renew session').toBeDefined();
+    const { dir } = copies('server-ca.crt', 'device-rsa.chain.pem', 'device-rsa.key');
+    const args = line!.split(/\s+/).map((a) => (a === 'https://localhost:18443' ? emulator.url : /\.(crt|pem|key)$/.test(a) ? join(dir, a) : a));
+    emulator.est!.validityDays = 365;
+    try {
+      const run = await cert(['renew', ...args]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^Renewed the device certificate of rsa-device-001: valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+      expect(run.stdout).toMatch(/before {7}valid until 2099-12-31T23:59:59Z/);
+    } finally {
+      emulator.est!.validityDays = FAR;
+    }
   });
 });
 
