@@ -430,8 +430,12 @@ export async function replaceKeystore(req: KeystoreReplacement): Promise<Keystor
     // Loaded only here: it brings the PKCS#12 key derivation along.
     const { writePkcs12 } = await import('./pkcs12-writer.js');
     const inChain = new Set(composed.chain.map((c) => c.fingerprint256));
-    const trusted = store.trusted.filter((t) => !inChain.has(t.cert.fingerprint256));
-    data = await writePkcs12({ key: req.key, chain: composed.chain, password: req.storePassword, keyPassword: req.keyPassword, alias: entry.alias, trusted });
+    // Each kept as it was: a certificate becomes a Java trusted entry only if it was one.
+    const trusted = store.trusted.filter((t) => !inChain.has(t.cert.fingerprint256)).map((t) => ({ alias: t.named ? t.alias : undefined, cert: t.cert, javaTrusted: t.javaTrusted === true }));
+    const { declaredIterations } = await import('../keystore/pkcs12.js');
+    // Never weaker than the file replaced: its highest count, within what the reader admits, at least OpenSSL 3's 2048.
+    const iterations = Math.min(LIMITS.kdfIterations, Math.max(2048, declaredIterations(bytes, { path: req.path, role: 'keystore' }) ?? 0));
+    data = await writePkcs12({ key: req.key, chain: composed.chain, password: req.storePassword, keyPassword: req.keyPassword, alias: entry.alias, trusted, iterations });
   }
   await checkRewritten(data, req, entry.alias, store.format);
 

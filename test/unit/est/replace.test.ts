@@ -3,6 +3,7 @@
  * keeps .bak copies; a failure at any step (each write and rename in turn, the proof, an unwritable
  * folder) leaves the old files byte for byte and no .new or temporary file.
  */
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,9 @@ let issuedEc: IssuedCertificate; // for device-est's key, issuer unchanged, no c
 const ecKey = createPrivateKey(readFileSync(pki('device-est.key')));
 const cert = (name: string) => new X509Certificate(readFileSync(pki(name)));
 const isRoot = process.getuid?.() === 0;
+const has = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
+const hasOpenssl = has('openssl', ['version']);
+const hasKeytool = has('keytool', ['-help']);
 
 async function issue(certFile: string, keyFile: string, key = createPrivateKey(readFileSync(pki(keyFile))), cn?: string): Promise<IssuedCertificate> {
   const leaf = cert(certFile);
@@ -381,6 +385,57 @@ describe('replaceKeystore', () => {
     const err = await caught(replaceKeystore({ ...access(ks.path), key: ecKey, oldChain: [cert('device-est.crt')], issued: issuedEc, prove: () => Promise.reject(new Error('no token')) }));
     expect(err.facts).toMatchObject({ during: 'prove', unchanged: [ks.path] });
     expect(readdirSync(ks.dir)).toEqual(['device.p12']);
+  });
+});
+
+describe.skipIf(!hasOpenssl)('replaceKeystore: a PKCS#12 made by OpenSSL keeps its protection and its entries (skipped without openssl)', () => {
+  it('100,000 iterations stay 100,000 (MAC, certificates, key); keytool lists the same entries; an extra CA does not become a trusted entry', async () => {
+    const dir = tempDir('c8ytoken-p12-');
+    const path = join(dir, 'device.p12');
+    writeFileSync(join(dir, 'extra.pem'), readFileSync(pki('est-ca.crt'), 'utf8') + readFileSync(pki('stranger-ca.crt'), 'utf8'));
+    const made = spawnSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      pki('device-est.key'),
+      '-in',
+      pki('device-est.crt'),
+      '-certfile',
+      join(dir, 'extra.pem'),
+      '-name',
+      'device',
+      '-passout',
+      'pass:changeit',
+      '-iter',
+      '100000',
+      '-macalg',
+      'sha256',
+      '-out',
+      path,
+    ]);
+    expect(made.status, made.stderr?.toString()).toBe(0);
+    const entries = (file: string) => {
+      const listed = spawnSync('keytool', ['-list', '-keystore', file, '-storetype', 'PKCS12', '-storepass', 'changeit'], { encoding: 'utf8' });
+      return { keys: listed.stdout.match(/PrivateKeyEntry/g)?.length ?? 0, trusted: listed.stdout.match(/trustedCertEntry/g)?.length ?? 0 };
+    };
+    const before = hasKeytool ? entries(path) : undefined;
+    await replaceKeystore({
+      path,
+      storePassword: 'changeit',
+      keyPassword: 'changeit',
+      key: ecKey,
+      oldChain: [cert('device-est.crt'), cert('est-ca.crt')],
+      issued: issuedEc,
+      prove: (p) => tokenForKeystore(emulator, p, { keystore: 'changeit' }).then(() => undefined),
+    });
+    const info = spawnSync('openssl', ['pkcs12', '-info', '-noout', '-in', path, '-passin', 'pass:changeit'], { encoding: 'utf8' });
+    const said = `${info.stdout}${info.stderr}`;
+    expect(said).toMatch(/MAC: sha256, Iteration 100000/);
+    expect(said).toMatch(/PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 100000/);
+    expect(said).toMatch(/Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 100000/);
+    if (before) expect(entries(path)).toEqual(before);
+    // The stranger CA is still in the file, as a plain certificate.
+    expect(said.match(/Certificate bag/g)?.length).toBe(3);
   });
 });
 
