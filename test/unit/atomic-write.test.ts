@@ -18,6 +18,8 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     },
   };
 });
+// The workers share module graphs (isolate: false): load atomic.ts afresh so it sees the wrapped open.
+vi.resetModules();
 const { writeFileAtomic } = await import('../../src/core/files/atomic.js');
 
 describe('writeFileAtomic', () => {
