@@ -262,6 +262,10 @@ export interface ErrorFacts {
   unchanged?: string[];
   /** What to run by hand when a renewal could not put a file back (never expected). */
   restore?: string;
+  /** Enroll: files written with an issued certificate whose proof (a token) failed only for now. */
+  unproven?: string[];
+  /** The process holding a renewal's lock file. */
+  pid?: number;
 }
 
 export interface ErrorOptions {

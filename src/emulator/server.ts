@@ -342,6 +342,10 @@ export class Emulator {
 
   private answer(req: IncomingMessage, res: ServerResponse, socket: TLSSocket, record: RecordedRequest, chainHeaderCerts: string[] | undefined): void {
     if (req.method !== 'POST' || record.path !== '/devicecontrol/deviceAccessToken') {
+      // As the platform: a certificate it cannot verify is refused whatever the path (clientCheck 'http').
+      if (!this.options.est && this.options.clientCheck === 'http' && !socket.authorized && socket.getPeerCertificate()?.raw) {
+        return this.json(res, 401, { error: 'security/Unauthorized', message: 'Invalid certificate chain!' });
+      }
       return this.json(res, 404, { error: 'general/notFound', message: `Nothing at ${req.method} ${record.path}` });
     }
     const fault = takeFault(this);

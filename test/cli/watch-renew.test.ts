@@ -69,7 +69,7 @@ describe('watch --renew-before', () => {
     expect(kinds.indexOf('renewed')).toBeGreaterThan(kinds.indexOf('token'));
     expect(kinds.lastIndexOf('token')).toBeGreaterThan(kinds.indexOf('renewed'));
     const renewed = events.find((e) => e.event === 'renewed')!;
-    expect(renewed).toMatchObject({ identity: 'pem', files: [certPath], backups: [`${certPath}.bak`] });
+    expect(renewed).toMatchObject({ identity: 'pem', files: [certPath], backups: [`${certPath}.bak`, `${keyPath}.bak`] });
     expect(Date.parse(renewed.notAfter as string)).toBeGreaterThan(Date.now() + 300 * DAY);
     expect(Date.parse(new X509Certificate(readFileSync(certPath)).validTo)).toBeGreaterThan(Date.now() + 300 * DAY);
     expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);
