@@ -8,14 +8,13 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, usageError } from './core/errors.js';
 import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, type OptionKey } from './core/config/options.js';
 import type { GivenFlags } from './core/config/settings.js';
-import { COMMAND_GROUPS, COMMANDS, type CommandSpec } from './cli/commands.js';
+import { COMMAND_GROUPS, COMMANDS, TABLE, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
-import type { CliIo } from './cli/io.js';
-import type { Run } from './cli/run/run.js';
+import type { CliIo, Run } from './commands/command.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
 import { terminalText } from './core/text.js';
 
-export type { CliIo } from './cli/io.js';
+export type { CliIo } from './commands/command.js';
 export { runAsProcess } from './cli/process.js';
 
 /** What the program is, in its help and the man page. */
@@ -153,6 +152,7 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
     settings,
     cli: io,
     term,
+    table: TABLE,
     io: (spinner) => ({
       env: io.env,
       cwd: io.cwd,

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/server.js';
-import { renderInspect } from '../../src/output/inspect-output.js';
+import type { Emulator } from '../emulator/server.js';
+import { renderInspect } from '../../src/commands/inspect/output.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
@@ -229,7 +229,7 @@ describe('the half-life and the pictures', () => {
     const now = Date.now();
     const iat = Math.floor(now / 1000) - 1200;
     const token = `${b64({ alg: 'RS256' })}.${b64({ iat, exp: iat + 3600, sub: 'device_x' })}.c2ln`;
-    const { inspectCommand } = await import('../../src/commands/inspect.js');
+    const { inspectCommand } = await import('../../src/commands/inspect/inspect.js');
     const result = await inspectCommand({ input: token, check: false }, { stdin: () => process.stdin, stdinIsTTY: true, cwd: process.cwd(), now: () => now });
     const drawn = renderInspect(result, { color: false, showSecrets: false, now, timeline: { unicode: true } });
     expect(drawn).toMatch(/├─+▲─+┼─+┤/);
@@ -239,9 +239,9 @@ describe('the half-life and the pictures', () => {
   });
 
   it('verify-chain draws the chain as a tree on a terminal', async () => {
-    const { verifyChainCommand } = await import('../../src/commands/verify-chain.js');
+    const { verifyChainCommand } = await import('../../src/commands/verify-chain/verify-chain.js');
     const { loadSettings } = await import('../../src/core/config/settings.js');
-    const { renderVerify } = await import('../../src/output/verify-output.js');
+    const { renderVerify } = await import('../../src/commands/verify-chain/output.js');
     const settings = await loadSettings({ flags: { cert: pki('device-rsa.chain.pem'), deviceCa: pki('device-root-ca.crt') }, env: {}, cwd: tempDir(), warn: () => undefined });
     const result = await verifyChainCommand(settings, { connect: false }, { env: {}, cwd: tempDir(), warn: () => undefined, progress: () => undefined, now: Date.now });
     const text = renderVerify(result, { color: false, unicode: true, tree: true });

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { SECRET_VARIABLES, childEnvironment } from '../../src/core/config/environment.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';

@@ -1,6 +1,6 @@
 /** End to end: the built `c8ytoken verify-chain`, locally and with --connect against the local endpoint. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
 

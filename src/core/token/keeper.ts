@@ -37,7 +37,7 @@ export interface KeeperOptions {
   slowRetryMs: number;
   /**
    * watch --renew-before: renew the device certificate once it expires within `beforeMs`. The renewal
-   * itself (EST, the proof, the files) is the caller's (commands/cert.ts), loaded only when one is due.
+   * itself (EST, the proof, the files) is the caller's (core/est/device.ts), loaded only when one is due.
    */
   renewal?: { beforeMs: number; renew: Renewer } | undefined;
 }
