@@ -10,7 +10,7 @@ import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, type OptionKey } from 
 import type { GivenFlags } from './core/config/settings.js';
 import { COMMAND_GROUPS, COMMANDS, TABLE, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
-import type { CliIo, Run } from './commands/command.js';
+import { readsSettings, type CliIo, type Run } from './commands/command.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
 import { terminalText } from './core/text.js';
 
@@ -86,7 +86,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .exitOverride();
     if (spec.args) cmd.argument(spec.args[0], spec.args[1]);
     addOptions(cmd, spec.options, listedOptions(spec.name, spec.options), spec.optionHelp);
-    cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${spec.settings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`);
+    cmd.addHelpText(
+      'after',
+      `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${readsSettings(spec) || spec.ownSettings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`,
+    );
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const args = (actionArgs.slice(0, -2).flat() as (string | undefined)[]).filter((a): a is string => a !== undefined);
@@ -140,14 +143,16 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
     if (!term.quiet) io.stderr.write(`c8ytoken: warning: ${terminalText(m)}\n`);
   };
   for (const message of noEffectWarnings(spec.name, flags)) warn(message);
+  const { commandOptions } = await import('./core/config/merge.js');
   let settings;
-  if (spec.settings) {
+  if (readsSettings(spec)) {
     const { loadSettings } = await import('./core/config/settings.js');
-    settings = await loadSettings({ flags, env: io.env, cwd: io.cwd, warn, keys: spec.settings });
+    settings = await loadSettings({ flags, env: io.env, cwd: io.cwd, warn, keys: spec.options });
     if (term.verbose) io.stderr.write(`c8ytoken: config: ${settings.configPath ?? 'no config file'}${settings.profile ? `, profile ${settings.profile}` : ''}\n`);
   }
   const run: Run = {
     args,
+    options: commandOptions(spec.options, settings, { flags, env: io.env, cwd: io.cwd }),
     flags,
     settings,
     cli: io,

@@ -2,10 +2,9 @@
  * What a command is to the CLI: the shape of its spec (each command folder's spec.ts; the command table,
  * cli/commands.ts, lists them) and what the generic action hands its runner.
  */
-import { C8yError } from '../core/errors.js';
-import { longFlag, option, type OptionKey } from '../core/config/options.js';
+import { option, type OptionKey, type OptionsOf } from '../core/config/options.js';
 import type { GivenFlags, Settings } from '../core/config/settings.js';
-import { readValue, type OptionValue } from '../core/config/values.js';
+import type { PasswordSources } from '../core/credentials/passwords.js';
 import type { TokenSourceIo } from '../core/token/source.js';
 import type { TerminalOptions } from '../output/terminal.js';
 
@@ -36,10 +35,17 @@ export interface CliIo {
   version: string;
 }
 
+/** A command's options object: one typed property per key its spec declares (core/config/options.ts OptionsOf). */
+export type CommandOptions<K extends OptionKey> = OptionsOf<K, PasswordSources>;
+
 /** What the generic action hands a command's runner. */
-export interface Run {
+export interface Run<K extends OptionKey = OptionKey> {
   args: string[];
+  /** The command's options, resolved once by the merge (flags > environment > profile > config > defaults). */
+  options: CommandOptions<K>;
+  /** The flags as given on the command line (doctor makes its own merge; completion reads the global --config). */
   flags: GivenFlags;
+  /** The connection settings the core takes (the same merge), when the command reads any option a config file can give. */
   settings: Settings | undefined;
   cli: CliIo;
   term: TerminalOptions;
@@ -55,7 +61,7 @@ export interface CommandTable {
   groups: Readonly<Record<string, string>>;
 }
 
-export interface CommandSpec {
+export interface CommandSpec<K extends OptionKey = OptionKey> {
   name: string;
   summary: string;
   /** Commander's argument syntax and its description, e.g. ['[token]', 'the token, a file, or - for stdin']. */
@@ -63,38 +69,27 @@ export interface CommandSpec {
   /** What the shell completion offers for the arguments: files (the default), commands (the command after --), or these words. */
   argValues?: 'files' | 'commands' | readonly string[];
   examples: readonly string[];
-  /** The command's options from the table (the global ones are on the program). */
-  options: readonly OptionKey[];
+  /** The command's options from the table (the global ones are on the program): the one list, resolved for its runner. */
+  options: readonly K[];
   /** What an option means for this command when that differs from the table (enroll WRITES --cert and --key). */
-  optionHelp?: Partial<Record<OptionKey, string>>;
-  /** Options the settings merge resolves (flags > environment > profile > config > defaults); none: no settings are loaded. */
-  settings?: readonly OptionKey[];
+  optionHelp?: Partial<Record<K, string>>;
+  /** The command makes its own settings merge (doctor: a bad config file is one of its checks, not a failure). */
+  ownSettings?: boolean;
   /** What else the help says (signals, exit codes particular to the command). */
   notes?: string;
   /** The command's runner: maps the options once, runs the command, renders its result; resolves to the exit code. */
-  load(): Promise<(run: Run) => Promise<number>>;
+  load(): Promise<(run: Run<K>) => Promise<number>>;
 }
 
-/** An option's value: the settings' (they already weigh flags, environment and config), else the flag's, else the default. */
-export function valueOf(run: Pick<Run, 'flags' | 'settings'>, key: OptionKey): OptionValue | undefined {
-  const resolved = run.settings?.resolved[key];
-  if (resolved) return resolved.value;
-  const row = option(key);
-  const raw = run.flags[key] ?? row.defaultValue;
-  if (raw === undefined) return undefined;
-  const read = readValue(row, raw);
-  if ('problem' in read) throw new C8yError('USAGE', { option: longFlag(row), value: String(raw), reason: read.problem });
-  return read.value;
+/** A command's spec, its option keys kept as a union type so that its runner's options are typed from them. */
+export function defineCommand<K extends OptionKey>(spec: CommandSpec<K>): CommandSpec<K> {
+  return spec;
 }
 
-/** A text option's value. */
-export function textOf(run: Pick<Run, 'flags' | 'settings'>, key: OptionKey): string | undefined {
-  const v = valueOf(run, key);
-  return v === undefined ? undefined : String(v);
-}
-
-/** A duration option's value in milliseconds. */
-export function msOf(run: Pick<Run, 'flags' | 'settings'>, key: OptionKey): number | undefined {
-  const v = valueOf(run, key);
-  return typeof v === 'number' ? v : undefined;
+/**
+ * Whether the generic action loads the settings for a command: when one of its options can come from a
+ * config file (then the file is searched and read; inspect and completion never pay for that).
+ */
+export function readsSettings(spec: Pick<CommandSpec, 'options' | 'ownSettings'>): boolean {
+  return spec.ownSettings !== true && spec.options.some((key) => option(key).config !== undefined);
 }

@@ -9,10 +9,11 @@ import { option } from '../../core/config/options.js';
 import { readValue } from '../../core/config/values.js';
 import { SHELLS, completionModel, completionScript, type Shell } from './script.js';
 import type { Run } from '../command.js';
+import type { keys } from './keys.js';
 
 /** The runner; the command table it describes comes with the run, so this module does not import the table back. */
-export async function run(r: Run): Promise<number> {
-  if (r.flags.profiles === true) {
+export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
+  if (r.options.profiles) {
     const names = await profileNames(r).catch(() => []);
     if (names.length) r.cli.stdout.write(`${names.join('\n')}\n`);
     return ExitCode.ok;
@@ -27,7 +28,7 @@ export async function run(r: Run): Promise<number> {
 }
 
 /** The profile names of the config file --config / C8YTOKEN_CONFIG names, else of the one the search finds. */
-async function profileNames(r: Run): Promise<string[]> {
+async function profileNames(r: Pick<Run, 'flags' | 'cli'>): Promise<string[]> {
   const { parseConfigFile, searchConfig } = await import('../../core/config/file.js');
   const named = typeof r.flags.config === 'string' && r.flags.config.trim() ? r.flags.config : r.cli.env.C8YTOKEN_CONFIG?.trim() ? r.cli.env.C8YTOKEN_CONFIG : undefined;
   const path = named ? resolve(r.cli.cwd, named) : searchConfig({ from: r.cli.cwd, env: r.cli.env, warn: () => undefined });

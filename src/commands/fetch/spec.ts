@@ -1,8 +1,8 @@
 /** `c8ytoken fetch`: its row of the command table (cli/commands.ts). Cheap: the runner loads only when the command runs. */
-import { CONNECTION_OPTIONS } from '../../core/config/options.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
+import { keys } from './keys.js';
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: 'fetch',
   summary: 'get a device access token over mutual TLS; print it or write it to a file',
   examples: [
@@ -12,10 +12,9 @@ export const spec: CommandSpec = {
     'env=$(c8ytoken fetch --format env) || exit; eval "$env"',
     'c8ytoken fetch --format env --shell powershell | Invoke-Expression',
   ],
-  options: [...CONNECTION_OPTIONS, 'format', 'shell', 'output', 'cache', 'force', 'meta'],
-  settings: [...CONNECTION_OPTIONS, 'meta'],
+  options: keys,
   notes:
     "With -o FILE nothing goes to stdout unless --format asks for a form (then that form is printed too); --json prints the token's metadata without the token.\n" +
     'Take --format env into a variable first, as in the example: eval "$(c8ytoken fetch --format env)" carries on after a failed fetch, even under set -e.',
   load: async () => (await import('./run.js')).run,
-};
+});

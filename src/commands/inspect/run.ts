@@ -4,13 +4,13 @@ import { inspectJson, renderInspect } from './output.js';
 import { useColor } from '../../output/terminal.js';
 import { supportsUnicode } from '../../output/marks.js';
 import { ExitCode } from '../../core/errors.js';
-import { msOf, type Run } from '../command.js';
+import type { Run } from '../command.js';
+import type { keys } from './keys.js';
 
-export async function run(r: Run): Promise<number> {
-  const check = r.flags.check === true;
-  const showSecrets = r.flags.showSecrets === true;
+export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
+  const { check, showSecrets, expiresWithin } = r.options;
   const now = r.cli.now ?? Date.now;
-  const result = await inspectCommand({ input: r.args[0], check, expiresWithinMs: msOf(r, 'expiresWithin') }, { stdin: r.cli.stdin, stdinIsTTY: r.cli.stdinIsTTY, cwd: r.cli.cwd, now });
+  const result = await inspectCommand({ input: r.args[0], check, expiresWithinMs: expiresWithin }, { stdin: r.cli.stdin, stdinIsTTY: r.cli.stdinIsTTY, cwd: r.cli.cwd, now });
   if (r.term.json) r.cli.stdout.write(`${JSON.stringify(inspectJson(result, showSecrets), null, 2)}\n`);
   else if (!(check && r.term.quiet))
     r.cli.stdout.write(

@@ -3,10 +3,10 @@ import { verifyChainCommand } from './verify-chain.js';
 import { renderVerify, supportsUnicode } from './output.js';
 import { useColor } from '../../output/terminal.js';
 import { ExitCode, type ErrorCode, type ErrorFacts } from '../../core/errors.js';
-import type { Purpose } from '../../core/chain/verify.js';
 import { describeFacts } from '../../output/messages.js';
 import type { HandshakeResult } from '../../core/platform/handshake.js';
-import { textOf, type Run } from '../command.js';
+import type { Run } from '../command.js';
+import type { keys } from './keys.js';
 
 /** The handshake for --json: a proxy problem or a refusal with its words, as an error would show them. */
 function handshakeJson(h: HandshakeResult | undefined): unknown {
@@ -15,8 +15,8 @@ function handshakeJson(h: HandshakeResult | undefined): unknown {
   return { ...h, proxyProblem: worded(h.proxyProblem), refusal: worded(h.refusal) };
 }
 
-export async function run(r: Run): Promise<number> {
-  const result = await verifyChainCommand(r.settings!, { at: textOf(r, 'at'), connect: r.flags.connect === true, purpose: textOf(r, 'purpose') as Purpose }, r.io());
+export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
+  const result = await verifyChainCommand(r.settings!, { at: r.options.at, connect: r.options.connect, purpose: r.options.purpose }, r.io());
   if (r.term.json)
     r.cli.stdout.write(
       `${JSON.stringify({ ...result.report, ok: result.ok, source: result.source, chainHeaderMode: result.chainHeaderMode, deviceCa: result.deviceCa ?? null, handshake: handshakeJson(result.handshake) }, null, 2)}\n`,

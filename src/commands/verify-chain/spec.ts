@@ -1,8 +1,8 @@
 /** `c8ytoken verify-chain`: its row of the command table (cli/commands.ts). Cheap: the runner loads only when the command runs. */
-import { CONNECTION_OPTIONS } from '../../core/config/options.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
+import { keys } from './keys.js';
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: 'verify-chain',
   summary: 'check the device certificate, key and chain locally (and, with --connect, the TLS handshake)',
   examples: [
@@ -12,8 +12,7 @@ export const spec: CommandSpec = {
     'c8ytoken verify-chain --keystore device.p12 --connect',
     'c8ytoken verify-chain --cert device.pem --at 2027-01-01',
   ],
-  options: [...CONNECTION_OPTIONS, 'at', 'connect', 'purpose'],
-  settings: CONNECTION_OPTIONS,
+  options: keys,
   notes: 'Exit code 0 when every check passes (warnings allowed), 1 when a check fails, 4 when the files cannot be read.',
   load: async () => (await import('./run.js')).run,
-};
+});

@@ -3,9 +3,11 @@ import { constants } from 'node:os';
 import { keepTokenFresh, type TokenEvent } from '../../core/token/keeper.js';
 import { renderWatchEvent, watchEventJson } from '../../output/token-events.js';
 import { C8yError } from '../../core/errors.js';
+import { formatDuration } from '../../core/time/duration.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { msOf, textOf, valueOf, type Run } from '../command.js';
+import type { Run } from '../command.js';
+import type { keys } from './keys.js';
 
 /**
  * A full garbage collection between refreshes. watch runs for months on devices with little memory and
@@ -18,19 +20,14 @@ function fullCollection(): () => void {
   return () => gc();
 }
 
-export async function run(r: Run): Promise<number> {
-  const exec = r.flags.exec === true;
+export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
+  const { exec, once, output, minRetry, maxRetry, renewBefore } = r.options;
   // An empty command name is no command (Node's spawn would refuse it as an internal error).
   if (exec && (r.args.length === 0 || r.args[0] === '')) throw new C8yError('USAGE', { detail: '--exec needs a command after --, e.g. --exec -- systemctl reload my-agent.' });
   if (!exec && r.args.length > 0) throw new C8yError('USAGE', { detail: `Unexpected argument "${r.args[0]}".`, suggestion: 'To run a command after each new token, use --exec -- COMMAND ARGS.' });
-  const output = textOf(r, 'output');
   if (!output || output === '-') throw new C8yError('USAGE', { detail: 'watch needs -o FILE: the token file to keep fresh.' });
-  const minRetryMs = msOf(r, 'minRetry')!;
-  const maxRetryMs = msOf(r, 'maxRetry')!;
-  if (minRetryMs > maxRetryMs) throw new C8yError('USAGE', { detail: `--min-retry (${textOf(r, 'minRetry')}) is longer than --max-retry (${textOf(r, 'maxRetry')}).` });
-  const renewBeforeMs = msOf(r, 'renewBefore');
+  if (minRetry > maxRetry) throw new C8yError('USAGE', { detail: `--min-retry (${formatDuration(minRetry)}) is longer than --max-retry (${formatDuration(maxRetry)}).` });
   const io = r.io();
-  const once = r.flags.once === true;
   // --once: a failed hook fails the run (a timer or cron job must see it), with the hook's exit code as
   // exec gives its command's. A watch that runs on logs the failure and goes on.
   let hookFailure: number | undefined;
@@ -38,17 +35,17 @@ export async function run(r: Run): Promise<number> {
     r.settings!,
     {
       output,
-      meta: textOf(r, 'meta'),
+      meta: r.options.meta,
       exec: exec ? r.args : undefined,
       once,
-      exitOnError: r.flags.exitOnError === true,
-      minRetryMs,
-      maxRetryMs,
-      slowRetryMs: msOf(r, 'slowRetry')!,
+      exitOnError: r.options.exitOnError,
+      minRetryMs: minRetry,
+      maxRetryMs: maxRetry,
+      slowRetryMs: r.options.slowRetry,
       renewal:
-        renewBeforeMs === undefined
+        renewBefore === undefined
           ? undefined
-          : { beforeMs: renewBeforeMs, renew: (...a) => import('../../core/est/device.js').then((m) => m.renewForKeeper(r.settings!, io, valueOf(r, 'allowShorter') === true, ...a)) },
+          : { beforeMs: renewBefore, renew: (...a) => import('../../core/est/device.js').then((m) => m.renewForKeeper(r.settings!, io, r.options.allowShorter, ...a)) },
     },
     {
       ...io,
