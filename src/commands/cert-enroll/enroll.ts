@@ -4,7 +4,8 @@ import type { CommandIo } from '../command.js';
 import type { C8yError } from '../../core/errors.js';
 import { PasswordBook } from '../../core/credentials/passwords.js';
 import { loadTrustWithProgress } from '../../core/token/source.js';
-import { inputFiles, refuseOverlaps } from '../../core/files/overlap.js';
+import { refuseOverlaps } from '../../core/files/overlap.js';
+import { inputFiles } from '../../core/config/settings.js';
 import { estConnection, proveFiles, requireTenant } from '../../core/est/device.js';
 import type { EnrollResult } from '../../core/est/flows.js';
 

@@ -11,7 +11,7 @@ import { loadIdentityWithProgress } from '../../core/token/source.js';
 import { commonName, dnOneLine } from '../../core/x509/names.js';
 import { findLeaf } from '../../core/x509/path.js';
 import { readCertificates } from '../../core/x509/read.js';
-import { renewalVerdict, type RenewalVerdict } from '../../core/est/renewal.js';
+import { renewalVerdict, type RenewalVerdict } from '../../core/x509/renewal.js';
 
 /** What needs-renewal found. */
 export interface NeedsRenewalResult extends RenewalVerdict {

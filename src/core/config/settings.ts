@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
+import type { NamedFile } from '../files/overlap.js';
 import type { KeystoreFormat } from '../keystore/types.js';
 import type { KeystoreSettings } from '../credentials/identity.js';
 import type { PasswordSources } from '../credentials/passwords.js';
@@ -154,4 +155,32 @@ function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
   }
   const drop = pem > keystore ? 'keystore' : 'pem';
   for (const key of Object.keys(resolved) as OptionKey[]) if (option(key).identity === drop) delete resolved[key];
+}
+
+/** The files the identity, the trust, the proxy's CA and their passwords are read from. */
+export function credentialFiles(settings: Settings): string[] {
+  const p = settings.passwords;
+  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
+  for (const role of ['key', 'keystore', 'truststore', 'proxy'] as const) files.push(p[role].flagFile, p[role].configFile);
+  return files.filter((f): f is string => f !== undefined);
+}
+
+/** The files a command reads for its settings: credentials, trust, password files, the config file. */
+export function inputFiles(settings: Settings): NamedFile[] {
+  const files: NamedFile[] = [];
+  const add = (path: string | undefined, option: string): void => {
+    if (path) files.push({ path, option });
+  };
+  add(settings.cert, '--cert');
+  add(settings.key, '--key');
+  add(settings.keystore?.path, '--keystore');
+  add(settings.truststore, '--truststore');
+  add(settings.deviceCa, '--device-ca');
+  add(settings.proxyCa, '--proxy-ca');
+  for (const sources of Object.values(settings.passwords)) {
+    add(sources.flagFile, `the ${sources.role} password file`);
+    add(sources.configFile, `the ${sources.role} password file`);
+  }
+  add(settings.configPath, 'the config file');
+  return files;
 }

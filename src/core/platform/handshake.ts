@@ -18,7 +18,8 @@ import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { openTunnel, type ProxyRoute } from './proxy/agent.js';
 import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
 import { oneLine, tunnelTarget } from './proxy/watch.js';
-import { bodyExcerpt, certificateRefusal, localCertificateCause } from './token-response.js';
+import { bodyExcerpt, certificateRefusal } from './token-response.js';
+import { localCertificateCause } from './local-cause.js';
 
 /** What the handshake showed about the device certificate. */
 export type ClientVerdict = 'accepted' | 'refused' | 'unknown';

@@ -17,7 +17,7 @@ import type { Trust } from '../credentials/truststore.js';
 import type { ProxyRoute } from './proxy/agent.js';
 import { watchTunnel } from './proxy/watch.js';
 import { UNTRUSTED_CERT_CODES } from './tls.js';
-import { localCertificateCause } from './token-response.js';
+import { localCertificateCause } from './local-cause.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.js';
-import type { Settings } from '../config/settings.js';
+import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
 import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
@@ -15,7 +15,7 @@ import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clo
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
 import { credentialsStamp } from '../credentials/stamp.js';
 import { outputTarget } from '../files/target.js';
-import { inputFiles, refuseOverlaps } from '../files/overlap.js';
+import { refuseOverlaps } from '../files/overlap.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
@@ -199,7 +199,7 @@ class Watcher {
   /** Reuses a token already in the file when it is for this device and before its half-life; the time of the first refresh. */
   private async firstLook(): Promise<number> {
     // Which device: a failure here shows up, with its message, at the first refresh.
-    const stamp = await credentialsStamp(this.settings);
+    const stamp = await credentialsStamp(credentialFiles(this.settings));
     const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
     if (!device) return this.now();
     // A keystore was opened (its key derivation run, its password perhaps asked for): not twice.
@@ -227,7 +227,7 @@ class Watcher {
     try {
       const passwords = this.passwords();
       // The files are read again whenever they changed (a renewed certificate, a rotated password file).
-      const stamp = await credentialsStamp(this.settings);
+      const stamp = await credentialsStamp(credentialFiles(this.settings));
       if (this.prepared?.stamp !== stamp) {
         this.prepared = undefined;
         const identity = this.firstIdentity?.stamp === stamp ? this.firstIdentity.identity : await loadIdentityWithProgress(this.settings, passwords, io);
@@ -351,7 +351,7 @@ class Watcher {
     const renewal = this.options.renewal;
     const leaf = identity.chain[0];
     if (!renewal || !leaf || this.now() < this.renewNotBefore) return undefined;
-    const { renewalVerdict } = await import('../est/renewal.js');
+    const { renewalVerdict } = await import('../x509/renewal.js');
     const verdict = renewalVerdict(leaf, renewal.beforeMs, this.now());
     if (!verdict.renewNow || verdict.expired) return undefined;
     try {

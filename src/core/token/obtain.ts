@@ -3,11 +3,11 @@
  * else identity and trust → one mTLS request → token (→ atomic file, → sidecar). Returns data.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { Settings } from '../config/settings.js';
+import { inputFiles, type Settings } from '../config/settings.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { outputTarget } from '../files/target.js';
-import { inputFiles, refuseOverlaps, type NamedFile } from '../files/overlap.js';
+import { refuseOverlaps, type NamedFile } from '../files/overlap.js';
 import { readCertificates } from '../x509/read.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import { PasswordBook } from '../credentials/passwords.js';

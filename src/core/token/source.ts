@@ -154,7 +154,7 @@ export async function longerLivedToken(file: string, fresh: DecodedJwt, offset: 
 export async function requestToken(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, held?: DecodedJwt, prepared?: PreparedTls): Promise<FetchedToken> {
   const endpoint = requireEndpoint(settings);
   // The network stack is loaded only now: a cache hit never pays for it.
-  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('../platform/token-response.js')]);
+  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('./answer.js')]);
   const { trust, context, proxy } = prepared ?? (await prepareTls(settings, identity, passwords, io));
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})${proxy ? ` through ${proxy.shown}` : ''}`);
   const raw = await postTokenRequest({
