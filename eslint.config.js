@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
 // path segment names the folder. Static imports, re-exports and import() are all checked.
 const CORE_ORDER = ['est', 'token', 'chain', 'config', 'platform', 'credentials', 'keystore', 'x509', 'files', 'encoding', 'time'];
 const CORE_FILES = ['text', 'limits', 'errors'];
-const TERMINAL = ['commander', '@commander-js/extra-typings', 'chalk', 'ora'];
+const TERMINAL = ['commander', 'chalk', 'ora'];
 
 /** One no-restricted-imports and one no-restricted-syntax (for import()) from [regex, why] pairs. */
 function forbid(rules) {

@@ -182,8 +182,8 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
 
 function reportError(err: unknown, io: CliIo, t: Pick<TerminalOptions, 'verbose' | 'json' | 'color'>): Promise<number> {
   return import('./output/error-output.js').then(async ({ renderError }) => {
-    const paint = t.color ? (await import('chalk')).default.red : undefined;
-    const view = renderError(err, { verbose: t.verbose, json: t.json, ...(paint ? { paint } : {}) });
+    const { paintText } = await import('./output/colour.js');
+    const view = renderError(err, { verbose: t.verbose, json: t.json, paint: (s) => paintText('red', s, t.color) });
     io.stderr.write(view.text);
     return view.exitCode;
   });

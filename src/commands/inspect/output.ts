@@ -4,6 +4,7 @@ import { formatDuration, formatRelative } from '../../core/time/duration.js';
 import { isoTime, numericDate, SECRET_CLAIMS } from '../../core/token/jwt.js';
 import { shownText } from '../../core/text.js';
 import { timeline } from '../../output/timeline.js';
+import { painter as colours } from '../../output/colour.js';
 
 const MASK = '•••••• (masked; --show-secrets shows it)';
 const EXPLAINED = new Set(['ten', 'sub', 'tci', 'iss', 'aud', 'iat', 'nbf', 'exp']);
@@ -34,9 +35,8 @@ interface Paint {
 }
 
 function painter(color: boolean): Paint {
-  if (!color) return { ok: (s) => s, warn: (s) => s, bad: (s) => s, dim: (s) => s, bold: (s) => s };
-  const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
-  return { ok: wrap(32, 39), warn: wrap(33, 39), bad: wrap(31, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+  const c = colours(color);
+  return { ok: c.green, warn: c.yellow, bad: c.red, dim: c.dim, bold: c.bold };
 }
 
 /** The human report for stdout. */
