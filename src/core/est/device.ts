@@ -134,7 +134,7 @@ async function identityFiles(settings: Settings, identity: ClientIdentity, passw
     const path = settings.keystore.path;
     const storePassword = await passwords.get('keystore', path);
     if (storePassword === undefined) throw new C8yError('PASSWORD_REQUIRED', { path, role: 'keystore', password: 'keystore' });
-    const alias = /\(entry "(.*)"\)$/.exec(identity.source)?.[1] ?? settings.keystore.alias;
+    const alias = identity.alias ?? settings.keystore.alias;
     // The key password given for the keystore, else the store password (as the key was opened).
     const keyPassword = passwords.given('key') ? ((await passwords.get('key', identity.source)) ?? storePassword) : storePassword;
     return { kind: 'keystore', path, storePassword, keyPassword, alias };
