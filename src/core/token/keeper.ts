@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.js';
 import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
-import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
+import { checkWritable, readTokenFile, readTrustedTokenFile, writeTokenFile } from './file.js';
 import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
 import { backoffDelay, expiredRetryDelay, refreshTime } from './refresh-policy.js';
 import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clock.js';
@@ -204,7 +204,7 @@ class Watcher {
     if (!device) return this.now();
     // A keystore was opened (its key derivation run, its password perhaps asked for): not twice.
     if (device.identity) this.firstIdentity = { stamp, identity: device.identity };
-    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
+    const cached = cachedToken(this.options.output, await readTrustedTokenFile(this.options.output), device.deviceUser, this.endpoint.hostname, this.now());
     // A valid token past its half-life is held (never replaced by an older one; its expiry is reported), and refreshed now.
     if (!cached.token) {
       if (cached.held) this.current = cached.held;
