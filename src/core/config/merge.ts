@@ -27,6 +27,11 @@ export interface MergedOptions {
   secrets: Partial<Record<OptionKey, PasswordSources>>;
 }
 
+/** Whether a value came from the config file (its top level or a profile section). */
+export function fromConfigFile(r: Resolved): boolean {
+  return r.level === 1 || r.level === 2;
+}
+
 const nonEmpty = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
 
 /**

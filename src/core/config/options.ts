@@ -145,8 +145,10 @@ const rows = [
     key: 'proxy',
     flags: '--proxy <url>',
     kind: 'text',
-    help: 'HTTP CONNECT proxy to the platform, http://[USER@]HOST:PORT or https://...; "none" for a direct connection. HTTPS_PROXY, https_proxy and ALL_PROXY are read too (below C8YTOKEN_PROXY, above the config file), and NO_PROXY exempts hosts',
-    env: ['C8YTOKEN_PROXY'],
+    help: 'HTTP CONNECT proxy to the platform, http://[USER@]HOST:PORT or https://...; "none" for a direct connection. NO_PROXY exempts hosts',
+    // The standard variables sit between C8YTOKEN_PROXY and the config file, as curl reads them (lower case
+    // first): the merge weighs them like any variable (platform/proxy/select.ts PROXY_VARIABLES, tested equal).
+    env: ['C8YTOKEN_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'],
     config: 'proxy',
   },
   {
