@@ -62,6 +62,7 @@ describe('doctor', () => {
       /no path/,
     ],
     ['an unreadable truststore', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2(), '--truststore', pki('device-rsa.key')] }), 'trust', /holds no certificate|not a readable|neither/],
+    ['an unusable proxy setting', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2(), '--proxy', 'ftp://proxy.example:21'] }), 'proxy', /proxy/i],
     ['no DNS', async () => ({ args: ['--url', 'https://no-such-tenant.c8ytoken-test.invalid', ...creds2()] }), 'dns', /cannot be resolved/],
     ['a closed port', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2()] }), 'tcp', /refused the connection/],
     ['an untrusted server', async () => ({ args: ['--url', (await endpoint()).url, ...creds2()] }), 'tls', /NOT trusted/],
@@ -96,7 +97,9 @@ describe('doctor', () => {
       expect(check.details.join('\n')).toMatch(says);
       expect(check.fix).toBeTruthy();
       const after = report.checks.slice(report.checks.indexOf(check) + 1);
-      if (['config', 'dns', 'tcp', 'tls'].includes(step)) expect(after.every((c) => c.verdict === 'skip' && /skipped: /.test(c.details[0]!))).toBe(true);
+      if (['config', 'proxy', 'dns', 'tcp', 'tls'].includes(step)) expect(after.every((c) => c.verdict === 'skip' && /skipped: /.test(c.details[0]!))).toBe(true);
+      // Each step once: a failed step is not listed again as skipped.
+      expect(new Set(report.checks.map((c) => c.id)).size).toBe(report.checks.length);
     });
   }
 

@@ -55,200 +55,213 @@ export interface DoctorIo extends CommandIo {
 
 const DAY = 86_400_000;
 
-/** Runs every step it can; never throws for what it checks. */
+/** A step's finding: its check(s), and what the steps after it need (absent when the step failed). */
+interface Step<T> {
+  checks: DoctorCheck[];
+  value?: T;
+}
+
+const passed = <T>(check: DoctorCheck, value: T): Step<T> => ({ checks: [check], value });
+const failure = (id: string, title: string, err: unknown, details: string[] = []): DoctorCheck => ({ id, title, verdict: 'fail', details, error: asC8y(err) });
+const skipped = (steps: readonly (readonly [string, string])[], because: string): DoctorCheck[] => steps.map(([id, title]) => ({ id, title, verdict: 'skip', details: [`skipped: ${because}`] }));
+
+/** Runs every step it can; never throws for what it checks (a bad flag is a usage error, as for every command). */
 export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  const add = (c: DoctorCheck): DoctorCheck => (checks.push(c), c);
-  const failed = (id: string, title: string, err: unknown): DoctorCheck => add({ id, title, verdict: 'fail', details: [], error: asC8y(err) });
-  const skip = (id: string, title: string, because: string): void => void add({ id, title, verdict: 'skip', details: [`skipped: ${because}`] });
-  const report = (): DoctorReport => ({ checks, ...(chain ? { chain } : {}), ok: checks.every((c) => c.verdict !== 'fail') });
   let chain: ChainReport | undefined;
+  const report = (): DoctorReport => ({ checks, ...(chain ? { chain } : {}), ok: checks.every((c) => c.verdict !== 'fail') });
+  /** Records a step's checks and hands on its value. */
+  const take = <T>(step: Step<T>): T | undefined => (checks.push(...step.checks), step.value);
 
-  // 1. Settings: which config file, which profile.
-  let settings: Settings;
+  const settings = take(await settingsStep(io));
+  if (!settings) return (checks.push(...skipped(REST, 'the settings cannot be read')), report());
+  take(await filesStep(settings));
+  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
+  const identity = take(await identityStep(settings, passwords, io));
+  chain = identity ? take(await chainStep(settings, identity, io.now())) : take({ checks: skipped([['chain', 'Certificate chain']], 'the identity could not be loaded') });
+  const trust = take(await trustStep(settings, passwords, io));
+
+  const endpoint = settings.endpoint;
+  if (!endpoint) return (checks.push({ id: 'url', title: 'Tenant URL', verdict: 'fail', details: [], error: new C8yError('NO_URL') }, ...skipped(NETWORK, 'no tenant URL')), report());
+  const proxy = take(await proxyStep(settings, endpoint, io));
+  if (!proxy) return (checks.push(...skipped(NETWORK.slice(1), 'the proxy setting is not valid')), report());
+  // DNS and TCP go to the proxy when there is one, TLS through its tunnel.
+  const via = proxy.decision.proxy;
+  const host = via ? via.hostname : endpoint.hostname;
+  const port = via ? Number(via.port || (via.protocol === 'https:' ? 443 : 80)) : Number(endpoint.port || 443);
+  if (!take(await dnsStep(host, endpoint, proxy.route))) return (checks.push(...skipped(NETWORK.slice(2), 'the host name does not resolve')), report());
+  if (!take(await tcpStep(host, port, endpoint, proxy.route, settings.timeoutMs))) return (checks.push(...skipped(NETWORK.slice(3), `nothing answers on port ${port}`)), report());
+  if (!identity || !trust) return (checks.push(...skipped(NETWORK.slice(3), identity ? 'the trust could not be loaded' : 'the identity could not be loaded')), report());
+  const tls = take(await tlsStep(settings, endpoint, identity, trust, proxy.route, io));
+  if (!tls) return (checks.push(...skipped(NETWORK.slice(4), 'the TLS handshake failed')), report());
+  take(await tokenStep(settings, identity, passwords, tls, io));
+  return report();
+}
+
+/** 1. Settings: which config file, which profile, where the URL and the credentials came from. */
+async function settingsStep(io: DoctorIo): Promise<Step<Settings>> {
   try {
-    settings = await loadSettings({ flags: io.flags, env: io.env, cwd: io.cwd, warn: io.warn });
-    add({
-      id: 'config',
-      title: 'Settings',
-      verdict: 'pass',
-      details: [
-        settings.configPath ? `config file ${settings.configPath}${settings.profile ? `, profile ${settings.profile}` : ''}` : 'no config file: settings from flags and environment',
-        ...sourceLines(settings),
-      ],
-    });
+    const settings = await loadSettings({ flags: io.flags, env: io.env, cwd: io.cwd, warn: io.warn });
+    const where = settings.configPath ? `config file ${settings.configPath}${settings.profile ? `, profile ${settings.profile}` : ''}` : 'no config file: settings from flags and environment';
+    return passed({ id: 'config', title: 'Settings', verdict: 'pass', details: [where, ...sourceLines(settings)] }, settings);
   } catch (err) {
     // A bad flag is the command line's problem, as for every other command: exit 2, not a failed step.
     if (err instanceof C8yError && err.code === 'USAGE') throw err;
-    failed('config', 'Settings', err);
-    for (const [id, title] of REST) skip(id, title, 'the settings cannot be read');
-    return report();
+    return { checks: [failure('config', 'Settings', err)] };
   }
+}
 
-  // 2. Files: every configured file is there and readable.
-  const files = configuredFiles(settings);
-  const fileLines: string[] = [];
+/** 2. Files: every configured file is there and readable. */
+async function filesStep(settings: Settings): Promise<Step<true>> {
+  const lines: string[] = [];
   let fileError: unknown;
-  for (const [file, role] of files) {
+  for (const [file, role] of configuredFiles(settings)) {
     try {
       // A password pipe (<(pass show NAME)) gives its content once: the identity step reads it.
       if (role.endsWith('password') && (await stat(file).catch(() => undefined))?.isFIFO()) {
-        fileLines.push(`${role} ${file}: a pipe, read when the password is needed`);
+        lines.push(`${role} ${file}: a pipe, read when the password is needed`);
         continue;
       }
       const data = await readRegularFile(file, role, LIMITS.keystoreBytes);
-      fileLines.push(`${role} ${file}: readable, ${data.length} bytes`);
+      lines.push(`${role} ${file}: readable, ${data.length} bytes`);
     } catch (err) {
       fileError ??= err;
     }
   }
-  if (!settings.cert && !settings.keystore) add({ id: 'files', title: 'Files', verdict: 'fail', details: fileLines, error: new C8yError('NO_CREDENTIALS') });
-  else if (fileError) add({ id: 'files', title: 'Files', verdict: 'fail', details: fileLines, error: asC8y(fileError) });
-  else add({ id: 'files', title: 'Files', verdict: 'pass', details: fileLines });
+  if (!settings.cert && !settings.keystore) return { checks: [failure('files', 'Files', new C8yError('NO_CREDENTIALS'), lines)] };
+  if (fileError) return { checks: [failure('files', 'Files', fileError, lines)] };
+  return passed({ id: 'files', title: 'Files', verdict: 'pass', details: lines }, true);
+}
 
-  // 3. Identity: the key and the certificates load, and belong together.
-  const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
-  let identity: ClientIdentity | undefined;
+/** 3. Identity: the key and the certificates load, and belong together. */
+async function identityStep(settings: Settings, passwords: PasswordBook, io: DoctorIo): Promise<Step<ClientIdentity>> {
   try {
-    identity = await loadIdentityWithProgress(settings, passwords, io);
+    const identity = await loadIdentityWithProgress(settings, passwords, io);
     const leaf = identity.chain[0]!;
-    add({
-      id: 'identity',
-      title: 'Device identity',
-      verdict: 'pass',
-      details: [
-        `${settings.keystore ? `keystore ${identity.source}` : `PEM ${identity.source}`}: ${identity.key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key matching "${subjectCn(leaf)}"`,
-        `device user on the platform: device_${subjectCn(leaf)}`,
-      ],
-    });
+    const details = [
+      `${settings.keystore ? `keystore ${identity.source}` : `PEM ${identity.source}`}: ${identity.key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key matching "${subjectCn(leaf)}"`,
+      `device user on the platform: device_${subjectCn(leaf)}`,
+    ];
+    return passed({ id: 'identity', title: 'Device identity', verdict: 'pass', details }, identity);
   } catch (err) {
-    failed('identity', 'Device identity', err);
+    return { checks: [failure('identity', 'Device identity', err)] };
   }
+}
 
-  // 4. The chain: verify-chain's checks, as they are.
-  if (identity) {
-    const anchors = settings.deviceCa ? await readAnchors(settings.deviceCa).catch(() => undefined) : undefined;
-    const leaf = identity.chain[0]!;
-    chain = verifyChain({ leaf, others: [...identity.chain.slice(1), ...identity.extra], key: identity.key, anchors, at: io.now(), chainHeader: settings.chainHeader });
-    const days = Math.floor((Date.parse(leaf.validTo) - io.now()) / DAY);
-    for (const c of chain.checks) {
-      if (c.id === 'key-match') continue; // the identity step checked it
-      const details = c.id === 'leaf-expiry' && c.verdict !== 'skip' ? [`valid until ${new Date(leaf.validTo).toISOString()}: ${days} day(s) left`] : c.problems;
-      const check: DoctorCheck = { id: `chain.${c.id}`, title: c.title, verdict: c.verdict === 'info' ? 'pass' : c.verdict, details };
-      if (c.fix) check.fix = c.fix;
-      add(check);
-    }
-  } else {
-    skip('chain', 'Certificate chain', 'the identity could not be loaded');
+/** 4. The chain: verify-chain's checks, as they are. */
+async function chainStep(settings: Settings, identity: ClientIdentity, now: number): Promise<Step<ChainReport>> {
+  const anchors = settings.deviceCa ? await readAnchors(settings.deviceCa).catch(() => undefined) : undefined;
+  const leaf = identity.chain[0]!;
+  const chain = verifyChain({ leaf, others: [...identity.chain.slice(1), ...identity.extra], key: identity.key, anchors, at: now, chainHeader: settings.chainHeader });
+  const days = Math.floor((Date.parse(leaf.validTo) - now) / DAY);
+  const checks: DoctorCheck[] = [];
+  for (const c of chain.checks) {
+    if (c.id === 'key-match') continue; // the identity step checked it
+    const details = c.id === 'leaf-expiry' && c.verdict !== 'skip' ? [`valid until ${new Date(leaf.validTo).toISOString()}: ${days} day(s) left`] : c.problems;
+    checks.push({ id: `chain.${c.id}`, title: c.title, verdict: c.verdict === 'info' ? 'pass' : c.verdict, details, ...(c.fix ? { fix: c.fix } : {}) });
   }
+  return { checks, value: chain };
+}
 
-  // 5. Trust in the platform's certificate.
-  let trust: Trust | undefined;
+/** 5. Trust in the platform's certificate. */
+async function trustStep(settings: Settings, passwords: PasswordBook, io: DoctorIo): Promise<Step<Trust>> {
   try {
-    trust = await loadTrustWithProgress(settings, passwords, io);
-    add({ id: 'trust', title: 'Trust in the platform certificate', verdict: 'pass', details: [trust.cas ? `truststore ${trust.source}: ${trust.cas.length} CA certificate(s)` : trust.source] });
+    const trust = await loadTrustWithProgress(settings, passwords, io);
+    return passed(
+      { id: 'trust', title: 'Trust in the platform certificate', verdict: 'pass', details: [trust.cas ? `truststore ${trust.source}: ${trust.cas.length} CA certificate(s)` : trust.source] },
+      trust,
+    );
   } catch (err) {
-    failed('trust', 'Trust in the platform certificate', err);
+    return { checks: [failure('trust', 'Trust in the platform certificate', err)] };
   }
+}
 
-  // 6-9. The network: DNS, TCP, TLS, the token.
-  const endpoint = settings.endpoint;
-  if (!endpoint) {
-    add({ id: 'url', title: 'Tenant URL', verdict: 'fail', details: [], error: new C8yError('NO_URL') });
-    for (const [id, title] of NETWORK) skip(id, title, 'no tenant URL');
-    return report();
-  }
-  // The proxy: which one (and why), or why none; DNS and TCP then go to the proxy, TLS through its tunnel.
-  let decision: ProxyDecision;
-  let route: ProxyRoute | undefined;
+/** 6. The proxy: which one (and why), or why none. */
+async function proxyStep(settings: Settings, endpoint: URL, io: DoctorIo): Promise<Step<{ decision: ProxyDecision; route: ProxyRoute | undefined }>> {
   try {
-    decision = decideProxy(settings, io.env, endpoint);
-    route = await proxyRoute(settings, decision, io);
-    add({ id: 'proxy', title: 'Proxy', verdict: 'pass', details: [describeProxy(decision)] });
+    const decision = decideProxy(settings, io.env, endpoint);
+    const route = await proxyRoute(settings, decision, io);
+    return passed({ id: 'proxy', title: 'Proxy', verdict: 'pass', details: [describeProxy(decision)] }, { decision, route });
   } catch (err) {
-    failed('proxy', 'Proxy', err);
-    for (const [id, title] of NETWORK) skip(id, title, 'the proxy setting is not valid');
-    return report();
+    return { checks: [failure('proxy', 'Proxy', err)] };
   }
-  const via = decision.proxy;
-  const host = via ? via.hostname : endpoint.hostname;
-  const port = via ? Number(via.port || (via.protocol === 'https:' ? 443 : 80)) : Number(endpoint.port || 443);
-  const { resolveHost, connectTcp } = await import('../../core/platform/reach.js');
+}
+
+/** 7. DNS: the platform's host, or the proxy's. */
+async function dnsStep(host: string, endpoint: URL, route: ProxyRoute | undefined): Promise<Step<true>> {
+  const { resolveHost } = await import('../../core/platform/reach.js');
   try {
     const addresses = await resolveHost(host);
-    add({ id: 'dns', title: `DNS: ${host}${via ? ' (the proxy)' : ''}`, verdict: 'pass', details: [`resolves to ${addresses.join(', ')}`] });
+    return passed({ id: 'dns', title: `DNS: ${host}${route ? ' (the proxy)' : ''}`, verdict: 'pass', details: [`resolves to ${addresses.join(', ')}`] }, true);
   } catch (err) {
-    failed(
-      'dns',
-      `DNS: ${host}`,
-      route
-        ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
-        : new C8yError('DNS_FAILED', { host, url: endpoint.href, nodeCode: (err as NodeJS.ErrnoException).code ?? '' }, { cause: err }),
-    );
-    for (const [id, title] of NETWORK.slice(2)) skip(id, title, 'the host name does not resolve');
-    return report();
+    const error = route
+      ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
+      : new C8yError('DNS_FAILED', { host, url: endpoint.href, nodeCode: (err as NodeJS.ErrnoException).code ?? '' }, { cause: err });
+    return { checks: [failure('dns', `DNS: ${host}`, error)] };
   }
+}
+
+/** 8. TCP: the port of the platform, or of the proxy. */
+async function tcpStep(host: string, port: number, endpoint: URL, route: ProxyRoute | undefined, timeoutMs: number): Promise<Step<true>> {
+  const { connectTcp } = await import('../../core/platform/reach.js');
+  const title = `TCP: port ${port}${route ? ' of the proxy' : ''}`;
   try {
-    const ms = await connectTcp(host, port, settings.timeoutMs);
-    add({ id: 'tcp', title: `TCP: port ${port}${via ? ' of the proxy' : ''}`, verdict: 'pass', details: [`connected in ${ms} ms`] });
+    const ms = await connectTcp(host, port, timeoutMs);
+    return passed({ id: 'tcp', title, verdict: 'pass', details: [`connected in ${ms} ms`] }, true);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    failed(
-      'tcp',
-      `TCP: port ${port}${via ? ' of the proxy' : ''}`,
-      // Through a proxy, a refused connection is the proxy's: its words, its setting, and how to bypass it.
-      route
-        ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
-        : new C8yError(
-            code === 'ECONNREFUSED' ? 'CONNECTION_REFUSED' : code === 'ETIMEDOUT' ? 'TIMEOUT' : 'NETWORK_FAILED',
-            { url: endpoint.href, host, port: String(port), stage: 'connect', timeoutMs: settings.timeoutMs, ...(code ? { nodeCode: code } : {}) },
-            { cause: err },
-          ),
-    );
-    for (const [id, title] of NETWORK.slice(3)) skip(id, title, `nothing answers on port ${port}`);
-    return report();
+    // Through a proxy, a refused connection is the proxy's: its words, its setting, and how to bypass it.
+    const error = route
+      ? proxyConnectionError(err as Error, route, tunnelTarget(endpoint))
+      : new C8yError(
+          code === 'ECONNREFUSED' ? 'CONNECTION_REFUSED' : code === 'ETIMEDOUT' ? 'TIMEOUT' : 'NETWORK_FAILED',
+          { url: endpoint.href, host, port: String(port), stage: 'connect', timeoutMs, ...(code ? { nodeCode: code } : {}) },
+          { cause: err },
+        );
+    return { checks: [failure('tcp', title, error)] };
   }
-  if (!identity || !trust) {
-    for (const [id, title] of NETWORK.slice(3)) skip(id, title, identity ? 'the trust could not be loaded' : 'the identity could not be loaded');
-    return report();
-  }
+}
+
+/** What the TLS step hands the token step: the probe's result, its check (the token may settle it), and the TLS setup to reuse. */
+interface TlsFound {
+  handshake: HandshakeResult;
+  check: DoctorCheck;
+  prepared: PreparedTls;
+}
+
+/** 9. The TLS handshake: the server's certificate trusted, the device certificate accepted (when the handshake can tell). */
+async function tlsStep(settings: Settings, endpoint: URL, identity: ClientIdentity, trust: Trust, route: ProxyRoute | undefined, io: DoctorIo): Promise<Step<TlsFound>> {
   const [{ probeHandshake }, { deviceSecureContext }] = await Promise.all([import('../../core/platform/handshake.js'), import('../../core/platform/tls.js')]);
-  let handshake: HandshakeResult;
-  // One TLS setup (trust, context, proxy route) for the handshake probe and the token request.
-  let prepared: PreparedTls;
   try {
-    prepared = { trust, context: deviceSecureContext(identity, trust), proxy: route };
-    handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route, prepared.context, () => io.now());
+    // One TLS setup (trust, context, proxy route) for the handshake probe and the token request.
+    const prepared: PreparedTls = { trust, context: deviceSecureContext(identity, trust), proxy: route };
+    const handshake = await probeHandshake(endpoint, identity, trust, settings.timeoutMs, route, prepared.context, () => io.now());
+    const check = handshakeCheck(handshake);
+    return check.verdict === 'fail' ? { checks: [check] } : { checks: [check], value: { handshake, check, prepared } };
   } catch (err) {
-    failed('tls', 'TLS handshake', err);
-    for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
-    return report();
+    return { checks: [failure('tls', 'TLS handshake', err)] };
   }
-  const tls = handshakeCheck(handshake);
-  add(tls);
-  if (tls.verdict === 'fail') {
-    for (const [id, title] of NETWORK.slice(4)) skip(id, title, 'the TLS handshake failed');
-    return report();
-  }
+}
+
+/** 10 and 11. The token request, and the clock compared with the platform's answer. */
+async function tokenStep(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, tls: TlsFound, io: DoctorIo): Promise<Step<true>> {
   let fetched: FetchedToken;
   try {
-    fetched = await requestToken(settings, identity, passwords, io, undefined, prepared);
+    fetched = await requestToken(settings, identity, passwords, io, undefined, tls.prepared);
   } catch (err) {
-    failed('token', 'Token request', err);
     // The handshake could not tell; the refusal below is the answer, so the TLS step claims nothing more.
-    if (handshake.clientVerdict === 'unknown') tls.details.push('the token request below answers whether the device certificate is accepted');
-    skip('clock', 'Clock', 'no answer from the platform to compare with');
-    return report();
+    if (tls.handshake.clientVerdict === 'unknown') tls.check.details.push('the token request below answers whether the device certificate is accepted');
+    return { checks: [failure('token', 'Token request', err), ...skipped([['clock', 'Clock']], 'no answer from the platform to compare with')] };
   }
-  if (handshake.clientVerdict === 'unknown') {
+  if (tls.handshake.clientVerdict === 'unknown') {
     // A token is the evidence the handshake could not give.
-    tls.verdict = 'pass';
-    tls.details[tls.details.length - 1] = 'device certificate accepted: the platform issued a token with it';
-    delete tls.fix;
+    tls.check.verdict = 'pass';
+    tls.check.details[tls.check.details.length - 1] = 'device certificate accepted: the platform issued a token with it';
+    delete tls.check.fix;
   }
   const t = tokenTimes(fetched.token.claims);
   const claims = fetched.token.claims;
-  add({
+  const token: DoctorCheck = {
     id: 'token',
     title: 'Token request',
     verdict: 'pass',
@@ -256,9 +269,8 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
       `HTTP 200: a token for ${String(claims.sub)} on tenant ${String(claims.ten)}`,
       `lifetime ${t.lifetimeSeconds !== undefined ? `${Math.round(t.lifetimeSeconds / 60)} min` : 'unknown'}, expires ${isoTime(t.expiresAt) ?? 'never'}, new token possible from ${isoTime(t.refreshAfter) ?? 'unknown'}`,
     ],
-  });
-  add(clockCheck(fetched, t.lifetimeSeconds));
-  return report();
+  };
+  return { checks: [token, clockCheck(fetched, t.lifetimeSeconds)], value: true };
 }
 
 const NETWORK: readonly [string, string][] = [
