@@ -68,8 +68,9 @@ const skipped = (steps: readonly (readonly [string, string])[], because: string)
 /** Runs every step it can; never throws for what it checks (a bad flag is a usage error, as for every command). */
 export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  let chain: ChainReport | undefined;
-  const report = (): DoctorReport => ({ checks, ...(chain ? { chain } : {}), ok: checks.every((c) => c.verdict !== 'fail') });
+  // The chain as verify-chain built it, for the picture, once the chain step has run.
+  const found: { chain?: ChainReport | undefined } = {};
+  const report = (): DoctorReport => ({ checks, ...(found.chain ? { chain: found.chain } : {}), ok: checks.every((c) => c.verdict !== 'fail') });
   /** Records a step's checks and hands on its value. */
   const take = <T>(step: Step<T>): T | undefined => (checks.push(...step.checks), step.value);
 
@@ -78,7 +79,7 @@ export async function doctorCommand(io: DoctorIo): Promise<DoctorReport> {
   take(await filesStep(settings));
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const identity = take(await identityStep(settings, passwords, io));
-  chain = identity ? take(await chainStep(settings, identity, io.now())) : take({ checks: skipped([['chain', 'Certificate chain']], 'the identity could not be loaded') });
+  found.chain = identity ? take(await chainStep(settings, identity, io.now())) : take({ checks: skipped([['chain', 'Certificate chain']], 'the identity could not be loaded') });
   const trust = take(await trustStep(settings, passwords, io));
 
   const endpoint = settings.endpoint;
