@@ -7,7 +7,7 @@
 import { DESCRIPTION, EXIT_CODES, SETTINGS_NOTE } from '../cli.js';
 import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, OPTIONS, configKeys, listedOptions, longFlag, option, type OptionRow } from '../core/config/options.js';
 import { MODULE, SEARCH_PLACES } from '../core/config/file.js';
-import type { CommandSpec } from './command-spec.js';
+import type { CommandSpec } from '../commands/command.js';
 import { helpText } from './commander.js';
 
 export interface ManInput {

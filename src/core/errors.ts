@@ -136,6 +136,9 @@ export type FileRole =
 /** Which password: the option and variable that give it come from the option table. */
 export type PasswordRole = 'key' | 'keystore' | 'truststore' | 'proxy';
 
+/** A secret the user gives by file or variable: the passwords, and the one-time password of cert enroll. */
+export type SecretRole = PasswordRole | 'one-time';
+
 /** Where code reports what the user should know but that does not stop it: one channel, passed down. */
 export type WarningSink = (message: string) => void;
 

@@ -9,8 +9,8 @@ import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFile
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_VARIABLES } from '../../src/core/config/environment.js';
-import { Emulator } from '../../src/emulator/server.js';
-import type { EstFault } from '../../src/emulator/est.js';
+import { Emulator } from '../emulator/server.js';
+import type { EstFault } from '../emulator/est.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki, root } from '../helpers/paths.js';
@@ -54,6 +54,9 @@ function renew(files: string[], extra: string[] = []): Promise<CliRun> {
 }
 
 const leafOf = (path: string): X509Certificate => new X509Certificate(readFileSync(path));
+/** A certificate's key identifier extension as OpenSSL reads it (hex with colons), or undefined. */
+const keyIdentifier = (path: string, ext: 'subjectKeyIdentifier' | 'authorityKeyIdentifier'): string | undefined =>
+  /([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(spawnSync('openssl', ['x509', '-in', path, '-noout', '-ext', ext], { encoding: 'utf8' }).stdout)?.[1];
 const snapshot = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
 
 describe('cert renew', () => {
@@ -80,6 +83,9 @@ describe('cert renew', () => {
       expect(readFileSync(keyPath).equals(keyBefore)).toBe(true);
       expect(readFileSync(`${keyPath}.bak`).equals(keyBefore)).toBe(true);
       expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile, `${keyFile}.bak`].sort());
+      // The endpoint's key identifiers are OpenSSL's "hash" method: the same key, the same identifier.
+      expect(keyIdentifier(certPath, 'subjectKeyIdentifier')).toBe(keyIdentifier(`${certPath}.bak`, 'subjectKeyIdentifier'));
+      expect(keyIdentifier(certPath, 'authorityKeyIdentifier')).toBe(keyIdentifier(pki('est-ca.crt'), 'subjectKeyIdentifier'));
       const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath]);
       expect(fetched.code).toBe(0);
     });

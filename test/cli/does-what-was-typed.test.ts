@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { OPTIONS, longFlag } from '../../src/core/config/options.js';
 import { loadIdentity } from '../../src/core/credentials/identity.js';
 import { loadTrust } from '../../src/core/credentials/truststore.js';

@@ -7,7 +7,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { readFileOrPipe } from '../../src/core/files/read.js';
 import { givenPassword, type PasswordSources } from '../../src/core/credentials/passwords.js';
 import { LIMITS } from '../../src/core/limits.js';

@@ -19,7 +19,8 @@ import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { openTunnel, type ProxyRoute } from './proxy/agent.js';
 import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
 import { oneLine, tunnelTarget } from './proxy/watch.js';
-import { bodyExcerpt, certificateRefusal, localCertificateCause, platformError } from './token-response.js';
+import { bodyExcerpt, certificateRefusal, platformError } from './token-response.js';
+import { localCertificateCause } from './local-cause.js';
 
 /** Answers to the request with the certificate that refuse it, whatever their body says. */
 const REFUSING_STATUS: Record<number, ErrorCode | undefined> = { 400: 'PLATFORM_BAD_REQUEST', 401: 'PLATFORM_UNAUTHORIZED', 403: 'PLATFORM_FORBIDDEN' };

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
 import { estBaseUrl } from '../../../src/core/est/client.js';
 import { enrollDevice, renewCertificate } from '../../../src/core/est/flows.js';
-import { Emulator } from '../../../src/emulator/server.js';
+import { Emulator } from '../../emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
 import { noPasswords, passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
-import type { EstFault } from '../../../src/emulator/est.js';
+import type { EstFault } from '../../emulator/est.js';
 import { pki } from '../../helpers/paths.js';
 
 let emulator: Emulator;

@@ -15,8 +15,8 @@ import { renewalTargets, composeChain, realFileOps, replaceKeystore, replacePemI
 import { C8yError } from '../../../src/core/errors.js';
 import type { FileAttributes } from '../../../src/core/files/keep.js';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
-import { renewalVerdict } from '../../../src/core/est/renewal.js';
-import { Emulator } from '../../../src/emulator/server.js';
+import { renewalVerdict } from '../../../src/core/x509/renewal.js';
+import { Emulator } from '../../emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
 import { passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
