@@ -37,7 +37,7 @@ await build({
 });
 
 await build({
-  entryPoints: ['src/emulator/server.ts'],
+  entryPoints: ['test/emulator/server.ts'],
   outfile: 'dist/emulator.js',
   bundle: true,
   format: 'esm',

@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-// `npm run man`: writes man/c8ytoken.1 from the command and option tables and the README's command
-// sections (src/cli/man.ts), for the npm package and the Debian package. `--check` only compares and
+// `npm run man`: writes man/c8ytoken.1 from the command and option tables and the command pages in
+// docs/commands/ (src/cli/man.ts), for the npm package and the Debian package. `--check` only compares and
 // exits 1 when the committed page is out of date (test/unit/man-page.test.ts does the same in npm test).
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = join(root, 'man', 'c8ytoken.1');
+
+/** docs/commands/*.md one after another, in name order: the examples the man page takes from them. */
+export function commandPages() {
+  const dir = join(root, 'docs', 'commands');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
+}
 
 /** The page as the sources make it now. */
 export async function manPage() {
@@ -29,7 +39,7 @@ export async function manPage() {
     });
     const { renderManPage, COMMANDS } = await import(pathToFileURL(out).href);
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    return renderManPage({ commands: COMMANDS, version, readme: readFileSync(join(root, 'README.md'), 'utf8') });
+    return renderManPage({ commands: COMMANDS, version, pages: commandPages() });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,14 +8,13 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, usageError } from './core/errors.js';
 import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, type OptionKey } from './core/config/options.js';
 import type { GivenFlags } from './core/config/settings.js';
-import { COMMAND_GROUPS, COMMANDS, type CommandSpec } from './cli/commands.js';
+import { COMMAND_GROUPS, COMMANDS, TABLE, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
-import type { CliIo } from './cli/io.js';
-import type { Run } from './cli/run/run.js';
+import { readsSettings, type CliIo, type Run } from './commands/command.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
 import { terminalText } from './core/text.js';
 
-export type { CliIo } from './cli/io.js';
+export type { CliIo } from './commands/command.js';
 export { runAsProcess } from './cli/process.js';
 
 /** What the program is, in its help and the man page. */
@@ -87,7 +86,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       .exitOverride();
     if (spec.args) cmd.argument(spec.args[0], spec.args[1]);
     addOptions(cmd, spec.options, listedOptions(spec.name, spec.options), spec.optionHelp);
-    cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${spec.settings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`);
+    cmd.addHelpText(
+      'after',
+      `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n${spec.notes ? `\n${spec.notes}\n` : ''}${readsSettings(spec) || spec.ownSettings ? `\n${SETTINGS_NOTE}\n` : ''}\n${EXIT_CODES}`,
+    );
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const args = (actionArgs.slice(0, -2).flat() as (string | undefined)[]).filter((a): a is string => a !== undefined);
@@ -141,18 +143,21 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
     if (!term.quiet) io.stderr.write(`c8ytoken: warning: ${terminalText(m)}\n`);
   };
   for (const message of noEffectWarnings(spec.name, flags)) warn(message);
+  const { commandOptions } = await import('./core/config/merge.js');
   let settings;
-  if (spec.settings) {
+  if (readsSettings(spec)) {
     const { loadSettings } = await import('./core/config/settings.js');
-    settings = await loadSettings({ flags, env: io.env, cwd: io.cwd, warn, keys: spec.settings });
+    settings = await loadSettings({ flags, env: io.env, cwd: io.cwd, warn, keys: spec.options });
     if (term.verbose) io.stderr.write(`c8ytoken: config: ${settings.configPath ?? 'no config file'}${settings.profile ? `, profile ${settings.profile}` : ''}\n`);
   }
   const run: Run = {
     args,
+    options: commandOptions(spec.options, settings, { flags, env: io.env, cwd: io.cwd }),
     flags,
     settings,
     cli: io,
     term,
+    table: TABLE,
     io: (spinner) => ({
       env: io.env,
       cwd: io.cwd,
@@ -177,8 +182,8 @@ async function runCommand(spec: CommandSpec, args: string[], flags: GivenFlags, 
 
 function reportError(err: unknown, io: CliIo, t: Pick<TerminalOptions, 'verbose' | 'json' | 'color'>): Promise<number> {
   return import('./output/error-output.js').then(async ({ renderError }) => {
-    const paint = t.color ? (await import('chalk')).default.red : undefined;
-    const view = renderError(err, { verbose: t.verbose, json: t.json, ...(paint ? { paint } : {}) });
+    const { paintText } = await import('./output/colour.js');
+    const view = renderError(err, { verbose: t.verbose, json: t.json, paint: (s) => paintText('red', s, t.color) });
     io.stderr.write(view.text);
     return view.exitCode;
   });

@@ -47,7 +47,7 @@ function pemToDer(text) {
     .map((b) => Buffer.from(b.body.replace(/\s+/g, ''), 'base64'));
 }
 
-/** Tokens as the local endpoint mints them (src/emulator/server.ts), with seeded claims. */
+/** Tokens as the local endpoint mints them (test/emulator/server.ts), with seeded claims. */
 function mintTokens(pki) {
   const key = createPrivateKey(readFileSync(join(pki, 'token-signing.key')));
   const rng = new Rng('jwt-seeds');

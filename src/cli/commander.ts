@@ -9,7 +9,7 @@ export function helpText(row: OptionRow, help = row.help): string {
   if (row.defaultValue !== undefined) parts.push(`(default ${row.defaultValue})`);
   if (row.env?.length) parts.push(`(env ${row.env.join(', ')})`);
   if (row.config) parts.push(`(config "${row.config}")`);
-  if (row.password) parts.push(`(config "${row.password.configFile}" or "${row.password.configInline}")`);
+  if (row.password?.configFile) parts.push(`(config "${row.password.configFile}" or "${row.password.configInline}")`);
   return parts.join(' ');
 }
 

@@ -1,20 +1,20 @@
 /**
  * The man page, man/c8ytoken.1, made from the command table, the option table and the help texts of
- * src/cli.ts, with the README's examples of each command where they add to the table's (and their
- * comments as descriptions). `npm run man` writes it; a test makes it again in memory and compares, so
+ * src/cli.ts, with the examples of each command's page in docs/commands/ where they add to the table's
+ * (and their comments as descriptions). `npm run man` writes it; a test makes it again in memory and compares, so
  * the committed page cannot drift from the tables. Not part of the program's bundle.
  */
 import { DESCRIPTION, EXIT_CODES, SETTINGS_NOTE } from '../cli.js';
 import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, OPTIONS, configKeys, listedOptions, longFlag, option, type OptionRow } from '../core/config/options.js';
 import { MODULE, SEARCH_PLACES } from '../core/config/file.js';
-import type { CommandSpec } from './command-spec.js';
+import type { CommandSpec } from '../commands/command.js';
 import { helpText } from './commander.js';
 
 export interface ManInput {
   commands: readonly CommandSpec[];
   version: string;
-  /** README.md's text: its command sections' examples and their comments. */
-  readme?: string;
+  /** The command pages' text (docs/commands/*.md, one after another): their examples and comments. */
+  pages?: string;
 }
 
 /** Text for a roff line: backslashes, hyphens (minus signs, so that options copy as typed), control characters at the start. */
@@ -46,26 +46,29 @@ function optionItems(rows: readonly OptionRow[], overrides: Partial<Record<strin
 
 const visible = (keys: readonly string[]): OptionRow[] => keys.map((k) => option(k as never)).filter((r) => r.hidden !== true);
 
-export interface ReadmeExample {
+export interface PageExample {
   /** The command as written (continuation lines kept). */
   text: string;
-  /** Its comment in the README, if any. */
+  /** Its comment in the page, if any. */
   comment?: string;
 }
 
 /** Whitespace-insensitive form of an example, continuation lines joined, for comparison. */
 const normalized = (text: string): string => text.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
 
-/** The examples of each command section of the README (`### \`c8ytoken NAME ...\``), by command name. */
-export function readmeExamples(readme: string, names: readonly string[]): Map<string, ReadmeExample[]> {
-  const out = new Map<string, ReadmeExample[]>();
-  const sections = readme.split(/^(?=#{2,3} )/m);
+/**
+ * The examples of each command's section (from a heading `# \`c8ytoken NAME ...\`` to the next such heading,
+ * at any level up to three; other headings do not end it), by command name.
+ */
+export function pageExamples(pages: string, names: readonly string[]): Map<string, PageExample[]> {
+  const out = new Map<string, PageExample[]>();
+  const sections = pages.split(/^(?=#{1,3} `c8ytoken )/m);
   const byLength = [...names].sort((a, b) => b.length - a.length);
   for (const section of sections) {
-    const heading = /^### `c8ytoken ([^`]*)`/.exec(section)?.[1];
+    const heading = /^#{1,3} `c8ytoken ([^`]*)`/.exec(section)?.[1];
     const name = heading === undefined ? undefined : byLength.find((n) => heading === n || heading.startsWith(`${n} `));
     if (!name) continue;
-    const examples: ReadmeExample[] = [];
+    const examples: PageExample[] = [];
     for (const block of section.matchAll(/^```(?:sh|bash|shell|console)\n([\s\S]*?)^```/gm)) {
       let comment: string[] = [];
       const lines = block[1]!.split('\n');
@@ -94,17 +97,17 @@ export function readmeExamples(readme: string, names: readonly string[]): Map<st
   return out;
 }
 
-/** A command's examples: the table's, with the README's comment where it has the same one, then the README's others. */
-function examplesOf(spec: CommandSpec, readme: ReadmeExample[]): ReadmeExample[] {
-  const fromTable = spec.examples.map((text): ReadmeExample => {
-    const same = readme.find((r) => normalized(r.text) === normalized(text));
+/** A command's examples: the table's, with the page's comment where it has the same one, then the page's others. */
+function examplesOf(spec: CommandSpec, fromPages: PageExample[]): PageExample[] {
+  const fromTable = spec.examples.map((text): PageExample => {
+    const same = fromPages.find((r) => normalized(r.text) === normalized(text));
     return same?.comment ? { text, comment: same.comment } : { text };
   });
   const known = new Set(spec.examples.map(normalized));
-  return [...fromTable, ...readme.filter((r) => !known.has(normalized(r.text)))];
+  return [...fromTable, ...fromPages.filter((r) => !known.has(normalized(r.text)))];
 }
 
-function exampleLines(examples: ReadmeExample[]): string[] {
+function exampleLines(examples: PageExample[]): string[] {
   return examples.flatMap((e) => ['.PP', ...(e.comment ? [roff(e.comment), '.PP'] : []), '.RS 4', '.nf', roff(e.text), '.fi', '.RE']);
 }
 
@@ -118,12 +121,12 @@ const sentence = (text: string): string => `${text.charAt(0).toUpperCase()}${tex
 /** The man page as roff text. */
 export function renderManPage(input: ManInput): string {
   const { commands, version } = input;
-  const readme = input.readme
-    ? readmeExamples(
-        input.readme,
+  const fromPages = input.pages
+    ? pageExamples(
+        input.pages,
         commands.map((c) => c.name),
       )
-    : new Map<string, ReadmeExample[]>();
+    : new Map<string, PageExample[]>();
   const connection = new Set<string>(CONNECTION_OPTIONS);
   const out: string[] = [
     `.\\" Made by npm run man (scripts/man.js) from the command and option tables: do not edit.`,
@@ -153,7 +156,7 @@ export function renderManPage(input: ManInput): string {
     }
     if (own.length) out.push('.PP', 'Options:', ...optionItems(own, overrides));
     if (spec.notes) out.push('.PP', roff(spec.notes));
-    out.push('.PP', 'Examples:', ...exampleLines(examplesOf(spec, readme.get(spec.name) ?? [])));
+    out.push('.PP', 'Examples:', ...exampleLines(examplesOf(spec, fromPages.get(spec.name) ?? [])));
   }
   out.push(
     '.SH GLOBAL OPTIONS',

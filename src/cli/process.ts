@@ -5,7 +5,7 @@
  * event loop, so the handler always runs); SIGHUP asks watch to refresh now.
  */
 import { isatty } from 'node:tty';
-import type { CliIo } from './io.js';
+import type { CliIo } from '../commands/command.js';
 
 /** What of a Node process the CLI uses. */
 export interface ProcessLike {

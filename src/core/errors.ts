@@ -138,6 +138,9 @@ export type FileRole =
 /** Which password: the option and variable that give it come from the option table. */
 export type PasswordRole = 'key' | 'keystore' | 'truststore' | 'proxy';
 
+/** A secret the user gives by file or variable: the passwords, and the one-time password of cert enroll. */
+export type SecretRole = PasswordRole | 'one-time';
+
 /** Where code reports what the user should know but that does not stop it: one channel, passed down. */
 export type WarningSink = (message: string) => void;
 
@@ -264,6 +267,10 @@ export interface ErrorFacts {
   unchanged?: string[];
   /** What to run by hand when a renewal could not put a file back (never expected). */
   restore?: string;
+  /** Enroll: files written with an issued certificate whose proof (a token) failed only for now. */
+  unproven?: string[];
+  /** The process holding a renewal's lock file. */
+  pid?: number;
 }
 
 export interface ErrorOptions {

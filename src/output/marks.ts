@@ -1,10 +1,11 @@
 /** The marks of checklists (verify-chain, doctor): ✔ ✖ ⚠ on a UTF-8 terminal, ASCII otherwise, coloured on request. */
+import { paintText, type Colour } from './colour.js';
 
 export type Mark = 'pass' | 'fail' | 'warn' | 'skip' | 'info';
 
 const UNICODE: Record<Mark, string> = { pass: '✔', fail: '✖', warn: '⚠', skip: '–', info: 'ℹ' };
 const ASCII: Record<Mark, string> = { pass: '[ok]', fail: '[FAIL]', warn: '[warn]', skip: '[skip]', info: '[info]' };
-const COLOR: Record<Mark, number> = { pass: 32, fail: 31, warn: 33, skip: 2, info: 36 };
+const COLOR: Record<Mark, Colour> = { pass: 'green', fail: 'red', warn: 'yellow', skip: 'dim', info: 'cyan' };
 
 /** True when the terminal can show ✔ ✖ ⚠ (a UTF-8 locale, or Windows Terminal). */
 export function supportsUnicode(env: NodeJS.ProcessEnv, platform = process.platform): boolean {
@@ -24,5 +25,5 @@ export function mark(verdict: Mark, style: MarkStyle): string {
 
 /** Text in the verdict's colour when asked. */
 export function paint(verdict: Mark, text: string, style: MarkStyle): string {
-  return style.color ? `\u001b[${COLOR[verdict]}m${text}\u001b[0m` : text;
+  return paintText(COLOR[verdict], text, style.color);
 }

@@ -119,6 +119,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         message: `${shownText(f.path ?? '')} is a program, and c8ytoken runs no code from config files.`,
         hint: 'Write the settings as JSON or YAML (.c8ytokenrc.json, .c8ytokenrc.yaml) and remove the program.',
       };
+    if (f.reason === 'in an open folder')
+      return {
+        message: `The config file ${shownText(f.path ?? '')} is in ${shownText(f.otherPath ?? '')}, a folder any user can write without the sticky bit: anyone could have replaced it, so its url, truststore and credentials cannot be trusted.`,
+        hint: `Move it to a folder only you (or root) can write, or protect the folder: chmod o-w ${shownText(f.otherPath ?? '')} (or chmod +t).`,
+      };
     if (f.reason === 'writable by others')
       return {
         message: `The config file ${shownText(f.path ?? '')} can be changed by any user on this machine, so its url, truststore and credentials cannot be trusted.`,
@@ -704,8 +709,13 @@ function outputWords(f: ErrorFacts): Words {
       };
     case 'restore failed':
       return {
-        message: `Replacing ${path} failed after the new key was in place, and putting the old key back failed too: ${dir} now holds the NEW key, ${path} the OLD certificate.`,
+        message: `Replacing the files failed half-way, and putting back the previous content of ${path} failed too: ${path} holds the NEW ${f.role ?? 'file'}, the other files are as before.`,
         hint: `Restore by hand: ${shownText(f.restore ?? '')}`,
+      };
+    case 'renewal running':
+      return {
+        message: `Cannot renew ${path} now: another renewal${f.pid !== undefined ? ` (PID ${f.pid})` : ''} is running (its lock file is ${dir}); nothing was started.`,
+        hint: `Let it finish (the timer and watch --renew-before may meet); if no c8ytoken process runs, remove ${dir}.`,
       };
     case 'file read-only':
       return { message: `Cannot replace ${path}: the file is read-only, so the renewal was not started.`, hint: `Make it writable (chmod u+w ${path}) if it should be renewed in place.` };
@@ -739,6 +749,14 @@ export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
   const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
   const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.
+  if (facts.unproven?.length) {
+    // Installed although the proof failed for now: no "nothing changed", no "register again" (the files are the device's).
+    const files = facts.unproven.map((p) => shownText(p)).join(' and ');
+    return {
+      message: `Issued but not yet proven: the new certificate and key were written to ${files}, but fetching a token with them failed for now: ${said.message}`,
+      hint: `Do not enroll again (the one-time password is used up). Retry later: a token request (c8ytoken fetch) with these files proves them.${said.hint ? ` ${said.hint}` : ''}`,
+    };
+  }
   const during = facts.during === 'prove' ? `The ${facts.notWritten ? 'enrolled' : 'renewed'} certificate did not work for a token: ` : '';
   const unchanged = facts.unchanged?.length ? ` Nothing was changed: ${facts.unchanged.map((p) => shownText(p)).join(' and ')} ${facts.unchanged.length === 1 ? 'is' : 'are'} as before.` : '';
   const notWritten = facts.notWritten?.length

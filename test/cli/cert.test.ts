@@ -9,11 +9,11 @@ import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFile
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_VARIABLES } from '../../src/core/config/environment.js';
-import { Emulator } from '../../src/emulator/server.js';
-import type { EstFault } from '../../src/emulator/est.js';
+import { Emulator } from '../emulator/server.js';
+import type { EstFault } from '../emulator/est.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, root } from '../helpers/paths.js';
 import { TestProxy } from '../helpers/proxy.js';
 
 let emulator: Emulator;
@@ -54,6 +54,9 @@ function renew(files: string[], extra: string[] = []): Promise<CliRun> {
 }
 
 const leafOf = (path: string): X509Certificate => new X509Certificate(readFileSync(path));
+/** A certificate's key identifier extension as OpenSSL reads it (hex with colons), or undefined. */
+const keyIdentifier = (path: string, ext: 'subjectKeyIdentifier' | 'authorityKeyIdentifier'): string | undefined =>
+  /([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(spawnSync('openssl', ['x509', '-in', path, '-noout', '-ext', ext], { encoding: 'utf8' }).stdout)?.[1];
 const snapshot = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
 
 describe('cert renew', () => {
@@ -72,12 +75,17 @@ describe('cert renew', () => {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Renewed the device certificate of [\w-]+: valid until \d{4}-\d\d-\d\dT[\d:]+Z \(in \d+ d/);
-      expect(run.stdout).toContain(`${certPath}.bak (the previous file)`);
+      // The key stays, and is backed up with the certificate: the .bak files are a pair.
+      expect(run.stdout).toContain(`${certPath}.bak, ${keyPath}.bak (the previous files)`);
       const renewed = leafOf(certPath);
       expect(renewed.issuer).toMatch(/c8ytoken EST CA/);
       expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);
       expect(readFileSync(keyPath).equals(keyBefore)).toBe(true);
-      expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile].sort());
+      expect(readFileSync(`${keyPath}.bak`).equals(keyBefore)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual([certFile, `${certFile}.bak`, keyFile, `${keyFile}.bak`].sort());
+      // The endpoint's key identifiers are OpenSSL's "hash" method: the same key, the same identifier.
+      expect(keyIdentifier(certPath, 'subjectKeyIdentifier')).toBe(keyIdentifier(`${certPath}.bak`, 'subjectKeyIdentifier'));
+      expect(keyIdentifier(certPath, 'authorityKeyIdentifier')).toBe(keyIdentifier(pki('est-ca.crt'), 'subjectKeyIdentifier'));
       const fetched = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('server-ca.crt'), '--cert', certPath, '--key', keyPath]);
       expect(fetched.code).toBe(0);
     });
@@ -319,6 +327,25 @@ describe('cert needs-renewal', () => {
   it('no certificate: exit 3; a bad duration: exit 2', async () => {
     expect((await cert(['needs-renewal'])).code).toBe(3);
     expect((await cert(['needs-renewal', '--cert', pki('device-ec256.crt'), '--within', 'soon'])).code).toBe(2);
+  });
+});
+
+describe('the documented cert renew example (docs/commands/cert-renew.md)', () => {
+  it('runs as written against the local endpoint (one-year certificates replacing the fixture valid to 2099)', async () => {
+    const page = readFileSync(join(root, 'docs', 'commands', 'cert-renew.md'), 'utf8');
+    const line = /^\$ c8ytoken cert renew (.*)$/m.exec(page)?.[1];
+    expect(line, 'docs/commands/cert-renew.md shows a cert renew session').toBeDefined();
+    const { dir } = copies('server-ca.crt', 'device-rsa.chain.pem', 'device-rsa.key');
+    const args = line!.split(/\s+/).map((a) => (a === 'https://localhost:18443' ? emulator.url : /\.(crt|pem|key)$/.test(a) ? join(dir, a) : a));
+    emulator.est!.validityDays = 365;
+    try {
+      const run = await cert(['renew', ...args]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^Renewed the device certificate of rsa-device-001: valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+      expect(run.stdout).toMatch(/before {7}valid until 2099-12-31T23:59:59Z/);
+    } finally {
+      emulator.est!.validityDays = FAR;
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandSpec } from '../../src/cli/commands.js';
-import { SHELLS, completionModel, completionScript, shortHelp, type Shell } from '../../src/cli/completion.js';
+import { SHELLS, completionModel, completionScript, shortHelp, type Shell } from '../../src/commands/completion/script.js';
 import { GLOBAL_OPTIONS, OPTIONS, longFlag, option } from '../../src/core/config/options.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';

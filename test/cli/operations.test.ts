@@ -7,8 +7,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/server.js';
-import { renderInspect } from '../../src/output/inspect-output.js';
+import type { Emulator } from '../emulator/server.js';
+import { renderInspect } from '../../src/commands/inspect/output.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
@@ -62,6 +62,7 @@ describe('doctor', () => {
       /no path/,
     ],
     ['an unreadable truststore', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2(), '--truststore', pki('device-rsa.key')] }), 'trust', /holds no certificate|not a readable|neither/],
+    ['an unusable proxy setting', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2(), '--proxy', 'ftp://proxy.example:21'] }), 'proxy', /proxy/i],
     ['no DNS', async () => ({ args: ['--url', 'https://no-such-tenant.c8ytoken-test.invalid', ...creds2()] }), 'dns', /cannot be resolved/],
     ['a closed port', async () => ({ args: ['--url', 'https://127.0.0.1:9', ...creds2()] }), 'tcp', /refused the connection/],
     ['an untrusted server', async () => ({ args: ['--url', (await endpoint()).url, ...creds2()] }), 'tls', /NOT trusted/],
@@ -96,7 +97,9 @@ describe('doctor', () => {
       expect(check.details.join('\n')).toMatch(says);
       expect(check.fix).toBeTruthy();
       const after = report.checks.slice(report.checks.indexOf(check) + 1);
-      if (['config', 'dns', 'tcp', 'tls'].includes(step)) expect(after.every((c) => c.verdict === 'skip' && /skipped: /.test(c.details[0]!))).toBe(true);
+      if (['config', 'proxy', 'dns', 'tcp', 'tls'].includes(step)) expect(after.every((c) => c.verdict === 'skip' && /skipped: /.test(c.details[0]!))).toBe(true);
+      // Each step once: a failed step is not listed again as skipped.
+      expect(new Set(report.checks.map((c) => c.id)).size).toBe(report.checks.length);
     });
   }
 
@@ -229,7 +232,7 @@ describe('the half-life and the pictures', () => {
     const now = Date.now();
     const iat = Math.floor(now / 1000) - 1200;
     const token = `${b64({ alg: 'RS256' })}.${b64({ iat, exp: iat + 3600, sub: 'device_x' })}.c2ln`;
-    const { inspectCommand } = await import('../../src/commands/inspect.js');
+    const { inspectCommand } = await import('../../src/commands/inspect/inspect.js');
     const result = await inspectCommand({ input: token, check: false }, { stdin: () => process.stdin, stdinIsTTY: true, cwd: process.cwd(), now: () => now });
     const drawn = renderInspect(result, { color: false, showSecrets: false, now, timeline: { unicode: true } });
     expect(drawn).toMatch(/├─+▲─+┼─+┤/);
@@ -239,9 +242,9 @@ describe('the half-life and the pictures', () => {
   });
 
   it('verify-chain draws the chain as a tree on a terminal', async () => {
-    const { verifyChainCommand } = await import('../../src/commands/verify-chain.js');
+    const { verifyChainCommand } = await import('../../src/commands/verify-chain/verify-chain.js');
     const { loadSettings } = await import('../../src/core/config/settings.js');
-    const { renderVerify } = await import('../../src/output/verify-output.js');
+    const { renderVerify } = await import('../../src/commands/verify-chain/output.js');
     const settings = await loadSettings({ flags: { cert: pki('device-rsa.chain.pem'), deviceCa: pki('device-root-ca.crt') }, env: {}, cwd: tempDir(), warn: () => undefined });
     const result = await verifyChainCommand(settings, { connect: false }, { env: {}, cwd: tempDir(), warn: () => undefined, progress: () => undefined, now: Date.now });
     const text = renderVerify(result, { color: false, unicode: true, tree: true });

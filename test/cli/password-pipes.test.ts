@@ -7,12 +7,12 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { readFileOrPipe } from '../../src/core/files/read.js';
 import { givenPassword, type PasswordSources } from '../../src/core/credentials/passwords.js';
-import { C8yError } from '../../src/core/errors.js';
 import { LIMITS } from '../../src/core/limits.js';
 import { tempDir } from '../helpers/cli.js';
+import { caught } from '../helpers/errors.js';
 import { runMain } from '../helpers/main.js';
 import { bin, pki } from '../helpers/paths.js';
 
@@ -42,15 +42,6 @@ function fifo(): string {
 /** A writer process that opens the FIFO after `delayS` and writes `text` (a real second process, as pass is). */
 function writeLater(path: string, text: string, delayS = 0.3): void {
   writers.push(spawn('sh', ['-c', `sleep ${delayS}; printf '%s' "$1" > "$2"`, 'sh', text, path], { stdio: 'ignore' }));
-}
-
-async function caught(p: Promise<unknown>): Promise<C8yError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(C8yError);
-  return err as C8yError;
 }
 
 const keystoreArgs = (passwordFile: string): string[] => [

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { SECRET_VARIABLES, childEnvironment } from '../../src/core/config/environment.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
@@ -292,8 +292,8 @@ describe('help', () => {
     expect(run.code).toBe(0);
     const help = run.stdout.replace(/\s+/g, ' ');
     expect(help).toContain('--proxy <url>');
-    expect(help).toContain('HTTPS_PROXY, https_proxy and ALL_PROXY are read too');
-    expect(help).toContain('(env C8YTOKEN_PROXY)');
+    // The standard variables are the option's variables, in the order they weigh.
+    expect(help).toContain('(env C8YTOKEN_PROXY, https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY)');
     expect(help).toContain('--proxy-ca <file>');
     expect(help).toContain('--proxy-password-file <file>');
     expect(help).toContain('(env C8YTOKEN_PROXY_PASSWORD)');

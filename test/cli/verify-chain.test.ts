@@ -1,6 +1,10 @@
 /** End to end: the built `c8ytoken verify-chain`, locally and with --connect against the local endpoint. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
 
@@ -133,5 +137,64 @@ describe('names compared as RFC 5280 7.1 says', () => {
     const run = await runMain(['verify-chain', '--json', '--cert', pki('names/device.crt'), '--device-ca', pki('names/ca-different.crt')]);
     expect(run.code).toBe(1);
     expect((JSON.parse(run.stdout) as { checks: { id: string; verdict: string }[] }).checks.find((c) => c.id === 'path')?.verdict).toBe('fail');
+  });
+});
+
+describe('a 401 or 403 to the request with the certificate (the platform: 401 "Invalid certificate chain!")', () => {
+  let server: Server;
+  let url: string;
+  let status = 401;
+  beforeAll(async () => {
+    // Requires a certificate (none: the connection is closed), and refuses the one it gets with an HTTP status, as Cumulocity does.
+    server = createServer({ key: readFileSync(pki('server.key')), cert: readFileSync(pki('server.crt')), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const socket = req.socket as TLSSocket;
+      if (!socket.getPeerCertificate()?.raw) return void socket.destroy();
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'security/Unauthorized', message: 'Invalid certificate chain!' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://localhost:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  for (const code of [401, 403]) {
+    it(`HTTP ${code}: verify-chain --connect says rejected (never accepted); doctor fails the TLS step and does not go on to a token`, async () => {
+      status = code;
+      const identity = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+      const run = await runMain(['verify-chain', '--connect', '--json', '--url', url, ...identity], { env });
+      const h = (JSON.parse(run.stdout) as { handshake: { clientVerdict: string; httpStatus: number; refusal: { code: string } } }).handshake;
+      expect(h).toMatchObject({ clientVerdict: 'refused', httpStatus: code, refusal: { code: code === 401 ? 'PLATFORM_UNAUTHORIZED' : 'PLATFORM_FORBIDDEN' } });
+      expect(run.code).not.toBe(0);
+      const human = await runMain(['verify-chain', '--connect', '--url', url, ...identity], { env });
+      expect(human.stdout).not.toMatch(/Device certificate accepted/);
+      expect(human.stdout.split('TLS handshake with')[1]).toMatch(new RegExp(`✖ Device certificate rejected.*HTTP ${code} "Invalid certificate chain!"`, 's'));
+      const doctor = await runMain(['doctor', '--json', '--url', url, ...identity], { env });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; verdict: string }[] }).checks;
+      expect(checks.find((c) => c.id === 'tls')?.verdict).toBe('fail');
+      expect(checks.find((c) => c.id === 'token')?.verdict).toBe('skip');
+    });
+  }
+});
+
+describe('the local endpoint refusing a certificate with HTTP 401 (clientCheck http)', () => {
+  let platform: Emulator;
+  beforeAll(async () => {
+    platform = await new Emulator({ clientCheck: 'http' }).start();
+  });
+  afterAll(async () => {
+    await platform.stop();
+  });
+
+  it('doctor: the TLS step fails with the 401 and the token step is not run, rather than a passed TLS step and a failed token step', async () => {
+    const identity = ['--truststore', pki('truststore.pem'), '--cert', pki('stranger-device.chain.pem'), '--key', pki('stranger-device.key')];
+    const doctor = await runMain(['doctor', '--json', '--url', platform.url, ...identity], { env });
+    const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; verdict: string; details: string[] }[] }).checks;
+    const tls = checks.find((c) => c.id === 'tls')!;
+    expect(tls.verdict).toBe('fail');
+    expect(tls.details.join('\n')).toMatch(/rejected: HTTP 401 "Invalid certificate chain!"/);
+    expect(checks.find((c) => c.id === 'token')?.verdict).toBe('skip');
+    expect(doctor.code).not.toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
@@ -69,7 +69,7 @@ describe('watch --renew-before', () => {
     expect(kinds.indexOf('renewed')).toBeGreaterThan(kinds.indexOf('token'));
     expect(kinds.lastIndexOf('token')).toBeGreaterThan(kinds.indexOf('renewed'));
     const renewed = events.find((e) => e.event === 'renewed')!;
-    expect(renewed).toMatchObject({ identity: 'pem', files: [certPath], backups: [`${certPath}.bak`] });
+    expect(renewed).toMatchObject({ identity: 'pem', files: [certPath], backups: [`${certPath}.bak`, `${keyPath}.bak`] });
     expect(Date.parse(renewed.notAfter as string)).toBeGreaterThan(Date.now() + 300 * DAY);
     expect(Date.parse(new X509Certificate(readFileSync(certPath)).validTo)).toBeGreaterThan(Date.now() + 300 * DAY);
     expect(readFileSync(`${certPath}.bak`).equals(before)).toBe(true);

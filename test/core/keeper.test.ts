@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keepTokenFresh, type KeeperOptions, type TokenEvent } from '../../src/core/token/keeper.js';
 import { loadSettings, type GivenFlags } from '../../src/core/config/settings.js';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
 import { pki } from '../helpers/paths.js';

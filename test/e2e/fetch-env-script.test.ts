@@ -1,22 +1,22 @@
 /**
- * The README's way to load `fetch --format env` into a shell script, taken from the README itself and run
+ * The documented way to load `fetch --format env` into a shell script, taken from fetch's page itself and run
  * by bash with `-e` against the local endpoint: a failed fetch stops the script with fetch's exit code,
  * and a good one leaves the variables set. The old form, eval "$(...)", is run too, to show why it went.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { bin, pki, root } from '../helpers/paths.js';
 
 const hasBash = process.platform !== 'win32' && spawnSync('bash', ['-c', 'true']).status === 0;
 
-/** The README's lines from `env=$(c8ytoken fetch --format env)` to its eval, trailing comments dropped. */
+/** docs/commands/fetch.md's lines from `env=$(c8ytoken fetch --format env)` to its eval, trailing comments dropped. */
 function documentedSnippet(): string {
-  const lines = readFileSync(`${root}/README.md`, 'utf8').split('\n');
+  const lines = readFileSync(`${root}/docs/commands/fetch.md`, 'utf8').split('\n');
   const start = lines.findIndex((l) => l.startsWith('env=$(c8ytoken fetch --format env)'));
-  expect(start, 'the README shows env=$(c8ytoken fetch --format env) ...').toBeGreaterThanOrEqual(0);
+  expect(start, 'docs/commands/fetch.md shows env=$(c8ytoken fetch --format env) ...').toBeGreaterThanOrEqual(0);
   const snippet = lines.slice(start, start + 2).map((l) => l.replace(/\s{2,}#.*$/, ''));
   expect(snippet[1]).toBe('eval "$env"');
   return snippet.join('\n');
@@ -55,7 +55,7 @@ function bashE(script: string): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-describe.skipIf(!hasBash)("the README's --format env snippet under bash -e", () => {
+describe.skipIf(!hasBash)('the documented --format env snippet under bash -e', () => {
   it('a failed fetch (HTTP 401) stops the script with exit 7; nothing after it runs', async () => {
     emulator.fault = 'http401';
     try {

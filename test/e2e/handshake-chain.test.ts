@@ -5,7 +5,7 @@
  * version, including Node 24, whose TLS server consumes the sent chain as the handshake completes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { runCli } from '../helpers/cli.js';
 import { pki } from '../helpers/paths.js';
 

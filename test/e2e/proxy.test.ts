@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { readCertificates } from '../../src/core/x509/read.js';
 import type { ClientIdentity } from '../../src/core/credentials/identity.js';
 import type { Trust } from '../../src/core/credentials/truststore.js';

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { bin, pki, root } from '../helpers/paths.js';
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
@@ -202,6 +202,21 @@ describe('the config search', () => {
       expect(run.stderr).toContain(`The config file ${path} can be changed by any user on this machine`);
       expect(run.stderr).toContain(`chmod o-w ${path}`);
     }
+  });
+
+  it.skipIf(!posix)('refuses a named config file in a folder any user can write without the sticky bit, exit 3; the sticky bit makes it safe', async () => {
+    const dir = join(tempDir('named-open-'), 'shared');
+    mkdirSync(dir);
+    const path = join(dir, 'device.yaml');
+    writeFileSync(path, 'url: https://attacker.example\n', { mode: 0o644 });
+    chmodSync(dir, 0o777);
+    const run = await runMain(['fetch', '--config', path, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`The config file ${path} is in ${dir}, a folder any user can write without the sticky bit`);
+    expect(run.stderr).toContain(`chmod o-w ${dir}`);
+    chmodSync(dir, 0o1777);
+    const sticky = await runMain(['fetch', '-v', '--config', path, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--timeout', '1s']);
+    expect(sticky.stderr).toContain(`config: ${path}`);
   });
 
   it.skipIf(!posix)('stops at a folder any user can write without the sticky bit: anyone could have replaced the file', async () => {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../emulator/server.js';
 import { startSpinner } from '../../src/output/terminal.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain, type MainOptions } from '../helpers/main.js';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { watchCommand, type WatchEvent, type WatchOptions } from '../../src/commands/watch.js';
+import { keepTokenFresh as watchCommand, type TokenEvent as WatchEvent, type KeeperOptions as WatchOptions } from '../../src/core/token/keeper.js';
 import { loadSettings } from '../../src/core/config/settings.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';

@@ -3,7 +3,7 @@
  * `await endpoint({ lifetimeSeconds: 60 })` in a test; every endpoint started is stopped after each test.
  */
 import { afterEach } from 'vitest';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 
 export function localEndpoints(): (options?: EmulatorOptions) => Promise<Emulator> {
   const started: Emulator[] = [];

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { loadIdentity } from '../../src/core/credentials/identity.js';
 import { PasswordBook } from '../../src/core/credentials/passwords.js';
 import { postTokenRequest } from '../../src/core/platform/request.js';
-import { tokenFromResponse } from '../../src/core/platform/token-response.js';
-import type { Emulator } from '../../src/emulator/server.js';
+import { tokenFromResponse } from '../../src/core/token/answer.js';
+import type { Emulator } from '../emulator/server.js';
 import { pki } from './paths.js';
 
 export const serverCa = [new X509Certificate(readFileSync(pki('server-ca.crt')))];

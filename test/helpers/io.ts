@@ -1,5 +1,5 @@
 /** A CommandIo for calling commands in-process, collecting warnings and progress. */
-import type { CommandIo } from '../../src/commands/io.js';
+import type { CommandIo } from '../../src/commands/command.js';
 
 export function testIo(overrides: Partial<CommandIo> = {}): CommandIo & { warnings: string[]; steps: string[] } {
   const warnings: string[] = [];

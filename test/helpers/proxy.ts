@@ -13,7 +13,7 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { createProxy } from 'proxy';
 
 /** A file of fixtures/proxy (the test proxies' PKI, made by fixtures/regenerate-proxy.sh). */

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCsr, generateDeviceKey } from '../../src/core/est/csr.js';
 import { enrollWhenRegistered } from '../../src/core/est/poll.js';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { serverCa } from '../helpers/est.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';

@@ -17,8 +17,8 @@ import { verifyChain } from '../../src/core/chain/verify.js';
 import { decodePemKey } from '../../src/core/credentials/identity.js';
 import { PasswordBook } from '../../src/core/credentials/passwords.js';
 import { decodeJwt, tokenTimes } from '../../src/core/token/jwt.js';
-import { inspectCommand } from '../../src/commands/inspect.js';
-import { inspectJson, renderInspect } from '../../src/output/inspect-output.js';
+import { inspectCommand } from '../../src/commands/inspect/inspect.js';
+import { inspectJson, renderInspect } from '../../src/commands/inspect/output.js';
 import { pki } from '../helpers/paths.js';
 
 const RUNS = 300;

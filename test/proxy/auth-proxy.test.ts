@@ -2,7 +2,7 @@
  * `c8ytoken proxy` in-process against the local endpoint over real TLS: forwarding, the token added and
  * kept, one shared refresh after a revocation, the replayed body, WebSockets, the refusals, the corporate
  * proxy upstream, health and metrics. The endpoint's REST resources check the Bearer token they minted
- * (src/emulator/rest.ts), so a revoked token is refused as the platform refuses it.
+ * (test/emulator/rest.ts), so a revoked token is refused as the platform refuses it.
  */
 import { connect } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadSettings, type GivenFlags } from '../../src/core/config/settings.js';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 import { proxyCommand, type ProxyEvent, type ProxyOptions } from '../../src/commands/proxy/proxy.js';
-import { parseListen } from '../../src/commands/proxy/listen.js';
+import { parseListen } from '../../src/core/config/listen.js';
 import type { ProxyServer } from '../../src/commands/proxy/server.js';
 import { statusCommand } from '../../src/commands/status/status.js';
-import type { HealthDocument } from '../../src/commands/proxy/health.js';
+import type { HealthDocument } from '../../src/core/token/health.js';
 import { C8yError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';

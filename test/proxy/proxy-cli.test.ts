@@ -11,7 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { bin, pki } from '../helpers/paths.js';
 
@@ -267,5 +267,16 @@ describe('c8ytoken proxy (the built CLI)', () => {
     const nobody = await runCli(['status', '--listen', `127.0.0.1:${await freePort()}`]);
     expect(nobody.code).toBe(5);
     expect(nobody.stderr).toMatch(/No c8ytoken answers at 127\.0\.0\.1:\d+/);
+  });
+
+  it('status asks the proxy at C8YTOKEN_LISTEN, and a config file with meta does not turn that into a sidecar read', async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'token.json'), JSON.stringify({ expiresAt: '2099-01-01T00:00:00Z', deviceUser: 'device_x' }), { mode: 0o600 });
+    writeFileSync(join(dir, '.c8ytokenrc.json'), JSON.stringify({ meta: 'token.json' }), { mode: 0o600 });
+    const port = await freePort();
+    const run = await runCli(['status'], { cwd: dir, env: { C8YTOKEN_LISTEN: `127.0.0.1:${port}` } });
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toContain(`No c8ytoken answers at 127.0.0.1:${port}`);
   });
 });

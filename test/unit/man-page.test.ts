@@ -1,23 +1,23 @@
 /**
- * man/c8ytoken.1 is made from the command and option tables and the README's command sections (npm run
- * man): made again here, in memory, it must equal the committed page, so that the page cannot drift.
+ * man/c8ytoken.1 is made from the command and option tables and the command pages in docs/commands/ (npm
+ * run man): made again here, in memory, it must equal the committed page, so that the page cannot drift.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands.js';
-import { readmeExamples, renderManPage, roff } from '../../src/cli/man.js';
+import { pageExamples, renderManPage, roff } from '../../src/cli/man.js';
 import { OPTIONS, longFlag } from '../../src/core/config/options.js';
+import { commandPages } from '../../scripts/man.js';
 import { root } from '../helpers/paths.js';
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const made = renderManPage({ commands: COMMANDS, version, readme });
+const made = renderManPage({ commands: COMMANDS, version, pages: commandPages() });
 const hasGroff = !spawnSync('groff', ['--version'], { stdio: 'ignore' }).error;
 
 describe('the man page', () => {
-  it('is up to date with the tables and the README (else: npm run man)', () => {
+  it('is up to date with the tables and the command pages (else: npm run man)', () => {
     expect(readFileSync(join(root, 'man', 'c8ytoken.1'), 'utf8')).toBe(made);
   });
 
@@ -32,8 +32,8 @@ describe('the man page', () => {
     }
   });
 
-  it("takes the README's comments as the descriptions of the examples, and its other examples", () => {
-    const byCommand = readmeExamples('### `c8ytoken fetch`: x\n\n```sh\n# one\nc8ytoken fetch \\\n  --url u\n\nc8ytoken fetch -o t   # two\n```\n', ['fetch', 'inspect']);
+  it("takes the pages' comments as the descriptions of the examples, and their other examples", () => {
+    const byCommand = pageExamples('# `c8ytoken fetch`: x\n\n## More\n\n```sh\n# one\nc8ytoken fetch \\\n  --url u\n\nc8ytoken fetch -o t   # two\n```\n# `c8ytoken inspect`\n', ['fetch', 'inspect']);
     expect(byCommand.get('fetch')).toEqual([
       { text: 'c8ytoken fetch \\\n  --url u', comment: 'one' },
       { text: 'c8ytoken fetch -o t', comment: 'two' },

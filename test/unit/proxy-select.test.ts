@@ -3,13 +3,19 @@
  * properties (fast-check) for what must hold on any input: no exception but PROXY_INVALID, bounded work,
  * and no password in anything printable.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../../src/output/messages.js';
 import { C8yError, exitCodeFor } from '../../src/core/errors.js';
 import { matchNoProxy, MAX_NO_PROXY_ENTRIES } from '../../src/core/platform/proxy/no-proxy.js';
-import { describeProxy, selectProxy, type ProxySelectionInput } from '../../src/core/platform/proxy/select.js';
+import { describeProxy, PROXY_VARIABLES, selectProxy, type ProxySelectionInput } from '../../src/core/platform/proxy/select.js';
+import { option } from '../../src/core/config/options.js';
+import { loadSettings, type GivenFlags } from '../../src/core/config/settings.js';
+import { decideProxy } from '../../src/core/token/proxy.js';
+import { tempDir } from '../helpers/cli.js';
 import { redactProxyText, redactProxyUrl } from '../../src/core/platform/proxy/redact.js';
 
 const target = new URL('https://t12345.eu-latest.cumulocity.com:8443/devicecontrol/deviceAccessToken');
@@ -248,5 +254,32 @@ describe('redaction', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the proxy setting through the settings merge (token/proxy.ts decideProxy)', () => {
+  it('the option table lists the variables in the order selectProxy reads them', () => {
+    expect(option('proxy').env).toEqual(PROXY_VARIABLES);
+  });
+
+  it('flag > C8YTOKEN_PROXY > https_proxy > HTTPS_PROXY > all_proxy > ALL_PROXY > config file, each named as the source', async () => {
+    const dir = tempDir('proxy-merge-');
+    writeFileSync(join(dir, '.c8ytokenrc.json'), JSON.stringify({ url: 'https://t1.example.com', proxy: 'http://config.example:1' }));
+    const env: NodeJS.ProcessEnv = {};
+    const decide = async (flags: GivenFlags = {}) => {
+      const settings = await loadSettings({ flags, env, cwd: dir, warn: () => undefined });
+      const d = decideProxy(settings, env, settings.endpoint!);
+      return [d.source, d.proxy?.host];
+    };
+    expect(await decide()).toEqual([`"proxy" in ${join(dir, '.c8ytokenrc.json')}`, 'config.example:1']);
+    for (const [i, name] of [...PROXY_VARIABLES].reverse().entries()) {
+      env[name] = `http://v${i}.example:2`;
+      expect(await decide()).toEqual([name, `v${i}.example:2`]);
+    }
+    expect(await decide({ proxy: 'http://flag.example:3' })).toEqual(['--proxy', 'flag.example:3']);
+    env.NO_PROXY = 't1.example.com';
+    expect((await decide()).slice(0, 1)).toEqual(['C8YTOKEN_PROXY']);
+    const settings = await loadSettings({ flags: {}, env, cwd: dir, warn: () => undefined });
+    expect(decideProxy(settings, env, settings.endpoint!)).toMatchObject({ bypass: 't1.example.com', bypassSource: 'NO_PROXY' });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chainHeaderValue } from '../../src/core/platform/chain-header.js';
-import { chainHeaderPems } from '../../src/emulator/server.js';
+import { chainHeaderPems } from '../emulator/server.js';
 import { formatDuration, formatRelative, parseDuration } from '../../src/core/time/duration.js';
 import { tenantUrl, tokenEndpoint } from '../../src/core/platform/endpoint.js';
 import { ExitCode, exitCodeFor, isRetryable } from '../../src/core/errors.js';

@@ -1,9 +1,9 @@
 /** watch in-process with a clock parameter: the device-certificate expiry warning and the schedule. */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watchCommand, type WatchEvent } from '../../src/commands/watch.js';
+import { keepTokenFresh as watchCommand, type TokenEvent as WatchEvent } from '../../src/core/token/keeper.js';
 import { loadSettings } from '../../src/core/config/settings.js';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
 import { pki } from '../helpers/paths.js';

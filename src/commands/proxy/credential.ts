@@ -7,7 +7,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Settings } from '../../core/config/settings.js';
+import { credentialFiles, type Settings } from '../../core/config/settings.js';
 import { C8yError, isRetryable, type ExitCodeValue } from '../../core/errors.js';
 import { keepTokenFresh, type KeeperIo, type KeeperOptions, type TokenEvent } from '../../core/token/keeper.js';
 import type { DecodedJwt } from '../../core/token/jwt.js';
@@ -211,7 +211,7 @@ export class IdentityHolder implements UpstreamCredentials {
   }
 
   private async load(force: boolean): Promise<void> {
-    const stamp = await credentialsStamp(this.settings);
+    const stamp = await credentialsStamp(credentialFiles(this.settings));
     if (!force && stamp === this.stamp) return;
     try {
       const passwords = new PasswordBook(this.settings.passwords, this.io.prompt, this.io.warn);

@@ -3,34 +3,16 @@
  * client certificates (a device's identity must not be lent to the whole network); a Unix socket with a
  * mode that leaves others out, set (and its group) before the first connection can be accepted.
  */
-import { isIP } from 'node:net';
 import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { C8yError } from '../../core/errors.js';
-
-export type ListenAddress = { kind: 'tcp'; host: string; port: number; shown: string } | { kind: 'unix'; path: string; shown: string };
+import type { ListenAddress } from '../../core/config/listen.js';
 
 /** Whether a host name or address is this machine's loopback (the only names a plain-HTTP proxy answers to). */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
   return isIP(h) === 4 && h.startsWith('127.');
-}
-
-/** Parses --listen: HOST:PORT, [V6]:PORT, :PORT (all addresses), PORT, unix:PATH. */
-export function parseListen(text: string): ListenAddress {
-  const usage = (reason: string): C8yError => new C8yError('USAGE', { option: '--listen', value: text, reason });
-  if (text.startsWith('unix:')) {
-    const path = text.slice(5);
-    if (!path) throw usage('needs a path after unix:');
-    return { kind: 'unix', path, shown: text };
-  }
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? (/^\d+$/.test(text) ? [text, undefined, '127.0.0.1', text] : null);
-  if (!m) throw usage('is not HOST:PORT or unix:PATH (e.g. 127.0.0.1:8001, [::1]:8001, unix:/run/c8ytoken/proxy.sock)');
-  const port = Number(m[3]);
-  if (port > 65535) throw usage('has a port above 65535');
-  const host = m[1] ?? (m[2] || '0.0.0.0');
-  return { kind: 'tcp', host, port, shown: text };
 }
 
 /**

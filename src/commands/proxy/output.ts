@@ -1,5 +1,5 @@
 /** The proxy's log: one human line per request and event on stderr, or NDJSON on stdout with --json. Never a token. */
-import { renderWatchEvent, watchEventJson } from '../../output/watch-output.js';
+import { renderWatchEvent, watchEventJson } from '../../output/token-events.js';
 import { shownText } from '../../core/text.js';
 import type { ProxyEvent } from './proxy.js';
 

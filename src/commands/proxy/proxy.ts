@@ -12,11 +12,11 @@ import type { KeeperIo, Renewer, TokenEvent } from '../../core/token/keeper.js';
 import { requireEndpoint } from '../../core/token/source.js';
 import { decideProxy } from '../../core/token/proxy.js';
 import { describeProxy } from '../../core/platform/proxy/select.js';
-import { renewalWindow } from '../status/window.js';
 import { IdentityHolder, TokenHolder, type UpstreamCredentials } from './credential.js';
-import type { HealthDocument } from './health.js';
+import { certificateHealth, type HealthDocument } from '../../core/token/health.js';
 import { tokenTimes } from '../../core/token/jwt.js';
-import { checkExposure, clearStaleSocket, groupId, secureSocket, type ListenAddress } from './listen.js';
+import type { ListenAddress } from '../../core/config/listen.js';
+import { checkExposure, clearStaleSocket, groupId, secureSocket } from './listen.js';
 import { ProxyServer, type AccessEntry } from './server.js';
 import { Upstream } from './upstream.js';
 
@@ -222,7 +222,7 @@ export function healthOf(
   via: string,
 ): HealthDocument {
   const cert = creds.certificate();
-  const certificate = cert ? renewalWindow(new Date(cert.validTo).toISOString(), withinMs, nowMs) : null;
+  const certificate = cert ? certificateHealth(new Date(cert.validTo).toISOString(), withinMs, nowMs) : null;
   const token = tokens ? tokenState(tokens, nowMs) : null;
   let reason: string | undefined;
   if (!creds.context()) reason = 'the TLS setup for the tenant is not made yet';

@@ -1,7 +1,8 @@
 /** Runs `proxy`: the typed options once, then the log (access lines, token events) until SIGTERM. */
 import { C8yError } from '../../core/errors.js';
-import { msOf, textOf, valueOf, type Run } from '../../cli/run/run.js';
-import { parseListen } from './listen.js';
+import { parseListen } from '../../core/config/listen.js';
+import type { Run } from '../command.js';
+import type { keys } from './keys.js';
 import { proxyCommand, type ProxyOptions } from './proxy.js';
 import { proxyEventJson, renderProxyEvent } from './output.js';
 
@@ -14,38 +15,36 @@ function requiredHeader(text: string | undefined): ProxyOptions['requireHeader']
   return i < 0 ? { name } : { name, value: text.slice(i + 1).trim() };
 }
 
-/** The typed options of proxy, from the run's flags, settings and defaults. */
-export function proxyOptions(r: Run): ProxyOptions {
-  const renewBeforeMs = msOf(r, 'renewBefore');
-  const mode = textOf(r, 'upstreamAuth') === 'mtls' ? 'mtls' : 'token';
-  if (mode === 'mtls' && renewBeforeMs !== undefined) throw new C8yError('USAGE', { detail: '--renew-before works with --upstream-auth token (renewal over EST needs the device token).' });
-  const output = textOf(r, 'output');
+/** The proxy's options from the command's options object: the listen address parsed, the durations named as such. */
+export function proxyOptions(r: Run<(typeof keys)[number]>): ProxyOptions {
+  const o = r.options;
+  if (o.upstreamAuth === 'mtls' && o.renewBefore !== undefined) throw new C8yError('USAGE', { detail: '--renew-before works with --upstream-auth token (renewal over EST needs the device token).' });
   return {
-    listen: parseListen(textOf(r, 'listen')!),
-    upstreamAuth: mode,
-    allowUi: valueOf(r, 'allowUi') === true,
-    tlsCert: textOf(r, 'tlsCert'),
-    tlsKey: textOf(r, 'tlsKey'),
-    clientCa: textOf(r, 'clientCa'),
-    socketMode: parseInt(textOf(r, 'socketMode')!, 8),
-    socketGroup: textOf(r, 'socketGroup'),
-    requireHeader: requiredHeader(textOf(r, 'requireHeader')),
-    headerTimeoutMs: msOf(r, 'headerTimeout')!,
-    idleTimeoutMs: msOf(r, 'idleTimeout')!,
-    drainTimeoutMs: msOf(r, 'drainTimeout')!,
-    output: output === '-' ? undefined : output,
-    meta: textOf(r, 'meta'),
-    minRetryMs: msOf(r, 'minRetry')!,
-    maxRetryMs: msOf(r, 'maxRetry')!,
-    slowRetryMs: msOf(r, 'slowRetry')!,
+    listen: parseListen(o.listen),
+    upstreamAuth: o.upstreamAuth,
+    allowUi: o.allowUi,
+    tlsCert: o.tlsCert,
+    tlsKey: o.tlsKey,
+    clientCa: o.clientCa,
+    socketMode: parseInt(o.socketMode, 8),
+    socketGroup: o.socketGroup,
+    requireHeader: requiredHeader(o.requireHeader),
+    headerTimeoutMs: o.headerTimeout,
+    idleTimeoutMs: o.idleTimeout,
+    drainTimeoutMs: o.drainTimeout,
+    output: o.output === '-' ? undefined : o.output,
+    meta: o.meta,
+    minRetryMs: o.minRetry,
+    maxRetryMs: o.maxRetry,
+    slowRetryMs: o.slowRetry,
     renewal:
-      renewBeforeMs === undefined
+      o.renewBefore === undefined
         ? undefined
-        : { beforeMs: renewBeforeMs, renew: (...a) => import('../cert.js').then((m) => m.renewForKeeper(r.settings!, r.io(), valueOf(r, 'allowShorter') === true, ...a)) },
+        : { beforeMs: o.renewBefore, renew: (...a) => import('../../core/est/device.js').then((m) => m.renewForKeeper(r.settings!, r.io(), o.allowShorter, ...a)) },
   };
 }
 
-export async function run(r: Run): Promise<number> {
+export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   const options = proxyOptions(r);
   if (options.socketGroup !== undefined && options.socketMode !== 0o660) r.cli.stderr.write('c8ytoken: --socket-group gives the group access only with --socket-mode 0660.\n');
   return proxyCommand(r.settings!, options, {

@@ -13,10 +13,12 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { C8yError } from '../../core/errors.js';
 import type { TokenHolder } from './credential.js';
-import { Metrics, type HealthDocument } from './health.js';
+import { Metrics } from './metrics.js';
+import type { HealthDocument } from '../../core/token/health.js';
 import { pathForLog, tenantPath } from './paths.js';
 import type { Upstream } from './upstream.js';
-import { isLoopbackHost, type ListenAddress } from './listen.js';
+import { isLoopbackHost } from './listen.js';
+import type { ListenAddress } from '../../core/config/listen.js';
 
 /** Bodies up to this size are kept for the retry after a 401. */
 export const REPLAY_LIMIT = 1024 * 1024;

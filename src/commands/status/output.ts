@@ -1,6 +1,6 @@
 /** The health document for people. */
 import { shownText } from '../../core/text.js';
-import type { HealthDocument } from '../proxy/health.js';
+import type { HealthDocument } from '../../core/token/health.js';
 
 export function renderStatus(doc: HealthDocument): string {
   const lines = [`${doc.service}: ${doc.ok ? 'OK' : `NOT SERVING: ${doc.reason ?? 'unknown'}`}`];

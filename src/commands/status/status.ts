@@ -6,9 +6,8 @@ import { request } from 'node:http';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { readRegularFile } from '../../core/files/read.js';
-import type { HealthDocument } from '../proxy/health.js';
-import type { ListenAddress } from '../proxy/listen.js';
-import { renewalWindow } from './window.js';
+import { certificateHealth, type HealthDocument } from '../../core/token/health.js';
+import type { ListenAddress } from '../../core/config/listen.js';
 
 export interface StatusOptions {
   /** Ask the proxy listening here. */
@@ -64,7 +63,7 @@ async function fromSidecar(path: string, withinMs: number, nowMs: number): Promi
   const expiresAt = iso('expiresAt');
   const secondsLeft = expiresAt ? Math.round((Date.parse(expiresAt) - nowMs) / 1000) : null;
   const certNotAfter = iso('certificateNotAfter');
-  const certificate = certNotAfter ? renewalWindow(certNotAfter, withinMs, nowMs) : null;
+  const certificate = certNotAfter ? certificateHealth(certNotAfter, withinMs, nowMs) : null;
   const reason =
     secondsLeft !== null && secondsLeft <= 0 ? `the token expired at ${expiresAt}: watch has not written a new one` : certificate?.expired ? 'the device certificate has expired' : undefined;
   return {

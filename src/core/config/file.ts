@@ -4,9 +4,9 @@
  * searched from the working directory upwards, then the user's config folder; the search is our own so
  * that it can apply the rules of docs/adr/0001-config-search.md: it stops at a folder that belongs to
  * another user (git's safe.directory lesson) or that others can write without the sticky bit, ignores a
- * file owned by another user or writable by others, refuses a named config file others can write (OpenSSH's
- * StrictModes), refuses JavaScript configs wherever it meets one, and reports syntax errors by line and
- * column, never with the line's text.
+ * file owned by another user or writable by others, refuses a named config file others can write or that
+ * lies in such a folder (OpenSSH's StrictModes), refuses JavaScript configs wherever it meets one, and
+ * reports syntax errors by line and column, never with the line's text.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { C8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
-import { ownedByUserOrRoot } from '../files/ownership.js';
+import { openFolder, ownedByUserOrRoot, writableByOthers } from '../files/ownership.js';
 
 export const MODULE = 'c8ytoken';
 /** What is looked for in each folder, in order. */
@@ -42,8 +42,11 @@ export interface FindConfigInput {
 /** The config file to use and its parsed content, or undefined when there is none. */
 export async function findConfig(input: FindConfigInput): Promise<FoundConfig | undefined> {
   if (input.named) {
-    // Named on purpose, so another user's file is read; one that anyone may change is not.
-    if (othersCanWrite(statOf(input.named))) throw new C8yError('CONFIG_INVALID', { path: input.named, role: 'config', reason: 'writable by others' });
+    // Named on purpose, so another user's file is read; one that anyone may change is not, nor one in a
+    // folder where anyone may replace it (the search stops at such folders for the same reason).
+    if (writableByOthers(statOf(input.named), { group: false })) throw new C8yError('CONFIG_INVALID', { path: input.named, role: 'config', reason: 'writable by others' });
+    const folder = dirname(resolve(input.named));
+    if (openFolder(statOf(folder))) throw new C8yError('CONFIG_INVALID', { path: input.named, role: 'config', reason: 'in an open folder', otherPath: folder });
     return { path: input.named, raw: await parseConfigFile(input.named, true) };
   }
   const path = searchConfig(input);
@@ -56,7 +59,7 @@ export function searchConfig(input: Omit<FindConfigInput, 'named'>): string | un
   for (let dir = resolve(input.from); ;) {
     const dirInfo = statOf(dir);
     // In a folder others can write without the sticky bit, anyone may replace any file, ours included.
-    const foreign = dirInfo && (!ownedByUserOrRoot(dirInfo) ? 'belongs to another user' : othersCanWrite(dirInfo) && (dirInfo.mode & 0o1000) === 0 ? 'any user can write (no sticky bit)' : undefined);
+    const foreign = dirInfo && (!ownedByUserOrRoot(dirInfo) ? 'belongs to another user' : openFolder(dirInfo) ? 'any user can write (no sticky bit)' : undefined);
     if (foreign) {
       const planted = SEARCH_PLACES.find((name) => statOf(join(dir, name)));
       input.warn(`the config search stopped at ${dir}, which ${foreign}${planted ? `; ${join(dir, planted)} was not read` : ''}`);
@@ -90,7 +93,7 @@ function trusted(path: string, info: Stats, warn: WarningSink): boolean {
     warn(`${path} belongs to another user and was not read as a config file`);
     return false;
   }
-  if (othersCanWrite(info)) {
+  if (writableByOthers(info, { group: false })) {
     warn(`${path} can be changed by any user (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}) and was not read as a config file; make it yours alone: chmod o-w ${path}`);
     return false;
   }
@@ -119,10 +122,6 @@ function programConfig(path: string): C8yError {
  * True when users other than the owner and the group may write it (never on Windows). The group is left
  * out: with per-user groups (Debian's umask 002) a group-writable file is still the user's alone.
  */
-function othersCanWrite(info: Pick<Stats, 'mode'> | undefined): boolean {
-  return process.platform !== 'win32' && info !== undefined && (info.mode & 0o002) !== 0;
-}
-
 function statOf(path: string): Stats | undefined {
   try {
     return statSync(path);

@@ -1,10 +1,11 @@
 /**
  * The option table: one row per option, as data. The commander options and their help (with the
  * environment variables), the config file's schema and validation, the precedence merge, the password
- * sources, the shell completions and the README/.c8ytokenrc.example consistency test all read it, so an
- * option is added in one place and its help cannot drift (npm-check-updates' cli-options.ts is the model).
+ * sources, the shell completions, the man page, docs/options.md and the config file's JSON schema (npm run
+ * docs) all read it, so an option is added in one place and its help cannot drift (npm-check-updates'
+ * cli-options.ts is the model).
  */
-import type { PasswordRole } from '../errors.js';
+import type { SecretRole } from '../errors.js';
 
 /** How a value is read and checked, wherever it comes from (flag, environment, config file). */
 export type OptionKind =
@@ -40,7 +41,7 @@ export interface OptionRow {
   /** Its key in the config file ('url', 'keystore.path'); absent for flags that have none. */
   config?: string;
   /** For passwords: which one, and its two config keys (a file, or the password itself). */
-  password?: { role: PasswordRole; configFile: string; configInline: string };
+  password?: { role: SecretRole; configFile?: string; configInline?: string };
   /**
    * For the device identity: options of one group replace the other group's as a whole, whichever
    * source is higher (a --cert/--key pair replaces a configured keystore and vice versa).
@@ -145,8 +146,10 @@ const rows = [
     key: 'proxy',
     flags: '--proxy <url>',
     kind: 'text',
-    help: 'HTTP CONNECT proxy to the platform, http://[USER@]HOST:PORT or https://...; "none" for a direct connection. HTTPS_PROXY, https_proxy and ALL_PROXY are read too (below C8YTOKEN_PROXY, above the config file), and NO_PROXY exempts hosts',
-    env: ['C8YTOKEN_PROXY'],
+    help: 'HTTP CONNECT proxy to the platform, http://[USER@]HOST:PORT or https://...; "none" for a direct connection. NO_PROXY exempts hosts',
+    // The standard variables sit between C8YTOKEN_PROXY and the config file, as curl reads them (lower case
+    // first): the merge weighs them like any variable (platform/proxy/select.ts PROXY_VARIABLES, tested equal).
+    env: ['C8YTOKEN_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'],
     config: 'proxy',
   },
   {
@@ -237,6 +240,7 @@ const rows = [
     kind: 'password',
     help: 'file holding the one-time password the device was registered with (never on the command line)',
     env: ['C8YTOKEN_ONE_TIME_PASSWORD'],
+    password: { role: 'one-time' },
   },
   { key: 'retryEvery', flags: '--retry-every <duration>', kind: 'duration', defaultValue: '30s', max: '1h', help: 'while the device is not registered yet: ask again after this pause' },
   { key: 'maxWait', flags: '--max-wait <duration>', kind: 'duration', defaultValue: '10m', max: '30d', help: 'give up waiting for the registration after this time' },
@@ -300,6 +304,37 @@ const rows = [
 /** Every option's key. */
 export type OptionKey = (typeof rows)[number]['key'];
 
+/** The row of an option as the table writes it: its kind, choices and default as literal types. */
+type RowOf<K extends OptionKey> = Extract<(typeof rows)[number], { key: K }>;
+
+/**
+ * What an option's value is once read (values.ts): a switch a boolean, a duration milliseconds, a choice
+ * one of its choices (`format`: 'token' | 'header' | 'json' | 'env'), a path resolved against the working
+ * directory or the config file's folder, text as given. A password option is where its password may
+ * come from (`Sources`), read only when needed.
+ */
+export type OptionType<K extends OptionKey, Sources = never> =
+  RowOf<K> extends { kind: 'switch' }
+    ? boolean
+    : RowOf<K> extends { kind: 'duration' }
+      ? number
+      : RowOf<K> extends { kind: 'choice'; choices: readonly (infer C)[] }
+        ? C
+        : RowOf<K> extends { kind: 'password' }
+          ? Sources
+          : string;
+
+/** Whether an option always has a value: a switch (false when not given), a row with a default, a password's sources. */
+type AlwaysGiven<K extends OptionKey> = RowOf<K> extends { kind: 'switch' | 'password' } | { defaultValue: string } ? true : false;
+
+/**
+ * A command's options object, derived from its key list: one property per key, typed from the table,
+ * optional exactly when the option has no default.
+ */
+export type OptionsOf<K extends OptionKey, Sources = never> = {
+  readonly [P in K]: AlwaysGiven<P> extends true ? OptionType<P, Sources> : OptionType<P, Sources> | undefined;
+};
+
 /** The table. */
 export const OPTIONS: readonly OptionRow[] = rows;
 
@@ -311,10 +346,10 @@ export function option(key: OptionKey): OptionRow {
 }
 
 /** Options on the program itself, for every command. */
-export const GLOBAL_OPTIONS: readonly OptionKey[] = ['json', 'quiet', 'verbose', 'color', 'config', 'profile'];
+export const GLOBAL_OPTIONS = ['json', 'quiet', 'verbose', 'color', 'config', 'profile'] as const satisfies readonly OptionKey[];
 
 /** The connection and credential options of every command that talks to the platform or reads the identity. */
-export const CONNECTION_OPTIONS: readonly OptionKey[] = [
+export const CONNECTION_OPTIONS = [
   'url',
   'cert',
   'key',
@@ -331,7 +366,7 @@ export const CONNECTION_OPTIONS: readonly OptionKey[] = [
   'proxy',
   'proxyCa',
   'proxyPasswordFile',
-];
+] as const satisfies readonly OptionKey[];
 
 /**
  * When an option given on the command line does nothing: the CLI warns instead of ignoring it silently.
@@ -388,10 +423,8 @@ export function configKeys(): { key: string; row: OptionRow; as: 'value' | 'pass
   const out: { key: string; row: OptionRow; as: 'value' | 'passwordFile' | 'password' }[] = [];
   for (const row of OPTIONS) {
     if (row.config) out.push({ key: row.config, row, as: 'value' });
-    if (row.password) {
-      out.push({ key: row.password.configFile, row, as: 'passwordFile' });
-      out.push({ key: row.password.configInline, row, as: 'password' });
-    }
+    if (row.password?.configFile) out.push({ key: row.password.configFile, row, as: 'passwordFile' });
+    if (row.password?.configInline) out.push({ key: row.password.configInline, row, as: 'password' });
   }
   return out;
 }

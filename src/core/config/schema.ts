@@ -2,7 +2,8 @@
  * The config file's shape, derived from the option table: which keys exist (flat, `keystore.path`, or
  * nested, `keystore: {path}`; a string is short for `{path: ...}`), what each holds, and profiles.
  * Every problem is collected with its key path, so a user fixes the whole file in one go; unknown keys
- * are warnings, not errors (a newer file on an older tool).
+ * are warnings, not errors (a newer file on an older tool). docs/c8ytokenrc.schema.json, for editors, is made
+ * from the same table (npm run docs).
  */
 import type { ConfigProblem } from '../errors.js';
 import { configKeys, type OptionRow } from './options.js';
@@ -77,7 +78,8 @@ export function validateConfig(raw: unknown): { config: ConfigFile; errors: Conf
       else readLayer(layer, `profiles.${profile}.`, (config.profiles[profile] = {}));
     }
   }
-  const { profiles: _profiles, ...top } = raw;
+  // `$schema` tells an editor where the file's JSON schema is (docs/c8ytokenrc.schema.json): not a setting.
+  const { profiles: _profiles, $schema: _schema, ...top } = raw;
   readLayer(top, '', config.top);
   return { config, errors, warnings };
 }

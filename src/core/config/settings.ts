@@ -4,28 +4,20 @@
  * Paths from a config file are resolved against that file's folder; paths from flags and environment
  * against the working directory. Every value remembers where it came from (for --verbose).
  */
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
+import type { NamedFile } from '../files/overlap.js';
 import type { KeystoreFormat } from '../keystore/types.js';
 import type { KeystoreSettings } from '../credentials/identity.js';
 import type { PasswordSources } from '../credentials/passwords.js';
 import { tenantUrl, tokenEndpoint } from '../platform/endpoint.js';
 import type { ChainHeaderMode } from '../platform/chain-header.js';
-import { CONNECTION_OPTIONS, longFlag, option, type OptionKey, type OptionRow } from './options.js';
+import { CONNECTION_OPTIONS, option, type OptionKey } from './options.js';
+import { passwordSources, resolveOption, type GivenFlags, type Resolved } from './merge.js';
 import { findConfig } from './file.js';
 import { validateConfig, type ConfigLayer } from './schema.js';
-import { readValue, type OptionValue } from './values.js';
 
-/** What the user gave as flags: option key → value (only options given on the command line). */
-export type GivenFlags = Partial<Record<OptionKey, string | boolean>>;
-
-/** A resolved option: its value and where it came from ("--url", "C8Y_HOST", '"url" in FILE', "default"). */
-export interface Resolved {
-  value: OptionValue;
-  source: string;
-  /** 4 flag, 3 environment, 2 profile, 1 top level, 0 default. */
-  level: number;
-}
+export type { GivenFlags, Resolved } from './merge.js';
 
 export interface Settings {
   /** The tenant URL as given (a port only when the user named one), and the token endpoint on 8443; undefined when no URL was given anywhere. */
@@ -48,6 +40,8 @@ export interface Settings {
   profile?: string;
   /** Every resolved option, for the options a command reads beyond these and for --verbose. */
   resolved: Partial<Record<OptionKey, Resolved>>;
+  /** Where each password option among the keys resolved may come from (the four of `passwords`, and a command's own). */
+  secrets: Partial<Record<OptionKey, PasswordSources>>;
 }
 
 export interface LoadSettingsInput {
@@ -88,12 +82,16 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   }
 
   const resolved: Partial<Record<OptionKey, Resolved>> = {};
+  const secrets: Partial<Record<OptionKey, PasswordSources>> = {};
   const keys = input.keys ?? CONNECTION_OPTIONS;
   for (const key of keys) {
     const row = option(key);
-    if (row.password) continue; // passwords are resolved only when needed: see passwordSources
-    const r = resolveOption(row, flags[key], env, section, top, profile, configPath, cwd);
-    if (r) resolved[key] = r;
+    // Passwords are read only when needed: here only where they may come from.
+    if (row.password) secrets[key] = passwordSources(row, flags, env, section, top, configPath, cwd);
+    else {
+      const r = resolveOption(row, flags[key], env, section, top, profile, configPath, cwd);
+      if (r) resolved[key] = r;
+    }
   }
   chooseIdentity(resolved);
 
@@ -108,9 +106,10 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
       proxy: passwordSources(option('proxyPasswordFile'), flags, env, section, top, configPath, cwd),
     },
     resolved,
+    secrets,
   };
   // A password file that is a pipe (<(pass show NAME)) waits for its writer as long as a request may take.
-  for (const sources of Object.values(settings.passwords)) sources.pipeWaitMs = settings.timeoutMs;
+  for (const sources of [...Object.values(settings.passwords), ...Object.values(secrets)]) sources.pipeWaitMs = settings.timeoutMs;
   if (resolved.url) {
     settings.tenant = tenantUrl(String(resolved.url.value), resolved.url.source);
     settings.endpoint = tokenEndpoint(settings.tenant);
@@ -129,44 +128,6 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   if (configPath) settings.configPath = configPath;
   if (profile) settings.profile = profile;
   return settings;
-}
-
-/** One option's value from the highest source that gives one; bad values are errors naming the source. */
-function resolveOption(
-  row: OptionRow,
-  flag: string | boolean | undefined,
-  env: NodeJS.ProcessEnv,
-  section: ConfigLayer,
-  top: ConfigLayer,
-  profile: string | undefined,
-  configPath: string | undefined,
-  cwd: string,
-): Resolved | undefined {
-  const fromCwd = (v: OptionValue): OptionValue => (row.kind === 'path' ? resolve(cwd, String(v)) : v);
-  const fromFile = (v: OptionValue): OptionValue => (row.kind === 'path' && configPath ? resolve(dirname(configPath), String(v)) : v);
-  // A bad value is a usage error from a flag, a configuration error from a variable; config values and
-  // defaults were checked when the file was read (and the table is tested).
-  const read = (raw: unknown, fail: (problem: string) => C8yError): OptionValue => {
-    const r = readValue(row, raw);
-    if ('problem' in r) throw fail(r.problem);
-    return r.value;
-  };
-  const checked = (problem: string): C8yError => new C8yError('INTERNAL', { detail: `${row.key}: ${problem}` });
-  if (flag !== undefined && !(typeof flag === 'string' && flag.trim() === '')) {
-    const source = longFlag(row);
-    return { value: fromCwd(read(flag, (problem) => new C8yError('USAGE', { option: source, value: String(flag), reason: problem }))), source, level: 4 };
-  }
-  for (const name of row.env ?? []) {
-    const value = nonEmpty(env[name]);
-    if (value === undefined) continue;
-    return { value: fromCwd(read(value, (problem) => new C8yError('CONFIG_INVALID', { option: name, value, reason: problem, source: 'environment' }))), source: name, level: 3 };
-  }
-  if (row.config) {
-    if (row.config in section) return { value: fromFile(read(section[row.config], checked)), source: `"${row.config}" of profile ${profile} in ${configPath}`, level: 2 };
-    if (row.config in top) return { value: fromFile(read(top[row.config], checked)), source: `"${row.config}" in ${configPath}`, level: 1 };
-  }
-  if (row.defaultValue !== undefined) return { value: read(row.defaultValue, checked), source: 'default', level: 0 };
-  return undefined;
 }
 
 /**
@@ -196,17 +157,30 @@ function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
   for (const key of Object.keys(resolved) as OptionKey[]) if (option(key).identity === drop) delete resolved[key];
 }
 
-/** Where a password may come from: the flag's file, the environment, the config file's file or inline value. */
-function passwordSources(row: OptionRow, flags: GivenFlags, env: NodeJS.ProcessEnv, section: ConfigLayer, top: ConfigLayer, configPath: string | undefined, cwd: string): PasswordSources {
-  const p = row.password!;
-  const envName = row.env![0]!;
-  const s: PasswordSources = { role: p.role, envName };
-  const flag = flags[row.key as OptionKey];
-  if (typeof flag === 'string' && flag.trim() !== '') s.flagFile = resolve(cwd, flag);
-  if (env[envName] !== undefined) s.envValue = env[envName];
-  const layer = p.configFile in section || p.configInline in section ? section : top;
-  if (layer[p.configFile] !== undefined && configPath) s.configFile = resolve(dirname(configPath), String(layer[p.configFile]));
-  if (layer[p.configInline] !== undefined) s.configValue = String(layer[p.configInline]);
-  if (configPath) s.configPath = configPath;
-  return s;
+/** The files the identity, the trust, the proxy's CA and their passwords are read from. */
+export function credentialFiles(settings: Settings): string[] {
+  const p = settings.passwords;
+  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
+  for (const role of ['key', 'keystore', 'truststore', 'proxy'] as const) files.push(p[role].flagFile, p[role].configFile);
+  return files.filter((f): f is string => f !== undefined);
+}
+
+/** The files a command reads for its settings: credentials, trust, password files, the config file. */
+export function inputFiles(settings: Settings): NamedFile[] {
+  const files: NamedFile[] = [];
+  const add = (path: string | undefined, option: string): void => {
+    if (path) files.push({ path, option });
+  };
+  add(settings.cert, '--cert');
+  add(settings.key, '--key');
+  add(settings.keystore?.path, '--keystore');
+  add(settings.truststore, '--truststore');
+  add(settings.deviceCa, '--device-ca');
+  add(settings.proxyCa, '--proxy-ca');
+  for (const sources of Object.values(settings.passwords)) {
+    add(sources.flagFile, `the ${sources.role} password file`);
+    add(sources.configFile, `the ${sources.role} password file`);
+  }
+  add(settings.configPath, 'the config file');
+  return files;
 }

@@ -22,6 +22,8 @@ export interface ClientIdentity {
   extra: X509Certificate[];
   /** Where it came from, for messages: a file path, or 'FILE (entry "alias")'. */
   source: string;
+  /** From a keystore: the entry's alias (the one chosen when the keystore holds one key entry and none was named). */
+  alias?: string | undefined;
 }
 
 /** Which credentials are configured: PEM files or a keystore. */
@@ -85,7 +87,7 @@ async function loadFromKeystore(ks: KeystoreSettings, passwords: PasswordBook, i
   const { key, chain, source, alias } = await openKeystoreEntry(ks, passwords, io);
   const leaf = chain[0]!;
   if (!keyMatchesCertificate(key, leaf)) throw new C8yError('KEY_MISMATCH', { path: ks.path, role: 'keystore', alias, subject: dnOneLine(leaf.subject) });
-  return { key, chain, extra: [], source };
+  return { key, chain, extra: [], source, alias };
 }
 
 /** The certificates of a PEM (or DER) certificate file and, when there is one, its private key. */

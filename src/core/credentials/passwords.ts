@@ -3,7 +3,7 @@
  * (a warning when that file is readable by group or others), then a prompt when stdin is a terminal,
  * naming the file, with up to three tries. Passwords are never argv values, and never appear in a message.
  */
-import { C8yError, type PasswordRole, type WarningSink } from '../errors.js';
+import { C8yError, type PasswordRole, type SecretRole, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readFileOrPipe } from '../files/read.js';
 import { readableByOthers } from '../files/ownership.js';
@@ -13,7 +13,7 @@ export type SecretPrompt = (question: string) => Promise<string>;
 
 /** Where a password may come from, highest precedence first (flag file, env, config file, config inline). */
 export interface PasswordSources {
-  role: PasswordRole;
+  role: SecretRole;
   flagFile?: string;
   envName: string;
   envValue?: string;
@@ -41,7 +41,7 @@ const fromPipes = new WeakMap<PasswordSources, Map<string, string>>();
  * Reads a password file: its content without one trailing newline (echo "pw" > file adds one). The file
  * may be a pipe (`<(pass show NAME)`, a FIFO), read to its end within `waitMs`.
  */
-export async function readPasswordFile(path: string, role: PasswordRole, waitMs: number): Promise<{ password: string; pipe: boolean }> {
+export async function readPasswordFile(path: string, role: SecretRole, waitMs: number): Promise<{ password: string; pipe: boolean }> {
   const { data, pipe } = await readFileOrPipe(path, `${role} password`, LIMITS.passwordBytes, waitMs);
   return { password: data.toString('utf8').replace(/\r?\n$/, ''), pipe };
 }
@@ -68,7 +68,7 @@ export async function givenPassword(src: PasswordSources, warn: WarningSink): Pr
 }
 
 /** Warns when the config file that holds a password (inline, or inside the proxy URL) can be read by group or others. */
-export function warnConfigReadable(configPath: string, role: PasswordRole, warn: WarningSink): void {
+export function warnConfigReadable(configPath: string, role: SecretRole, warn: WarningSink): void {
   if (readableByOthers(configPath)) warn(`${configPath} holds the ${role} password and can be read by other users: chmod 600 ${configPath}, or move the password to a passwordFile.`);
 }
 

@@ -5,20 +5,11 @@
  * fragment memory with) the same TLS context a thousand times.
  */
 import { stat } from 'node:fs/promises';
-import type { Settings } from '../config/settings.js';
 
-/** The files the identity, the trust, the proxy's CA and their passwords are read from. */
-export function credentialFiles(settings: Settings): string[] {
-  const p = settings.passwords;
-  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
-  for (const role of ['key', 'keystore', 'truststore', 'proxy'] as const) files.push(p[role].flagFile, p[role].configFile);
-  return files.filter((f): f is string => f !== undefined);
-}
-
-/** The stamp of the credential files now. */
-export async function credentialsStamp(settings: Settings): Promise<string> {
+/** The stamp of these files now (config/settings.ts credentialFiles: the credential files of the settings). */
+export async function credentialsStamp(files: readonly string[]): Promise<string> {
   const parts = await Promise.all(
-    credentialFiles(settings).map(async (file) => {
+    files.map(async (file) => {
       const s = await stat(file).catch(() => undefined);
       return s ? `${file}:${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : `${file}:-`;
     }),

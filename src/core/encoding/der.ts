@@ -35,9 +35,37 @@ export interface Node {
   readonly children: readonly Node[];
 }
 
+/** What is wrong, for tests and callers that tell problems apart (the message says it in words). */
+export type DerProblem =
+  /** The data ends inside a header, or before an indefinite length's end-of-contents. */
+  | 'truncated'
+  /** A definite length reaches past the end of the data. */
+  | 'past-end'
+  /** Nested deeper than LIMITS.derDepth. */
+  | 'too-deep'
+  /** More than LIMITS.derElements elements in one parse. */
+  | 'too-many-elements'
+  | 'tag-too-large'
+  /** A length of more than four bytes (or the reserved 0xff). */
+  | 'length-too-large'
+  /** The indefinite form on a primitive element (BER allows it on constructed ones only). */
+  | 'indefinite-primitive'
+  | 'missing-element'
+  | 'wrong-tag'
+  /** A value that does not read as its type (an empty OID, an odd BMPString, an integer beyond 6 bytes). */
+  | 'bad-value'
+  /** A structure built on this reader found its content wrong (keystores). */
+  | 'malformed';
+
 /** Raised for input that is not well-formed ASN.1 (or beyond the reader's limits); callers turn it into a domain error. */
 export class DerError extends Error {
   override name = 'DerError';
+  constructor(
+    message: string,
+    readonly code: DerProblem = 'malformed',
+  ) {
+    super(message);
+  }
 }
 
 /** Elements left to read in one parse: shared by every lazily read part of the tree. */
@@ -84,8 +112,8 @@ function readAll(buf: Buffer, depth: number, budget: Budget): Node[] {
 }
 
 function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [Node, number] {
-  if (depth > LIMITS.derDepth) throw new DerError(`ASN.1 nested more than ${LIMITS.derDepth} deep`);
-  if (--budget.left < 0) throw new DerError(`more than ${LIMITS.derElements} ASN.1 elements`);
+  if (depth > LIMITS.derDepth) throw new DerError(`ASN.1 nested more than ${LIMITS.derDepth} deep`, 'too-deep');
+  if (--budget.left < 0) throw new DerError(`more than ${LIMITS.derElements} ASN.1 elements`, 'too-many-elements');
   let pos = start;
   const first = byteAt(buf, pos++);
   const tagClass = first >> 6;
@@ -97,7 +125,7 @@ function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [N
     do {
       b = byteAt(buf, pos++);
       tagNumber = tagNumber * 128 + (b & 0x7f);
-      if (tagNumber > 0xffffff) throw new DerError('ASN.1 tag number too large');
+      if (tagNumber > 0xffffff) throw new DerError('ASN.1 tag number too large', 'tag-too-large');
     } while (b & 0x80);
   }
   const lenByte = byteAt(buf, pos++);
@@ -106,7 +134,7 @@ function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [N
   let contentEnd: number;
   if (lenByte === 0x80) {
     // BER indefinite length: children until an end-of-contents marker (00 00); read now, to find the end.
-    if (!constructed) throw new DerError('indefinite length on a primitive element');
+    if (!constructed) throw new DerError('indefinite length on a primitive element', 'indefinite-primitive');
     kids = [];
     while (!(byteAt(buf, pos) === 0 && byteAt(buf, pos + 1) === 0)) {
       const [child, next] = readNode(buf, pos, depth + 1, budget);
@@ -119,13 +147,13 @@ function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [N
     let length = lenByte;
     if (lenByte & 0x80) {
       const n = lenByte & 0x7f;
-      if (n > 4) throw new DerError('ASN.1 length too large');
+      if (n > 4) throw new DerError('ASN.1 length too large', 'length-too-large');
       length = 0;
       for (let i = 0; i < n; i++) length = length * 256 + byteAt(buf, pos++);
       contentStart = pos;
     }
     contentEnd = contentStart + length;
-    if (contentEnd > buf.length) throw new DerError('ASN.1 element runs past the end of the data');
+    if (contentEnd > buf.length) throw new DerError('ASN.1 element runs past the end of the data', 'past-end');
     pos = contentEnd;
   }
   let content = buf.subarray(contentStart, contentEnd);
@@ -140,21 +168,21 @@ function readNode(buf: Buffer, start: number, depth: number, budget: Budget): [N
 
 function byteAt(buf: Buffer, pos: number): number {
   const b = buf[pos];
-  if (b === undefined) throw new DerError('ASN.1 data ends early');
+  if (b === undefined) throw new DerError('ASN.1 data ends early', 'truncated');
   return b;
 }
 
 /** The i-th child of a node; throws DerError when it is missing. */
 export function child(node: Node, i: number): Node {
   const c = node.children[i];
-  if (!c) throw new DerError(`expected an ASN.1 element at position ${i}`);
+  if (!c) throw new DerError(`expected an ASN.1 element at position ${i}`, 'missing-element');
   return c;
 }
 
 /** Asserts a universal tag and returns the node. */
 export function expect(node: Node, tagNumber: number): Node {
   if (node.tagClass !== 0 || node.tagNumber !== tagNumber) {
-    throw new DerError(`expected ASN.1 tag ${tagNumber}, found ${node.tagClass}/${node.tagNumber}`);
+    throw new DerError(`expected ASN.1 tag ${tagNumber}, found ${node.tagClass}/${node.tagNumber}`, 'wrong-tag');
   }
   return node;
 }
@@ -162,7 +190,7 @@ export function expect(node: Node, tagNumber: number): Node {
 /** Decodes an OBJECT IDENTIFIER node to dotted form. */
 export function readOid(node: Node): string {
   const b = expect(node, Tag.oid).content;
-  if (b.length === 0) throw new DerError('empty OID');
+  if (b.length === 0) throw new DerError('empty OID', 'bad-value');
   const parts: number[] = [];
   let value = 0;
   for (const byte of b) {
@@ -180,7 +208,7 @@ export function readOid(node: Node): string {
 /** Decodes a non-negative INTEGER that fits a JavaScript number. */
 export function readSmallInt(node: Node): number {
   const b = expect(node, Tag.integer).content;
-  if (b.length > 6) throw new DerError('integer too large');
+  if (b.length > 6) throw new DerError('integer too large', 'bad-value');
   let v = 0;
   for (const byte of b) v = v * 256 + byte;
   return v;
@@ -193,14 +221,14 @@ export function readOctets(node: Node): Buffer {
 
 /** The single child of an EXPLICIT context-specific tag [n]. */
 export function explicit(node: Node, n: number): Node {
-  if (node.tagClass !== 2 || node.tagNumber !== n) throw new DerError(`expected [${n}]`);
+  if (node.tagClass !== 2 || node.tagNumber !== n) throw new DerError(`expected [${n}]`, 'wrong-tag');
   return child(node, 0);
 }
 
 /** Decodes a BMPString (UTF-16BE) node. */
 export function readBmpString(node: Node): string {
   const b = expect(node, Tag.bmpString).content;
-  if (b.length % 2 !== 0) throw new DerError('BMPString of odd length');
+  if (b.length % 2 !== 0) throw new DerError('BMPString of odd length', 'bad-value');
   const swapped = Buffer.from(b);
   swapped.swap16();
   return swapped.toString('utf16le');

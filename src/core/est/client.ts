@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { abortError, C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
-import { classifyError } from '../platform/request.js';
+import { classifyError, stageOf } from '../platform/request.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 import { observeTunnelTls, watchTunnel } from '../platform/proxy/watch.js';
 import type { TunnelTls } from '../platform/proxy/failures.js';
@@ -184,7 +184,7 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
         new C8yError('TIMEOUT', {
           ...base,
           timeoutMs: options.timeoutMs,
-          stage: progress.responseStarted ? 'response' : progress.tlsDone ? 'after-handshake' : progress.tcpConnected ? 'handshake' : 'connect',
+          stage: stageOf(progress),
         }),
       );
     }, options.timeoutMs);
@@ -309,8 +309,7 @@ function withOperation(err: C8yError, operation: Operation): C8yError {
  * otherwise a reset.
  */
 function networkError(err: Error, url: URL, progress: Progress, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, seen: TunnelTls, identity?: ClientIdentity): C8yError {
-  const noIdentity = { key: undefined, chain: [], extra: [], source: '' } as unknown as ClientIdentity;
-  const base = classifyError(err, { endpoint: url, trust, identity: identity ?? noIdentity }, progress);
+  const base = classifyError(err, { endpoint: url, trust, identity }, progress);
   const facts: ErrorFacts = { ...base.facts, operation };
   if (base.code === 'CLIENT_CERT_REJECTED' && !identity) {
     if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', facts, { cause: err });

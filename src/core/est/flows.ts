@@ -13,7 +13,8 @@ import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate, checkNotShorter } from './check.js';
 import type { EstAnswer } from './client.js';
 import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
-import { enrollWhenRegistered, reenrollWhenIssued, type PollOptions } from './poll.js';
+import { enrollWhenRegistered, reenrollWhenIssued, retryWhileTemporary, type PollOptions } from './poll.js';
+import { withRenewalLock } from '../files/lock.js';
 import { checkEnrollable, checkKeystoreRewritable, renewalTargets, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps, type KeystoreAccess } from './replace.js';
 
 /** What every EST call needs from the caller. */
@@ -107,14 +108,20 @@ export async function renewCertificate(input: RenewInput): Promise<RenewResult> 
 }
 
 async function renew(input: RenewInput): Promise<RenewResult> {
-  const progress = input.progress ?? (() => undefined);
-  const now = input.now ?? Date.now;
   const leaf = input.identity.chain[0];
   if (!leaf) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate' });
   const cn = commonName(leaf.subject);
   if (!cn) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate', reason: 'no CN', subject: dnOneLine(leaf.subject) });
-  await renewalTargets(renewalFiles(input.files, input.newKey === true));
+  const [target] = await renewalTargets(renewalFiles(input.files, input.newKey === true));
   if (input.files.kind === 'keystore') await checkKeystoreRewritable(input.files, input.ops);
+  // One renewal at a time (watch's and the timer's), from before the request to the last rename.
+  const shown = identityPaths(input.files)[0]!;
+  return withRenewalLock(target!, shown, input.files.kind === 'keystore' ? 'keystore' : 'certificate', () => renewLocked(input, leaf, cn));
+}
+
+async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string): Promise<RenewResult> {
+  const progress = input.progress ?? (() => undefined);
+  const now = input.now ?? Date.now;
   let key = input.identity.key;
   let newKeyPem: string | undefined;
   let newKeySpec: KeySpec | undefined;
@@ -193,9 +200,13 @@ export interface EnrollResult {
 
 /** cert enroll: a new key, a CSR with CN = device id, simpleenroll polled until registered, then the files. */
 export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
+  const { certTarget } = await checkEnrollable(input.certPath, input.keyPath, input.overwrite);
+  return withRenewalLock(certTarget, input.certPath, 'certificate', () => enrollLocked(input));
+}
+
+async function enrollLocked(input: EnrollInput): Promise<EnrollResult> {
   const progress = input.progress ?? (() => undefined);
   const now = input.now ?? Date.now;
-  await checkEnrollable(input.certPath, input.keyPath, input.overwrite);
   const keySpec = input.keySpec ?? DEFAULT_KEY_SPEC;
   progress(`making a new ${keySpecLabel(keySpec)} key`);
   const { key } = await generateDeviceKey(keySpec);
@@ -215,7 +226,8 @@ export async function enrollDevice(input: EnrollInput): Promise<EnrollResult> {
     return await enrolled(input, key, keySpec, answer, now());
   } catch (err) {
     // Asked and answered, but not enrolled: say that neither file exists (the one-time password may be spent).
-    if (err instanceof C8yError) throw new C8yError(err.code, { ...err.facts, notWritten: [input.certPath, input.keyPath] }, { cause: err.cause ?? err });
+    // Files installed although their proof failed for now say so themselves (unproven).
+    if (err instanceof C8yError && !err.facts.unproven) throw new C8yError(err.code, { ...err.facts, notWritten: [input.certPath, input.keyPath] }, { cause: err.cause ?? err });
     throw err;
   }
 }
@@ -227,7 +239,11 @@ async function enrolled(input: EnrollInput, key: KeyObject, keySpec: KeySpec, an
   progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
   const prove = async (certPath: string, keyPath: string): Promise<void> => {
     progress(`proving the new certificate: a token with ${certPath}`);
-    await input.prove(certPath, keyPath, key);
+    await retryWhileTemporary(
+      () => input.prove(certPath, keyPath, key),
+      { ...input.poll, onRetry: (info) => progress(`the proof failed for now (${info.error.code}); next attempt in ${Math.round(info.nextInMs / 1000)} s`) },
+      input.signal,
+    );
   };
   const written = await writeEnrollment({
     certPath: input.certPath,

@@ -11,26 +11,17 @@
  */
 import { createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { NULL, octetString, oid, seq } from './der-writer.js';
+import { javaPasswordBytes, sunKeyProtectorXor } from '../keystore/jks.js';
 
 const JKS_MAGIC = 0xfeedfeed;
 const KEY_PROTECTOR_OID = '1.3.6.1.4.1.42.2.17.1.1';
-
-/** Password bytes as Java forms them for JKS: UTF-16 code units, big-endian. */
-function javaPasswordBytes(password: string): Buffer {
-  return Buffer.from(password, 'utf16le').swap16();
-}
 
 /** The EncryptedPrivateKeyInfo of Sun's KeyProtector for `key` under `password`. */
 export function protectJksKey(key: KeyObject, password: string): Buffer {
   const plain = key.export({ type: 'pkcs8', format: 'der' });
   const pw = javaPasswordBytes(password);
   const salt = randomBytes(20);
-  const encrypted = Buffer.alloc(plain.length);
-  let digest: Buffer = salt;
-  for (let off = 0; off < plain.length; off += 20) {
-    digest = createHash('sha1').update(pw).update(digest).digest();
-    for (let i = 0; i < 20 && off + i < plain.length; i++) encrypted[off + i] = plain[off + i]! ^ digest[i]!;
-  }
+  const encrypted = sunKeyProtectorXor(pw, salt, plain);
   const check = createHash('sha1').update(pw).update(plain).digest();
   plain.fill(0);
   return seq(seq(oid(KEY_PROTECTOR_OID), NULL), octetString(Buffer.concat([salt, encrypted, check])));

@@ -1,8 +1,8 @@
 /**
  * A PKCS#12 file (RFC 7292) for a renewed keystore identity, in the form OpenSSL 3 and Java 9+ keytool
  * write and read by default: the key in a shrouded key bag and the certificates in an encrypted safe,
- * both PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), integrity by an HMAC-SHA256 MAC. The key is encrypted by
- * node:crypto's own PKCS#8 export (PBES2 as well); the rest is ./der-writer.ts.
+ * both PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), integrity by an HMAC-SHA256 MAC, every count the same
+ * (a renewal passes the old file's highest, so a rewrite never weakens it). DER by ./der-writer.ts.
  */
 import { createCipheriv, createHmac, pbkdf2Sync, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { bmpPassword, pkcs12Kdf } from '../keystore/pbe.js';
@@ -38,9 +38,13 @@ export interface Pkcs12Options {
   alias?: string;
   /** The key's own password, when it differs from the store's (keytool allows it); default `password`. */
   keyPassword?: string | undefined;
-  /** Trusted certificates to keep beside the entry (a renewal keeps those of the replaced file). */
-  trusted?: readonly { alias?: string | undefined; cert: X509Certificate }[] | undefined;
-  /** PBKDF2 and MAC iterations; default 2048, OpenSSL 3's. */
+  /**
+   * Other certificates to keep beside the entry (a renewal keeps those of the replaced file): with their
+   * friendlyName when they had one, and marked trusted for Java only when they were (javaTrusted), so keytool
+   * lists the same entries after a rewrite as before.
+   */
+  trusted?: readonly { alias?: string | undefined; cert: X509Certificate; javaTrusted?: boolean | undefined }[] | undefined;
+  /** PBKDF2 and MAC iterations; default 2048, OpenSSL 3's (a renewal passes the old file's highest). */
   iterations?: number;
 }
 
@@ -54,16 +58,23 @@ export async function writePkcs12(options: Pkcs12Options): Promise<Buffer> {
   const localKeyId = Buffer.from(leaf.fingerprint.replace(/:/g, ''), 'hex');
   const leafAttributes = setOf(seq(oid(OID.friendlyName), setOf(bmp(alias))), seq(oid(OID.localKeyId), setOf(octetString(localKeyId))));
 
-  const encryptedKey = options.key.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: options.keyPassword ?? options.password });
+  const plainKey = options.key.export({ type: 'pkcs8', format: 'der' });
+  // EncryptedPrivateKeyInfo (RFC 5958): the algorithm, then the ciphertext as an OCTET STRING.
+  const [keyAlgorithm, keyCiphertext] = pbes2Encrypt(plainKey, options.keyPassword ?? options.password, iterations);
+  const encryptedKey = seq(keyAlgorithm, octetString(keyCiphertext));
+  plainKey.fill(0);
   const keyBag = seq(oid(OID.shroudedKeyBag), context(0, encryptedKey), leafAttributes);
   const certBags = options.chain.map((cert, i) => {
     const value = context(0, seq(oid(OID.x509Certificate), context(0, octetString(cert.raw))));
     return i === 0 ? seq(oid(OID.certBag), value, leafAttributes) : seq(oid(OID.certBag), value);
   });
-  for (const { alias: name, cert } of options.trusted ?? []) {
+  for (const { alias: name, cert, javaTrusted } of options.trusted ?? []) {
     const value = context(0, seq(oid(OID.x509Certificate), context(0, octetString(cert.raw))));
-    const trust = seq(oid(OID.javaTrustedKeyUsage), setOf(oid(OID.anyExtendedKeyUsage)));
-    certBags.push(seq(oid(OID.certBag), value, name === undefined ? setOf(trust) : setOf(seq(oid(OID.friendlyName), setOf(bmp(name))), trust)));
+    const attributes = [
+      ...(name === undefined ? [] : [seq(oid(OID.friendlyName), setOf(bmp(name)))]),
+      ...(javaTrusted === false ? [] : [seq(oid(OID.javaTrustedKeyUsage), setOf(oid(OID.anyExtendedKeyUsage)))]),
+    ];
+    certBags.push(attributes.length ? seq(oid(OID.certBag), value, setOf(...attributes)) : seq(oid(OID.certBag), value));
   }
 
   const certsSafe = encryptedData(seq(...certBags), options.password, iterations);
@@ -77,14 +88,19 @@ export async function writePkcs12(options: Pkcs12Options): Promise<Buffer> {
   return seq(integer(3), seq(oid(OID.data), context(0, octetString(authSafe))), macData);
 }
 
-/** EncryptedData (PKCS#7) with PBES2: PBKDF2-HMAC-SHA256 over the UTF-8 password, AES-256-CBC. */
-function encryptedData(plain: Buffer, password: string, iterations: number): Buffer {
+/** PBES2 (RFC 8018): PBKDF2-HMAC-SHA256 over the UTF-8 password, AES-256-CBC; the AlgorithmIdentifier and the ciphertext. */
+function pbes2Encrypt(plain: Buffer, password: string, iterations: number): [algorithm: Buffer, encrypted: Buffer] {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
   const kdf = seq(oid(OID.pbkdf2), seq(octetString(salt), integer(iterations), seq(oid(OID.hmacWithSha256), NULL)));
-  const algorithm = seq(oid(OID.pbes2), seq(kdf, seq(oid(OID.aes256Cbc), octetString(iv))));
+  return [seq(oid(OID.pbes2), seq(kdf, seq(oid(OID.aes256Cbc), octetString(iv)))), encrypted];
+}
+
+/** EncryptedData (PKCS#7) with PBES2 (pbes2Encrypt). */
+function encryptedData(plain: Buffer, password: string, iterations: number): Buffer {
+  const [algorithm, encrypted] = pbes2Encrypt(plain, password, iterations);
   return seq(integer(0), seq(oid(OID.data), algorithm, contextPrimitive(0, encrypted)));
 }

@@ -64,8 +64,19 @@ export function reenrollWhenIssued(options: ReenrollOptions, poll: Omit<PollOpti
   );
 }
 
+/**
+ * An enrolled certificate's proof (a token fetched with it), asked again while it fails only for now
+ * (network, 5xx, 429: isRetryable), with a doubling pause from retryEveryMs (or the server's Retry-After),
+ * for at most maxWaitMs from the first attempt; the last error when the wait runs out.
+ */
+export function retryWhileTemporary<T>(attempt: () => Promise<T>, poll: PollOptions, signal?: AbortSignal): Promise<T> {
+  return untilIssued(attempt, poll, { signal, limit: '--max-wait', waitable: (err) => isRetryable(err.code), givenUp: () => undefined, backoff: true });
+}
+
 interface Policy {
   signal: AbortSignal | undefined;
+  /** Double the pause after each attempt (when the server did not say). */
+  backoff?: boolean;
   /** The option that bounds the wait, for the message. */
   limit: string;
   waitable(err: C8yError): boolean;
@@ -73,7 +84,7 @@ interface Policy {
   givenUp(err: C8yError, attempts: number, elapsedMs: number): C8yError | undefined;
 }
 
-async function untilIssued(request: () => Promise<EstAnswer>, poll: PollOptions, policy: Policy): Promise<EstAnswer> {
+async function untilIssued<T>(request: () => Promise<T>, poll: PollOptions, policy: Policy): Promise<T> {
   const now = poll.now ?? Date.now;
   const sleep = poll.sleep ?? defaultSleep;
   const started = now();
@@ -84,7 +95,7 @@ async function untilIssued(request: () => Promise<EstAnswer>, poll: PollOptions,
       if (!(err instanceof C8yError) || !policy.waitable(err)) throw err;
       const elapsed = now() - started;
       const asked = err.facts.retryAfterSeconds;
-      const waitMs = asked !== undefined ? asked * 1000 : poll.retryEveryMs;
+      const waitMs = asked !== undefined ? asked * 1000 : policy.backoff ? poll.retryEveryMs * 2 ** Math.min(attempt - 1, 16) : poll.retryEveryMs;
       if (elapsed + waitMs > poll.maxWaitMs) {
         if (err.code === 'EST_PENDING') {
           const when = asked !== undefined ? { retryAt: new Date(now() + waitMs).toISOString(), waitOption: policy.limit } : {};

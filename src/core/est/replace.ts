@@ -1,10 +1,14 @@
 /**
- * The safe file transaction of a renewal: the new certificate (and key), or the rewritten keystore, are
- * written beside the old files as `.new` files, proven by the caller (a token fetched with them), and only
- * then moved over the old files by rename, the previous files kept as `.bak`. Until the rename nothing the
- * device uses has changed; on any failure the old files are left byte for byte and every `.new` and
- * temporary file is removed. Each replacement and backup keeps the mode, owner and group of the file it
- * replaces (files/keep.ts); a key file that did not exist is created 0600.
+ * The safe file transaction of a renewal or enrollment (replaceFiles, used by all three writers): the new
+ * certificate (and key), or the rewritten keystore, are written beside the old files as `.new` files,
+ * proven by the caller (a token fetched with them), the previous contents written as `.bak.new` beside the
+ * old backups, and only then moved over the old files by rename; the `.bak.new` files replace the `.bak`
+ * files last. Until the renames nothing the device uses has changed; on any failure the old files and
+ * their old backups are left byte for byte and every `.new` and temporary file is removed. A separate key
+ * file is backed up with its certificate even when it stays, so `CERT.bak` and `KEY.bak` are always a
+ * pair. Each replacement and backup keeps the mode, owner and group of the file it replaces
+ * (files/keep.ts); a key file that did not exist is created 0600. The caller holds the renewal lock
+ * (files/lock.ts), so a `.new` file found at the start is a killed run's leftover.
  *
  * Where the files may be written is the output policy of files/target.ts (links followed only when the
  * user or root owns them, never a FIFO or a folder); single files are replaced by files/atomic.ts.
@@ -13,7 +17,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { C8yError, isC8yError, type FileRole } from '../errors.js';
+import { C8yError, isC8yError, isRetryable, type FileRole } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { isPrivateKeyLabel, pemBlocks } from '../encoding/pem.js';
 import { readRegularFile } from '../files/read.js';
@@ -161,20 +165,13 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   const ops: FileOps = { ...realFileOps, ...req.ops };
   const combined = req.keyPath === undefined || req.keyPath === req.certPath;
   const keyPath = combined ? req.certPath : req.keyPath!;
-  const separateNewKey = req.newKeyPem !== undefined && !combined;
   const unchanged = combined ? [req.certPath] : [req.certPath, keyPath];
-  // The files the policy allows (a link resolved to its target): .new and .bak go beside those.
-  const [certTarget, keyTarget] = await renewalTargets(
-    separateNewKey
-      ? [
-          { path: req.certPath, role: 'certificate' },
-          { path: keyPath, role: 'key' },
-        ]
-      : [{ path: req.certPath, role: 'certificate' }],
-  );
+  // The files the policy allows (a link resolved to its target): .new and .bak go beside those. A key
+  // that stays is only backed up, so the checks of a file to replace do not apply to it.
+  const [certTarget] = await renewalTargets([{ path: req.certPath, role: 'certificate' }]);
+  const keyTarget = combined ? certTarget : req.newKeyPem !== undefined ? (await renewalTargets([{ path: keyPath, role: 'key' }]))[0] : await outputTarget(keyPath, 'key');
 
   const oldCertBytes = await ops.readFile(certTarget!, 'certificate');
-  const oldKeyBytes = separateNewKey ? await ops.readFile(keyTarget!, 'key') : undefined;
   const oldText = oldCertBytes.toString('latin1');
   const oldCerts = readCertificates(oldCertBytes, req.certPath, 'certificate');
   const oldOthers = oldCerts.filter((c) => c.fingerprint256 !== req.oldLeaf.fingerprint256);
@@ -187,80 +184,168 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
     certContent = `${chainPem}${keyBlock.trim()}\n`;
   }
   const certAttributes = (await ops.attributes(certTarget!)) ?? (combined ? NEW_KEY : NEW_CERT);
-  const keyAttributes = separateNewKey ? ((await ops.attributes(keyTarget!)) ?? NEW_KEY) : NEW_KEY;
-
-  const certNew = `${certTarget}.new`;
-  const keyNew = `${keyTarget}.new`;
-  const created: string[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
-  };
-  try {
-    // A .new left by a process that was killed is ours to replace.
-    for (const stale of separateNewKey ? [certNew, keyNew] : [certNew]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, certNew, certContent, certAttributes, created, 'certificate', unchanged);
-    if (separateNewKey) await writeOrFail(ops, keyNew, req.newKeyPem!, keyAttributes, created, 'key', unchanged);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-
-  try {
-    await req.prove(certNew, separateNewKey ? keyNew : combined ? certNew : keyPath);
-  } catch (err) {
-    await cleanup();
-    throw notProven(err, unchanged);
-  }
-
-  const backups: ReplacementResult['backups'] = { cert: `${req.certPath}.bak` };
-  try {
-    await ops.writeAtomic(`${certTarget}.bak`, oldCertBytes, certAttributes, 'certificate');
-    if (separateNewKey) {
-      backups.key = `${keyPath}.bak`;
-      await ops.writeAtomic(`${keyTarget}.bak`, oldKeyBytes!, keyAttributes, 'key');
-    }
-  } catch (err) {
-    await cleanup();
-    throw asUnwritable(err, `${certTarget}.bak`, unchanged);
-  }
-
-  // The commit: key first, then certificate; a failure between the two puts the old key back.
-  if (separateNewKey) {
-    try {
-      await ops.rename(keyNew, keyTarget!);
-      created.splice(created.indexOf(keyNew), 1);
-    } catch (err) {
-      await cleanup();
-      throw asUnwritable(err, keyPath, unchanged, 'key');
-    }
-  }
-  try {
-    await ops.rename(certNew, certTarget!);
-    created.splice(created.indexOf(certNew), 1);
-  } catch (err) {
-    await cleanup();
-    if (separateNewKey) {
-      try {
-        await ops.writeAtomic(keyTarget!, oldKeyBytes!, keyAttributes, 'key');
-      } catch (restoreErr) {
-        throw new C8yError(
-          'OUTPUT_UNWRITABLE',
-          { path: req.certPath, role: 'certificate', otherPath: keyPath, reason: 'restore failed', restore: `mv ${backups.key} ${keyPath}` },
-          { cause: restoreErr },
-        );
-      }
-    }
-    throw asUnwritable(err, req.certPath, unchanged);
-  }
+  const certChange: FileChange = { path: req.certPath, target: certTarget!, role: 'certificate', data: certContent, attributes: certAttributes, old: oldCertBytes };
+  // The key is backed up with the certificate even when it stays, so FILE.bak and KEY.bak are always a pair.
+  const keyChange: FileChange | undefined = combined
+    ? undefined
+    : {
+        path: keyPath,
+        target: keyTarget!,
+        role: 'key',
+        data: req.newKeyPem,
+        attributes: (await ops.attributes(keyTarget!)) ?? NEW_KEY,
+        old: await ops.readFile(keyTarget!, 'key'),
+      };
+  // The commit renames the key first: a failure before the certificate's rename puts the old key back.
+  const changes = keyChange ? [keyChange, certChange] : [certChange];
+  const backups = await replaceFiles({
+    changes,
+    ops,
+    unchanged,
+    prove: (at) => req.prove(at[changes.length - 1]!, at[0]!),
+  });
   return {
     certPath: req.certPath,
     keyPath,
-    backups,
+    backups: { cert: backups[changes.length - 1]!, ...(keyChange ? { key: backups[0]! } : {}) },
     chain: composed.chain,
     chainNote: composed.note,
     issuerChanged: composed.issuerChanged,
     keyReplaced: req.newKeyPem !== undefined,
   };
+}
+
+/** One file of a transaction (replaceFiles). */
+export interface FileChange {
+  /** The path as the user gave it (for messages). */
+  path: string;
+  /** Where it is written: the path, or the target of a link the output policy follows; `.new`, `.bak` and `.lock` go beside it. */
+  target: string;
+  role: FileRole;
+  /** The new content; undefined when the file stays and is only backed up with the others (a renewed certificate's key). */
+  data?: string | Buffer | undefined;
+  /** Mode, owner and group of the new file and of the backup. */
+  attributes: FileAttributes;
+  /** The current content, kept as `.bak`; undefined for a file that does not exist yet. */
+  old?: Buffer | undefined;
+}
+
+/** A transaction over a set of files: write, prove, back up, commit. */
+export interface Transaction {
+  /** In commit order. */
+  changes: FileChange[];
+  /** Proves the files; `at` holds, for each change, the path to read it from (its `.new` file, or itself when it stays). */
+  prove(at: string[]): Promise<void>;
+  ops: FileOps;
+  /** The files a failure leaves as they were (its message says so). */
+  unchanged: string[];
+  /**
+   * A failed proof after which the new files are installed all the same (and the proof's error thrown,
+   * marked `unproven`): enroll's temporary failures, since the certificate was issued and its one-time
+   * password is spent. Undefined: every failed proof discards the new files.
+   */
+  installUnproven?: ((err: C8yError) => boolean) | undefined;
+}
+
+/**
+ * The safe replacement of a set of files: each new content written as `TARGET.new` (stale ones from a
+ * killed run removed first: the caller holds the renewal lock), proven, the previous contents written as
+ * `TARGET.bak.new` beside the old backups, the `.new` files renamed over their targets in order, and only
+ * then the `.bak.new` files over the `.bak` files. A failure before the last rename of a target puts back
+ * what was already replaced, removes every `.new` and `.bak.new`, and leaves the old `.bak` files too, so
+ * the files are exactly as they were. Returns, for each change, where its previous content now is.
+ */
+export async function replaceFiles(t: Transaction): Promise<(string | undefined)[]> {
+  const { ops, unchanged } = t;
+  const created: string[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
+  };
+  const fresh = (c: FileChange): string => (c.data === undefined ? c.target : `${c.target}.new`);
+  const bakNew = (c: FileChange): string => `${c.target}.bak.new`;
+  try {
+    for (const c of t.changes) {
+      if (c.data === undefined) continue;
+      // A .new left by a process that was killed is ours to replace (no other renewal runs: the lock).
+      await ops.unlink(fresh(c)).catch(() => undefined);
+      await writeOrFail(ops, fresh(c), c.data, c.attributes, created, c.role, unchanged);
+    }
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  let unproven: C8yError | undefined;
+  try {
+    await t.prove(t.changes.map(fresh));
+  } catch (err) {
+    if (!(isC8yError(err) && t.installUnproven?.(err))) {
+      await cleanup();
+      throw notProven(err, unchanged);
+    }
+    unproven = err;
+  }
+
+  try {
+    for (const c of t.changes) {
+      if (c.old === undefined) continue;
+      await ops.unlink(bakNew(c)).catch(() => undefined);
+      await writeOrFail(ops, bakNew(c), c.old, c.attributes, created, c.role, unchanged);
+    }
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  const done: FileChange[] = [];
+  for (const c of t.changes) {
+    if (c.data === undefined) continue;
+    try {
+      await ops.rename(fresh(c), c.target);
+      created.splice(created.indexOf(fresh(c)), 1);
+      done.push(c);
+    } catch (err) {
+      await putBack(ops, done, created);
+      await cleanup();
+      throw asUnwritable(err, c.path, unchanged, c.role);
+    }
+  }
+
+  const backups = t.changes.map((c) => (c.old === undefined ? undefined : bakNew(c)));
+  for (const [i, c] of t.changes.entries()) {
+    if (c.old === undefined) continue;
+    // The new files are in place; should this rename fail, the previous content stays in .bak.new (reported so).
+    const ok = await ops.rename(bakNew(c), `${c.target}.bak`).then(
+      () => true,
+      () => false,
+    );
+    created.splice(created.indexOf(bakNew(c)), 1);
+    if (ok) backups[i] = `${c.target}.bak`;
+  }
+  if (unproven) throw new C8yError(unproven.code, { ...unproven.facts, during: 'prove', unproven: t.changes.filter((c) => c.data !== undefined).map((c) => c.path) }, { cause: unproven });
+  return backups;
+}
+
+/**
+ * After a failed commit: each file already replaced gets its previous content again (a file that did not
+ * exist is removed). When that fails too, the `.bak.new` files stay (taken out of `created`) and the error
+ * says what to move where, with the real paths.
+ */
+async function putBack(ops: FileOps, done: FileChange[], created: string[]): Promise<void> {
+  for (const d of done.reverse()) {
+    try {
+      if (d.old === undefined) await ops.unlink(d.target);
+      else await ops.writeAtomic(d.target, d.old, d.attributes, d.role);
+    } catch (restoreErr) {
+      const saved = `${d.target}.bak.new`;
+      created.splice(created.indexOf(saved), 1);
+      throw new C8yError(
+        'OUTPUT_UNWRITABLE',
+        { path: d.path, role: d.role, otherPath: d.target, reason: 'restore failed', restore: d.old === undefined ? `rm ${d.target}` : `mv ${saved} ${d.target}` },
+        { cause: restoreErr },
+      );
+    }
+  }
 }
 
 /** What a keystore renewal needs to rewrite the store: its passwords and the entry. */
@@ -345,38 +430,22 @@ export async function replaceKeystore(req: KeystoreReplacement): Promise<Keystor
     // Loaded only here: it brings the PKCS#12 key derivation along.
     const { writePkcs12 } = await import('./pkcs12-writer.js');
     const inChain = new Set(composed.chain.map((c) => c.fingerprint256));
-    const trusted = store.trusted.filter((t) => !inChain.has(t.cert.fingerprint256));
-    data = await writePkcs12({ key: req.key, chain: composed.chain, password: req.storePassword, keyPassword: req.keyPassword, alias: entry.alias, trusted });
+    // Each kept as it was: a certificate becomes a Java trusted entry only if it was one.
+    const trusted = store.trusted.filter((t) => !inChain.has(t.cert.fingerprint256)).map((t) => ({ alias: t.named ? t.alias : undefined, cert: t.cert, javaTrusted: t.javaTrusted === true }));
+    const { declaredIterations } = await import('../keystore/pkcs12.js');
+    // Never weaker than the file replaced: its highest count, within what the reader admits, at least OpenSSL 3's 2048.
+    const iterations = Math.min(LIMITS.kdfIterations, Math.max(2048, declaredIterations(bytes, { path: req.path, role: 'keystore' }) ?? 0));
+    data = await writePkcs12({ key: req.key, chain: composed.chain, password: req.storePassword, keyPassword: req.keyPassword, alias: entry.alias, trusted, iterations });
   }
   await checkRewritten(data, req, entry.alias, store.format);
 
-  const fresh = `${target}.new`;
-  const created: string[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
-  };
-  try {
-    await ops.unlink(fresh).catch(() => undefined);
-    await writeOrFail(ops, fresh, data, attributes, created, 'keystore', unchanged);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  try {
-    await req.prove(fresh);
-  } catch (err) {
-    await cleanup();
-    throw notProven(err, unchanged);
-  }
-  const backup = `${req.path}.bak`;
-  try {
-    await ops.writeAtomic(`${target}.bak`, bytes, attributes, 'keystore');
-    await ops.rename(fresh, target);
-  } catch (err) {
-    await cleanup();
-    throw asUnwritable(err, req.path, unchanged, 'keystore');
-  }
-  return { path: req.path, format: store.format, alias: entry.alias, backup, chain: composed.chain, chainNote: composed.note, issuerChanged: composed.issuerChanged };
+  const [backup] = await replaceFiles({
+    changes: [{ path: req.path, target, role: 'keystore', data, attributes, old: bytes }],
+    ops,
+    unchanged,
+    prove: (at) => req.prove(at[0]!),
+  });
+  return { path: req.path, format: store.format, alias: entry.alias, backup: backup!, chain: composed.chain, chainNote: composed.note, issuerChanged: composed.issuerChanged };
 }
 
 /** The rewritten bytes open as the user's keystore will: same format, passwords and alias, the new certificate with its key. */
@@ -460,40 +529,31 @@ export async function checkEnrollable(certPath: string, keyPath: string, overwri
 
 /**
  * Writes an enrolled device's key (0600) and certificate as `.new` files, has them proven (a token with
- * them), then renames them into place, key first. On any failure, neither path holds anything new: a
- * certificate file never claims an enrollment that did not work.
+ * them), then renames them into place, key first. On a failure, neither path holds anything new (a
+ * certificate file never claims an enrollment that did not work), except after a proof that failed only
+ * for now (network, 5xx): then the checked, issued files are installed and the error says so (`unproven`).
  */
 export async function writeEnrollment(req: EnrollmentFiles): Promise<{ certPath: string; keyPath: string; chain: X509Certificate[] }> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
   const { certTarget, keyTarget } = await checkEnrollable(req.certPath, req.keyPath, req.overwrite);
   const chain = [req.issued.leaf, ...req.issued.chain];
-  const certNew = `${certTarget}.new`;
-  const keyNew = `${keyTarget}.new`;
-  const created: string[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const p of created.splice(0)) await ops.unlink(p).catch(() => undefined);
+  const existing = async (target: string, role: FileRole): Promise<Pick<FileChange, 'attributes' | 'old'> | undefined> => {
+    const attributes = req.overwrite ? await ops.attributes(target) : undefined;
+    return attributes && { attributes, old: await ops.readFile(target, role) };
   };
-  try {
-    for (const stale of [certNew, keyNew]) await ops.unlink(stale).catch(() => undefined);
-    await writeOrFail(ops, keyNew, req.keyPem, (req.overwrite && (await ops.attributes(keyTarget))) || NEW_KEY, created, 'key', []);
-    await writeOrFail(ops, certNew, chain.map((c) => `${toPem(c)}\n`).join(''), (req.overwrite && (await ops.attributes(certTarget))) || NEW_CERT, created, 'certificate', []);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  try {
-    await req.prove(certNew, keyNew);
-  } catch (err) {
-    await cleanup();
-    throw notProven(err, []);
-  }
-  try {
-    await ops.rename(keyNew, keyTarget);
-    created.splice(created.indexOf(keyNew), 1, ...(req.overwrite ? [] : [keyTarget]));
-    await ops.rename(certNew, certTarget);
-  } catch (err) {
-    await cleanup();
-    throw asUnwritable(err, req.certPath, []);
-  }
+  const changes: FileChange[] = [
+    { path: req.keyPath, target: keyTarget, role: 'key', data: req.keyPem, attributes: NEW_KEY, ...(await existing(keyTarget, 'key')) },
+    { path: req.certPath, target: certTarget, role: 'certificate', data: chain.map((c) => `${toPem(c)}\n`).join(''), attributes: NEW_CERT, ...(await existing(certTarget, 'certificate')) },
+  ];
+  await replaceFiles({
+    changes,
+    ops,
+    unchanged: [],
+    prove: (at) => req.prove(at[1]!, at[0]!),
+    // Issued for our key, checked, and the one-time password is spent: a proof that failed only for now
+    // (network, 5xx) does not make the certificate worse, and discarding it would leave the device
+    // without any. Installed, the next token request proves it; a refusal (4xx, TLS) discards it.
+    installUnproven: (err) => isRetryable(err.code),
+  });
   return { certPath: req.certPath, keyPath: req.keyPath, chain };
 }

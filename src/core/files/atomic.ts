@@ -1,6 +1,7 @@
 /**
- * Atomic replacement of a file: a temporary file in the same folder (created exclusively, with the
- * final mode), written and flushed, then renamed over the target. A reader sees the old file or the new
+ * Atomic replacement of a file: a temporary file in the same folder (created exclusively and 0600: its
+ * final mode, owner and group are given only once it is written, so a key is never readable by a group
+ * before it belongs to that group), written and flushed, then renamed over the target. A reader sees the old file or the new
  * one, never a partial or empty one, and a failure leaves the old file as it was and no temporary file.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,13 +29,13 @@ export async function writeFileAtomic(target: string, data: string | Buffer, opt
   };
   let handle;
   try {
-    handle = await open(tmp, 'wx', options.mode);
+    handle = await open(tmp, 'wx', 0o600);
   } catch (err) {
     throw fail(err);
   }
   try {
     await handle.writeFile(data);
-    if (options.owner) await applyAttributes(handle, { mode: options.mode, ...options.owner });
+    await applyAttributes(handle, { mode: options.mode, ...options.owner });
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -8,7 +8,6 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { C8yError } from '../errors.js';
-import type { Settings } from '../config/settings.js';
 
 export interface NamedFile {
   path: string;
@@ -30,26 +29,6 @@ export async function refuseOverlaps(outputs: readonly NamedFile[], inputs: read
       });
     }
   }
-}
-
-/** The files a command reads for its settings: credentials, trust, password files, the config file. */
-export function inputFiles(settings: Settings): NamedFile[] {
-  const files: NamedFile[] = [];
-  const add = (path: string | undefined, option: string): void => {
-    if (path) files.push({ path, option });
-  };
-  add(settings.cert, '--cert');
-  add(settings.key, '--key');
-  add(settings.keystore?.path, '--keystore');
-  add(settings.truststore, '--truststore');
-  add(settings.deviceCa, '--device-ca');
-  add(settings.proxyCa, '--proxy-ca');
-  for (const sources of Object.values(settings.passwords)) {
-    add(sources.flagFile, `the ${sources.role} password file`);
-    add(sources.configFile, `the ${sources.role} password file`);
-  }
-  add(settings.configPath, 'the config file');
-  return files;
 }
 
 /** The file a path means: links resolved where they exist, the folder's links where the file does not yet. */

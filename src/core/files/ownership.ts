@@ -19,9 +19,17 @@ export function ownedByUserOrRoot(info: Pick<Stats, 'uid'>): boolean {
   return uid === undefined || info.uid === uid || info.uid === 0;
 }
 
-/** True when group or others may write it (never on Windows). */
-export function writableByOthers(info: Pick<Stats, 'mode'>): boolean {
-  return posix && (info.mode & 0o022) !== 0;
+/**
+ * True when others may write it, or, with `group`, its group too (never on Windows). A token file counts
+ * the group (it is the user's alone); a config file does not (a per-user group and umask 002 are common).
+ */
+export function writableByOthers(info: Pick<Stats, 'mode'> | undefined, options: { group: boolean }): boolean {
+  return posix && info !== undefined && (info.mode & (options.group ? 0o022 : 0o002)) !== 0;
+}
+
+/** True for a folder others may write without the sticky bit: anyone there may replace any file (never on Windows). */
+export function openFolder(info: Pick<Stats, 'mode'> | undefined): boolean {
+  return writableByOthers(info, { group: false }) && (info!.mode & 0o1000) === 0;
 }
 
 /** True when group or others may read the file at path (never on Windows, or when it cannot be read). */

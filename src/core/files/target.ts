@@ -1,6 +1,6 @@
 /**
  * Where an output file (a token, a sidecar, a renewed certificate) may be written, decided before any
- * network work. The policy (README "Security notes"):
+ * network work. The policy (docs/token-file.md, docs/security.md):
  * - a missing file is created in an existing, writable folder;
  * - a regular file is replaced atomically (write beside it, then rename), never truncated in place;
  * - a symbolic link is followed only when the user or root owns the link (Linux's protected_symlinks

@@ -16,8 +16,22 @@ export const JCEKS_MAGIC = 0xcececece;
 const JKS_KEY_PROTECTOR_OID = '1.3.6.1.4.1.42.2.17.1.1';
 
 /** Password bytes as Java's JKS code forms them: each UTF-16 code unit big-endian, no terminator. */
-function javaPasswordBytes(password: string): Buffer {
+export function javaPasswordBytes(password: string): Buffer {
   return Buffer.from(password, 'utf16le').swap16();
+}
+
+/**
+ * Sun's KeyProtector keystream applied to `input` (the same XOR encrypts and decrypts): SHA-1 of the
+ * password bytes and the previous digest, starting from the salt, 20 bytes at a time.
+ */
+export function sunKeyProtectorXor(passwordBytes: Buffer, salt: Buffer, input: Buffer): Buffer {
+  const out = Buffer.alloc(input.length);
+  let digest: Buffer = salt;
+  for (let off = 0; off < input.length; off += 20) {
+    digest = createHash('sha1').update(passwordBytes).update(digest).digest();
+    for (let i = 0; i < 20 && off + i < input.length; i++) out[off + i] = input[off + i]! ^ digest[i]!;
+  }
+  return out;
 }
 
 class Reader {
@@ -142,12 +156,7 @@ function recoverKey(blob: Buffer, password: string, options: ReadJksOptions, ali
   const encrypted = protectedKey.subarray(20, protectedKey.length - 20);
   const check = protectedKey.subarray(protectedKey.length - 20);
   const pw = javaPasswordBytes(password);
-  const plain = Buffer.alloc(encrypted.length);
-  let digest: Buffer = salt;
-  for (let off = 0; off < encrypted.length; off += 20) {
-    digest = createHash('sha1').update(pw).update(digest).digest();
-    for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = encrypted[off + i]! ^ digest[i]!;
-  }
+  const plain = sunKeyProtectorXor(pw, salt, encrypted);
   const expected = createHash('sha1').update(pw).update(plain).digest();
   if (!timingSafeEqual(expected, check)) throw new C8yError('WRONG_PASSWORD', { path, role, format: 'JKS', alias, password: 'key' });
   try {

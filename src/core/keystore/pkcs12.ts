@@ -28,6 +28,7 @@ const OID = {
   x509Certificate: '1.2.840.113549.1.9.22.1',
   friendlyName: '1.2.840.113549.1.9.20',
   localKeyId: '1.2.840.113549.1.9.21',
+  javaTrustedKeyUsage: '2.16.840.1.113894.746875.1.1',
 } as const;
 
 interface Bag {
@@ -35,6 +36,8 @@ interface Bag {
   value: Node;
   friendlyName?: string;
   localKeyId?: string;
+  /** Oracle's trusted-key-usage attribute: keytool lists the certificate as a trustedCertEntry. */
+  javaTrusted?: boolean;
 }
 
 export interface ReadKeystoreOptions {
@@ -108,6 +111,23 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
   return assemble(bags, options, work);
 }
 
+/**
+ * The highest iteration count the file declares where it can be seen without a password (the MAC, the
+ * encrypted sections, the shrouded keys of plain sections), or undefined when none can be read: a
+ * rewrite of the file keeps at least this protection.
+ */
+export function declaredIterations(data: Buffer, options: Pick<ReadKeystoreOptions, 'path' | 'role'>): number | undefined {
+  try {
+    const pfx = parseDer(data);
+    const macData = pfx.children[2];
+    const sections = readSections(parseDer(readOctets(explicit(child(child(pfx, 1), 1), 0))), { ...options, password: '', warn: () => undefined });
+    const counts = [...(macData ? [macCost(macData)] : []), ...sections.flatMap(declaredCosts)].map((c) => c.iterations);
+    return counts.length ? Math.max(...counts) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One ContentInfo of the AuthenticatedSafe: bags in the clear, or data encrypted with a password. */
 type Section = { kind: 'plain'; bags: Bag[] } | { kind: 'encrypted'; algorithm: Node; encrypted: Buffer };
 
@@ -176,14 +196,15 @@ function collectBags(safeContents: Node, bags: Bag[], depth = 0): void {
   }
 }
 
-function readAttributes(set: Node | undefined): { friendlyName?: string; localKeyId?: string } {
-  const out: { friendlyName?: string; localKeyId?: string } = {};
+function readAttributes(set: Node | undefined): Pick<Bag, 'friendlyName' | 'localKeyId' | 'javaTrusted'> {
+  const out: Pick<Bag, 'friendlyName' | 'localKeyId' | 'javaTrusted'> = {};
   for (const attr of set?.children ?? []) {
     const type = readOid(child(attr, 0));
     const first = child(attr, 1).children[0];
     if (!first) continue;
     if (type === OID.friendlyName && first.tagNumber === Tag.bmpString) out.friendlyName = readBmpString(first);
     if (type === OID.localKeyId) out.localKeyId = first.content.toString('hex');
+    if (type === OID.javaTrustedKeyUsage) out.javaTrusted = true;
   }
   return out;
 }
@@ -231,7 +252,14 @@ function assemble(bags: Bag[], options: ReadKeystoreOptions, work: KdfWork): Key
     if (leaf) claimed.add(leaf);
     keyEntries.push(entry);
   });
-  const trusted: TrustedEntry[] = certs.filter((c) => !claimed.has(c.cert)).map((c, i) => ({ alias: c.bag.friendlyName ?? `cert-${i + 1}`, cert: c.cert }));
+  const trusted: TrustedEntry[] = certs
+    .filter((c) => !claimed.has(c.cert))
+    .map((c, i) => ({
+      alias: c.bag.friendlyName ?? `cert-${i + 1}`,
+      cert: c.cert,
+      ...(c.bag.friendlyName !== undefined ? { named: true } : {}),
+      ...(c.bag.javaTrusted ? { javaTrusted: true } : {}),
+    }));
   return { format: 'pkcs12', path, keyEntries, trusted };
 }
 

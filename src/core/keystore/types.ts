@@ -15,6 +15,9 @@ export interface KeyEntry {
 export interface TrustedEntry {
   alias: string;
   cert: X509Certificate;
+  /** PKCS#12: the bag had its own friendlyName (the alias was not made up), and Oracle's trusted-key-usage attribute. */
+  named?: boolean;
+  javaTrusted?: boolean;
 }
 
 export interface Keystore {

@@ -6,7 +6,8 @@
  * the platform's EST port), and a TLS front such as nginx answers a refused certificate with an HTTP 400
  * page rather than a TLS alert. So "accepted" is said only on evidence: the request with the certificate
  * got an answer that is not a refusal, AND the same request without a certificate was refused (the server
- * requires one). A refusal page or a TLS refusal is "refused"; anything else is "unknown".
+ * requires one). A refusal page, a TLS refusal, or a 400, 401 or 403 to the request with the certificate
+ * (the platform's 401 "Invalid certificate chain!") is "refused"; anything else is "unknown".
  */
 import { checkServerIdentity, connect, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -18,7 +19,11 @@ import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
 import { openTunnel, type ProxyRoute } from './proxy/agent.js';
 import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
 import { oneLine, tunnelTarget } from './proxy/watch.js';
-import { bodyExcerpt, certificateRefusal, localCertificateCause } from './token-response.js';
+import { bodyExcerpt, certificateRefusal, platformError } from './token-response.js';
+import { localCertificateCause } from './local-cause.js';
+
+/** Answers to the request with the certificate that refuse it, whatever their body says. */
+const REFUSING_STATUS: Record<number, ErrorCode | undefined> = { 400: 'PLATFORM_BAD_REQUEST', 401: 'PLATFORM_UNAUTHORIZED', 403: 'PLATFORM_FORBIDDEN' };
 
 /** What the handshake showed about the device certificate. */
 export type ClientVerdict = 'accepted' | 'refused' | 'unknown';
@@ -153,6 +158,16 @@ export async function probeHandshake(
     });
     return result;
   }
+  // A 400, 401 or 403 to the request that carried the certificate is a refusal, never evidence of
+  // acceptance: the platform answers a chain it cannot verify with 401 "Invalid certificate chain!".
+  const refusedStatus = REFUSING_STATUS[first.status];
+  if (refusedStatus) {
+    const platform = platformError({ body: first.body ?? Buffer.alloc(0) });
+    const facts: ErrorFacts = { url: endpoint.href, status: first.status, ...(platform ? { platform } : excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
+    const said = platform?.message ?? excerpt;
+    refused(result, `HTTP ${first.status}${said ? ` "${said}"` : ''} to the request with the device certificate: refused`, { code: refusedStatus, facts });
+    return result;
+  }
   // An answer with the certificate: evidence of acceptance only if the server refuses the same request without one.
   const bare = await tunnelFor(proxy, endpoint, timeoutMs, {});
   const second = bare === null ? undefined : await exchange(endpoint, trustOnlyContext(trust), bare, timeoutMs, () => true);
@@ -256,7 +271,9 @@ function exchange(endpoint: URL, context: SecureContext, tunnel: Duplex | undefi
       if (!m) return;
       x.status = Number(m[1]);
       const end = text.indexOf('\r\n\r\n');
-      if (end !== -1) x.body = answer.subarray(end + 4);
+      if (end === -1) return;
+      const body = answer.subarray(end + 4);
+      x.body = /\r\ntransfer-encoding:[^\r]*chunked/i.test(text.slice(0, end)) ? dechunked(body) : body;
     };
     socket.on('data', (chunk: Buffer) => {
       answer = Buffer.concat([answer, chunk]).subarray(0, MAX_ANSWER_BYTES);
@@ -274,6 +291,20 @@ function exchange(endpoint: URL, context: SecureContext, tunnel: Duplex | undefi
       finish();
     });
   });
+}
+
+/** The data of a chunked body (RFC 9112 7.1), as far as it has arrived; extensions and trailers ignored. */
+function dechunked(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let pos = 0; pos < body.length;) {
+    const lineEnd = body.indexOf('\r\n', pos, 'latin1');
+    if (lineEnd === -1) break;
+    const size = Number.parseInt(body.subarray(pos, lineEnd).toString('latin1'), 16);
+    if (!Number.isSafeInteger(size) || size <= 0) break;
+    parts.push(body.subarray(lineEnd + 2, Math.min(body.length, lineEnd + 2 + size)));
+    pos = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
 }
 
 /** The CONNECT tunnel, or the proxy's classified failure; gives up after timeoutMs. */

@@ -17,7 +17,7 @@ import type { Trust } from '../credentials/truststore.js';
 import type { ProxyRoute } from './proxy/agent.js';
 import { watchTunnel } from './proxy/watch.js';
 import { UNTRUSTED_CERT_CODES } from './tls.js';
-import { localCertificateCause } from './token-response.js';
+import { localCertificateCause, type SentIdentity } from './local-cause.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -151,15 +151,19 @@ function truncated(req: TokenRequest, status: number | undefined): C8yError {
   return new C8yError('RESPONSE_TRUNCATED', { url: req.endpoint.href, ...(status ? { status } : {}), stage: 'response' });
 }
 
-function stageOf(p: Progress): NonNullable<ErrorFacts['stage']> {
+/** How far a connection got: the stage a timeout or a failure names. */
+export function stageOf(p: Progress): NonNullable<ErrorFacts['stage']> {
   if (p.responseStarted) return 'response';
   if (p.tlsDone) return 'after-handshake';
   if (p.tcpConnected) return 'handshake';
   return 'connect';
 }
 
-/** Turns a Node network/TLS error into a classified C8yError. */
-export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | 'trust' | 'identity' | 'now'>, progress: Progress): C8yError {
+/**
+ * Turns a Node network/TLS error into a classified C8yError. `identity`: the device certificate that was
+ * offered, if one was (a refusal then names what is wrong with it); EST enrollment offers none.
+ */
+export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | 'trust' | 'now'> & { identity?: SentIdentity | undefined }, progress: Progress): C8yError {
   const { endpoint, trust } = req;
   const nodeCode = (err as NodeJS.ErrnoException).code ?? '';
   const facts: ErrorFacts = { url: endpoint.href, host: endpoint.hostname, port: endpoint.port || '443', stage: stageOf(progress), ...(nodeCode ? { nodeCode } : {}) };
@@ -171,7 +175,7 @@ export function classifyError(err: Error, req: Pick<TokenRequest, 'endpoint' | '
     return new C8yError('HOSTNAME_MISMATCH', { ...facts, reason: err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '') }, { cause: err });
   }
   if (UNTRUSTED_CERT_CODES.has(nodeCode)) return new C8yError('SERVER_UNTRUSTED', { ...facts, trust: trust.source, customTrust: trust.cas !== undefined }, { cause: err });
-  const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...localCertificateCause(req.identity, (req.now ?? Date.now)()) }, { cause: err });
+  const rejected = (): C8yError => new C8yError('CLIENT_CERT_REJECTED', { ...facts, ...(req.identity ? localCertificateCause(req.identity, (req.now ?? Date.now)()) : {}) }, { cause: err });
   // A TLS alert from the server during or right after the handshake: it did not accept our certificate.
   if (/alert|ERR_SSL_TLSV13_ALERT|ERR_SSL_SSLV3_ALERT|ERR_SSL_TLSV1_ALERT/i.test(text) && /certificate|unknown.ca|ALERT_UNKNOWN_CA|decrypt|handshake.failure|access.denied/i.test(text))
     return rejected();

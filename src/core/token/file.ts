@@ -53,7 +53,7 @@ export async function readTrustedTokenFile(path: string): Promise<TrustedToken> 
   if (!info?.isFile()) return { note: 'is not a regular file' };
   const uid = currentUid();
   if (uid !== undefined && info.uid !== uid) return { note: 'belongs to another user' };
-  if (writableByOthers(info)) return { note: 'is writable by other users' };
+  if (writableByOthers(info, { group: true })) return { note: 'is writable by other users' };
   let text: string;
   try {
     text = (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8').trim();

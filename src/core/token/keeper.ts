@@ -6,16 +6,16 @@
  */
 import { spawn } from 'node:child_process';
 import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.js';
-import type { Settings } from '../config/settings.js';
+import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
-import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
+import { checkWritable, readTokenFile, readTrustedTokenFile, writeTokenFile } from './file.js';
 import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
 import { backoffDelay, expiredRetryDelay, refreshTime } from './refresh-policy.js';
 import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clock.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
 import { credentialsStamp } from '../credentials/stamp.js';
 import { outputTarget } from '../files/target.js';
-import { inputFiles, refuseOverlaps } from '../files/overlap.js';
+import { refuseOverlaps } from '../files/overlap.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
@@ -37,7 +37,7 @@ export interface KeeperOptions {
   slowRetryMs: number;
   /**
    * watch --renew-before: renew the device certificate once it expires within `beforeMs`. The renewal
-   * itself (EST, the proof, the files) is the caller's (commands/cert.ts), loaded only when one is due.
+   * itself (EST, the proof, the files) is the caller's (core/est/device.ts), loaded only when one is due.
    */
   renewal?: { beforeMs: number; renew: Renewer } | undefined;
 }
@@ -203,12 +203,12 @@ class Watcher {
   /** Reuses a token already in the file when it is for this device and before its half-life; the time of the first refresh. */
   private async firstLook(): Promise<number> {
     // Which device: a failure here shows up, with its message, at the first refresh.
-    const stamp = await credentialsStamp(this.settings);
+    const stamp = await credentialsStamp(credentialFiles(this.settings));
     const device = await deviceUserOf(this.settings, this.passwords(), this.io).catch(() => undefined);
     if (!device) return this.now();
     // A keystore was opened (its key derivation run, its password perhaps asked for): not twice.
     if (device.identity) this.firstIdentity = { stamp, identity: device.identity };
-    const cached = await cachedToken(this.options.output, device.deviceUser, this.endpoint.hostname, this.now());
+    const cached = cachedToken(this.options.output, await readTrustedTokenFile(this.options.output), device.deviceUser, this.endpoint.hostname, this.now());
     // A valid token past its half-life is held (never replaced by an older one; its expiry is reported), and refreshed now.
     if (!cached.token) {
       if (cached.held) this.hold(cached.held);
@@ -237,7 +237,7 @@ class Watcher {
     try {
       const passwords = this.passwords();
       // The files are read again whenever they changed (a renewed certificate, a rotated password file).
-      const stamp = await credentialsStamp(this.settings);
+      const stamp = await credentialsStamp(credentialFiles(this.settings));
       if (this.prepared?.stamp !== stamp) {
         this.prepared = undefined;
         const identity = this.firstIdentity?.stamp === stamp ? this.firstIdentity.identity : await loadIdentityWithProgress(this.settings, passwords, io);
@@ -362,7 +362,7 @@ class Watcher {
     const renewal = this.options.renewal;
     const leaf = identity.chain[0];
     if (!renewal || !leaf || this.now() < this.renewNotBefore) return undefined;
-    const { renewalVerdict } = await import('../est/renewal.js');
+    const { renewalVerdict } = await import('../x509/renewal.js');
     const verdict = renewalVerdict(leaf, renewal.beforeMs, this.now());
     if (!verdict.renewNow || verdict.expired) return undefined;
     try {

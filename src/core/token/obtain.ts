@@ -3,17 +3,17 @@
  * else identity and trust → one mTLS request → token (→ atomic file, → sidecar). Returns data.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { Settings } from '../config/settings.js';
+import { inputFiles, type Settings } from '../config/settings.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { outputTarget } from '../files/target.js';
-import { inputFiles, refuseOverlaps, type NamedFile } from '../files/overlap.js';
+import { refuseOverlaps, type NamedFile } from '../files/overlap.js';
 import { readCertificates } from '../x509/read.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { isoTime, tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
-import { checkWritable, readTokenFile, writeTokenFile } from './file.js';
+import { checkWritable, readTrustedTokenFile, writeTokenFile } from './file.js';
 import { localMsOf, type ClockOffset } from './clock.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, longerLivedToken, requestToken, requireEndpoint, type TokenSourceIo } from './source.js';
 import { chainHeaderCertificates } from '../platform/chain-header.js';
@@ -66,11 +66,14 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   let identity: ClientIdentity | undefined;
   const cacheFile = options.cache ?? options.output;
+  // The file is read once: for a token to reuse, to tell a new token from the same, and to keep a
+  // longer-lived one than the platform's answer.
+  const found = cacheFile ? await readTrustedTokenFile(cacheFile) : undefined;
   let cacheNote: string | undefined;
-  if (cacheFile && !options.force) {
+  if (cacheFile && found && !options.force) {
     const device = await deviceUserOf(settings, passwords, io);
     identity = device.identity;
-    const cached = await cachedToken(cacheFile, device.deviceUser, endpoint.hostname, io.now());
+    const cached = cachedToken(cacheFile, found, device.deviceUser, endpoint.hostname, io.now());
     if (cached.token) {
       io.progress(`reusing the token in ${cacheFile}: ${cached.note}`);
       const result: ObtainedToken = {
@@ -94,12 +97,11 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
     }
     cacheNote = cached.note;
   }
-  const before = cacheFile ? await readTokenFile(cacheFile) : undefined;
   identity ??= await loadIdentityWithProgress(settings, passwords, io);
   const fetched = await requestToken(settings, identity, passwords, io);
   // An older token than the valid one in the file (a platform node behind the others) never replaces it:
   // the file's token is the answer, and nothing is written.
-  const kept = cacheFile ? await longerLivedToken(cacheFile, fetched.token, fetched.offset, io.now()) : undefined;
+  const kept = found ? longerLivedToken(found, fetched.token, fetched.offset, io.now()) : undefined;
   if (kept) {
     io.warn(`the platform answered with a token that expires before the one in ${cacheFile} (${isoTime(tokenTimes(fetched.token.claims).expiresAt)}); the file's token is kept.`);
     return {
@@ -124,7 +126,7 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
     identitySource: identity.source,
     chainHeaderSubjects: chainHeaderCertificates(identity.chain, settings.chainHeader).map((c) => dnOneLine(c.subject)),
     source: 'platform',
-    state: before === token.token ? 'same' : 'new',
+    state: found?.token === token.token ? 'same' : 'new',
   };
   if (cacheNote) result.cacheNote = cacheNote;
   if (fetched.tlsVersion) result.tlsVersion = fetched.tlsVersion;

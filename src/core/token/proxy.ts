@@ -6,6 +6,7 @@
  * a connection is about to be made; https-proxy-agent is loaded only when a proxy is actually used.
  */
 import type { Settings } from '../config/settings.js';
+import { fromConfigFile } from '../config/merge.js';
 import type { WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
@@ -18,15 +19,9 @@ import type { ProxyRoute } from '../platform/proxy/agent.js';
 /** Which proxy the connection to `endpoint` goes through, and why; PROXY_INVALID (exit 3) for a bad setting. */
 export function decideProxy(settings: Settings, env: NodeJS.ProcessEnv, endpoint: URL): ProxyDecision {
   const r = settings.resolved.proxy;
-  const value = r === undefined ? undefined : String(r.value);
-  // The merge has weighed flag, C8YTOKEN_PROXY and config file; the standard variables go between the
-  // last two. C8YTOKEN_PROXY (level 3) is read by selectProxy itself, from the same environment.
-  return selectProxy({
-    ...(r?.level === 4 ? { flag: value } : {}),
-    ...(r !== undefined && (r.level === 1 || r.level === 2) ? { config: value, configSource: r.source } : {}),
-    env,
-    target: endpoint,
-  });
+  // The merge has weighed the flag, the variables (C8YTOKEN_PROXY, then the standard ones) and the config
+  // file; the environment is still needed for NO_PROXY.
+  return selectProxy({ chosen: r && { value: String(r.value), source: r.source }, env, target: endpoint });
 }
 
 /** The route for a decision (undefined: connect directly); --verbose says which proxy and why. */
@@ -49,8 +44,8 @@ export async function proxyRoute(settings: Settings, decision: ProxyDecision, io
     );
   }
   // A password inside the config file's proxy URL is as exposed as proxyPassword there.
-  const fromConfig = settings.resolved.proxy?.level === 1 || settings.resolved.proxy?.level === 2;
-  if (proxyPassword === undefined && decision.password && fromConfig && decision.source === settings.resolved.proxy?.source && settings.configPath) {
+  const r = settings.resolved.proxy;
+  if (proxyPassword === undefined && decision.password && r && fromConfigFile(r) && decision.source === r.source && settings.configPath) {
     warnConfigReadable(settings.configPath, 'proxy', io.warn);
   }
   const { createProxyRoute } = await import('../platform/proxy/agent.js');

@@ -13,7 +13,7 @@ import type { Trust } from '../credentials/truststore.js';
 import type { SecureContext } from 'node:tls';
 import { pemCertificateCn, subjectCn } from '../x509/names.js';
 import { decodeJwt, isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
-import { readTrustedTokenFile } from './file.js';
+import type { TrustedToken } from './file.js';
 import { reusableToken } from './refresh-policy.js';
 import { estimateOffset, platformNowSeconds, type ClockOffset } from './clock.js';
 import { decideProxy, proxyRoute } from './proxy.js';
@@ -108,9 +108,8 @@ async function pemDeviceUser(certPath: string): Promise<string | undefined> {
   }
 }
 
-/** The token in a cache file when it may be reused; otherwise a note saying why not. */
-export async function cachedToken(file: string, deviceUser: string, host: string, nowMs: number): Promise<{ token?: DecodedJwt; held?: DecodedJwt; note: string }> {
-  const found = await readTrustedTokenFile(file);
+/** The token `found` in a cache file (file.ts readTrustedTokenFile) when it may be reused; otherwise a note saying why not. */
+export function cachedToken(file: string, found: TrustedToken, deviceUser: string, host: string, nowMs: number): { token?: DecodedJwt; held?: DecodedJwt; note: string } {
   if (!found.token) return { note: `${file} ${found.note ?? 'holds no token'}` };
   let jwt: DecodedJwt;
   try {
@@ -127,11 +126,10 @@ export async function cachedToken(file: string, deviceUser: string, host: string
 }
 
 /**
- * The token in `file` when it is for the same device and issuer as `fresh`, still valid on the platform's
- * clock, and expires after `fresh`: a platform node answering with an older token must not replace it.
+ * The token `found` in the file when it is for the same device and issuer as `fresh`, still valid on the
+ * platform's clock, and expires after `fresh`: a platform node answering with an older token must not replace it.
  */
-export async function longerLivedToken(file: string, fresh: DecodedJwt, offset: ClockOffset | undefined, nowMs: number): Promise<DecodedJwt | undefined> {
-  const found = await readTrustedTokenFile(file);
+export function longerLivedToken(found: TrustedToken, fresh: DecodedJwt, offset: ClockOffset | undefined, nowMs: number): DecodedJwt | undefined {
   if (!found.token || found.token === fresh.token) return undefined;
   let jwt: DecodedJwt;
   try {
@@ -154,7 +152,7 @@ export async function longerLivedToken(file: string, fresh: DecodedJwt, offset: 
 export async function requestToken(settings: Settings, identity: ClientIdentity, passwords: PasswordBook, io: TokenSourceIo, held?: DecodedJwt, prepared?: PreparedTls): Promise<FetchedToken> {
   const endpoint = requireEndpoint(settings);
   // The network stack is loaded only now: a cache hit never pays for it.
-  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('../platform/token-response.js')]);
+  const [{ postTokenRequest }, { tokenFromResponse }] = await Promise.all([import('../platform/request.js'), import('./answer.js')]);
   const { trust, context, proxy } = prepared ?? (await prepareTls(settings, identity, passwords, io));
   io.progress(`POST ${endpoint.href} as ${subjectCn(identity.chain[0])} (${identity.source})${proxy ? ` through ${proxy.shown}` : ''}`);
   const raw = await postTokenRequest({

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCsr, csrPem, generateDeviceKey, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from '../../../src/core/est/csr.js';
-import { readCsr } from '../../../src/emulator/est.js';
+import { readCsr } from '../../emulator/est.js';
 import { tempDir } from '../../helpers/cli.js';
 import { pki } from '../../helpers/paths.js';
 import { codeOf } from '../../helpers/errors.js';

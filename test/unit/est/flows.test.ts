@@ -1,16 +1,17 @@
 /** renewCertificate and enrollDevice end to end against the local endpoint, in process. */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
 import { estBaseUrl } from '../../../src/core/est/client.js';
 import { enrollDevice, renewCertificate } from '../../../src/core/est/flows.js';
-import { Emulator } from '../../../src/emulator/server.js';
+import { Emulator } from '../../emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
-import { caught } from '../../helpers/errors.js';
+import { caught, wordsOf } from '../../helpers/errors.js';
 import { noPasswords, passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
-import type { EstFault } from '../../../src/emulator/est.js';
+import type { EstFault } from '../../emulator/est.js';
 import { pki } from '../../helpers/paths.js';
 
 let emulator: Emulator;
@@ -285,4 +286,102 @@ describe('enrollDevice', () => {
       expect(readdirSync(dir)).toEqual([]);
     });
   }
+
+  const enrollInto = (id: string, dir: string, maxWaitMs: number) =>
+    enrollDevice({
+      ...connection(),
+      deviceId: id,
+      oneTimePassword: 'Otp-12345678',
+      certPath: join(dir, 'device.pem'),
+      keyPath: join(dir, 'device.key'),
+      poll: { retryEveryMs: 20, maxWaitMs },
+      prove: provePem,
+    });
+
+  it('a proof that fails for now (two HTTP 503 from the token endpoint) is asked again with backoff: enrolled', async () => {
+    emulator.registerEnrollment('flow-503-twice', 'Otp-12345678', { pendingPolls: 0 });
+    const dir = tempDir('c8ytoken-flow-');
+    const seen = emulator.requests.length;
+    // The enrollment itself is an EST request; the token endpoint's fault hits the proofs only.
+    emulator.fault = 'http503';
+    emulator.faultCount = 2;
+    try {
+      const result = await enrollInto('flow-503-twice', dir, 5000);
+      expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
+      expect(await tokenFor(emulator, result.certPath, result.keyPath)).toMatch(/^eyJ/);
+      expect(emulator.requests.slice(seen).filter((r) => r.path.startsWith('/devicecontrol/deviceAccessToken')).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      emulator.fault = undefined;
+      emulator.faultCount = Infinity;
+    }
+  });
+
+  it('a proof that keeps failing for now (HTTP 503 through --max-wait): the issued files are installed, exit 8 "issued but not yet proven", never "register again"', async () => {
+    emulator.registerEnrollment('flow-503-always', 'Otp-12345678', { pendingPolls: 0 });
+    const dir = tempDir('c8ytoken-flow-');
+    emulator.fault = 'http503';
+    let err;
+    try {
+      err = await caught(enrollInto('flow-503-always', dir, 300));
+    } finally {
+      emulator.fault = undefined;
+    }
+    expect(err.exitCode).toBe(8);
+    expect(err.facts.unproven).toEqual([join(dir, 'device.key'), join(dir, 'device.pem')]);
+    expect(err.facts.notWritten).toBeUndefined();
+    const words = wordsOf(err);
+    expect(words.message).toMatch(/^Issued but not yet proven: .*device\.key and .*device\.pem.*HTTP 503|^Issued but not yet proven: .*503/s);
+    expect(`${words.message} ${words.hint}`).not.toMatch(/register .*again|Nothing was (written|changed)/);
+    expect(words.hint).toMatch(/Do not enroll again.*Retry later/);
+    expect(readdirSync(dir).sort()).toEqual(['device.key', 'device.pem']);
+    if (process.platform !== 'win32') expect(statSync(join(dir, 'device.key')).mode & 0o777).toBe(0o600);
+    // The files are the device's identity: once the platform is back, they get a token.
+    expect(await tokenFor(emulator, join(dir, 'device.pem'), join(dir, 'device.key'))).toMatch(/^eyJ/);
+  });
+});
+
+describe('one renewal at a time (FILE.lock)', () => {
+  it('a second renewal while the first is proving: exit 9 naming the PID; the first completes; the lock is gone after', async () => {
+    const [certPath, keyPath] = copy('device-est.chain.pem', 'device-est.key');
+    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords(), quiet);
+    const token = await tokenFor(emulator, certPath!, keyPath!);
+    let proving!: () => void;
+    const inProof = new Promise<void>((r) => (proving = r));
+    let resume!: () => void;
+    const paused = new Promise<void>((r) => (resume = r));
+    const first = renewCertificate({
+      ...connection(),
+      identity,
+      files: { kind: 'pem', certPath: certPath!, keyPath },
+      token,
+      prove: async (c) => {
+        proving();
+        await paused;
+        await prove(c);
+      },
+    });
+    await inProof;
+    expect(existsSync(`${certPath}.new`)).toBe(true);
+    expect(readFileSync(`${certPath}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    const second = await caught(renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: certPath!, keyPath }, token, prove }));
+    expect(second).toMatchObject({ code: 'OUTPUT_UNWRITABLE', facts: { reason: 'renewal running', pid: process.pid } });
+    expect(second.exitCode).toBe(9);
+    expect(wordsOf(second).message).toMatch(new RegExp(`another renewal \\(PID ${process.pid}\\) is running`));
+    // The second one touched nothing of the first's: its .new is still there to be proven.
+    expect(existsSync(`${certPath}.new`)).toBe(true);
+    resume();
+    const result = await first;
+    expect(result.backups.cert).toBe(`${certPath}.bak`);
+    expect(readdirSync(join(certPath!, '..')).sort()).toEqual(['device-est.chain.pem', 'device-est.chain.pem.bak', 'device-est.key', 'device-est.key.bak']);
+  });
+
+  it('a stale lock (its process is gone) is taken over', async () => {
+    const [certPath, keyPath] = copy('device-est.chain.pem', 'device-est.key');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(`${certPath}.lock`, `${gone.stdout}\n`);
+    const identity = await loadIdentity({ cert: certPath!, key: keyPath! }, noPasswords(), quiet);
+    const result = await renewCertificate({ ...connection(), identity, files: { kind: 'pem', certPath: certPath!, keyPath }, token: await tokenFor(emulator, certPath!, keyPath!), prove });
+    expect(result.notAfter.getTime()).toBeGreaterThan(Date.now());
+    expect(existsSync(`${certPath}.lock`)).toBe(false);
+  });
 });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDer, type Node } from '../../../src/core/encoding/der.js';
 import { certificatesFromEstAnswer, EstAnswerError, reencodeDer } from '../../../src/core/est/pkcs7.js';
-import { certsOnlyBer, certsOnlyDer } from '../../../src/emulator/est.js';
+import { certsOnlyBer, certsOnlyDer } from '../../emulator/est.js';
 import { pki } from '../../helpers/paths.js';
 
 const p7b = readFileSync(pki('est-answer.p7b'));

@@ -3,8 +3,9 @@
  * keeps .bak copies; a failure at any step (each write and rename in turn, the proof, an unwritable
  * folder) leaves the old files byte for byte and no .new or temporary file.
  */
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedCertificate, type IssuedCertificate } from '../../../src/core/est/check.js';
@@ -14,8 +15,8 @@ import { renewalTargets, composeChain, realFileOps, replaceKeystore, replacePemI
 import { C8yError } from '../../../src/core/errors.js';
 import type { FileAttributes } from '../../../src/core/files/keep.js';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
-import { renewalVerdict } from '../../../src/core/est/renewal.js';
-import { Emulator } from '../../../src/emulator/server.js';
+import { renewalVerdict } from '../../../src/core/x509/renewal.js';
+import { Emulator } from '../../emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
 import { passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
@@ -26,6 +27,9 @@ let issuedEc: IssuedCertificate; // for device-est's key, issuer unchanged, no c
 const ecKey = createPrivateKey(readFileSync(pki('device-est.key')));
 const cert = (name: string) => new X509Certificate(readFileSync(pki(name)));
 const isRoot = process.getuid?.() === 0;
+const has = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
+const hasOpenssl = has('openssl', ['version']);
+const hasKeytool = has('keytool', ['-help']);
 
 async function issue(certFile: string, keyFile: string, key = createPrivateKey(readFileSync(pki(keyFile))), cn?: string): Promise<IssuedCertificate> {
   const leaf = cert(certFile);
@@ -74,7 +78,10 @@ describe('replacePemIdentity: success', () => {
     expect(readFileSync(id.keyPath).equals(id.keyBytes)).toBe(true);
     expect(result).toMatchObject({ keyReplaced: false, issuerChanged: false, backups: { cert: `${id.certPath}.bak` } });
     expect(result.chainNote).toMatch(/Kept the 1 certificate/);
-    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.chain.pem.bak', 'device.key']);
+    // The key stays, and is backed up beside the certificate's backup: the .bak files are a pair.
+    expect(readdirSync(id.dir).sort()).toEqual(['device.chain.pem', 'device.chain.pem.bak', 'device.key', 'device.key.bak']);
+    expect(result.backups.key).toBe(`${id.keyPath}.bak`);
+    expect(readFileSync(`${id.keyPath}.bak`).equals(id.keyBytes)).toBe(true);
     expect(await tokenFor(emulator, id.certPath, id.keyPath)).toMatch(/^eyJ/);
   });
 
@@ -111,6 +118,69 @@ describe('replacePemIdentity: success', () => {
   });
 });
 
+describe('replacePemIdentity: the backups', () => {
+  it('--new-key, then a plain renewal: cert.bak and key.bak stay a matching pair', async () => {
+    const id = identityIn('device-est.chain.pem', 'device-est.key');
+    const { key, pem } = await generateDeviceKey();
+    const first = await issue('device-est.chain.pem', 'device-est.key', key);
+    await replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued: first, newKeyPem: pem, prove });
+    // The second renewal keeps the new key and only replaces the certificate.
+    const answer = await simpleReenroll({
+      tenantUrl: estBaseUrl(new URL(emulator.url)),
+      token: await tokenFor(emulator, id.certPath, id.keyPath),
+      csrDer: buildCsr(key, 'est-device-001'),
+      trustCas: serverCa,
+      timeoutMs: 5000,
+    });
+    const second = checkIssuedCertificate(answer.certificates, { key, commonName: 'est-device-001', nowMs: Date.now(), url: answer.url.href });
+    const result = await replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: first.leaf, issued: second, prove });
+    expect(result.backups).toEqual({ cert: `${id.certPath}.bak`, key: `${id.keyPath}.bak` });
+    const backedUp = new X509Certificate(readFileSync(`${id.certPath}.bak`));
+    expect(backedUp.fingerprint256).toBe(first.leaf.fingerprint256);
+    expect(backedUp.checkPrivateKey(createPrivateKey(readFileSync(`${id.keyPath}.bak`)))).toBe(true);
+    expect(new X509Certificate(readFileSync(id.certPath)).checkPrivateKey(createPrivateKey(readFileSync(id.keyPath)))).toBe(true);
+  });
+
+  it.skipIf(process.platform === 'win32')('files behind symbolic links: the backups and the restore hint name the real files, where they are', async () => {
+    const real = identityIn('device-est.chain.pem', 'device-est.key');
+    const links = tempDir('c8ytoken-links-');
+    const certLink = join(links, 'device.pem');
+    const keyLink = join(links, 'device.key');
+    symlinkSync(real.certPath, certLink);
+    symlinkSync(real.keyPath, keyLink);
+    const { key, pem } = await generateDeviceKey();
+    const issued = await issue('device-est.chain.pem', 'device-est.key', key);
+    const result = await replacePemIdentity({ certPath: certLink, keyPath: keyLink, oldLeaf: cert('device-est.crt'), issued, newKeyPem: pem, prove });
+    expect(result.backups).toEqual({ cert: `${real.certPath}.bak`, key: `${real.keyPath}.bak` });
+    expect(readFileSync(result.backups.cert).equals(real.certBytes)).toBe(true);
+    expect(readdirSync(links).sort()).toEqual(['device.key', 'device.pem']);
+
+    // The certificate's rename fails after the key's, and putting the key back fails too: the hint's paths are real files.
+    const again = identityIn('device-est.chain.pem', 'device-est.key');
+    const links2 = tempDir('c8ytoken-links-');
+    symlinkSync(again.certPath, join(links2, 'device.pem'));
+    symlinkSync(again.keyPath, join(links2, 'device.key'));
+    let renames = 0;
+    const err = await caught(
+      replacePemIdentity({
+        certPath: join(links2, 'device.pem'),
+        keyPath: join(links2, 'device.key'),
+        oldLeaf: cert('device-est.crt'),
+        issued,
+        newKeyPem: pem,
+        prove,
+        ops: {
+          rename: (f, t) => (++renames === 2 ? Promise.reject(Object.assign(new Error('injected'), { code: 'EIO' })) : realFileOps.rename(f, t)),
+          writeAtomic: () => Promise.reject(Object.assign(new Error('injected'), { code: 'EIO' })),
+        },
+      }),
+    );
+    expect(err.facts).toMatchObject({ reason: 'restore failed', restore: `mv ${again.keyPath}.bak.new ${again.keyPath}` });
+    expect(readFileSync(`${again.keyPath}.bak.new`).equals(again.keyBytes)).toBe(true);
+    expect(wordsOf(err).hint).toContain(`mv ${again.keyPath}.bak.new ${again.keyPath}`);
+  });
+});
+
 describe('replacePemIdentity: failure at each step leaves the old files byte for byte', () => {
   /** File operations that fail at the n-th write, atomic write or rename (counting all). */
   function failingAt(n: number): { ops: Partial<FileOps>; calls: () => number } {
@@ -126,25 +196,43 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
   }
 
   for (const newKey of [false, true]) {
-    it(`${newKey ? 'with' : 'without'} a new key: every step in turn`, async () => {
+    it(`${newKey ? 'with' : 'without'} a new key: every step in turn, the previous .bak files included`, async () => {
       const { key, pem } = await generateDeviceKey();
       const issued = newKey ? await issue('device-est.chain.pem', 'device-est.key', key) : issuedEc;
       const probe = identityIn('device-est.chain.pem', 'device-est.key');
       const counter = failingAt(Infinity);
       await replacePemIdentity({ certPath: probe.certPath, keyPath: probe.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: counter.ops });
       const steps = counter.calls();
-      expect(steps).toBeGreaterThanOrEqual(newKey ? 6 : 3);
+      // .new (1 or 2), .bak.new of both, the commit's renames (1 or 2), the .bak renames.
+      expect(steps).toBe(newKey ? 8 : 6);
+      const commitSteps = newKey ? 6 : 4;
       for (let n = 1; n <= steps; n++) {
         const id = identityIn('device-est.chain.pem', 'device-est.key');
-        const err = await caught(
-          replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: failingAt(n).ops }),
-        );
+        // Backups of an earlier renewal: a failed renewal must not have overwritten them.
+        writeFileSync(`${id.certPath}.bak`, 'earlier certificate backup\n');
+        writeFileSync(`${id.keyPath}.bak`, 'earlier key backup\n');
+        const run = replacePemIdentity({ certPath: id.certPath, keyPath: id.keyPath, oldLeaf: cert('device-est.crt'), issued, newKeyPem: newKey ? pem : undefined, prove, ops: failingAt(n).ops });
+        if (n > commitSteps) {
+          // After the commit: the new files are in place; a backup that could not take the old one's place stays as .bak.new and is reported there.
+          const result = await run;
+          expect(new X509Certificate(readFileSync(id.certPath)).fingerprint256, `step ${n}`).toBe(issued.leaf.fingerprint256);
+          const moved = [result.backups.cert, result.backups.key!];
+          expect(
+            moved.filter((b) => b.endsWith('.bak.new')),
+            `step ${n}`,
+          ).toHaveLength(1);
+          expect(readFileSync(result.backups.cert).equals(id.certBytes)).toBe(true);
+          expect(readFileSync(result.backups.key!).equals(id.keyBytes)).toBe(true);
+          continue;
+        }
+        const err = await caught(run);
         expect(err.code, `step ${n}`).toBe('OUTPUT_UNWRITABLE');
         expect(err.exitCode).toBe(9);
         expect(readFileSync(id.certPath).equals(id.certBytes), `certificate after a failure at step ${n}`).toBe(true);
         expect(readFileSync(id.keyPath).equals(id.keyBytes), `key after a failure at step ${n}`).toBe(true);
-        const left = readdirSync(id.dir).filter((f) => !f.endsWith('.bak'));
-        expect(left.sort(), `files after a failure at step ${n}`).toEqual(['device.chain.pem', 'device.key']);
+        expect(readFileSync(`${id.certPath}.bak`, 'utf8'), `the earlier backup after a failure at step ${n}`).toBe('earlier certificate backup\n');
+        expect(readFileSync(`${id.keyPath}.bak`, 'utf8'), `the earlier key backup after a failure at step ${n}`).toBe('earlier key backup\n');
+        expect(readdirSync(id.dir).sort(), `files after a failure at step ${n}`).toEqual(['device.chain.pem', 'device.chain.pem.bak', 'device.key', 'device.key.bak']);
       }
     });
   }
@@ -266,8 +354,9 @@ describe('replaceKeystore', () => {
       rename: async (f: string, t: string) => (count++, realFileOps.rename(f, t)),
     };
     await replaceKeystore({ ...access(keystoreIn().path), key: ecKey, oldChain: [cert('device-est.crt')], issued: issuedEc, prove: proveKeystore, ops: counting });
-    expect(count).toBe(3);
-    for (let n = 1; n <= count; n++) {
+    // .new, .bak.new, the commit, the backup's rename (after the commit: its failure leaves .bak.new, reported).
+    expect(count).toBe(4);
+    for (let n = 1; n < count; n++) {
       let at = 0;
       const fail =
         <A extends unknown[]>(real: (...a: A) => Promise<void>) =>
@@ -276,6 +365,7 @@ describe('replaceKeystore', () => {
           return real(...a);
         };
       const ks = keystoreIn();
+      writeFileSync(`${ks.path}.bak`, 'earlier backup');
       const err = await caught(
         replaceKeystore({
           ...access(ks.path),
@@ -288,15 +378,64 @@ describe('replaceKeystore', () => {
       );
       expect(err.exitCode, `step ${n}`).toBe(9);
       expect(readFileSync(ks.path).equals(ks.bytes), `keystore after a failure at step ${n}`).toBe(true);
-      expect(
-        readdirSync(ks.dir).filter((f) => !f.endsWith('.bak')),
-        `step ${n}`,
-      ).toEqual(['device.p12']);
+      expect(readFileSync(`${ks.path}.bak`, 'utf8'), `step ${n}`).toBe('earlier backup');
+      expect(readdirSync(ks.dir).sort(), `step ${n}`).toEqual(['device.p12', 'device.p12.bak']);
     }
     const ks = keystoreIn();
     const err = await caught(replaceKeystore({ ...access(ks.path), key: ecKey, oldChain: [cert('device-est.crt')], issued: issuedEc, prove: () => Promise.reject(new Error('no token')) }));
     expect(err.facts).toMatchObject({ during: 'prove', unchanged: [ks.path] });
     expect(readdirSync(ks.dir)).toEqual(['device.p12']);
+  });
+});
+
+describe.skipIf(!hasOpenssl)('replaceKeystore: a PKCS#12 made by OpenSSL keeps its protection and its entries (skipped without openssl)', () => {
+  it('100,000 iterations stay 100,000 (MAC, certificates, key); keytool lists the same entries; an extra CA does not become a trusted entry', async () => {
+    const dir = tempDir('c8ytoken-p12-');
+    const path = join(dir, 'device.p12');
+    writeFileSync(join(dir, 'extra.pem'), readFileSync(pki('est-ca.crt'), 'utf8') + readFileSync(pki('stranger-ca.crt'), 'utf8'));
+    const made = spawnSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      pki('device-est.key'),
+      '-in',
+      pki('device-est.crt'),
+      '-certfile',
+      join(dir, 'extra.pem'),
+      '-name',
+      'device',
+      '-passout',
+      'pass:changeit',
+      '-iter',
+      '100000',
+      '-macalg',
+      'sha256',
+      '-out',
+      path,
+    ]);
+    expect(made.status, made.stderr?.toString()).toBe(0);
+    const entries = (file: string) => {
+      const listed = spawnSync('keytool', ['-list', '-keystore', file, '-storetype', 'PKCS12', '-storepass', 'changeit'], { encoding: 'utf8' });
+      return { keys: listed.stdout.match(/PrivateKeyEntry/g)?.length ?? 0, trusted: listed.stdout.match(/trustedCertEntry/g)?.length ?? 0 };
+    };
+    const before = hasKeytool ? entries(path) : undefined;
+    await replaceKeystore({
+      path,
+      storePassword: 'changeit',
+      keyPassword: 'changeit',
+      key: ecKey,
+      oldChain: [cert('device-est.crt'), cert('est-ca.crt')],
+      issued: issuedEc,
+      prove: (p) => tokenForKeystore(emulator, p, { keystore: 'changeit' }).then(() => undefined),
+    });
+    const info = spawnSync('openssl', ['pkcs12', '-info', '-noout', '-in', path, '-passin', 'pass:changeit'], { encoding: 'utf8' });
+    const said = `${info.stdout}${info.stderr}`;
+    expect(said).toMatch(/MAC: sha256, Iteration 100000/);
+    expect(said).toMatch(/PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 100000/);
+    expect(said).toMatch(/Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 100000/);
+    if (before) expect(entries(path)).toEqual(before);
+    // The stranger CA is still in the file, as a plain certificate.
+    expect(said.match(/Certificate bag/g)?.length).toBe(3);
   });
 });
 

@@ -23,6 +23,11 @@ export const NO_PROXY_SETTING = 'default';
 export const CONFIG_SOURCE = 'config "proxy"';
 
 export interface ProxySelectionInput {
+  /**
+   * The setting already chosen by the option table's merge (flag > PROXY_VARIABLES > config file) and
+   * where it came from; absent: chosen here from `flag`, the variables and `config` in the same order.
+   */
+  chosen?: { value: string; source: string } | undefined;
   /** The --proxy value, when given ('' means no proxy, as curl's --proxy ""). */
   flag?: string;
   /** The config file's "proxy" value, when set, and where it is (e.g. '"proxy" in /etc/c8ytoken.yaml'). */
@@ -50,7 +55,7 @@ export interface ProxyDecision {
 
 /** Decides the proxy for one target; throws PROXY_INVALID (exit 3, naming the source) for a bad URL. */
 export function selectProxy(input: ProxySelectionInput): ProxyDecision {
-  const chosen = firstSetting(input);
+  const chosen = input.chosen ? { value: input.chosen.value.trim(), source: input.chosen.source } : firstSetting(input);
   if (!chosen) return { source: NO_PROXY_SETTING };
   const { value, source } = chosen;
   if (value === '' || value.toLowerCase() === 'none') return { source, bypass: 'none' };
