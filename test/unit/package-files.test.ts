@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { basename, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { root } from '../helpers/paths.js';
 import { tempDir } from '../helpers/cli.js';
@@ -58,32 +58,6 @@ describe('the npm package', () => {
         [...readFileSync(file, 'utf8').matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1]),
         file,
       ).toEqual([]);
-  });
-
-  it('each command loads only its own chunks: inspect and a cached fetch load no TLS, keystore, EST, proxy or completion code', () => {
-    // The sources in each file of dist/ (scripts/bundle.js writes them down), by base name.
-    const sources = JSON.parse(readFileSync(join(root, 'dist', 'c8ytoken.meta.json'), 'utf8')) as Record<string, string[]>;
-    // The program as bin/c8ytoken.js loads it, in a process of its own; the files it loaded, as sources.
-    const loaded = (args: string[], files: string[] = []): string[] => {
-      const dir = tempDir('c8ytoken-chunks-');
-      for (const f of files) writeFileSync(join(dir, f), '');
-      const program = `const { loadBundle } = require(${JSON.stringify(join(root, 'bin', 'c8ytoken.js'))});
-        const loaded = { modules: new Map(), scripts: new Map() };
-        const cli = loadBundle(${JSON.stringify(join(root, 'dist', 'c8ytoken.cjs'))}, loaded);
-        const sink = { write: () => true };
-        cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(dir)}, version: '0' })
-          .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
-      const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
-      expect(run.status, run.stderr).toBe(0);
-      const { files: used } = JSON.parse(run.stdout) as { files: string[] };
-      return used.flatMap((f) => sources[relative(join(root, 'dist'), f).replaceAll('\\', '/')] ?? [`unknown ${f}`]).map((s) => basename(s));
-    };
-    const rest = ['tls.ts', 'pkcs12.ts', 'jks.ts', 'client.ts', 'agent.ts', 'completion.ts', 'doctor.ts', 'keeper.ts', 'messages.ts', 'request.ts'];
-    const inspect = loaded(['inspect', 'eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDAsInN1YiI6ImRldmljZV94IiwidGVuIjoidDEifQ.c2ln']);
-    expect(inspect).toContain('inspect.ts');
-    expect(inspect.filter((s) => rest.includes(s))).toEqual([]);
-    const help = loaded(['--help']);
-    expect(help.filter((s) => [...rest, 'inspect.ts', 'fetch.ts'].includes(s))).toEqual([]);
   });
 });
 
