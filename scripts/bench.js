@@ -177,7 +177,9 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify({ machine, results: Object.values(results), comparisons }, null, 2)}\n`);
 } else {
   const f = (x, d = 0) => (x === null || x === undefined ? '—' : x.toFixed(d));
-  console.log(`\nc8ytoken benchmark: ${machine.node}, ${machine.platform}, ${machine.cpus} × ${machine.cpu}; ${RUNS} runs after ${WARMUP} warm-up; CPU and memory: ${machine.cpuAndMemory}; ${machine.extraCaCerts}\n`);
+  console.log(
+    `\nc8ytoken benchmark: ${machine.node}, ${machine.platform}, ${machine.cpus} × ${machine.cpu}; ${RUNS} runs after ${WARMUP} warm-up; CPU and memory: ${machine.cpuAndMemory}; ${machine.extraCaCerts}\n`,
+  );
   console.log('| case | wall median ms | min–max ms | CPU median ms | peak RSS MB |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of Object.values(results)) console.log(`| ${r.name} | ${f(r.wallMs, 1)} | ${f(r.wallMinMs)}–${f(r.wallMaxMs)} | ${f(r.cpuMs)} | ${f(r.peakRssMb, 1)} |`);
