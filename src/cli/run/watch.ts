@@ -31,6 +31,7 @@ export async function run(r: Run): Promise<number> {
   const renewBeforeMs = msOf(r, 'renewBefore');
   const io = r.io();
   const once = r.flags.once === true;
+  if (!once) r.cli.settleForLongRun?.();
   // --once: a failed hook fails the run (a timer or cron job must see it), with the hook's exit code as
   // exec gives its command's. A watch that runs on logs the failure and goes on.
   let hookFailure: number | undefined;
