@@ -63,7 +63,7 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     },
     // watch: no optimising or baseline compiler. A refresh is a few milliseconds of JavaScript around a
     // TLS handshake; the compilers' code and the pages of Node they run from would stay resident for
-    // nothing (`npm run soak`, 600 refreshes: 58.4 -> 54.3 MB, 1.35x -> 1.25x an idle Node with https;
+    // nothing (`npm run soak`, 600 refreshes: 58.4 -> 57.0 MB, 1.35x -> 1.32x an idle Node with https;
     // the slowest keystore, GnuTLS's 600,000 iterations per bag, reads in 1.2 s instead of 1.0 s).
     settleForLongRun: () => {
       setFlagsFromString('--no-opt');
