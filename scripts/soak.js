@@ -2,8 +2,10 @@
 // `npm run soak [-- --refreshes 1000] [-- --proxy]`: runs `c8ytoken watch` against the local endpoint with
 // sub-second tokens until it has written N new tokens, and reports the watch process's memory (RSS, Linux
 // /proc) against a baseline measured in the same run: an idle Node process with `https` loaded. With
-// --proxy every refresh goes through a CONNECT proxy on loopback (the `proxy` package). Loopback only;
-// bounded in count and in time. The goal: watch's steady state within 1.3x of the baseline.
+// --proxy every refresh goes through a CONNECT proxy on loopback (the `proxy` package). With --unit-env
+// watch runs with the Environment= of the systemd unit (packaging/systemd/c8ytoken-watch@.service), as
+// it runs installed (--env NAME=VALUE adds to it); the baseline is a plain Node either way. Loopback only; bounded in count and in time.
+// The goal: watch's steady state within 1.3x of the baseline.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +21,21 @@ const { values } = parseArgs({
     lifetime: { type: 'string', default: '0.3' },
     'max-minutes': { type: 'string', default: '15' },
     proxy: { type: 'boolean', default: false },
+    'unit-env': { type: 'boolean', default: false },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+// The unit's Environment=NAME=VALUE lines (one assignment per line there).
+const unitEnv = values['unit-env']
+  ? Object.fromEntries(
+      readFileSync(new URL('../packaging/systemd/c8ytoken-watch@.service', import.meta.url), 'utf8')
+        .split('\n')
+        .flatMap((l) => /^Environment="?([A-Z_][A-Z0-9_]*)=([^"]*)"?$/.exec(l)?.slice(1, 3) ?? [])
+        .reduce((pairs, x, i, all) => (i % 2 ? pairs : [...pairs, [x, all[i + 1]]]), []),
+    )
+  : {};
+// --env NAME=VALUE (repeatable): more of watch's environment, to try a setting before it goes into the unit.
+for (const pair of values.env) unitEnv[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
 const target = Number(values.refreshes);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pki = (f) => join(root, 'fixtures/pki', f);
@@ -76,7 +91,7 @@ const child = spawn(
     '1s',
     ...proxyArgs,
   ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...unitEnv } },
 );
 let written = 0;
 let retries = 0;
@@ -123,6 +138,7 @@ console.log(
       retries,
       tokensIssued: emulator.issued,
       ...(values.proxy ? { proxyTunnels: tunnels } : {}),
+      ...(Object.keys(unitEnv).length ? { watchEnvironment: unitEnv } : {}),
       baselineIdleHttpsRssMb: +(baselineKb / 1024).toFixed(1),
       watchSteadyRssMb: +(median / 1024).toFixed(1),
       watchPeakRssMb: +(peak / 1024).toFixed(1),

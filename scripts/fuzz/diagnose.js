@@ -3,8 +3,8 @@
 // loop prints no stack, so this is how a timeout gets a signature: the hottest function and the first
 // function of the product that calls it.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 let counter = 0;
 
@@ -17,8 +17,26 @@ const nameMaps = new Map();
 function nameMap(bundle) {
   if (nameMaps.has(bundle)) return nameMaps.get(bundle);
   const map = new Map();
+  // The bundle and its chunks (dist/chunks/, scripts/bundle.js): a minified name may stand for several.
+  let files = [bundle];
   try {
-    const text = readFileSync(bundle, 'utf8');
+    files = [
+      bundle,
+      ...readdirSync(join(dirname(bundle), 'chunks'))
+        .filter((n) => n.endsWith('.cjs'))
+        .map((n) => join(dirname(bundle), 'chunks', n)),
+    ];
+  } catch {
+    // no chunks
+  }
+  for (const file of files) addNames(map, file);
+  nameMaps.set(bundle, map);
+  return map;
+}
+
+function addNames(map, file) {
+  try {
+    const text = readFileSync(file, 'utf8');
     const helper = /var ([\w$]+)=\(([\w$]+),([\w$]+)\)=>[\w$]+\(\2,"name",\{value:\3,configurable:!0\}\)/.exec(text)?.[1];
     if (helper) {
       const esc = helper.replace(/\$/g, '\\$');
@@ -31,8 +49,6 @@ function nameMap(bundle) {
   } catch {
     // no bundle: names stay minified
   }
-  nameMaps.set(bundle, map);
-  return map;
 }
 
 /** Runs the CLI under --prof for at most `seconds`; resolves { signature, text, chain } or undefined. */

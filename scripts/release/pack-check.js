@@ -3,7 +3,7 @@
 // in the tarball, installs it into a fresh prefix (`npm i -g --prefix DIR c8ytoken-*.tgz`, the way a user
 // installs it: dependencies only, from the registry) and runs the installed command: --version, inspect, a
 // fetch against the local endpoint, one with a YAML config (js-yaml, the runtime dependency), completion,
-// the man page and the code cache check; then the same tarball through npx.
+// the man page and the code cache check (the bundle and each chunk); then the same tarball through npx.
 // Everything happens in a temporary folder, removed at the end; nothing in the repository changes but dist/.
 import { spawn, spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
@@ -38,12 +38,14 @@ try {
   const files = info.files.map((f) => f.path).sort();
   say(`${info.filename}: ${(info.size / 1024).toFixed(0)} KB packed, ${(info.unpackedSize / 1024).toFixed(0)} KB unpacked, ${files.length} files (npm pack ${secs(t0)})`);
   for (const f of info.files) say(`  ${f.path.padEnd(32)} ${String(f.size).padStart(8)} bytes`);
-  const expected = ['LICENSE', 'README.md', 'bin/c8ytoken.js', 'bin/package.json', 'dist/THIRD-PARTY-NOTICES.txt', 'dist/c8ytoken.cjs', 'dist/c8ytoken.cjs.v8cache', 'man/c8ytoken.1', 'package.json'];
+  // The chunks (scripts/bundle.js) are named by their content's hash: whatever the build made, each with its cache.
+  const chunks = readdirSync(join(root, 'dist', 'chunks')).map((n) => `dist/chunks/${n}`);
+  const expected = ['LICENSE', 'README.md', 'bin/c8ytoken.js', 'bin/package.json', 'dist/THIRD-PARTY-NOTICES.txt', 'dist/c8ytoken.cjs', 'dist/c8ytoken.cjs.v8cache', ...chunks, 'man/c8ytoken.1', 'package.json'].sort();
   check(JSON.stringify(files) === JSON.stringify(expected), `tarball holds exactly the runtime files${JSON.stringify(files) === JSON.stringify(expected) ? '' : `: got ${files.join(' ')}; expected ${expected.join(' ')}`}`);
   check(/MIT License[\s\S]*c8ytoken contributors/.test(readFileSync(join(root, 'LICENSE'), 'utf8')), 'LICENSE: MIT, c8ytoken contributors');
 
   // What the bundle requires at run time must be a dependency (devDependencies are not installed).
-  const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
+  const bundle = ['c8ytoken.cjs', ...chunks.filter((f) => f.endsWith('.cjs')).map((f) => f.slice('dist/'.length))].map((f) => readFileSync(join(root, 'dist', f), 'utf8')).join('\n');
   const required = [...new Set([...bundle.matchAll(/require\(["'`]([^"'`]+)["'`]\)/g)].map((m) => m[1]))];
   const external = required.filter((r) => !r.startsWith('node:') && !builtinModules.includes(r) && !r.startsWith('.'));
   const missing = external.filter((r) => !(r.split('/').slice(0, r.startsWith('@') ? 2 : 1).join('/') in (pkg.dependencies ?? {})));
@@ -69,10 +71,13 @@ try {
   const inspect = run(['inspect', '--json', token]);
   check(inspect.status === 0 && JSON.parse(inspect.stdout || '{}').claims?.sub === 'device_pack', `c8ytoken inspect <token>: exit ${inspect.status}`);
 
-  // The code cache shipped must be the one for this program, and taken by the Node that built it.
-  const cached = join(pkgDir, 'dist', 'c8ytoken.cjs');
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(cached, 'utf8')}\n})`, { filename: cached, cachedData: readFileSync(`${cached}.v8cache`) });
-  check(script.cachedDataRejected === false, `installed dist/c8ytoken.cjs.v8cache taken by V8 (Node ${process.version}, the Node that packed it)`);
+  // The code caches shipped must be the ones for this program, and taken by the Node that built them.
+  const programFiles = ['dist/c8ytoken.cjs', ...chunks.filter((f) => f.endsWith('.cjs'))];
+  const rejected = programFiles.filter((f) => {
+    const cached = join(pkgDir, f);
+    return new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(cached, 'utf8')}\n})`, { filename: cached, cachedData: readFileSync(`${cached}.v8cache`) }).cachedDataRejected !== false;
+  });
+  check(rejected.length === 0, `installed code caches (${programFiles.length} files) taken by V8 (Node ${process.version}, the Node that packed it)${rejected.length ? `: rejected ${rejected.join(' ')}` : ''}`);
 
   // 3. A fetch against the local endpoint, in its own process as a user would run it.
   emulator = spawn(process.execPath, [join(root, 'scripts', 'emulator.js'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });

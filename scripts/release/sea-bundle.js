@@ -1,6 +1,8 @@
-// Bundles scripts/release/sea-entry.cjs with dist/c8ytoken.cjs and its runtime dependencies into one
-// CommonJS file for a single executable application (a SEA's main script can require only Node's
-// built-in modules). Run `npm run build` first. Also lists the bundled packages and their licences.
+// Bundles scripts/release/sea-entry.cjs with dist/c8ytoken.cjs, its chunks (dist/chunks/, which it
+// requires) and its runtime dependencies into one CommonJS file for a single executable application (a
+// SEA's main script can require only Node's built-in modules): the binaries keep one script, in which each
+// chunk still runs only when a command first requires it. Run `npm run build` first. Also lists the
+// bundled packages and their licences.
 import { build } from 'esbuild';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -31,6 +31,8 @@ export interface CliIo {
    * abort the command nor end the process. Returns the function that gives them back.
    */
   takeSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** Tunes the process for a command that runs for months (watch); a test's process is left as it is. */
+  settleForLongRun?: () => void;
   /** The package version (the bin reads package.json: the bundle does not know where it is). */
   version: string;
 }

@@ -1,15 +1,18 @@
 /**
  * Start-up discipline: each command loads only what it needs. Every built-in and CommonJS module is
- * listed at exit (trace-modules.cjs) and every ES module import is traced (trace-hooks.mjs). The
- * program itself is one bundle; what these tests can see is the network stack (built-ins) and the
- * YAML parser (js-yaml, a package of its own). The spinner (ora) is bundled and needs a terminal.
+ * listed at exit (trace-modules.cjs) and every ES module import is traced (trace-hooks.mjs): the network
+ * stack (built-ins) and the YAML parser (js-yaml, a package of its own). The program itself is a bundle
+ * split at its lazy imports (scripts/bundle.js): which of its chunks a command loads is checked from the
+ * sources the build lists for each chunk (dist/c8ytoken.meta.json).
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { bin, pki } from '../helpers/paths.js';
+import { bin, pki, root } from '../helpers/paths.js';
 
 const hooks = new URL('../helpers/trace-register.mjs', import.meta.url).href;
 const preload = new URL('../helpers/trace-modules.cjs', import.meta.url).pathname;
@@ -51,7 +54,6 @@ describe('start-up', () => {
 
   it('a YAML config file loads js-yaml (so the check below can fail)', async () => {
     const dir = tempDir();
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, '.c8ytokenrc.yaml'), 'url: https://127.0.0.1:1\n');
     const run = await new Promise<string>((resolve) => {
       const child = spawn(process.execPath, ['--require', preload, bin, 'fetch', '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')], {
@@ -70,6 +72,8 @@ describe('start-up', () => {
       const { loaded } = await loadedBy(args);
       expect(loaded).toContain('node:vm'); // the trace works: the bin loaded the bundle
       expect(heavyIn(loaded)).toEqual([]);
+      // commander requires it only to run executable sub-commands (the build makes that lazy)
+      expect(loaded).not.toContain('node:child_process');
     });
   }
 
@@ -82,6 +86,59 @@ describe('start-up', () => {
       const { loaded, stderr } = await loadedBy(args);
       expect(stderr).toMatch(/no request sent/);
       expect(heavyIn(loaded, NETWORK)).toEqual([]);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('the chunks a command loads', () => {
+  // The sources in each file of dist/ (scripts/bundle.js writes them down), by base name.
+  const sources = JSON.parse(readFileSync(join(root, 'dist', 'c8ytoken.meta.json'), 'utf8')) as Record<string, string[]>;
+  /** The program as bin/c8ytoken.js loads it, in a process of its own: the sources in the files it loaded. */
+  const sourcesLoadedBy = (args: string[], cwd = tempDir()): string[] => {
+    const program = `const { loadBundle } = require(${JSON.stringify(bin)});
+      const loaded = { modules: new Map(), scripts: new Map() };
+      const cli = loadBundle(${JSON.stringify(join(root, 'dist', 'c8ytoken.cjs'))}, loaded);
+      const sink = { write: () => true };
+      cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(cwd)}, version: '0' })
+        .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
+    const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const { files } = JSON.parse(run.stdout) as { files: string[] };
+    return files.flatMap((f) => sources[relative(join(root, 'dist'), f).replaceAll('\\', '/')] ?? [`not built: ${f}`]);
+  };
+  // Code no start-up of inspect, help or a cached fetch needs: TLS, the request, keystore readers, EST,
+  // the proxy agent, completion, doctor, watch's keeper, the error messages.
+  const others = ['tls.ts', 'request.ts', 'pkcs12.ts', 'jks.ts', 'client.ts', 'flows.ts', 'agent.ts', 'completion.ts', 'doctor.ts', 'keeper.ts', 'messages.ts'];
+
+  it('inspect loads its own chunk and none of the others', () => {
+    const loaded = sourcesLoadedBy(['inspect', token]);
+    expect(loaded.filter((s) => s.includes('commands/inspect/'))).not.toEqual([]);
+    expect(loaded.filter((s) => others.includes(basename(s)))).toEqual([]);
+  });
+
+  it('--help loads no command', () => {
+    const loaded = sourcesLoadedBy(['--help']);
+    expect(loaded.map((s) => basename(s))).toContain('cli.ts');
+    // The command table's specs and key lists are data; a command's runner, logic and rendering are not.
+    expect(loaded.filter((s) => others.includes(basename(s)) || /commands\/[^/]+\/(?!spec\.ts$|keys\.ts$)[^/]+$/.test(s))).toEqual([]);
+  });
+
+  it('fetch -o FILE with a fresh token in FILE loads no TLS, request or keystore code; a fetch that connects does (so the check can fail)', async () => {
+    const emulator = await new Emulator().start();
+    try {
+      const file = join(tempDir(), 'token');
+      const args = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
+      expect((await runCli(args)).code).toBe(0);
+      const cached = sourcesLoadedBy(args);
+      expect(cached.filter((s) => s.includes('commands/fetch/'))).not.toEqual([]);
+      expect(cached.filter((s) => others.includes(basename(s)))).toEqual([]);
+      expect(
+        sourcesLoadedBy(['fetch', '--url', 'https://127.0.0.1:1', '--keystore', pki('device-rsa.p12'), '--keystore-password-file', pki('store.pass'), '--truststore', pki('truststore.pem')]).map((s) =>
+          basename(s),
+        ),
+      ).toEqual(expect.arrayContaining(['tls.ts', 'pkcs12.ts', 'messages.ts']));
     } finally {
       await emulator.stop();
     }

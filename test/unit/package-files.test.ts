@@ -3,7 +3,7 @@
  * requires at run time is installed with it. `npm run test:pack` installs and runs the real tarball.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,13 @@ import { root } from '../helpers/paths.js';
 import { tempDir } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+/** The program's files in dist/: the bundle and its chunks (scripts/bundle.js). */
+const bundleFiles = (): string[] => [
+  join(root, 'dist', 'c8ytoken.cjs'),
+  ...readdirSync(join(root, 'dist', 'chunks'))
+    .filter((n) => n.endsWith('.cjs'))
+    .map((n) => join(root, 'dist', 'chunks', n)),
+];
 
 describe('the npm package', () => {
   it('holds the runtime files, the code cache, the man page and the licence, and nothing else', () => {
@@ -21,23 +28,22 @@ describe('the npm package', () => {
     const files = info!.files.map((f) => f.path).sort();
     // dist/THIRD-PARTY-NOTICES.txt is made by `npm pack` (prepack), when it has run.
     const optional = ['dist/THIRD-PARTY-NOTICES.txt'];
-    expect(files.filter((f) => !optional.includes(f))).toEqual([
-      'LICENSE',
-      'README.md',
-      'bin/c8ytoken.js',
-      'bin/package.json',
-      'dist/c8ytoken.cjs',
-      'dist/c8ytoken.cjs.v8cache',
-      'man/c8ytoken.1',
-      'package.json',
-    ]);
+    // The chunks (named by their content's hash), each with its code cache; at least the commands'.
+    const chunks = readdirSync(join(root, 'dist', 'chunks')).map((n) => `dist/chunks/${n}`);
+    expect(chunks.filter((f) => f.endsWith('.cjs')).length).toBeGreaterThan(10);
+    expect(chunks.filter((f) => f.endsWith('.cjs')).map((f) => `${f}.v8cache`)).toEqual(chunks.filter((f) => f.endsWith('.v8cache')));
+    expect(files.filter((f) => !optional.includes(f))).toEqual(
+      ['LICENSE', 'README.md', 'bin/c8ytoken.js', 'bin/package.json', 'dist/c8ytoken.cjs', 'dist/c8ytoken.cjs.v8cache', ...chunks, 'man/c8ytoken.1', 'package.json'].sort(),
+    );
     expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} c8ytoken contributors\n/);
   });
 
   it('bundles everything but built-ins and its dependencies (devDependencies are not installed with it)', () => {
-    const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
+    const bundle = bundleFiles()
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const required = new Set([...bundle.matchAll(/require\(["'`]([^"'`]+)["'`]\)/g)].map((m) => m[1]!));
-    const packages = [...required].filter((r) => !r.startsWith('node:') && !builtinModules.includes(r));
+    const packages = [...required].filter((r) => !r.startsWith('node:') && !builtinModules.includes(r) && !r.startsWith('./'));
     const name = (r: string) =>
       r
         .split('/')
@@ -46,9 +52,12 @@ describe('the npm package', () => {
     expect(packages.filter((r) => !(name(r) in (pkg.dependencies ?? {})))).toEqual([]);
   });
 
-  it('the bundle has no import(): the bin runs it through vm.Script, which has no dynamic import (Node would reject it at run time)', () => {
-    const bundle = readFileSync(join(root, 'dist', 'c8ytoken.cjs'), 'utf8');
-    expect([...bundle.matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1])).toEqual([]);
+  it('the bundle and its chunks have no import(): the bin runs them through vm.Script, which has no dynamic import (Node would reject it at run time)', () => {
+    for (const file of bundleFiles())
+      expect(
+        [...readFileSync(file, 'utf8').matchAll(/\bimport\((["'`][^"'`]*["'`])\)/g)].map((m) => m[1]),
+        file,
+      ).toEqual([]);
   });
 });
 

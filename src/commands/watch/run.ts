@@ -28,6 +28,7 @@ export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   if (!output || output === '-') throw new C8yError('USAGE', { detail: 'watch needs -o FILE: the token file to keep fresh.' });
   if (minRetry > maxRetry) throw new C8yError('USAGE', { detail: `--min-retry (${formatDuration(minRetry)}) is longer than --max-retry (${formatDuration(maxRetry)}).` });
   const io = r.io();
+  if (!once) r.cli.settleForLongRun?.();
   // --once: a failed hook fails the run (a timer or cron job must see it), with the hook's exit code as
   // exec gives its command's. A watch that runs on logs the failure and goes on.
   let hookFailure: number | undefined;
