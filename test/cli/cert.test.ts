@@ -187,7 +187,7 @@ describe('cert renew', () => {
       const before = snapshot(dir);
       const run = await renew(['--keystore', paths[0]!]);
       expect(run.code).toBe(8);
-      expect(run.stderr).toMatch(/expires before the current certificate \(valid until 2099-12-31T23:59:59\.000Z\)/);
+      expect(run.stderr).toMatch(/expires before the current certificate \(valid until 2099-12-31T23:59:59Z\)/);
       expect(run.stderr).toMatch(/--allow-shorter/);
       expect(snapshot(dir)).toEqual(before);
       expect((await renew(['--keystore', paths[0]!, '--allow-shorter'])).code).toBe(0);

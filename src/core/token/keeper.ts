@@ -9,7 +9,8 @@ import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.j
 import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import { checkWritable, readTokenFile, readTrustedTokenFile, writeTokenFile } from './file.js';
-import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
+import { tokenTimes, type DecodedJwt } from './jwt.js';
+import { isoSeconds, isoTime } from '../time/iso.js';
 import { backoffDelay, expiredRetryDelay, refreshTime } from './refresh-policy.js';
 import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clock.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
@@ -285,7 +286,7 @@ class Watcher {
         this.io.emit({
           event: 'warning',
           time: this.stamp(),
-          message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.`,
+          message: `The platform answered with a token older than the one held (it expires ${isoSeconds((times.expiresAt ?? NaN) * 1000)}); keeping the held one, asking again ${isoSeconds(next)}.`,
         });
     } else {
       this.attempt = 0;
@@ -418,7 +419,7 @@ class Watcher {
       this.io.emit({
         event: 'warning',
         time: this.stamp(),
-        message: `The device certificate expires in ${days} day(s) (${new Date(validTo).toISOString()}); after that every refresh fails. Renew it.`,
+        message: `The device certificate expires in ${days} day(s) (${isoSeconds(validTo)}); after that every refresh fails. Renew it.`,
       });
     }
   }
