@@ -317,6 +317,18 @@ describe('cert needs-renewal', () => {
     expect(gone.stdout).toMatch(/EXPIRED .*enroll the device again/);
   });
 
+  it('--within longer than the certificate lives (400 d on a 1-year certificate): a warning that a daily timer renews every day', async () => {
+    const expired = pki('device-expired.crt'); // 2021-01-01 to 2021-12-31T23:59:59Z
+    const march = await cert(['needs-renewal', '--cert', expired, '--within', '400d', '--json'], {}, at(Date.parse('2021-03-01T00:00:00Z')));
+    expect(march.code).toBe(0);
+    expect(march.stderr).toMatch(/--within 400 d is at least the device certificate's whole lifetime \(364 d 23 h\).*a daily timer \(c8ytoken-cert-renew@\) renews every day/s);
+    expect(JSON.parse(march.stdout)).toMatchObject({ renewNow: true, windowExceedsLifetime: true });
+    // A window shorter than the lifetime: no warning.
+    const usual = await cert(['needs-renewal', '--cert', expired, '--within', '30d', '--json'], {}, at(Date.parse('2021-08-01T00:00:00Z')));
+    expect([usual.code, usual.stderr]).toEqual([1, '']);
+    expect(JSON.parse(usual.stdout)).toMatchObject({ windowExceedsLifetime: false });
+  });
+
   it('the default window is 30 days; a keystore (with its password) and JKS read too', async () => {
     expect((await cert(['needs-renewal', '--keystore', pki('device-ec256.p12')], {}, at(notAfter - 20 * DAY))).code).toBe(0);
     expect((await cert(['needs-renewal', '--keystore', pki('device-ec256.jks')], {}, at(notAfter - 40 * DAY))).code).toBe(1);

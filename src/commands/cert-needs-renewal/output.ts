@@ -22,6 +22,7 @@ export function needsRenewalJson(r: NeedsRenewalResult): Record<string, unknown>
     daysLeft: r.daysLeft,
     expired: r.expired,
     withinSeconds: Math.round(r.withinMs / 1000),
+    windowExceedsLifetime: r.windowExceedsLifetime,
     subject: r.subject,
     commonName: r.commonName ?? null,
     source: r.source,

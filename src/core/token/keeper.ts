@@ -20,6 +20,7 @@ import { refuseOverlaps } from '../files/overlap.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
+import { formatDuration } from '../time/duration.js';
 import { childEnvironment } from '../config/environment.js';
 import { decideProxy } from './proxy.js';
 import type { ProxyDecision } from '../platform/proxy/select.js';
@@ -140,6 +141,8 @@ class Watcher {
   /** Renewal (--renew-before): failed attempts in a row, and when the next may start. */
   private renewAttempt = 0;
   private renewNotBefore = 0;
+  /** --renew-before longer than the certificates live: said once (notAgainUntil). */
+  private lifetimeWarned = false;
 
   constructor(
     private readonly options: KeeperOptions,
@@ -358,7 +361,7 @@ class Watcher {
     try {
       const r = await renewal.renew(identity, tls, passwords, token);
       this.renewAttempt = 0;
-      this.renewNotBefore = 0;
+      this.renewNotBefore = this.notAgainUntil(r.notAfter.getTime(), renewal.beforeMs);
       this.prepared = undefined;
       this.certWarningDay = -1;
       this.io.emit({
@@ -383,6 +386,27 @@ class Watcher {
       this.io.emit({ event: 'renew-failed', time: this.stamp(), error, attempt: this.renewAttempt, retryAt: new Date(this.renewNotBefore).toISOString(), notAfter: verdict.notAfter.toISOString() });
       return this.renewNotBefore;
     }
+  }
+
+  /**
+   * After a renewal: a new certificate already inside the window (--renew-before longer than the
+   * certificate lives) would be renewed again at the next refresh, and so on at every refresh. Instead
+   * it is left until half of its remaining validity has passed (so still renewed well before it
+   * expires), and a warning says so once. Returns when renewing may be considered again (0: at once).
+   */
+  private notAgainUntil(notAfterMs: number, beforeMs: number): number {
+    const left = notAfterMs - this.now();
+    if (left > beforeMs) return 0;
+    const until = this.now() + Math.floor(Math.max(0, left) / 2);
+    if (!this.lifetimeWarned) {
+      this.lifetimeWarned = true;
+      this.io.emit({
+        event: 'warning',
+        time: this.stamp(),
+        message: `--renew-before ${formatDuration(beforeMs)} exceeds the lifetime of the certificates the platform issues: the new one (valid until ${isoSeconds(notAfterMs)}) is inside the window already. Not renewing it again before half its remaining validity has passed (${isoSeconds(until)}); give a --renew-before shorter than the certificate's lifetime.`,
+      });
+    }
+    return until;
   }
 
   private reportSkew(): void {

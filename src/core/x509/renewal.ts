@@ -1,5 +1,6 @@
-/** When to renew: a pure verdict on a certificate's notAfter, with the clock as a parameter. */
+/** When to renew: a pure verdict on a certificate's validity, with the clock as a parameter. */
 import type { X509Certificate } from 'node:crypto';
+import { formatDuration } from '../time/duration.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -8,6 +9,13 @@ export interface RenewalVerdict {
   /** True when the certificate expires within `withinMs` from now (or has expired). */
   renewNow: boolean;
   notAfter: Date;
+  /** notAfter - notBefore. */
+  lifetimeMs: number;
+  /**
+   * The window is at least the certificate's whole lifetime (`--within 400d` on a one-year certificate):
+   * every certificate like it is inside the window from the day it is issued, so each renewal is due again at once.
+   */
+  windowExceedsLifetime: boolean;
   /** Whole days left, rounded down; negative once expired. */
   daysLeft: number;
   /** Expired already: no token can be had with it, so it cannot be renewed over EST either; enroll again. */
@@ -17,11 +25,23 @@ export interface RenewalVerdict {
 /** Whether `cert` is due for renewal at `nowMs` with a window of `withinMs` (needs-renewal, watch --renew-before). */
 export function renewalVerdict(cert: X509Certificate, withinMs: number, nowMs: number): RenewalVerdict {
   const notAfter = new Date(cert.validTo);
+  const lifetimeMs = notAfter.getTime() - Date.parse(cert.validFrom);
   const left = notAfter.getTime() - nowMs;
   return {
     renewNow: left <= withinMs,
     notAfter,
+    lifetimeMs,
+    windowExceedsLifetime: withinMs >= lifetimeMs,
     daysLeft: Math.floor(left / DAY_MS),
     expired: left < 0,
   };
+}
+
+/** needs-renewal's warning when --within holds the certificate's whole lifetime: what a daily timer then does. */
+export function withinExceedsLifetimeText(verdict: RenewalVerdict, withinMs: number): string {
+  return (
+    `--within ${formatDuration(withinMs)} is at least the device certificate's whole lifetime (${formatDuration(verdict.lifetimeMs)}): ` +
+    `every certificate is inside it from the day it is issued, so this answers "renew now" at every run and a daily ` +
+    `timer (c8ytoken-cert-renew@) renews every day. Give a --within shorter than the lifetime, e.g. a third of it.`
+  );
 }
