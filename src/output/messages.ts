@@ -8,6 +8,7 @@ import type { C8yError, ErrorCode, ErrorFacts, FileRole, PasswordRole } from '..
 import { longFlag, OPTIONS } from '../core/config/options.js';
 import { formatBytes } from '../core/limits.js';
 import { formatDuration } from '../core/time/duration.js';
+import { isoSeconds } from '../core/time/iso.js';
 import { shownText } from '../core/text.js';
 
 export interface Words {
@@ -499,7 +500,7 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
       `${where(f)} answered HTTP 202 to ${f.operation ?? 'the EST request'}: the request is pending and there is no certificate yet` +
       `${f.retryAfterSeconds !== undefined ? ` (Retry-After: ${formatDuration(f.retryAfterSeconds * 1000)})` : ''}${(f.attempts ?? 1) > 1 ? `, after ${f.attempts} attempts in ${formatDuration(f.elapsedMs ?? 0)}` : ''}.`,
     hint: f.retryAt
-      ? `Run again after ${f.retryAt}, as the server asked${f.waitOption ? `, or raise ${f.waitOption} to wait that long` : ''}.`
+      ? `Run again after ${isoSeconds(f.retryAt)}, as the server asked${f.waitOption ? `, or raise ${f.waitOption} to wait that long` : ''}.`
       : 'Run again later (the server did not say when: no Retry-After).',
   }),
   LISTEN_FAILED: (f) => ({
@@ -530,11 +531,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
         ? `${where(f)} answered with ${(f.subjects?.length ?? 1) === 1 ? 'a certificate' : `${f.subjects!.length} certificates`} for another key (${shownText(f.subjects?.[0] ?? '')}), not for the key of the request.`
         : f.problem === 'other-cn'
           ? `${where(f)} issued a certificate for ${shownText(f.subject ?? '(no CN)')}, but the request was for CN=${shownText(f.commonName ?? '')}.`
-          : `${where(f)} issued a certificate valid from ${f.validFrom} to ${f.validTo}, which is not valid now.`,
+          : `${where(f)} issued a certificate valid from ${isoSeconds(f.validFrom ?? '?')} to ${isoSeconds(f.validTo ?? '?')}, which is not valid now.`,
     hint: `Retry later; if it persists, report it to the platform operator with the --verbose output.${f.problem === 'not valid now' ? " Check this device's clock too." : ''}`,
   }),
   EST_UNUSABLE_CERTIFICATE: (f) => ({
-    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${f.validTo}) that ${unusableWhy(f)}.`,
+    message: `${where(f)} issued a certificate (${shownText(f.subject ?? '')}, valid until ${isoSeconds(f.validTo ?? '?')}) that ${unusableWhy(f)}.`,
     hint:
       f.problem === 'shorter'
         ? 'Renew again later, or ask the platform operator about the certificate validity; to accept a shorter certificate on purpose, give --allow-shorter (config "allowShorter", C8YTOKEN_ALLOW_SHORTER=true).'
@@ -555,7 +556,7 @@ function unusableWhy(f: ErrorFacts): string {
     case 'short-lived':
       return 'is valid for less than a day: the device would lose its identity before the next renewal';
     default:
-      return `expires before the current certificate (valid until ${f.certificateNotAfter}): a renewal never makes it shorter`;
+      return `expires before the current certificate (valid until ${isoSeconds(f.certificateNotAfter ?? '?')}): a renewal never makes it shorter`;
   }
 }
 
@@ -641,13 +642,13 @@ function localCause(f: ErrorFacts): { cause: string; hint: string; likely: boole
     case 'expired':
       return {
         likely: true,
-        cause: `the device certificate (${path}) expired on ${f.certificateNotAfter ?? '?'}, ${f.expiredDays ?? '?'} day(s) ago`,
+        cause: `the device certificate (${path}) expired on ${isoSeconds(f.certificateNotAfter ?? '?')}, ${f.expiredDays ?? '?'} day(s) ago`,
         hint: 'Renew the device certificate (`c8ytoken cert renew` while it is valid; an expired one needs a new registration and `c8ytoken cert enroll`).',
       };
     case 'not-yet-valid':
       return {
         likely: true,
-        cause: `the device certificate (${path}) is not valid before ${f.certificateNotBefore ?? '?'}`,
+        cause: `the device certificate (${path}) is not valid before ${isoSeconds(f.certificateNotBefore ?? '?')}`,
         hint: "Check this device's clock (NTP: timedatectl set-ntp true); if it is right, the certificate was issued with a start in the future.",
       };
     case 'issuer-missing':

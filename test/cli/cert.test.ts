@@ -187,7 +187,7 @@ describe('cert renew', () => {
       const before = snapshot(dir);
       const run = await renew(['--keystore', paths[0]!]);
       expect(run.code).toBe(8);
-      expect(run.stderr).toMatch(/expires before the current certificate \(valid until 2099-12-31T23:59:59\.000Z\)/);
+      expect(run.stderr).toMatch(/expires before the current certificate \(valid until 2099-12-31T23:59:59Z\)/);
       expect(run.stderr).toMatch(/--allow-shorter/);
       expect(snapshot(dir)).toEqual(before);
       expect((await renew(['--keystore', paths[0]!, '--allow-shorter'])).code).toBe(0);
@@ -315,6 +315,18 @@ describe('cert needs-renewal', () => {
     const gone = await cert(['needs-renewal', '--cert', pki('device-ec256.chain.pem')], {}, at(notAfter + DAY));
     expect(gone.code).toBe(0);
     expect(gone.stdout).toMatch(/EXPIRED .*enroll the device again/);
+  });
+
+  it('--within longer than the certificate lives (400 d on a 1-year certificate): a warning that a daily timer renews every day', async () => {
+    const expired = pki('device-expired.crt'); // 2021-01-01 to 2021-12-31T23:59:59Z
+    const march = await cert(['needs-renewal', '--cert', expired, '--within', '400d', '--json'], {}, at(Date.parse('2021-03-01T00:00:00Z')));
+    expect(march.code).toBe(0);
+    expect(march.stderr).toMatch(/--within 400 d is at least the device certificate's whole lifetime \(364 d 23 h\).*a daily timer \(c8ytoken-cert-renew@\) renews every day/s);
+    expect(JSON.parse(march.stdout)).toMatchObject({ renewNow: true, windowExceedsLifetime: true });
+    // A window shorter than the lifetime: no warning.
+    const usual = await cert(['needs-renewal', '--cert', expired, '--within', '30d', '--json'], {}, at(Date.parse('2021-08-01T00:00:00Z')));
+    expect([usual.code, usual.stderr]).toEqual([1, '']);
+    expect(JSON.parse(usual.stdout)).toMatchObject({ windowExceedsLifetime: false });
   });
 
   it('the default window is 30 days; a keystore (with its password) and JKS read too', async () => {

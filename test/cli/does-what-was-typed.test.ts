@@ -79,7 +79,7 @@ describe('messages that say what is wrong', () => {
   it('an expired device certificate is named, with its date and age', async () => {
     const run = await runMain(['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-expired.p12')], { env: PASSWORDS });
     expect(run.code).toBe(6);
-    expect(run.stderr).toMatch(/expired on 2021-12-31T23:59:59\.000Z, \d+ day\(s\) ago/);
+    expect(run.stderr).toMatch(/expired on 2021-12-31T23:59:59Z, \d+ day\(s\) ago/);
   });
 
   it('verify-chain shows no pass for "valid for 30 more days" next to a failed expiry', async () => {

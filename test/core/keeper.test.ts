@@ -6,11 +6,12 @@
 import { copyFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keepTokenFresh, type KeeperOptions, type TokenEvent } from '../../src/core/token/keeper.js';
-import { loadSettings, type GivenFlags } from '../../src/core/config/settings.js';
+import { keepTokenFresh, type KeeperIo, type KeeperOptions, type TokenEvent } from '../../src/core/token/keeper.js';
+import { loadSettings, type GivenFlags, type Settings } from '../../src/core/config/settings.js';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
+import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
 import { virtualClock, type VirtualClock } from '../helpers/virtual-clock.js';
 
@@ -31,12 +32,18 @@ interface Kept {
  * Runs the keeper on `clock` until `until` (virtual ms) or `maxRequests` requests, whichever comes
  * first; the endpoint shares the clock.
  */
-async function keep(e: Emulator, clock: VirtualClock, until: number, options: Partial<KeeperOptions> = {}, flags: GivenFlags = {}): Promise<Kept> {
+/** `options` may be built from the settings and io the keeper gets (a renewer needs both). */
+async function keep(
+  e: Emulator,
+  clock: VirtualClock,
+  until: number,
+  given: Partial<KeeperOptions> | ((settings: Settings, io: KeeperIo) => Partial<KeeperOptions>) = {},
+  flags: GivenFlags = {},
+): Promise<Kept> {
   const events: TokenEvent[] = [];
-  const file = options.output ?? join(tempDir(), 'token');
   const controller = new AbortController();
   clock.at(until, () => controller.abort('SIGTERM'));
-  const io = {
+  const io: KeeperIo = {
     ...testIo({ now: clock.now, signal: controller.signal }),
     emit: (x: TokenEvent) => {
       events.push(x);
@@ -51,6 +58,8 @@ async function keep(e: Emulator, clock: VirtualClock, until: number, options: Pa
     cwd: tempDir(),
     warn: io.warn,
   });
+  const options = typeof given === 'function' ? given(settings, io) : given;
+  const file = options.output ?? join(tempDir(), 'token');
   const code = await keepTokenFresh(settings, { output: file, once: false, exitOnError: false, minRetryMs: 2000, maxRetryMs: 5 * MIN, slowRetryMs: 5 * MIN, ...options }, io);
   return { events, file, code };
 }
@@ -221,5 +230,37 @@ describe('files that change under it', () => {
     expect(existsSync(file)).toBe(true);
     expect(readFileSync(file, 'utf8')).toMatch(/^eyJ/);
     expect(written(k).length).toBe(2);
+  });
+});
+
+describe('watch --renew-before longer than the certificate lives', () => {
+  it('a 30-day window on 10-day certificates: renewed at once, then one warning and one renewal per half remaining validity (5 days), not one per refresh', async () => {
+    const DAY = 24 * 60 * MIN;
+    const clock = virtualClock(START);
+    const e = await endpoint(clock, { est: true, lifetimeSeconds: 86_400 });
+    e.est!.validityDays = 10;
+    const dir = tempDir();
+    const [cert, key] = [join(dir, 'device.pem'), join(dir, 'device.key')];
+    copyFileSync(pki('device-ec256.chain.pem'), cert);
+    copyFileSync(pki('device-ec256.key'), key);
+    // The fixture lives to 2099: first a 10-day certificate, issued at START.
+    const first = await runMain(['cert', 'renew', '--url', e.url, '--truststore', pki('server-ca.crt'), '--cert', cert, '--key', key, '--allow-shorter'], { now: clock.now });
+    expect(first.code, first.stderr).toBe(0);
+    const { renewForKeeper } = await import('../../src/core/est/device.js');
+    const k = await keep(e, clock, START + 30 * DAY, (settings, io) => ({ renewal: { beforeMs: 30 * DAY, renew: (...a) => renewForKeeper(settings, io, false, ...a) } }), {
+      truststore: pki('server-ca.crt'),
+      cert,
+      key,
+    });
+    const renewed = k.events.filter((x) => x.event === 'renewed').map((x) => Date.parse(x.time));
+    const warnings = k.events.filter((x) => x.event === 'warning' && /--renew-before 30 d exceeds the lifetime of the certificates/.test(x.message));
+    expect(warnings).toHaveLength(1);
+    expect(k.events.filter((x) => x.event === 'renew-failed')).toEqual([]);
+    // Inside the window from the start: renewed at the first refresh; then each new certificate (10 days) waits
+    // half its remaining validity, seen at the next refresh (tokens every 12 h): days 0, 5, 10, 15, 20, 25.
+    expect(renewed[0]).toBe(START);
+    expect(renewed).toHaveLength(6);
+    for (const [i, t] of renewed.entries()) if (i > 0) expect(t - renewed[i - 1]!).toBeGreaterThanOrEqual(5 * DAY - 2 * MIN);
+    expect(written(k).length).toBeGreaterThanOrEqual(59);
   });
 });

@@ -381,6 +381,20 @@ export class Emulator {
     }
   }
 
+  /**
+   * With a clock of its own (a virtual one, months in milliseconds), a device certificate OpenSSL refused
+   * only because of the machine's time (its signatures were verified before the dates) is judged on that clock.
+   */
+  private validOnOwnClock(socket: TLSSocket): boolean {
+    if (!this.options.now) return false;
+    const reason = socket.authorizationError as unknown;
+    const code = reason instanceof Error ? (reason as NodeJS.ErrnoException).code : String(reason);
+    if (code !== 'CERT_NOT_YET_VALID' && code !== 'CERT_HAS_EXPIRED') return false;
+    const leaf = socket.getPeerX509Certificate();
+    const now = this.now();
+    return leaf !== undefined && Date.parse(leaf.validFrom) <= now && now <= Date.parse(leaf.validTo);
+  }
+
   private answer(req: IncomingMessage, res: ServerResponse, socket: TLSSocket, record: RecordedRequest, chainHeaderCerts: string[] | undefined): void {
     if (req.method !== 'POST' || record.path !== '/devicecontrol/deviceAccessToken') {
       // As the platform: a certificate it cannot verify is refused whatever the path (clientCheck 'http').
@@ -391,7 +405,7 @@ export class Emulator {
     }
     const fault = takeFault(this);
     if (fault && !TOKEN_FAULTS.has(fault)) return this.misbehave(fault, res, socket);
-    if (!socket.authorized) {
+    if (!socket.authorized && !this.validOnOwnClock(socket)) {
       // EST on the port: the handshake let every certificate in; refuse here as the platform does under TLS 1.3.
       if (this.options.est && (this.options.clientCheck ?? 'handshake') === 'handshake') {
         socket.destroy();

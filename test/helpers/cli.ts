@@ -1,6 +1,6 @@
 /** Runs the built CLI as a child process with a clean environment, as a user's shell would. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin } from './paths.js';
@@ -18,6 +18,8 @@ export interface CliOptions {
   cwd?: string;
   /** Kill with this signal after the given milliseconds. */
   killAfter?: { ms: number; signal: NodeJS.Signals };
+  /** Run as this user (needs root): the child's HOME is given to it. */
+  user?: { uid: number; gid: number };
 }
 
 /** A fresh, empty folder (used as HOME and working directory, so no real config is found). */
@@ -28,6 +30,7 @@ export function tempDir(prefix = 'c8ytoken-test-'): string {
 /** Asynchronous on purpose: the local endpoint runs in the test process and must keep answering. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const home = tempDir('c8ytoken-home-');
+  if (options.user) chownSync(home, options.user.uid, options.user.gid);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: home,
@@ -37,7 +40,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'], ...options.user });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

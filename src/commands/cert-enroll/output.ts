@@ -4,12 +4,13 @@ import { keySpecLabel } from '../../core/est/csr.js';
 import { formatRelative } from '../../core/time/duration.js';
 import { shownText } from '../../core/text.js';
 import { commonName, dnOneLine } from '../../core/x509/names.js';
-import { iso, row } from '../../output/report.js';
+import { row } from '../../output/report.js';
+import { isoSeconds } from '../../core/time/iso.js';
 
 /** The enrollment for people: the certificate's validity and the two files. */
 export function renderEnrollment(r: EnrollResult, nowMs: number): string {
   const cn = commonName(r.certificate.subject) ?? '';
-  let out = `Enrolled device ${shownText(cn)}: certificate valid until ${iso(r.notAfter)} (${formatRelative(r.notAfter.getTime(), nowMs)}).\n`;
+  let out = `Enrolled device ${shownText(cn)}: certificate valid until ${isoSeconds(r.notAfter)} (${formatRelative(r.notAfter.getTime(), nowMs)}).\n`;
   out += row('issuer', shownText(dnOneLine(r.certificate.issuer)));
   out += row('certificate', `${r.certPath}${r.chainLength ? ` (with ${r.chainLength} issuer certificate(s))` : ''}`);
   out += row('key', `${r.keyPath} (new ${keySpecLabel(r.keySpec)} key, mode 0600)`);
@@ -19,7 +20,7 @@ export function renderEnrollment(r: EnrollResult, nowMs: number): string {
 export function enrollmentJson(r: EnrollResult): Record<string, unknown> {
   return {
     commonName: commonName(r.certificate.subject) ?? null,
-    notAfter: iso(r.notAfter),
+    notAfter: isoSeconds(r.notAfter),
     subject: dnOneLine(r.certificate.subject),
     issuer: dnOneLine(r.certificate.issuer),
     serialNumber: r.certificate.serialNumber,

@@ -11,7 +11,7 @@ import { loadIdentityWithProgress } from '../../core/token/source.js';
 import { commonName, dnOneLine } from '../../core/x509/names.js';
 import { findLeaf } from '../../core/x509/path.js';
 import { readCertificates } from '../../core/x509/read.js';
-import { renewalVerdict, type RenewalVerdict } from '../../core/x509/renewal.js';
+import { renewalVerdict, withinExceedsLifetimeText, type RenewalVerdict } from '../../core/x509/renewal.js';
 
 /** What needs-renewal found. */
 export interface NeedsRenewalResult extends RenewalVerdict {
@@ -25,7 +25,10 @@ export interface NeedsRenewalResult extends RenewalVerdict {
 /** cert needs-renewal: the device certificate (PEM, PKCS#12 or JKS) judged against the window, on the local clock. */
 export async function certNeedsRenewalCommand(settings: Settings, options: { withinMs: number }, io: CommandIo): Promise<NeedsRenewalResult> {
   const { leaf, source } = await deviceCertificate(settings, io);
-  return { ...renewalVerdict(leaf, options.withinMs, io.now()), withinMs: options.withinMs, source, subject: dnOneLine(leaf.subject), commonName: commonName(leaf.subject) };
+  const verdict = renewalVerdict(leaf, options.withinMs, io.now());
+  // A daily timer would renew every day: say so.
+  if (verdict.windowExceedsLifetime) io.warn(withinExceedsLifetimeText(verdict, options.withinMs));
+  return { ...verdict, withinMs: options.withinMs, source, subject: dnOneLine(leaf.subject), commonName: commonName(leaf.subject) };
 }
 
 /** The device certificate alone: from a keystore entry (its password as usual), or a PEM file (the key's certificate when a key is given). */

@@ -4,13 +4,14 @@ import { keySpecLabel } from '../../core/est/csr.js';
 import { formatRelative } from '../../core/time/duration.js';
 import { shownText } from '../../core/text.js';
 import { dnOneLine } from '../../core/x509/names.js';
-import { iso, row } from '../../output/report.js';
+import { row } from '../../output/report.js';
+import { isoSeconds } from '../../core/time/iso.js';
 
 /** The renewal for people: the new end of validity, the files written and kept, what changed with the chain. */
 export function renderRenewal(r: CertRenewResult, nowMs: number): string {
   const cert = r.certificate;
-  let out = `Renewed the device certificate of ${shownText(r.commonName)}: valid until ${iso(r.notAfter)} (${formatRelative(r.notAfter.getTime(), nowMs)}).\n`;
-  out += row('before', `valid until ${iso(r.previousNotAfter)}`);
+  let out = `Renewed the device certificate of ${shownText(r.commonName)}: valid until ${isoSeconds(r.notAfter)} (${formatRelative(r.notAfter.getTime(), nowMs)}).\n`;
+  out += row('before', `valid until ${isoSeconds(r.previousNotAfter)}`);
   out += row('issuer', shownText(dnOneLine(cert.issuer)));
   out += row('serial', cert.serialNumber);
   const key = r.keyReplaced ? `new ${r.newKeySpec ? keySpecLabel(r.newKeySpec) : ''} key`.replace('  ', ' ') : 'the same key';
@@ -28,8 +29,8 @@ export function renderRenewal(r: CertRenewResult, nowMs: number): string {
 export function renewalJson(r: CertRenewResult): Record<string, unknown> {
   return {
     commonName: r.commonName,
-    notAfter: iso(r.notAfter),
-    previousNotAfter: iso(r.previousNotAfter),
+    notAfter: isoSeconds(r.notAfter),
+    previousNotAfter: isoSeconds(r.previousNotAfter),
     subject: dnOneLine(r.certificate.subject),
     issuer: dnOneLine(r.certificate.issuer),
     serialNumber: r.certificate.serialNumber,

@@ -22,7 +22,8 @@ import { proxyConnectionError } from '../../core/platform/proxy/failures.js';
 import { tunnelTarget } from '../../core/platform/proxy/watch.js';
 import { decideProxy, proxyRoute } from '../../core/token/proxy.js';
 import { loadIdentityWithProgress, loadTrustWithProgress, requestToken, type FetchedToken, type PreparedTls } from '../../core/token/source.js';
-import { isoTime, tokenTimes } from '../../core/token/jwt.js';
+import { tokenTimes } from '../../core/token/jwt.js';
+import { isoSeconds } from '../../core/time/iso.js';
 import { SKEW_WARNING_MS } from '../../core/token/clock.js';
 import { formatDuration } from '../../core/time/duration.js';
 import type { CommandIo } from '../command.js';
@@ -158,7 +159,7 @@ async function chainStep(settings: Settings, identity: ClientIdentity, now: numb
   const checks: DoctorCheck[] = [];
   for (const c of chain.checks) {
     if (c.id === 'key-match') continue; // the identity step checked it
-    const details = c.id === 'leaf-expiry' && c.verdict !== 'skip' ? [`valid until ${new Date(leaf.validTo).toISOString()}: ${days} day(s) left`] : c.problems;
+    const details = c.id === 'leaf-expiry' && c.verdict !== 'skip' ? [`valid until ${isoSeconds(leaf.validTo)}: ${days} day(s) left`] : c.problems;
     checks.push({ id: `chain.${c.id}`, title: c.title, verdict: c.verdict === 'info' ? 'pass' : c.verdict, details, ...(c.fix ? { fix: c.fix } : {}) });
   }
   return { checks, value: chain };
@@ -268,7 +269,7 @@ async function tokenStep(settings: Settings, identity: ClientIdentity, passwords
     verdict: 'pass',
     details: [
       `HTTP 200: a token for ${String(claims.sub)} on tenant ${String(claims.ten)}`,
-      `lifetime ${t.lifetimeSeconds !== undefined ? `${Math.round(t.lifetimeSeconds / 60)} min` : 'unknown'}, expires ${isoTime(t.expiresAt) ?? 'never'}, new token possible from ${isoTime(t.refreshAfter) ?? 'unknown'}`,
+      `lifetime ${t.lifetimeSeconds !== undefined ? `${Math.round(t.lifetimeSeconds / 60)} min` : 'unknown'}, expires ${t.expiresAt !== undefined ? isoSeconds(t.expiresAt * 1000) : 'never'}, new token possible from ${t.refreshAfter !== undefined ? isoSeconds(t.refreshAfter * 1000) : 'unknown'}`,
     ],
   };
   return { checks: [token, clockCheck(fetched, t.lifetimeSeconds)], value: true };

@@ -2,7 +2,8 @@
 import type { ObtainedToken } from '../../core/token/obtain.js';
 import { C8yError } from '../../core/errors.js';
 import { formatRelative } from '../../core/time/duration.js';
-import { isoTime, SECRET_CLAIMS } from '../../core/token/jwt.js';
+import { SECRET_CLAIMS } from '../../core/token/jwt.js';
+import { isoSeconds, isoTime } from '../../core/time/iso.js';
 import { shownText } from '../../core/text.js';
 import { exportable, exportLine, type Shell } from '../../output/shell.js';
 import { sessionVariables } from '../../core/token/session.js';
@@ -70,10 +71,10 @@ export function summaryLine(result: ObtainedToken, nowMs: number): string {
   const who = typeof c.sub === 'string' ? shownText(c.sub, 80) : 'unknown device user';
   const tenant = typeof c.ten === 'string' ? ` on tenant ${shownText(c.ten, 40)}` : '';
   const exp = result.times.expiresAt;
-  const expiry = exp === undefined ? 'with no expiry claim' : `valid until ${isoTime(exp)} (${formatRelative(exp * 1000, nowMs)})`;
+  const expiry = exp === undefined ? 'with no expiry claim' : `valid until ${isoSeconds(exp * 1000)} (${formatRelative(exp * 1000, nowMs)})`;
   const where = result.written ? `, written to ${result.written}` : '';
   const origin = result.state === 'reused' ? ` Reused (${result.cacheNote}); no request sent.` : ` ${STATE_TEXT[result.state]}${result.cacheNote ? ` (${result.cacheNote})` : ''}`;
   const half = result.times.refreshAfter;
-  const next = half === undefined ? '' : ` New token possible from ${isoTime(half)} (${formatRelative(half * 1000, nowMs)}).`;
+  const next = half === undefined ? '' : ` New token possible from ${isoSeconds(half * 1000)} (${formatRelative(half * 1000, nowMs)}).`;
   return `Token for ${who}${tenant}, ${expiry}${where}.${origin}${next}`;
 }

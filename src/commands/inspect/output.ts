@@ -1,22 +1,14 @@
 /** The inspect report: a readable explanation for people, one JSON object for scripts. */
 import type { InspectResult } from './inspect.js';
 import { formatDuration, formatRelative } from '../../core/time/duration.js';
-import { isoTime, numericDate, SECRET_CLAIMS } from '../../core/token/jwt.js';
+import { numericDate, SECRET_CLAIMS } from '../../core/token/jwt.js';
+import { isoSeconds, isoTime } from '../../core/time/iso.js';
 import { shownText } from '../../core/text.js';
 import { timeline } from '../../output/timeline.js';
 import { painter as colours } from '../../output/colour.js';
 
 const MASK = '•••••• (masked; --show-secrets shows it)';
 const EXPLAINED = new Set(['ten', 'sub', 'tci', 'iss', 'aud', 'iat', 'nbf', 'exp']);
-
-/** ISO 8601 in the machine's local time zone, with its offset: 2026-11-26T11:00:00+01:00. */
-export function localIso(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number, w = 2): string => String(Math.trunc(Math.abs(n))).padStart(w, '0');
-  const off = -d.getTimezoneOffset();
-  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(off / 60)}:${pad(off % 60)}`;
-  return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
-}
 
 const STATUS_TEXT: Record<InspectResult['status'], string> = {
   valid: 'valid',
@@ -58,7 +50,7 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   // inspect judges on this machine's clock; a token issued "in the future" says that clock is behind.
   if (ahead > 60) lines.push(p.warn(`  ! iat is ${formatDuration(ahead * 1000)} in the future: this machine's clock is probably behind the issuer's (check NTP)`));
   if (opts.timeline) {
-    const clock = (ms: number): string => localIso(ms).slice(11, 16);
+    const clock = (ms: number): string => isoSeconds(ms).slice(11, 16);
     const drawn = timeline(t.issuedAt ?? t.notBefore, t.expiresAt, opts.now, { unicode: opts.timeline.unicode, clock });
     if (drawn.length) lines.push('', ...drawn.map((l) => `  ${l}`));
   }
@@ -81,7 +73,7 @@ export function renderInspect(r: InspectResult, opts: { color: boolean; showSecr
   row(
     'Refresh after',
     t.refreshAfter !== undefined
-      ? `${localIso(t.refreshAfter * 1000)} (${formatRelative(t.refreshAfter * 1000, opts.now)}) ${p.dim('half-life: the platform gives a new token only after this')}`
+      ? `${isoSeconds(t.refreshAfter * 1000)} (${formatRelative(t.refreshAfter * 1000, opts.now)}) ${p.dim('half-life: the platform gives a new token only after this')}`
       : p.dim('(cannot be worked out)'),
   );
   const others = Object.entries(claims).filter(([k]) => !EXPLAINED.has(k));
@@ -116,7 +108,7 @@ function timeCell(raw: unknown, now: number, p: Paint): string {
   if (raw === undefined) return p.dim('(absent)');
   const seconds = numericDate(raw);
   if (seconds === undefined) return `${shownText(JSON.stringify(raw) ?? '')} ${p.warn('(not a usable date)')}`;
-  return `${JSON.stringify(raw)}  ${localIso(seconds * 1000)}  (${formatRelative(seconds * 1000, now)})`;
+  return `${JSON.stringify(raw)}  ${isoSeconds(seconds * 1000)}  (${formatRelative(seconds * 1000, now)})`;
 }
 
 /** The --json object: header, claims (raw values), derived times and status. */

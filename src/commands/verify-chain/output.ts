@@ -2,6 +2,7 @@
 import type { VerifyChainResult } from './verify-chain.js';
 import type { HandshakeResult } from '../../core/platform/handshake.js';
 import { shownText } from '../../core/text.js';
+import { isoSeconds } from '../../core/time/iso.js';
 import { chainTree } from '../../output/chain-tree.js';
 import { describeFacts } from '../../output/messages.js';
 import { mark, paint, type MarkStyle } from '../../output/marks.js';
@@ -38,7 +39,7 @@ function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
 export function renderVerify(result: VerifyChainResult, style: VerifyStyle): string {
   const r = result.report;
   const lines: string[] = [];
-  lines.push(`Device chain from ${result.source}, checked at ${r.at}${result.deviceCa ? ` against the device CA ${result.deviceCa}` : ' (no device CA given)'}`);
+  lines.push(`Device chain from ${result.source}, checked at ${isoSeconds(r.at)}${result.deviceCa ? ` against the device CA ${result.deviceCa}` : ' (no device CA given)'}`);
   lines.push('');
   if (style.tree && r.certificates.length) lines.push(...chainTree(r, style).map((l) => `  ${l}`), '');
   r.certificates.forEach((c, i) => {
@@ -47,7 +48,7 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
     lines.push(`   issuer     ${c.issuer}`);
     lines.push(`   serial     ${c.serial}`);
     lines.push(`   sha256     ${c.sha256}`);
-    lines.push(`   valid      ${c.notBefore} → ${c.notAfter} (${days})`);
+    lines.push(`   valid      ${isoSeconds(c.notBefore)} → ${isoSeconds(c.notAfter)} (${days})`);
     lines.push(`   key        ${c.key}${c.ca ? `, CA${c.pathLen !== undefined ? ` pathLen ${c.pathLen}` : ''}` : ''}${c.selfSigned ? ', self-signed' : ''}`);
     if (c.keyUsage.length || c.extendedKeyUsage.length) lines.push(`   usage      ${[...c.keyUsage, ...c.extendedKeyUsage].join(', ')}`);
   });

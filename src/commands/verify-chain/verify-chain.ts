@@ -5,6 +5,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
+import { isoSeconds } from '../../core/time/iso.js';
 import type { Settings } from '../../core/config/settings.js';
 import { PasswordBook } from '../../core/credentials/passwords.js';
 import { loadPemCredentials, openKeystoreEntry } from '../../core/credentials/identity.js';
@@ -48,7 +49,7 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
   const { certs, key, source } = await loadChain(settings, passwords, io);
   const anchors = settings.deviceCa ? readCertificates(await readRegularFile(settings.deviceCa, 'device CA', LIMITS.certificateBytes), settings.deviceCa, 'device CA') : undefined;
   const leaf = (key && certs.find((c) => keyMatchesCertificate(key, c))) ?? findLeaf(certs, new SignatureBudget())!;
-  io.progress(`checking ${certs.length} certificate(s) from ${source}${anchors ? ` against ${anchors.length} device CA certificate(s)` : ''} at ${new Date(at).toISOString()}`);
+  io.progress(`checking ${certs.length} certificate(s) from ${source}${anchors ? ` against ${anchors.length} device CA certificate(s)` : ''} at ${isoSeconds(at)}`);
   const report = verifyChain({ leaf, others: certs.filter((c) => c !== leaf), fileOrder: certs, key, anchors, at, chainHeader: settings.chainHeader, purpose: options.purpose ?? 'client' });
   const result: VerifyChainResult = { source, report, chainHeaderMode: settings.chainHeader, ok: report.ok };
   if (settings.deviceCa) result.deviceCa = settings.deviceCa;

@@ -3,6 +3,7 @@
  * it. A check looks at the built path (and the key and the pool where it must) and returns the problems
  * that make it fail and the warnings that make it warn, one line each, naming the certificate.
  */
+import { isoSeconds } from '../time/iso.js';
 import type { KeyObject } from 'node:crypto';
 import { LIMITS } from '../limits.js';
 import { isSelfIssued, OID, UNDERSTOOD_EXTENSIONS } from '../x509/certificate.js';
@@ -50,7 +51,7 @@ export const EXPIRY_WARNING_DAYS = 30;
 const DAY = 86_400_000;
 const MAX_NAME_CONSTRAINT_WORK = 1 << 20;
 
-const at = (ms: number): string => new Date(ms).toISOString();
+const at = isoSeconds;
 const none = (): Findings => ({ problems: [], warnings: [] });
 
 function keyMatch(ctx: ChainContext): Findings {

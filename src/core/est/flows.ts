@@ -9,6 +9,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
+import { isoSeconds } from '../time/iso.js';
 import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate, checkNotShorter } from './check.js';
 import type { EstAnswer } from './client.js';
@@ -142,8 +143,8 @@ async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string)
     { now, onRetry: (info) => progress(`pending (HTTP 202); next attempt in ${Math.round(info.nextInMs / 1000)} s, as the server asked`) },
   );
   const issued = checkIssuedCertificate(answer.certificates, { key, commonName: cn, nowMs: now(), url: answer.url.href });
+  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${isoSeconds(issued.leaf.validTo)}`);
   checkNotShorter(issued.leaf, leaf, { allowShorter: input.allowShorter === true, url: answer.url.href, commonName: cn });
-  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
   const base = { commonName: cn, certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), keyReplaced: input.newKey === true, url: answer.url.href, ...(newKeySpec ? { newKeySpec } : {}) };
   if (input.files.kind === 'pem') {
     const prove = async (certPath: string, keyPath: string): Promise<void> => {
@@ -236,7 +237,7 @@ async function enrollLocked(input: EnrollInput): Promise<EnrollResult> {
 async function enrolled(input: EnrollInput, key: KeyObject, keySpec: KeySpec, answer: EstAnswer, nowMs: number): Promise<EnrollResult> {
   const progress = input.progress ?? (() => undefined);
   const issued = checkIssuedCertificate(answer.certificates, { key, commonName: input.deviceId, nowMs, url: answer.url.href });
-  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${issued.leaf.validTo}`);
+  progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${isoSeconds(issued.leaf.validTo)}`);
   const prove = async (certPath: string, keyPath: string): Promise<void> => {
     progress(`proving the new certificate: a token with ${certPath}`);
     await retryWhileTemporary(

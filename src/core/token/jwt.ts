@@ -168,8 +168,3 @@ export function tokenStatus(times: TokenTimes, nowSeconds: number, soonSeconds =
   if (soonSeconds > 0 && times.expiresAt - nowSeconds <= soonSeconds) return 'expiring-soon';
   return 'valid';
 }
-
-/** Seconds since the epoch as an ISO 8601 string. */
-export function isoTime(seconds: number | undefined): string | undefined {
-  return seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
-}

@@ -9,7 +9,8 @@ import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.j
 import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import { checkWritable, readTokenFile, readTrustedTokenFile, writeTokenFile } from './file.js';
-import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
+import { tokenTimes, type DecodedJwt } from './jwt.js';
+import { isoSeconds, isoTime } from '../time/iso.js';
 import { backoffDelay, expiredRetryDelay, refreshTime } from './refresh-policy.js';
 import { localMsOf, platformNowSeconds, skewText, type ClockOffset } from './clock.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, prepareTls, requestToken, requireEndpoint, type FetchedToken, type PreparedTls, type TokenSourceIo } from './source.js';
@@ -19,6 +20,7 @@ import { refuseOverlaps } from '../files/overlap.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { sleepUntil } from '../time/timer.js';
+import { formatDuration } from '../time/duration.js';
 import { childEnvironment } from '../config/environment.js';
 import { decideProxy } from './proxy.js';
 import type { ProxyDecision } from '../platform/proxy/select.js';
@@ -143,6 +145,8 @@ class Watcher {
   /** Renewal (--renew-before): failed attempts in a row, and when the next may start. */
   private renewAttempt = 0;
   private renewNotBefore = 0;
+  /** --renew-before longer than the certificates live: said once (notAgainUntil). */
+  private lifetimeWarned = false;
 
   constructor(
     private readonly options: KeeperOptions,
@@ -296,7 +300,7 @@ class Watcher {
         this.io.emit({
           event: 'warning',
           time: this.stamp(),
-          message: `The platform answered with a token older than the one held (it expires ${isoTime(times.expiresAt)}); keeping the held one, asking again ${new Date(next).toISOString()}.`,
+          message: `The platform answered with a token older than the one held (it expires ${isoSeconds((times.expiresAt ?? NaN) * 1000)}); keeping the held one, asking again ${isoSeconds(next)}.`,
         });
     } else {
       this.attempt = 0;
@@ -368,7 +372,7 @@ class Watcher {
     try {
       const r = await renewal.renew(identity, tls, passwords, token);
       this.renewAttempt = 0;
-      this.renewNotBefore = 0;
+      this.renewNotBefore = this.notAgainUntil(r.notAfter.getTime(), renewal.beforeMs);
       this.prepared = undefined;
       this.certWarningDay = -1;
       this.io.emit({
@@ -393,6 +397,27 @@ class Watcher {
       this.io.emit({ event: 'renew-failed', time: this.stamp(), error, attempt: this.renewAttempt, retryAt: new Date(this.renewNotBefore).toISOString(), notAfter: verdict.notAfter.toISOString() });
       return this.renewNotBefore;
     }
+  }
+
+  /**
+   * After a renewal: a new certificate already inside the window (--renew-before longer than the
+   * certificate lives) would be renewed again at the next refresh, and so on at every refresh. Instead
+   * it is left until half of its remaining validity has passed (so still renewed well before it
+   * expires), and a warning says so once. Returns when renewing may be considered again (0: at once).
+   */
+  private notAgainUntil(notAfterMs: number, beforeMs: number): number {
+    const left = notAfterMs - this.now();
+    if (left > beforeMs) return 0;
+    const until = this.now() + Math.floor(Math.max(0, left) / 2);
+    if (!this.lifetimeWarned) {
+      this.lifetimeWarned = true;
+      this.io.emit({
+        event: 'warning',
+        time: this.stamp(),
+        message: `--renew-before ${formatDuration(beforeMs)} exceeds the lifetime of the certificates the platform issues: the new one (valid until ${isoSeconds(notAfterMs)}) is inside the window already. Not renewing it again before half its remaining validity has passed (${isoSeconds(until)}); give a --renew-before shorter than the certificate's lifetime.`,
+      });
+    }
+    return until;
   }
 
   private reportSkew(): void {
@@ -429,7 +454,7 @@ class Watcher {
       this.io.emit({
         event: 'warning',
         time: this.stamp(),
-        message: `The device certificate expires in ${days} day(s) (${new Date(validTo).toISOString()}); after that every refresh fails. Renew it.`,
+        message: `The device certificate expires in ${days} day(s) (${isoSeconds(validTo)}); after that every refresh fails. Renew it.`,
       });
     }
   }

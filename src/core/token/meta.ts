@@ -5,7 +5,8 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { writeFileAtomic } from '../files/atomic.js';
 import { outputTarget } from '../files/target.js';
-import { isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
+import { tokenTimes, type DecodedJwt } from './jwt.js';
+import { isoTime } from '../time/iso.js';
 import type { ClockOffset } from './clock.js';
 
 export interface TokenMeta {

@@ -12,7 +12,8 @@ import { readCertificates } from '../x509/read.js';
 import { tokenMeta, writeMeta } from './meta.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import type { ClientIdentity } from '../credentials/identity.js';
-import { isoTime, tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
+import { tokenTimes, type DecodedJwt, type TokenTimes } from './jwt.js';
+import { isoSeconds } from '../time/iso.js';
 import { checkWritable, readTrustedTokenFile, writeTokenFile } from './file.js';
 import { localMsOf, type ClockOffset } from './clock.js';
 import { cachedToken, deviceUserOf, loadIdentityWithProgress, longerLivedToken, requestToken, requireEndpoint, type TokenSourceIo } from './source.js';
@@ -103,7 +104,7 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
   // the file's token is the answer, and nothing is written.
   const kept = found ? longerLivedToken(found, fetched.token, fetched.offset, io.now()) : undefined;
   if (kept) {
-    io.warn(`the platform answered with a token that expires before the one in ${cacheFile} (${isoTime(tokenTimes(fetched.token.claims).expiresAt)}); the file's token is kept.`);
+    io.warn(`the platform answered with a token that expires before the one in ${cacheFile} (${isoSeconds(tokenTimes(fetched.token.claims).expiresAt! * 1000)}); the file's token is kept.`);
     return {
       token: kept,
       times: tokenTimes(kept.claims),

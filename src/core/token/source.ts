@@ -12,7 +12,8 @@ import type { PasswordBook, SecretPrompt } from '../credentials/passwords.js';
 import type { Trust } from '../credentials/truststore.js';
 import type { SecureContext } from 'node:tls';
 import { pemCertificateCn, subjectCn } from '../x509/names.js';
-import { decodeJwt, isoTime, tokenTimes, type DecodedJwt } from './jwt.js';
+import { decodeJwt, tokenTimes, type DecodedJwt } from './jwt.js';
+import { isoSeconds } from '../time/iso.js';
 import type { TrustedToken } from './file.js';
 import { reusableToken } from './refresh-policy.js';
 import { estimateOffset, platformNowSeconds, type ClockOffset } from './clock.js';
@@ -172,7 +173,7 @@ export async function requestToken(settings: Settings, identity: ClientIdentity,
   const times = tokenTimes(token.claims);
   const offset = estimateOffset(raw, times.issuedAt, held !== undefined && held.token !== token.token);
   if (times.expiresAt !== undefined && times.expiresAt <= platformNowSeconds(raw.receivedAt, offset)) {
-    throw new C8yError('NO_TOKEN', { url: endpoint.href, status: raw.status, reason: `the token expired at ${isoTime(times.expiresAt)} on the platform's clock` });
+    throw new C8yError('NO_TOKEN', { url: endpoint.href, status: raw.status, reason: `the token expired at ${isoSeconds(times.expiresAt * 1000)} on the platform's clock` });
   }
   const fetched: FetchedToken = { token, receivedAt: raw.receivedAt };
   if (offset) fetched.offset = offset;
