@@ -26,7 +26,8 @@ export function isTokenKey(key: DeviceKey | undefined): key is TokenKey {
 
 /** The public half of a device key (for a token key: the certificate's, proven by a signature when it was opened). */
 export function publicKeyOf(key: DeviceKey): KeyObject {
-  return isTokenKey(key) ? key.publicKey : createPublicKey(key);
+  if (isTokenKey(key)) return key.publicKey;
+  return key.type === 'public' ? key : createPublicKey(key);
 }
 
 /** "RSA", "EC": the key's type for messages. */
