@@ -1,6 +1,6 @@
 /**
  * Device keys in a PKCS#11 token (TPM through tpm2-pkcs11, smartcard through OpenSC, HSM), used through
- * OpenSSL's PKCS#11 engine (libp11; Debian/Ubuntu: libengine-pkcs11-openssl). docs/adr/0007 says why
+ * OpenSSL's PKCS#11 engine (libp11; Debian/Ubuntu: libengine-pkcs11-openssl). docs/adr/0009-pkcs11-engine.md says why
  * the engine and not a provider.
  *
  * Two routes to the token, both by the engine:
