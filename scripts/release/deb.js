@@ -128,6 +128,8 @@ function control({ arch, version, binary, installedKiB }) {
     `Installed-Size: ${installedKiB}`,
     `Depends: ${depends(binary)}`,
     'Recommends: systemd',
+    // Keys in TPMs, smartcards and HSMs (--key pkcs11:...) go through OpenSSL's PKCS#11 engine and the openssl command.
+    'Suggests: libengine-pkcs11-openssl, openssl',
     'Section: utils',
     'Priority: optional',
     'Description: Cumulocity IoT device access tokens over mutual TLS',

@@ -39,6 +39,8 @@ const codeClasses = {
     'EST_CLIENT_CERT_REQUIRED',
     // proxy: the address cannot be listened on (in use, no permission, a file in the way).
     'LISTEN_FAILED',
+    // A key in a PKCS#11 token, but no engine, no openssl command or no module to reach it: what to install.
+    'PKCS11_UNAVAILABLE',
   ],
   input: [
     'FILE_NOT_FOUND',
@@ -59,6 +61,11 @@ const codeClasses = {
     'WEAK_CREDENTIALS',
     // A key c8ytoken cannot make a certificate request for (EST needs RSA >= 2048 or EC P-256/P-384/P-521).
     'KEY_UNSUPPORTED',
+    // A key in a PKCS#11 token: no such token or object, the PIN locked, no answer within --timeout, another failure of the token.
+    'PKCS11_NOT_FOUND',
+    'PKCS11_LOCKED',
+    'PKCS11_NO_ANSWER',
+    'PKCS11_FAILED',
   ],
   network: ['STATUS_UNREACHABLE', 'DNS_FAILED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'TIMEOUT', 'NETWORK_FAILED', 'PROXY_DNS_FAILED', 'PROXY_UNREACHABLE', 'PROXY_REFUSED'],
   tls: ['SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH', 'CLIENT_CERT_REJECTED', 'TLS_FAILED', 'PROXY_UNTRUSTED', 'PROXY_TLS_FAILED', 'PROXY_TLS_INTERCEPTED'],
@@ -133,7 +140,9 @@ export type FileRole =
   | 'truststore password'
   | 'proxy password'
   | 'one-time password'
-  | 'output';
+  | 'output'
+  /** A private key in a token, named by its pkcs11: URI (never with its PIN). */
+  | 'PKCS#11 key';
 
 /** Which password: the option and variable that give it come from the option table. */
 export type PasswordRole = 'key' | 'keystore' | 'truststore' | 'proxy';
@@ -164,6 +173,9 @@ export interface ErrorFacts {
   aliases?: string[];
   /** Which password (WRONG_PASSWORD, PASSWORD_REQUIRED). */
   password?: PasswordRole;
+  /** A key in a PKCS#11 token: the module used, and what is missing to reach it. */
+  module?: string;
+  missing?: 'engine' | 'openssl' | 'module';
   /** A short technical reason from a parser or from Node, e.g. "ASN.1 data ends early". */
   reason?: string;
   /** A second file involved (the certificate a key does not match, a folder). */

@@ -26,6 +26,24 @@ export function howToGivePassword(role: PasswordRole): string {
   return `${longFlag(row)} FILE or ${row.env![0]}`;
 }
 
+/** A key in a token that cannot be reached: which piece is missing and which package brings it. */
+function pkcs11Unavailable(f: ErrorFacts): Words {
+  if (f.missing === 'openssl')
+    return {
+      message: `The key ${shownText(f.path ?? '')} is in a token, and c8ytoken reaches it with the openssl command, which is not installed (or not on PATH).`,
+      hint: 'Install OpenSSL 3 (Debian/Ubuntu: apt-get install openssl).',
+    };
+  if (f.missing === 'module')
+    return {
+      message: `The PKCS#11 module ${shownText(f.module ?? '')} cannot be loaded${reason(f)}.`,
+      hint: "Check --pkcs11-module / PKCS11_MODULE_PATH names the token's module (SoftHSM2: libsofthsm2.so, OpenSC: opensc-pkcs11.so, TPM: libtpm2_pkcs11.so), or leave it unset for p11-kit's proxy.",
+    };
+  return {
+    message: f.path ? `The PKCS#11 engine ${shownText(f.path)} cannot be used${reason(f)}.` : "OpenSSL's PKCS#11 engine (libp11) is not installed: c8ytoken reaches keys in tokens through it.",
+    hint: 'Install it (Debian/Ubuntu: apt-get install libengine-pkcs11-openssl; Fedora: openssl-pkcs11; Homebrew: libp11), or name its pkcs11.so with --pkcs11-engine / C8YTOKEN_PKCS11_ENGINE.',
+  };
+}
+
 /** "the keystore device.p12", "the key file device.key". */
 function file(f: ErrorFacts): string {
   const path = f.path ? shownText(f.path) : 'the file';
@@ -38,6 +56,8 @@ function file(f: ErrorFacts): string {
       return `the ${f.role} ${path}`;
     case 'output':
       return path;
+    case 'PKCS#11 key':
+      return `the key ${path} in its token`;
     default:
       return `the ${f.role} file ${path}`;
   }
@@ -186,10 +206,16 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
       hint: `Put the user in the proxy URL (http://USER@HOST:PORT) and the password in ${howToGivePassword('proxy')}, or percent-encoded in the URL (http://USER:PASSWORD@HOST:PORT).`,
     };
   },
-  PASSWORD_REQUIRED: (f) => ({
-    message: `${capital(file(f))}${entry(f)} ${f.role === 'key' ? 'is encrypted and needs its password' : 'needs its password'}, and there is no terminal to ask for it.`,
-    hint: `Give it with ${howToGivePassword(f.password ?? 'keystore')}.`,
-  }),
+  PASSWORD_REQUIRED: (f) =>
+    f.role === 'PKCS#11 key'
+      ? {
+          message: `${capital(file(f))} needs the token's PIN, and there is no terminal to ask for it.`,
+          hint: `Give the PIN with ${howToGivePassword('key')}, or pin-source=file:FILE in the URI (never pin-value on the command line).`,
+        }
+      : {
+          message: `${capital(file(f))}${entry(f)} ${f.role === 'key' ? 'is encrypted and needs its password' : 'needs its password'}, and there is no terminal to ask for it.`,
+          hint: `Give it with ${howToGivePassword(f.password ?? 'keystore')}.`,
+        },
   FILE_NOT_FOUND: (f) => ({
     message: `${capital(file(f))} does not exist.`,
     hint: FILE_HINTS[f.role ?? 'certificate'] ?? 'Check the path (relative paths in a config file are relative to that file).',
@@ -232,6 +258,11 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
           : 'Give a PEM key: PKCS#1, SEC1, PKCS#8 or encrypted PKCS#8; `openssl pkey -in KEY -noout` tells whether OpenSSL can read it.',
   }),
   WRONG_PASSWORD: (f) => {
+    if (f.role === 'PKCS#11 key')
+      return {
+        message: `The token refused the PIN for ${shownText(f.path ?? '')} (module ${shownText(f.module ?? '')}).`,
+        hint: `Give the right PIN with ${howToGivePassword('key')} or pin-source=file:FILE in the URI. Tokens count wrong PINs and lock after a few: check it before trying again.`,
+      };
     const what =
       f.password === 'key'
         ? f.alias !== undefined
@@ -243,15 +274,20 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     return { message: `${what} is wrong${why}.`, hint };
   },
   KEY_MISMATCH: (f) =>
-    f.role === 'keystore'
+    f.role === 'PKCS#11 key'
       ? {
-          message: `In ${shownText(f.path ?? '')}${entry(f)} the private key does not belong to the certificate ${shownText(f.subject ?? '')}.`,
-          hint: 'Rebuild the keystore from the matching key and certificate.',
+          message: `The key ${shownText(f.path ?? '')} in the token does not belong to the certificate ${shownText(f.otherPath ?? '')}${(f.actual ?? 0) > 1 ? ' (nor to any certificate in it)' : ''}: its signature does not verify with the certificate's public key.`,
+          hint: 'Name the key the certificate was issued for (`pkcs11-tool --list-objects` shows the objects; compare `pkcs11-tool --read-object --type pubkey` with `openssl x509 -noout -pubkey -in CERT`).',
         }
-      : {
-          message: `The private key ${shownText(f.path ?? '')} does not belong to the certificate ${shownText(f.otherPath ?? f.path ?? '')}${(f.actual ?? 0) > 1 ? ' (nor to any certificate in it)' : ''}.`,
-          hint: 'Pair the certificate with the key it was issued for; compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`.',
-        },
+      : f.role === 'keystore'
+        ? {
+            message: `In ${shownText(f.path ?? '')}${entry(f)} the private key does not belong to the certificate ${shownText(f.subject ?? '')}.`,
+            hint: 'Rebuild the keystore from the matching key and certificate.',
+          }
+        : {
+            message: `The private key ${shownText(f.path ?? '')} does not belong to the certificate ${shownText(f.otherPath ?? f.path ?? '')}${(f.actual ?? 0) > 1 ? ' (nor to any certificate in it)' : ''}.`,
+            hint: 'Pair the certificate with the key it was issued for; compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`.',
+          },
   KEYSTORE_CORRUPT: (f) => {
     if (f.reason === 'PEM text')
       return {
@@ -447,6 +483,23 @@ const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
     hint: 'Retry; a connection cut mid-answer is a network or platform hiccup.',
   }),
   OUTPUT_UNWRITABLE: (f) => outputWords(f),
+  PKCS11_UNAVAILABLE: (f) => pkcs11Unavailable(f),
+  PKCS11_NOT_FOUND: (f) => ({
+    message: `The module ${shownText(f.module ?? '')} shows no token and private key matching ${shownText(f.path ?? '')}.`,
+    hint: "Check the token is present and the URI's token= and object= (or id=): `pkcs11-tool --module MODULE --list-token-slots` and `--list-objects --type privkey` show them; --pkcs11-module names another module.",
+  }),
+  PKCS11_LOCKED: (f) => ({
+    message: `The PIN of the token holding ${shownText(f.path ?? '')} is locked (too many wrong PINs).`,
+    hint: "Unlock it with the token's SO PIN or PUK (e.g. `pkcs11-tool --login --login-type so --init-pin`, or the vendor's tool), then give the right PIN.",
+  }),
+  PKCS11_NO_ANSWER: (f) => ({
+    message: `The token holding ${shownText(f.path ?? '')} (module ${shownText(f.module ?? '')}) did not answer within ${formatDuration(f.timeoutMs ?? 0)}.`,
+    hint: 'Check the token is plugged in and its service runs (pcscd for smartcards, tpm2-abrmd for a TPM); raise --timeout for a slow token.',
+  }),
+  PKCS11_FAILED: (f) => ({
+    message: `The token holding ${shownText(f.path ?? '')} (module ${shownText(f.module ?? '')}) failed${reason(f)}.`,
+    hint: 'Run `c8ytoken doctor` to see each step, and `pkcs11-tool --module MODULE --list-objects --login` to check the token.',
+  }),
   KEY_UNSUPPORTED: (f) =>
     f.bits !== undefined
       ? {

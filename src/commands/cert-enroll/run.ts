@@ -16,6 +16,7 @@ export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   const { deviceId } = r.options;
   if (deviceId === undefined) throw new C8yError('USAGE', { detail: 'cert enroll needs --device-id ID: the device id registered in the tenant (the certificate CN).' });
   checkCommonName(deviceId, '--device-id');
+  if (settings.pkcs11) throw new C8yError('USAGE', { option: '--key', reason: 'names a key in a PKCS#11 token, and cert enroll writes a new key file: give --key FILE' });
   if (!settings.cert || !settings.key) throw new C8yError('USAGE', { detail: 'cert enroll needs --cert FILE and --key FILE: where to write the new certificate and key.' });
   const oneTimePassword = await readOneTimePassword(r.options.oneTimePasswordFile, r.io().warn);
   const spinner = await startSpinner(`Enrolling ${deviceId}:`, r.cli.stderr, r.term);

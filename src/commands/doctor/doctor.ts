@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import { C8yError, type FileRole } from '../../core/errors.js';
 import { loadSettings, type GivenFlags, type Settings } from '../../core/config/settings.js';
 import { PasswordBook } from '../../core/credentials/passwords.js';
-import type { ClientIdentity } from '../../core/credentials/identity.js';
+import { isTokenKey, keyTypeLabel, publicKeyOf, type ClientIdentity } from '../../core/credentials/identity.js';
+import type { TokenKey } from '../../core/credentials/pkcs11.js';
 import type { Trust } from '../../core/credentials/truststore.js';
 import { LIMITS } from '../../core/limits.js';
 import { readRegularFile } from '../../core/files/read.js';
@@ -140,10 +141,17 @@ async function identityStep(settings: Settings, passwords: PasswordBook, io: Doc
   try {
     const identity = await loadIdentityWithProgress(settings, passwords, io);
     const leaf = identity.chain[0]!;
-    const details = [
-      `${settings.keystore ? `keystore ${identity.source}` : `PEM ${identity.source}`}: ${identity.key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key matching "${subjectCn(leaf)}"`,
-      `device user on the platform: device_${subjectCn(leaf)}`,
-    ];
+    const key = identity.key;
+    const details = isTokenKey(key)
+      ? [
+          `certificate ${identity.source}; key in a PKCS#11 token: ${tokenLabel(key)}, module ${key.module}, engine ${key.engine.path}`,
+          `the token signed a challenge that the certificate's ${keyTypeLabel(key)} key verifies: the key belongs to "${subjectCn(leaf)}"`,
+          `device user on the platform: device_${subjectCn(leaf)}`,
+        ]
+      : [
+          `${settings.keystore ? `keystore ${identity.source}` : `PEM ${identity.source}`}: ${keyTypeLabel(key)} key matching "${subjectCn(leaf)}"`,
+          `device user on the platform: device_${subjectCn(leaf)}`,
+        ];
     return passed({ id: 'identity', title: 'Device identity', verdict: 'pass', details }, identity);
   } catch (err) {
     return { checks: [failure('identity', 'Device identity', err)] };
@@ -154,7 +162,7 @@ async function identityStep(settings: Settings, passwords: PasswordBook, io: Doc
 async function chainStep(settings: Settings, identity: ClientIdentity, now: number): Promise<Step<ChainReport>> {
   const anchors = settings.deviceCa ? await readAnchors(settings.deviceCa).catch(() => undefined) : undefined;
   const leaf = identity.chain[0]!;
-  const chain = verifyChain({ leaf, others: [...identity.chain.slice(1), ...identity.extra], key: identity.key, anchors, at: now, chainHeader: settings.chainHeader });
+  const chain = verifyChain({ leaf, others: [...identity.chain.slice(1), ...identity.extra], key: publicKeyOf(identity.key), anchors, at: now, chainHeader: settings.chainHeader });
   const days = Math.floor((Date.parse(leaf.validTo) - now) / DAY);
   const checks: DoctorCheck[] = [];
   for (const c of chain.checks) {
@@ -289,12 +297,25 @@ function asC8y(err: unknown): C8yError {
   return err instanceof C8yError ? err : new C8yError('INTERNAL', { detail: String((err as Error)?.message ?? err) }, { cause: err });
 }
 
+/** "token "dev", object "device"": which token and key a URI names (never the PIN). */
+function tokenLabel(key: TokenKey): string {
+  const { token, object, id } = key.uri;
+  return [
+    token !== undefined ? `token "${token}"` : 'any token',
+    object !== undefined ? `object "${object}"` : undefined,
+    id !== undefined ? `id ${key.uri.attributes.find(([n]) => n === 'id')![1]}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 /** Every file the settings name, with what it is. */
 function configuredFiles(settings: Settings): [string, FileRole][] {
   const p = settings.passwords;
   const files: [string | undefined, FileRole][] = [
     [settings.cert, 'certificate'],
-    [settings.key, 'key'],
+    // A key in a token is no file; its PIN may be (pin-source).
+    settings.pkcs11 ? [settings.pkcs11.uri.pinSource, 'key password'] : [settings.key, 'key'],
     [settings.keystore?.path, 'keystore'],
     [settings.truststore, 'truststore'],
     [settings.deviceCa, 'device CA'],

@@ -2,13 +2,13 @@
  * `c8ytoken verify-chain`: the device's certificate, key and chain checked locally (and, with --connect,
  * a handshake with the platform), so a field engineer learns what is wrong before a handshake fails.
  */
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { isoSeconds } from '../../core/time/iso.js';
 import type { Settings } from '../../core/config/settings.js';
 import { PasswordBook } from '../../core/credentials/passwords.js';
-import { loadPemCredentials, openKeystoreEntry } from '../../core/credentials/identity.js';
+import { loadPemCredentials, openKeystoreEntry, openTokenCredentials, publicKeyOf, type DeviceKey } from '../../core/credentials/identity.js';
 import { readRegularFile } from '../../core/files/read.js';
 import { readCertificates } from '../../core/x509/read.js';
 import { findLeaf, keyMatchesCertificate, SignatureBudget } from '../../core/x509/path.js';
@@ -48,9 +48,18 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   const { certs, key, source } = await loadChain(settings, passwords, io);
   const anchors = settings.deviceCa ? readCertificates(await readRegularFile(settings.deviceCa, 'device CA', LIMITS.certificateBytes), settings.deviceCa, 'device CA') : undefined;
-  const leaf = (key && certs.find((c) => keyMatchesCertificate(key, c))) ?? findLeaf(certs, new SignatureBudget())!;
+  const leaf = (key && certs.find((c) => keyMatchesCertificate(publicKeyOf(key), c))) ?? findLeaf(certs, new SignatureBudget())!;
   io.progress(`checking ${certs.length} certificate(s) from ${source}${anchors ? ` against ${anchors.length} device CA certificate(s)` : ''} at ${isoSeconds(at)}`);
-  const report = verifyChain({ leaf, others: certs.filter((c) => c !== leaf), fileOrder: certs, key, anchors, at, chainHeader: settings.chainHeader, purpose: options.purpose ?? 'client' });
+  const report = verifyChain({
+    leaf,
+    others: certs.filter((c) => c !== leaf),
+    fileOrder: certs,
+    key: key ? publicKeyOf(key) : undefined,
+    anchors,
+    at,
+    chainHeader: settings.chainHeader,
+    purpose: options.purpose ?? 'client',
+  });
   const result: VerifyChainResult = { source, report, chainHeaderMode: settings.chainHeader, ok: report.ok };
   if (settings.deviceCa) result.deviceCa = settings.deviceCa;
   if (options.connect) {
@@ -74,13 +83,20 @@ export async function verifyChainCommand(settings: Settings, options: VerifyChai
   return result;
 }
 
-async function loadChain(settings: Settings, passwords: PasswordBook, io: CommandIo): Promise<{ certs: X509Certificate[]; key?: KeyObject; source: string }> {
+async function loadChain(settings: Settings, passwords: PasswordBook, io: CommandIo): Promise<{ certs: X509Certificate[]; key?: DeviceKey; source: string }> {
   if (settings.keystore) {
     // A key that does not match is a finding of the report here, not an error.
     const { key, chain, source } = await openKeystoreEntry(settings.keystore, passwords, io);
     return { certs: chain, key, source };
   }
   if (!settings.cert) throw new C8yError('NO_CREDENTIALS', { reason: 'verify-chain needs a certificate' });
+  if (settings.pkcs11) {
+    // The token signs a challenge; a key that belongs to none of the certificates is a finding (its public key, read from the token, is checked).
+    const opened = await openTokenCredentials(settings.cert, settings.pkcs11, settings.timeoutMs, passwords);
+    if (opened.key) return { certs: opened.certs, key: opened.key, source: settings.cert };
+    if (!opened.publicKey) throw new C8yError('KEY_MISMATCH', { path: settings.pkcs11.uri.shown, role: 'PKCS#11 key', otherPath: settings.cert, actual: opened.certs.length });
+    return { certs: opened.certs, key: opened.publicKey, source: settings.cert };
+  }
   const { certs, key } = await loadPemCredentials(settings.cert, settings.key, passwords, false);
   return key ? { certs, key, source: settings.cert } : { certs, source: settings.cert };
 }

@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { C8yError } from '../errors.js';
 import type { PasswordSources } from '../credentials/passwords.js';
+import { isPkcs11Uri } from '../credentials/pkcs11-uri.js';
 import { longFlag, option, type OptionKey, type OptionRow, type OptionsOf } from './options.js';
 import type { ConfigLayer } from './schema.js';
 import { readValue, type OptionValue } from './values.js';
@@ -67,9 +68,10 @@ export function resolveOption(
   configPath: string | undefined,
   cwd: string,
 ): Resolved | undefined {
-  // "-" names stdin or stdout (-o -, as in curl), not a file.
-  const fromCwd = (v: OptionValue): OptionValue => (row.kind === 'path' && v !== '-' ? resolve(cwd, String(v)) : v);
-  const fromFile = (v: OptionValue): OptionValue => (row.kind === 'path' && configPath ? resolve(dirname(configPath), String(v)) : v);
+  // "-" names stdin or stdout (-o -, as in curl), not a file; a pkcs11: URI (--key) names a key in a token.
+  const isFile = (v: OptionValue): boolean => row.kind === 'path' && v !== '-' && !isPkcs11Uri(String(v));
+  const fromCwd = (v: OptionValue): OptionValue => (isFile(v) ? resolve(cwd, String(v)) : v);
+  const fromFile = (v: OptionValue): OptionValue => (isFile(v) && configPath ? resolve(dirname(configPath), String(v)) : v);
   // A bad value is a usage error from a flag, a configuration error from a variable; config values and
   // defaults were checked when the file was read (and the table is tested).
   const read = (raw: unknown, fail: (problem: string) => C8yError): OptionValue => {

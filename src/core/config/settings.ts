@@ -10,6 +10,8 @@ import type { NamedFile } from '../files/overlap.js';
 import type { KeystoreFormat } from '../keystore/types.js';
 import type { KeystoreSettings } from '../credentials/identity.js';
 import type { PasswordSources } from '../credentials/passwords.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../credentials/pkcs11-uri.js';
+import type { Pkcs11Settings } from '../credentials/pkcs11.js';
 import { tenantUrl, tokenEndpoint } from '../platform/endpoint.js';
 import type { ChainHeaderMode } from '../platform/chain-header.js';
 import { CONNECTION_OPTIONS, option, type OptionKey } from './options.js';
@@ -24,7 +26,10 @@ export interface Settings {
   tenant?: URL;
   endpoint?: URL;
   cert?: string;
+  /** The key file, or for a key in a token its pkcs11: URI without any PIN (then `pkcs11` is set too). */
   key?: string;
+  /** A key in a PKCS#11 token (--key pkcs11:...): its URI, module and engine. */
+  pkcs11?: Pkcs11Settings;
   keystore?: KeystoreSettings;
   truststore?: string;
   deviceCa?: string;
@@ -116,6 +121,12 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   }
   if (text('cert')) settings.cert = text('cert')!;
   if (text('key')) settings.key = text('key')!;
+  if (settings.key !== undefined && isPkcs11Uri(settings.key)) {
+    settings.pkcs11 = tokenKeySettings(resolved, settings.key);
+    // Shown wherever the key is named (doctor, --verbose, messages): never a pin-value.
+    settings.key = settings.pkcs11.uri.shown;
+    resolved.key = { ...resolved.key!, value: settings.key };
+  }
   if (text('keystore')) {
     settings.keystore = { path: text('keystore')! };
     if (text('keystoreType')) settings.keystore.type = text('keystoreType') as KeystoreFormat;
@@ -128,6 +139,25 @@ export async function loadSettings(input: LoadSettingsInput): Promise<Settings> 
   if (configPath) settings.configPath = configPath;
   if (profile) settings.profile = profile;
   return settings;
+}
+
+/**
+ * A key in a token: its URI checked, the module from --pkcs11-module / PKCS11_MODULE_PATH / config, else
+ * the URI's module-path. A pin-value in a URI on the command line is refused as any password on argv is
+ * (every user sees it in ps); from the environment or a config file it is a key password source.
+ */
+function tokenKeySettings(resolved: Partial<Record<OptionKey, Resolved>>, value: string): Pkcs11Settings {
+  const r = resolved.key!;
+  const parsed = parsePkcs11Uri(value);
+  const fail = (reason: string): C8yError => (r.level === 4 ? new C8yError('USAGE', { option: '--key', reason }) : new C8yError('CONFIG_INVALID', { option: r.source, reason, source: r.source }));
+  if ('problem' in parsed) throw fail(parsed.problem);
+  if (parsed.pinValue !== undefined && r.level === 4)
+    throw fail(
+      'carries the PIN (pin-value), and a PIN on the command line can be read by every user (ps): give it with --key-password-file FILE, C8YTOKEN_KEY_PASSWORD, or pin-source=file:FILE in the URI',
+    );
+  const module = (resolved.pkcs11Module?.value as string | undefined) ?? parsed.modulePath;
+  const engine = resolved.pkcs11Engine?.value as string | undefined;
+  return { uri: parsed, ...(module !== undefined ? { module } : {}), ...(engine !== undefined ? { engine } : {}) };
 }
 
 /**
@@ -160,7 +190,7 @@ function chooseIdentity(resolved: Partial<Record<OptionKey, Resolved>>): void {
 /** The files the identity, the trust, the proxy's CA and their passwords are read from. */
 export function credentialFiles(settings: Settings): string[] {
   const p = settings.passwords;
-  const files = [settings.cert, settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
+  const files = [settings.cert, settings.pkcs11 ? settings.pkcs11.uri.pinSource : settings.key, settings.keystore?.path, settings.truststore, settings.proxyCa];
   for (const role of ['key', 'keystore', 'truststore', 'proxy'] as const) files.push(p[role].flagFile, p[role].configFile);
   return files.filter((f): f is string => f !== undefined);
 }
@@ -172,7 +202,7 @@ export function inputFiles(settings: Settings): NamedFile[] {
     if (path) files.push({ path, option });
   };
   add(settings.cert, '--cert');
-  add(settings.key, '--key');
+  add(settings.pkcs11 ? settings.pkcs11.uri.pinSource : settings.key, settings.pkcs11 ? 'the PIN file' : '--key');
   add(settings.keystore?.path, '--keystore');
   add(settings.truststore, '--truststore');
   add(settings.deviceCa, '--device-ca');

@@ -1,9 +1,10 @@
 /**
- * The client identity for mutual TLS: private key plus certificate path (leaf first), from PEM files or
- * a PKCS#12/JKS keystore, RSA or EC. Whatever the source, the key is checked against the certificate.
- * One loader per source, shared by every command (fetch, watch, verify-chain).
+ * The client identity for mutual TLS: private key plus certificate path (leaf first), from PEM files, a
+ * PKCS#12/JKS keystore, or a certificate file with the key in a PKCS#11 token; RSA or EC. Whatever the
+ * source, the key is checked against the certificate. One loader per source, shared by every command
+ * (fetch, watch, exec, proxy, verify-chain, doctor, cert renew).
  */
-import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, type X509Certificate } from 'node:crypto';
 import { C8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
@@ -13,9 +14,29 @@ import { readCertificates } from '../x509/read.js';
 import { dnOneLine } from '../x509/names.js';
 import type { KeystoreFormat } from '../keystore/types.js';
 import type { PasswordBook } from './passwords.js';
+import type { Pkcs11Settings, TokenKey } from './pkcs11.js';
+
+/** The device's private key: in memory (PEM, keystore), or in a PKCS#11 token where it signs and never leaves. */
+export type DeviceKey = KeyObject | TokenKey;
+
+/** True for a key held in a token. */
+export function isTokenKey(key: DeviceKey | undefined): key is TokenKey {
+  return key !== undefined && !(key instanceof KeyObject);
+}
+
+/** The public half of a device key (for a token key: the certificate's, proven by a signature when it was opened). */
+export function publicKeyOf(key: DeviceKey): KeyObject {
+  if (isTokenKey(key)) return key.publicKey;
+  return key.type === 'public' ? key : createPublicKey(key);
+}
+
+/** "RSA", "EC": the key's type for messages. */
+export function keyTypeLabel(key: DeviceKey): string {
+  return key.asymmetricKeyType?.toUpperCase() ?? 'unknown';
+}
 
 export interface ClientIdentity {
-  key: KeyObject;
+  key: DeviceKey;
   /** The path: leaf first, then its issuers in order, as far as the source holds them. */
   chain: X509Certificate[];
   /** Certificates the source held that are not on the path (never sent). */
@@ -26,10 +47,13 @@ export interface ClientIdentity {
   alias?: string | undefined;
 }
 
-/** Which credentials are configured: PEM files or a keystore. */
+/** Which credentials are configured: PEM files (the key possibly in a token) or a keystore. */
 export interface CredentialSettings {
   cert?: string | undefined;
   key?: string | undefined;
+  pkcs11?: Pkcs11Settings | undefined;
+  /** The time a token may take to answer (--timeout). */
+  timeoutMs?: number | undefined;
   keystore?: KeystoreSettings | undefined;
 }
 
@@ -48,6 +72,7 @@ export interface CredentialIo {
 /** Loads key and chain from the configured source; throws NO_CREDENTIALS when none is configured. */
 export async function loadIdentity(settings: CredentialSettings, passwords: PasswordBook, io: CredentialIo): Promise<ClientIdentity> {
   if (settings.keystore) return loadFromKeystore(settings.keystore, passwords, io);
+  if (settings.cert && settings.pkcs11) return loadWithTokenKey(settings.cert, settings.pkcs11, settings.timeoutMs ?? 30_000, passwords);
   if (settings.cert) return loadFromPem(settings.cert, settings.key, passwords);
   if (settings.key) throw new C8yError('NO_CREDENTIALS', { path: settings.key, role: 'key', reason: 'no certificate' });
   throw new C8yError('NO_CREDENTIALS');
@@ -125,6 +150,48 @@ async function loadFromPem(certPath: string, keyPath: string | undefined, passwo
   if (built.exhausted)
     throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: certs.length });
   return { key: key!, chain: built.path, extra: built.extra, source: certPath };
+}
+
+/**
+ * The PIN of a token key: the key password given (--key-password-file, C8YTOKEN_KEY_PASSWORD, config),
+ * else the URI's pin-source file, else its pin-value (from the environment or a config file), else asked
+ * for at the terminal. Asked once only: tokens count wrong PINs and lock after a few.
+ */
+export async function tokenPin(pkcs11: Pkcs11Settings, passwords: PasswordBook, timeoutMs: number): Promise<string> {
+  const uri = pkcs11.uri;
+  if (!passwords.given('key')) {
+    if (uri.pinSource !== undefined) {
+      const { readPasswordFile } = await import('./passwords.js');
+      return (await readPasswordFile(uri.pinSource, 'key', timeoutMs)).password;
+    }
+    if (uri.pinValue !== undefined) return uri.pinValue;
+  }
+  const pin = await passwords.get('key', `${uri.shown} (PIN)`);
+  if (pin === undefined) throw new C8yError('PASSWORD_REQUIRED', { path: uri.shown, role: 'PKCS#11 key', password: 'key' });
+  return pin;
+}
+
+/** The certificates of the certificate file and the key in the token, proven to belong together. */
+export async function openTokenCredentials(
+  certPath: string,
+  pkcs11: Pkcs11Settings,
+  timeoutMs: number,
+  passwords: PasswordBook,
+): Promise<{ certs: X509Certificate[]; key: TokenKey; leaf: X509Certificate } | { certs: X509Certificate[]; key: undefined; leaf: undefined; publicKey: KeyObject | undefined }> {
+  const certs = readCertificates(await readRegularFile(certPath, 'certificate', LIMITS.certificateBytes), certPath, 'certificate');
+  const pin = await tokenPin(pkcs11, passwords, timeoutMs);
+  const { openTokenKey } = await import('./pkcs11.js');
+  const opened = await openTokenKey(pkcs11, certs, pin, timeoutMs, process.env);
+  return { certs, ...opened };
+}
+
+async function loadWithTokenKey(certPath: string, pkcs11: Pkcs11Settings, timeoutMs: number, passwords: PasswordBook): Promise<ClientIdentity> {
+  const { certs, key, leaf } = await openTokenCredentials(certPath, pkcs11, timeoutMs, passwords);
+  if (!key || !leaf) throw new C8yError('KEY_MISMATCH', { path: pkcs11.uri.shown, role: 'PKCS#11 key', otherPath: certPath, actual: certs.length });
+  const built = buildPath(leaf, certs, new SignatureBudget());
+  if (built.exhausted)
+    throw new C8yError('INPUT_LIMIT', { path: certPath, role: 'certificate', what: 'signature checks', unit: 'signature checks', limit: LIMITS.signatureChecks, actual: certs.length });
+  return { key, chain: built.path, extra: built.extra, source: certPath };
 }
 
 /** Decodes a PEM private key, asking for its password only when it is encrypted. */

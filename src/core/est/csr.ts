@@ -87,12 +87,31 @@ export function subjectName(commonName: string): Buffer {
  */
 export function buildCsr(key: KeyObject, commonName: string): Buffer {
   if (key.type !== 'private') throw new TypeError('buildCsr needs a private key');
-  checkCommonName(commonName, 'The common name');
-  const alg = signatureAlgorithm(key);
-  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  // CertificationRequestInfo: version 0, subject, subjectPKInfo, attributes [0] (empty).
-  const info = seq(integer(0), subjectName(commonName), spki, context(0));
+  const { info, alg } = requestInfo(createPublicKey(key), commonName);
   return seq(info, alg.algorithmIdentifier, bitString(signDer(info, key, alg)));
+}
+
+/** A key that signs elsewhere (a PKCS#11 token): its public key, and a signature over DER bytes with a hash. */
+export interface RemoteSigner {
+  publicKey: KeyObject;
+  sign(data: Buffer, hash: SignatureAlgorithm['hash']): Promise<Buffer>;
+}
+
+/**
+ * buildCsr for a key in a token: the request is built here and only its CertificationRequestInfo goes
+ * to the token to be signed (RSA PKCS#1 v1.5 or DER ECDSA, what the signature algorithm names).
+ */
+export async function buildRemoteCsr(signer: RemoteSigner, commonName: string): Promise<Buffer> {
+  const { info, alg } = requestInfo(signer.publicKey, commonName);
+  return seq(info, alg.algorithmIdentifier, bitString(await signer.sign(info, alg.hash)));
+}
+
+/** CertificationRequestInfo: version 0, subject CN, subjectPKInfo, attributes [0] (empty); and its signature algorithm. */
+function requestInfo(publicKey: KeyObject, commonName: string): { info: Buffer; alg: SignatureAlgorithm } {
+  checkCommonName(commonName, 'The common name');
+  const alg = signatureAlgorithm(publicKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return { info: seq(integer(0), subjectName(commonName), spki, context(0)), alg };
 }
 
 /** The PEM form of a DER request (for files and `openssl req`). */

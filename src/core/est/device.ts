@@ -4,12 +4,11 @@
  * flows themselves load only when a renewal or enrollment runs: fetch and watch without --renew-before
  * never pay for them.
  */
-import type { KeyObject } from 'node:crypto';
 import { C8yError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
-import { loadIdentity, type ClientIdentity } from '../credentials/identity.js';
+import { isTokenKey, loadIdentity, publicKeyOf, type ClientIdentity, type DeviceKey } from '../credentials/identity.js';
 import { readRegularFile } from '../files/read.js';
 import { requestToken, type PreparedTls } from '../token/source.js';
 import { decideProxy, proxyRoute } from '../token/proxy.js';
@@ -139,6 +138,8 @@ async function identityFiles(settings: Settings, identity: ClientIdentity, passw
     const keyPassword = passwords.given('key') ? ((await passwords.get('key', identity.source)) ?? storePassword) : storePassword;
     return { kind: 'keystore', path, storePassword, keyPassword, alias };
   }
+  // A key in a token stays there: only the certificate file is renewed.
+  if (isTokenKey(identity.key)) return { kind: 'pem', certPath: settings.cert!, keyPath: settings.key, keyInToken: true };
   return { kind: 'pem', certPath: settings.cert!, keyPath: settings.key };
 }
 
@@ -154,9 +155,9 @@ async function pemKeyPassword(files: Extract<IdentityFiles, { kind: 'pem' }>, pa
  * issued for. `tls`: the trust and proxy of the renewal's own token request (only the identity is new);
  * absent (enroll): prepared as for any token request.
  */
-export async function proveFiles(settings: Settings, certPath: string, key: KeyObject, tls: PreparedTls | undefined, passwords: PasswordBook, io: TokenSourceIo): Promise<void> {
+export async function proveFiles(settings: Settings, certPath: string, key: DeviceKey, tls: PreparedTls | undefined, passwords: PasswordBook, io: TokenSourceIo): Promise<void> {
   const certs = readCertificates(await readRegularFile(certPath, 'certificate', LIMITS.certificateBytes), certPath, 'certificate');
-  const leaf = certs.find((c) => keyMatchesCertificate(key, c));
+  const leaf = certs.find((c) => keyMatchesCertificate(publicKeyOf(key), c));
   if (!leaf) throw new C8yError('KEY_MISMATCH', { path: certPath, role: 'key', otherPath: certPath, actual: certs.length });
   const built = buildPath(leaf, certs);
   await proveIdentity(settings, { key, chain: built.path, extra: built.extra, source: certPath }, tls, passwords, io);

@@ -7,13 +7,13 @@
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
-import type { ClientIdentity } from '../credentials/identity.js';
+import { isTokenKey, publicKeyOf, type ClientIdentity, type DeviceKey } from '../credentials/identity.js';
 import { commonName, dnOneLine } from '../x509/names.js';
 import { isoSeconds } from '../time/iso.js';
 import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate, checkNotShorter } from './check.js';
 import type { EstAnswer } from './client.js';
-import { buildCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
+import { buildCsr, buildRemoteCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
 import { enrollWhenRegistered, reenrollWhenIssued, retryWhileTemporary, type PollOptions } from './poll.js';
 import { withRenewalLock } from '../files/lock.js';
 import { checkEnrollable, checkKeystoreRewritable, renewalTargets, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps, type KeystoreAccess } from './replace.js';
@@ -34,8 +34,11 @@ export interface EstConnection {
   now?: (() => number) | undefined;
 }
 
-/** Where the current identity lives: PEM files, or a PKCS#12/JKS keystore; either is replaced in place. */
-export type IdentityFiles = { kind: 'pem'; certPath: string; keyPath?: string | undefined } | ({ kind: 'keystore' } & KeystoreAccess);
+/**
+ * Where the current identity lives: PEM files, or a PKCS#12/JKS keystore; either is replaced in place. A
+ * key in a PKCS#11 token (`keyInToken`) stays there: only the certificate file is replaced.
+ */
+export type IdentityFiles = { kind: 'pem'; certPath: string; keyPath?: string | undefined; keyInToken?: boolean | undefined } | ({ kind: 'keystore' } & KeystoreAccess);
 
 /** Everything renewCertificate needs; the caller fetched the token and knows how to prove files. */
 export interface RenewInput extends EstConnection {
@@ -56,7 +59,7 @@ export interface RenewInput extends EstConnection {
    * PEM: the certificate file and the key it was issued for; keystore: the rewritten keystore, to be opened
    * as the configured one is (its passwords and alias).
    */
-  prove(candidate: { kind: 'pem'; certPath: string; keyPath: string; key: KeyObject } | { kind: 'keystore'; path: string }): Promise<void>;
+  prove(candidate: { kind: 'pem'; certPath: string; keyPath: string; key: DeviceKey } | { kind: 'keystore'; path: string }): Promise<void>;
   ops?: Partial<FileOps> | undefined;
 }
 
@@ -127,22 +130,25 @@ async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string)
   let newKeyPem: string | undefined;
   let newKeySpec: KeySpec | undefined;
   if (input.newKey) {
+    // The command refuses this before any request (cert-renew/renew.ts); the key of a token is made there, not here.
+    if (isTokenKey(key)) throw new C8yError('USAGE', { option: '--new-key', reason: 'cannot be used with a key in a PKCS#11 token' });
     newKeySpec = keySpecLike(key);
     progress(`making a new ${keySpecLabel(newKeySpec)} key`);
     const made = await generateDeviceKey(newKeySpec);
     key = made.key;
     newKeyPem = privateKeyPem(made.key, input.newKeyPassphrase);
   } else {
-    signatureAlgorithm(key); // KEY_UNSUPPORTED (with the --new-key hint) before any request
+    signatureAlgorithm(publicKeyOf(key)); // KEY_UNSUPPORTED (with the --new-key hint) before any request
   }
-  const csrDer = buildCsr(key, cn);
+  if (isTokenKey(key)) progress(`signing the certificate request in the token (${key.source})`);
+  const csrDer = isTokenKey(key) ? await buildRemoteCsr(key, cn) : buildCsr(key, cn);
   progress(`POST ${new URL('/.well-known/est/simplereenroll', input.estBase.origin).href} for CN=${cn}`);
   const client = input.tlsContext ? { context: input.tlsContext, identity: input.identity } : undefined;
   const answer = await reenrollWhenIssued(
     { ...connection(input), token: input.token, csrDer, client },
     { now, onRetry: (info) => progress(`pending (HTTP 202); next attempt in ${Math.round(info.nextInMs / 1000)} s, as the server asked`) },
   );
-  const issued = checkIssuedCertificate(answer.certificates, { key, commonName: cn, nowMs: now(), url: answer.url.href });
+  const issued = checkIssuedCertificate(answer.certificates, { key: publicKeyOf(key), commonName: cn, nowMs: now(), url: answer.url.href });
   progress(`issued: ${dnOneLine(issued.leaf.subject)} by ${dnOneLine(issued.leaf.issuer)}, valid until ${isoSeconds(issued.leaf.validTo)}`);
   checkNotShorter(issued.leaf, leaf, { allowShorter: input.allowShorter === true, url: answer.url.href, commonName: cn });
   const base = { commonName: cn, certificate: issued.leaf, notAfter: new Date(issued.leaf.validTo), keyReplaced: input.newKey === true, url: answer.url.href, ...(newKeySpec ? { newKeySpec } : {}) };
@@ -151,13 +157,23 @@ async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string)
       progress(`proving the new certificate: a token with ${certPath}`);
       await input.prove({ kind: 'pem', certPath, keyPath, key });
     };
-    const result = await replacePemIdentity({ certPath: input.files.certPath, keyPath: input.files.keyPath, oldLeaf: leaf, issued, newKeyPem, prove, ops: input.ops });
+    const result = await replacePemIdentity({
+      certPath: input.files.certPath,
+      keyPath: input.files.keyPath,
+      keyInToken: input.files.keyInToken,
+      oldLeaf: leaf,
+      issued,
+      newKeyPem,
+      prove,
+      ops: input.ops,
+    });
     return { ...base, certPath: result.certPath, keyPath: result.keyPath, backups: result.backups, chainNote: result.chainNote, issuerChanged: result.issuerChanged };
   }
   const prove = async (path: string): Promise<void> => {
     progress(`proving the rewritten keystore: a token with ${path}`);
     await input.prove({ kind: 'keystore', path });
   };
+  if (isTokenKey(key)) throw new C8yError('INTERNAL', { detail: 'a key in a token with a keystore identity' });
   const result = await replaceKeystore({ ...input.files, key, oldChain: input.identity.chain, issued, prove, ops: input.ops });
   return {
     ...base,

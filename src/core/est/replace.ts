@@ -137,6 +137,8 @@ export interface PemReplacement {
   certPath: string;
   /** The current key file; undefined (or certPath) when the key is inside the certificate file. */
   keyPath?: string | undefined;
+  /** The key is in a PKCS#11 token (keyPath is its URI): only the certificate file is replaced. */
+  keyInToken?: boolean | undefined;
   /** The current device certificate (to find it, and what followed it, in the file). */
   oldLeaf: X509Certificate;
   /** The checked answer (check.ts). */
@@ -163,13 +165,14 @@ export interface ReplacementResult {
 /** Replaces a PEM identity with the renewed certificate (and key): write .new, prove, then rename with .bak. */
 export async function replacePemIdentity(req: PemReplacement): Promise<ReplacementResult> {
   const ops: FileOps = { ...realFileOps, ...req.ops };
-  const combined = req.keyPath === undefined || req.keyPath === req.certPath;
+  const inToken = req.keyInToken === true;
+  const combined = !inToken && (req.keyPath === undefined || req.keyPath === req.certPath);
   const keyPath = combined ? req.certPath : req.keyPath!;
-  const unchanged = combined ? [req.certPath] : [req.certPath, keyPath];
+  const unchanged = combined || inToken ? [req.certPath] : [req.certPath, keyPath];
   // The files the policy allows (a link resolved to its target): .new and .bak go beside those. A key
   // that stays is only backed up, so the checks of a file to replace do not apply to it.
   const [certTarget] = await renewalTargets([{ path: req.certPath, role: 'certificate' }]);
-  const keyTarget = combined ? certTarget : req.newKeyPem !== undefined ? (await renewalTargets([{ path: keyPath, role: 'key' }]))[0] : await outputTarget(keyPath, 'key');
+  const keyTarget = combined || inToken ? certTarget : req.newKeyPem !== undefined ? (await renewalTargets([{ path: keyPath, role: 'key' }]))[0] : await outputTarget(keyPath, 'key');
 
   const oldCertBytes = await ops.readFile(certTarget!, 'certificate');
   const oldText = oldCertBytes.toString('latin1');
@@ -186,16 +189,17 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   const certAttributes = (await ops.attributes(certTarget!)) ?? (combined ? NEW_KEY : NEW_CERT);
   const certChange: FileChange = { path: req.certPath, target: certTarget!, role: 'certificate', data: certContent, attributes: certAttributes, old: oldCertBytes };
   // The key is backed up with the certificate even when it stays, so FILE.bak and KEY.bak are always a pair.
-  const keyChange: FileChange | undefined = combined
-    ? undefined
-    : {
-        path: keyPath,
-        target: keyTarget!,
-        role: 'key',
-        data: req.newKeyPem,
-        attributes: (await ops.attributes(keyTarget!)) ?? NEW_KEY,
-        old: await ops.readFile(keyTarget!, 'key'),
-      };
+  const keyChange: FileChange | undefined =
+    combined || inToken
+      ? undefined
+      : {
+          path: keyPath,
+          target: keyTarget!,
+          role: 'key',
+          data: req.newKeyPem,
+          attributes: (await ops.attributes(keyTarget!)) ?? NEW_KEY,
+          old: await ops.readFile(keyTarget!, 'key'),
+        };
   // The commit renames the key first: a failure before the certificate's rename puts the old key back.
   const changes = keyChange ? [keyChange, certChange] : [certChange];
   const backups = await replaceFiles({

@@ -12,7 +12,7 @@ import { isSelfSigned } from '../x509/path.js';
 import { describePublicKey } from '../x509/certificate.js';
 import { dnOneLine } from '../x509/names.js';
 import { child, parseDer, readOid } from '../encoding/der.js';
-import type { ClientIdentity } from '../credentials/identity.js';
+import { isTokenKey, type ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 
 /** The certificates presented in the handshake: leaf and intermediates, never a self-signed root. */
@@ -66,17 +66,21 @@ export function credentialWeakness(identity: ClientIdentity): string | undefined
 export function deviceSecureContext(identity: ClientIdentity, trust: Trust): SecureContext {
   const weakness = credentialWeakness(identity);
   if (weakness) throw new C8yError('WEAK_CREDENTIALS', { path: identity.source, role: 'certificate', reason: weakness });
+  const options = {
+    cert: handshakeChain(identity.chain)
+      .map((c) => c.toString())
+      .join('\n'),
+    ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
+    // The platform serves TLS 1.2 and 1.3; never older.
+    minVersion: 'TLSv1.2' as const,
+  };
+  const key = identity.key;
   try {
-    return createSecureContext({
-      key: identity.key.export({ type: 'pkcs8', format: 'pem' }),
-      cert: handshakeChain(identity.chain)
-        .map((c) => c.toString())
-        .join('\n'),
-      ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
-      // The platform serves TLS 1.2 and 1.3; never older.
-      minVersion: 'TLSv1.2',
-    });
+    // A key in a token is loaded by the PKCS#11 engine for this context only (credentials/pkcs11.ts).
+    if (isTokenKey(key)) return key.withTlsKey((engine) => createSecureContext({ ...options, ...engine }));
+    return createSecureContext({ ...options, key: key.export({ type: 'pkcs8', format: 'pem' }) });
   } catch (err) {
+    if (err instanceof C8yError) throw err;
     const code = String((err as { code?: string }).code ?? '');
     if (/KEY_VALUES_MISMATCH/.test(code)) throw new C8yError('KEY_MISMATCH', { path: identity.source, role: 'certificate', nodeCode: code }, { cause: err });
     if (/^ERR_(SSL|OSSL)/.test(code))

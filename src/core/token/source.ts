@@ -7,7 +7,7 @@ import { C8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import type { Settings } from '../config/settings.js';
-import { loadIdentity, type ClientIdentity, type CredentialIo } from '../credentials/identity.js';
+import { isTokenKey, keyTypeLabel, loadIdentity, type ClientIdentity, type CredentialIo } from '../credentials/identity.js';
 import type { PasswordBook, SecretPrompt } from '../credentials/passwords.js';
 import type { Trust } from '../credentials/truststore.js';
 import type { SecureContext } from 'node:tls';
@@ -73,7 +73,9 @@ export function requireEndpoint(settings: Settings): URL {
 /** The device identity, read from its files now (they may have been renewed since the last time). */
 export async function loadIdentityWithProgress(settings: Settings, passwords: PasswordBook, io: TokenSourceIo): Promise<ClientIdentity> {
   const identity = await loadIdentity(settings, passwords, io);
-  io.progress(`identity: ${identity.chain.length} certificate(s) on the path, ${identity.key.asymmetricKeyType?.toUpperCase()} key, from ${identity.source}`);
+  const key = identity.key;
+  const where = isTokenKey(key) ? `in the token ${key.source} (module ${key.module}; it signed a challenge the certificate verifies)` : `from ${identity.source}`;
+  io.progress(`identity: ${identity.chain.length} certificate(s) on the path, ${keyTypeLabel(key)} key ${where}`);
   return identity;
 }
 

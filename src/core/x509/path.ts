@@ -102,9 +102,8 @@ export function keyMatchesCertificate(key: KeyObject, cert: X509Certificate): bo
   const certKey = publicKeyOf(cert);
   if (!certKey) return false;
   try {
-    return createPublicKey(key)
-      .export({ type: 'spki', format: 'der' })
-      .equals(certKey.export({ type: 'spki', format: 'der' }));
+    // A public key (a key in a token is known by its certificate's) is compared as it is.
+    return (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' }).equals(certKey.export({ type: 'spki', format: 'der' }));
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 /** renewCertificate and enrollDevice end to end against the local endpoint, in process. */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,7 +129,7 @@ describe('renewCertificate', () => {
     const rsaBefore = await loadIdentity({ keystore: { path: `${jks}.bak`, alias: 'rsa' } }, passwordsOf({ keystore: 'changeit' }), quiet);
     const rsaAfter = await loadIdentity({ keystore: { path: jks!, alias: 'rsa' } }, passwordsOf({ keystore: 'changeit' }), quiet);
     expect(rsaAfter.chain.map((c) => c.fingerprint256)).toEqual(rsaBefore.chain.map((c) => c.fingerprint256));
-    expect(rsaAfter.key.export({ type: 'pkcs8', format: 'der' }).equals(rsaBefore.key.export({ type: 'pkcs8', format: 'der' }))).toBe(true);
+    expect((rsaAfter.key as KeyObject).export({ type: 'pkcs8', format: 'der' }).equals((rsaBefore.key as KeyObject).export({ type: 'pkcs8', format: 'der' }))).toBe(true);
 
     const [keypass] = copy('device-rsa.keypass.jks');
     const r2 = await renewKeystore(keypass!, { keystore: 'changeit', key: 'keysecret' });
