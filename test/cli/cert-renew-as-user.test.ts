@@ -8,18 +8,28 @@
  */
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { bin, pki } from '../helpers/paths.js';
+import { pki, root } from '../helpers/paths.js';
 
 const USER = { uid: 1234, gid: 1234 };
 const isRoot = process.platform !== 'win32' && process.getuid?.() === 0;
-// The checkout may sit where user 1234 cannot read (a home folder): then the case cannot be run.
+/**
+ * The checkout may sit where user 1234 cannot read (a 0700 home or temp folder), as a package is not: the
+ * built program (bin, dist, package.json; PEM files need no dependency) is copied where that user can read it.
+ */
+function installedCopy(): string {
+  const top = tempDir('c8ytoken-installed-');
+  chmodSync(top, 0o755);
+  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(root, part), join(top, part), { recursive: true });
+  return join(top, 'bin', 'c8ytoken.js');
+}
+const bin = isRoot ? installedCopy() : '';
 const userCanRun = isRoot && spawnSync(process.execPath, [bin, '--version'], { ...USER, encoding: 'utf8' }).status === 0;
-const why = !isRoot ? 'needs root to run as another user' : !userCanRun ? 'user 1234 cannot run the built CLI from this checkout' : '';
+const why = !isRoot ? 'needs root to run as another user' : !userCanRun ? 'user 1234 cannot run a copy of the built CLI in a 0755 folder' : '';
 if (why) console.warn(`cert renew as an unprivileged user: skipped (${why})`);
 
 let emulator: Emulator;
@@ -64,7 +74,7 @@ describe.skipIf(!userCanRun)(`cert renew as an unprivileged user (uid 1234), as 
     const cert = place('device-est.chain.pem', join(etc, 'device.pem'), 0, USER.gid, 0o640);
     const key = place('device-est.key', join(etc, 'device.key'), 0, USER.gid, 0o640);
     const oldCert = readFileSync(cert, 'utf8');
-    const run = await runCli(['cert', 'renew', '--url', emulator.url, '--truststore', trust, '--cert', cert, '--key', key, '--new-key'], { user: USER });
+    const run = await runCli(['cert', 'renew', '--url', emulator.url, '--truststore', trust, '--cert', cert, '--key', key, '--new-key'], { user: USER, bin });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const renewed = new X509Certificate(readFileSync(cert));
@@ -85,7 +95,7 @@ describe.skipIf(!userCanRun)(`cert renew as an unprivileged user (uid 1234), as 
     const before = [readFileSync(cert, 'utf8'), readFileSync(key, 'utf8')];
     const estRequests = emulator.est!.requests.length;
     const tokens = emulator.issued;
-    const run = await runCli(['cert', 'renew', '--url', emulator.url, '--truststore', trust, '--cert', cert, '--key', key], { user: USER });
+    const run = await runCli(['cert', 'renew', '--url', emulator.url, '--truststore', trust, '--cert', cert, '--key', key], { user: USER, bin });
     expect(run.code, run.stderr).toBe(9);
     expect(run.stderr).toMatch(/device\.(pem|key)/);
     expect(run.stderr).toMatch(/group/);

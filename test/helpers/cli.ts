@@ -20,6 +20,8 @@ export interface CliOptions {
   killAfter?: { ms: number; signal: NodeJS.Signals };
   /** Run as this user (needs root): the child's HOME is given to it. */
   user?: { uid: number; gid: number };
+  /** Another copy of bin/c8ytoken.js to run (e.g. one another user can read). */
+  bin?: string;
 }
 
 /** A fresh, empty folder (used as HOME and working directory, so no real config is found). */
@@ -40,7 +42,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'], ...options.user });
+    const child = spawn(process.execPath, [options.bin ?? bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'], ...options.user });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
