@@ -19,6 +19,7 @@ import type { ClientIdentity } from '../credentials/identity.js';
 import { BUILT_IN_ROOTS } from '../credentials/truststore.js';
 import { shownText } from '../text.js';
 import { safeTimeout } from '../time/timer.js';
+import type { DeviceId } from './names.js';
 import { certificatesFromEstAnswer, DEFAULT_ANSWER_LIMITS, EstAnswerError } from './pkcs7.js';
 
 /** EST is served on the tenant's normal HTTPS port. */
@@ -83,8 +84,8 @@ export interface ReenrollOptions extends EstCommon {
 
 /** Options of simpleEnroll. */
 export interface EnrollOptions extends EstCommon {
-  /** The device id: the CN of the request and the Basic user name (no tenant prefix). */
-  deviceId: string;
+  /** The device id: the CN of the request and the Basic user name (no tenant prefix), checked where it entered. */
+  deviceId: DeviceId;
   /** The one-time password registered for the device; sent as the Basic password, shown nowhere. */
   oneTimePassword: string;
 }
@@ -108,10 +109,6 @@ export async function simpleReenroll(options: ReenrollOptions): Promise<EstAnswe
 
 /** POST /.well-known/est/simpleenroll with HTTP Basic <device id>:<one-time password>. */
 export async function simpleEnroll(options: EnrollOptions): Promise<EstAnswer> {
-  // eslint-disable-next-line no-control-regex
-  if (options.deviceId === '' || /[:\u0000-\u001f\u007f-\u009f]/.test(options.deviceId)) {
-    throw new C8yError('USAGE', { option: '--device-id', value: options.deviceId, reason: 'cannot be used: it must be non-empty, without ":" or control characters' });
-  }
   // eslint-disable-next-line no-control-regex
   if (options.oneTimePassword === '' || /[\u0000-\u001f\u007f-\u009f]/.test(options.oneTimePassword)) {
     // The password itself is never a fact.
