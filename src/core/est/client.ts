@@ -7,7 +7,7 @@
  */
 import type { SecureContext } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
+import { C8yError, type EstRefusal, type EstWhere } from '../errors.js';
 import { classifyError, exchange, type Seen } from '../platform/connection.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 import { MAX_EST_RETRY_AFTER_SECONDS, retryAfterSeconds } from '../platform/retry-after.js';
@@ -128,7 +128,7 @@ async function estPost(operation: Operation, options: EstCommon, authorization: 
   if (options.userAgent) headers['User-Agent'] = options.userAgent;
   const cas = options.trustCas ? [...options.trustCas] : undefined;
   const trust = { ...(cas ? { cas } : {}), source: options.trustSource ?? (cas ? 'the truststore' : BUILT_IN_ROOTS) };
-  const base: ErrorFacts = { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), operation };
+  const base = estWhere(url, operation);
   const answer = (await exchange({
     url,
     method: 'POST',
@@ -178,13 +178,13 @@ async function estPost(operation: Operation, options: EstCommon, authorization: 
 }
 
 /** A 202's, 429's or 503's Retry-After as seconds (delta-seconds or an HTTP date, read against the answer's Date). */
-function retryFacts(headers: Record<string, string | string[] | undefined>, receivedAt: number): ErrorFacts {
+function retryFacts(headers: Record<string, string | string[] | undefined>, receivedAt: number): { retryAfterSeconds?: number } {
   const header = headers['retry-after'];
   const seconds = retryAfterSeconds(typeof header === 'string' ? header : undefined, typeof headers.date === 'string' ? headers.date : undefined, receivedAt, MAX_EST_RETRY_AFTER_SECONDS);
   return seconds === undefined ? {} : { retryAfterSeconds: seconds };
 }
 
-function badAnswer(base: ErrorFacts, status: number, contentType: string, body: Buffer, err: EstAnswerError): C8yError {
+function badAnswer(base: EstWhere, status: number, contentType: string, body: Buffer, err: EstAnswerError): C8yError {
   // eslint-disable-next-line no-control-regex
   const printable = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(body.subarray(0, 512).toString('latin1'));
   const excerpt = printable ? bodyExcerpt(body) : '';
@@ -198,13 +198,18 @@ function badAnswer(base: ErrorFacts, status: number, contentType: string, body: 
   });
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = { 400: 'EST_CSR_REJECTED', 401: 'EST_UNAUTHORIZED', 403: 'EST_FORBIDDEN' };
+const STATUS_CODES: Record<number, 'EST_CSR_REJECTED' | 'EST_UNAUTHORIZED' | 'EST_FORBIDDEN'> = { 400: 'EST_CSR_REJECTED', 401: 'EST_UNAUTHORIZED', 403: 'EST_FORBIDDEN' };
+
+/** The facts of every EST error: where the request went. */
+function estWhere(url: URL, operation: Operation): EstWhere {
+  return { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), operation };
+}
 
 /** The classified error of a non-2xx EST answer, with the platform's own error and message, made safe to show. */
-export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string, retry: ErrorFacts = {}): C8yError {
+export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string, retry: { retryAfterSeconds?: number } = {}): C8yError {
   const platform = platformError({ body });
   const excerpt = platform ? '' : bodyExcerpt(body);
-  const facts: ErrorFacts = { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), status, operation, ...(platform ? { platform } : excerpt ? { excerpt } : {}) };
+  const facts: EstRefusal = { ...estWhere(url, operation), status, ...(platform ? { platform } : excerpt ? { excerpt } : {}) };
   if (status >= 300 && status < 400) return new C8yError('EST_REFUSED', { ...facts, reason: 'redirect', ...(location ? { location: shownText(location, 200) } : {}) });
   const known = STATUS_CODES[status];
   if (known) return new C8yError(known, facts);
@@ -226,9 +231,10 @@ function withOperation(err: C8yError, operation: Operation): C8yError {
  */
 function networkError(err: Error, url: URL, { progress, tls: seen }: Seen, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, identity?: ClientIdentity): C8yError {
   const base = classifyError(err, { endpoint: url, trust, identity }, progress);
-  const facts: ErrorFacts = { ...base.facts, operation };
+  const facts = { ...base.facts, operation };
   if (base.code === 'CLIENT_CERT_REJECTED' && !identity) {
-    if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', facts, { cause: err });
+    const { stage, nodeCode } = base.facts;
+    if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', { ...estWhere(url, operation), ...(stage ? { stage } : {}), ...(nodeCode ? { nodeCode } : {}) }, { cause: err });
     return new C8yError('CONNECTION_RESET', { ...facts, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
   }
   return new C8yError(base.code, facts, { cause: err });
