@@ -161,7 +161,8 @@ export interface ConfigProblem {
 
 /**
  * The facts of an error: what happened, to which file, URL or key; never a secret. The output layer turns
- * them into the message and the hint; `--json` shows them as `details`.
+ * them into the message and the hint; `--json` shows them as `details`. This is the general bag: every
+ * fact any code may carry. The codes of FactsByCode (below) take their own facts at the throw site.
  */
 export interface ErrorFacts {
   /** The file involved, as the user named it, and what it is. */
@@ -285,13 +286,123 @@ export interface ErrorFacts {
   pid?: number;
 }
 
+/**
+ * Facts an error of any code may gain on its way up: what a renewal or an enrollment left behind, and
+ * which EST request or step it came from.
+ */
+export type TravelFacts = Pick<ErrorFacts, 'operation' | 'during' | 'notWritten' | 'unchanged' | 'restore' | 'unproven'>;
+
+type Operation = NonNullable<ErrorFacts['operation']>;
+/** A file c8ytoken read or wrote, as the user named it. */
+interface FileFacts {
+  path: string;
+  role: FileRole;
+}
+/** Which entry of a keystore, when the file is one. */
+interface KeystoreEntry {
+  format?: NonNullable<ErrorFacts['format']>;
+  alias?: string;
+}
+/** Where an EST request went (est/client.ts). */
+export interface EstWhere {
+  url: string;
+  host: string;
+  port: string;
+  operation: Operation;
+}
+/** An EST answer that refused: its status and what the platform said (its error, or an excerpt). */
+export interface EstRefusal extends EstWhere {
+  status: number;
+  platform?: NonNullable<ErrorFacts['platform']>;
+  excerpt?: string;
+}
+/** The certificate an EST answer issued, checked against what was asked for (est/check.ts). */
+interface IssuedFacts {
+  url: string;
+  commonName: string;
+  subject?: string;
+  validTo?: string;
+}
+
+/**
+ * The facts of each code whose facts are tied to it: a throw site with a fact missing or one of another
+ * code does not compile. The codes not listed here (UntypedCode) still take the general bag ErrorFacts.
+ */
+export interface FactsByCode {
+  FILE_NOT_FOUND: FileFacts;
+  FILE_UNREADABLE: FileFacts & { reason: string; nodeCode?: string; timeoutMs?: number };
+  FILE_TOO_LARGE: FileFacts & { limit: number; actual: number; unit: 'bytes' };
+  KEY_UNSUPPORTED: { keyType: string; bits?: number; limit?: number };
+  NOT_A_KEY: FileFacts & KeystoreEntry & { reason?: 'holds certificates'; nodeCode?: string };
+  KEYSTORE_NO_KEY: FileFacts & KeystoreEntry & { reason?: 'no certificate'; actual?: number };
+  KEYSTORE_ALIAS_NOT_FOUND: FileFacts & KeystoreEntry & { alias: string; aliases: string[] };
+  KEYSTORE_ALIAS_AMBIGUOUS: FileFacts & KeystoreEntry & { aliases: string[] };
+  TRUSTSTORE_EMPTY: FileFacts;
+  INPUT_LIMIT: FileFacts & KeystoreEntry & { what: string; limit: number; actual?: number; unit?: 'iterations' | 'signature checks' };
+  WEAK_CREDENTIALS: FileFacts & { reason: string; nodeCode?: string };
+  OUTPUT_UNWRITABLE: FileFacts & { reason: string; otherPath?: string; nodeCode?: string; pid?: number; aliases?: string[] };
+  EST_CLIENT_CERT_REQUIRED: EstWhere & Pick<ErrorFacts, 'stage' | 'nodeCode'>;
+  EST_UNAUTHORIZED: EstRefusal;
+  EST_FORBIDDEN: EstRefusal;
+  EST_CSR_REJECTED: EstRefusal;
+  EST_REFUSED: EstRefusal & { reason?: 'redirect'; location?: string };
+  EST_NOT_REGISTERED: EstRefusal & { deviceId: string; attempts: number; elapsedMs: number };
+  EST_PENDING: EstWhere & { status: number; retryAfterSeconds?: number; attempts?: number; elapsedMs?: number; retryAt?: string; waitOption?: string };
+  EST_SERVER_ERROR: EstRefusal & { retryAfterSeconds?: number };
+  EST_BAD_RESPONSE: EstWhere & { status: number; reason: string; actual: number; contentType?: string; excerpt?: string };
+  EST_WRONG_CERTIFICATE: IssuedFacts & { problem: 'other-key' | 'other-cn' | 'not valid now'; subjects?: string[]; validFrom?: string };
+  EST_UNUSABLE_CERTIFICATE: IssuedFacts & { problem: 'ca' | 'no-client-auth' | 'short-lived' | 'shorter'; allowed?: string[]; certificateNotAfter?: string };
+}
+
+/** The codes with facts of their own (FactsByCode). */
+export type TypedCode = keyof FactsByCode;
+/** The codes still on the general bag ErrorFacts (see FactsByCode). */
+export type UntypedCode = Exclude<ErrorCode, TypedCode>;
+
+/**
+ * The facts an error of code C carries: its own (plus TravelFacts) for a typed code; the general bag for
+ * an untyped code, and for an error whose code is not known in the type (a catch, a re-wrap).
+ */
+export type FactsOf<C extends ErrorCode> = [C] extends [TypedCode] ? (C extends TypedCode ? FactsByCode[C] & TravelFacts : never) : ErrorFacts;
+
+/** Every typed code's facts are also facts of the general bag: code that handles any error reads them so. */
+const typedFactsFitTheBag: { [C in TypedCode]: FactsByCode[C] extends ErrorFacts ? true : never } = {
+  FILE_NOT_FOUND: true,
+  FILE_UNREADABLE: true,
+  FILE_TOO_LARGE: true,
+  KEY_UNSUPPORTED: true,
+  NOT_A_KEY: true,
+  KEYSTORE_NO_KEY: true,
+  KEYSTORE_ALIAS_NOT_FOUND: true,
+  KEYSTORE_ALIAS_AMBIGUOUS: true,
+  TRUSTSTORE_EMPTY: true,
+  INPUT_LIMIT: true,
+  WEAK_CREDENTIALS: true,
+  OUTPUT_UNWRITABLE: true,
+  EST_CLIENT_CERT_REQUIRED: true,
+  EST_UNAUTHORIZED: true,
+  EST_FORBIDDEN: true,
+  EST_CSR_REJECTED: true,
+  EST_REFUSED: true,
+  EST_NOT_REGISTERED: true,
+  EST_PENDING: true,
+  EST_SERVER_ERROR: true,
+  EST_BAD_RESPONSE: true,
+  EST_WRONG_CERTIFICATE: true,
+  EST_UNUSABLE_CERTIFICATE: true,
+};
+void typedFactsFitTheBag;
+
 export interface ErrorOptions {
   /** The underlying error, shown only with --verbose. */
   cause?: unknown;
 }
 
-/** An error the user can meet: a stable code and the facts; src/output/messages.ts words it. */
-export class C8yError extends Error {
+/** The constructor's facts and options: the facts may be left out only when none is required. */
+type FactsArgs<C extends ErrorCode> = Partial<FactsOf<C>> extends FactsOf<C> ? [facts?: FactsOf<C>, options?: ErrorOptions] : [facts: FactsOf<C>, options?: ErrorOptions];
+
+/** The run-time class of every C8yError; the type C8yError<C> and its constructor (below) tie the facts to the code. */
+class CodedError extends Error {
   readonly code: ErrorCode;
   readonly facts: ErrorFacts;
 
@@ -308,16 +419,32 @@ export class C8yError extends Error {
   }
 }
 
-function factsSummary(facts: ErrorFacts): string {
+/** An error the user can meet: a stable code and the facts of that code; src/output/messages.ts words it. */
+export interface C8yError<C extends ErrorCode = ErrorCode> extends CodedError {
+  readonly code: C;
+  readonly facts: FactsOf<C>;
+}
+
+/**
+ * `new C8yError(code, facts, options)`: the facts must be the code's (FactsOf). `err instanceof C8yError`
+ * narrows to C8yError of any code (its `prototype`), whose facts are the general bag, not `any` as a
+ * generic class would give.
+ */
+export const C8yError = CodedError as unknown as {
+  new <C extends ErrorCode>(code: C, ...args: FactsArgs<C>): C8yError<C>;
+  readonly prototype: C8yError;
+};
+
+function factsSummary(facts: object): string {
   const parts = Object.entries(facts)
     .filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v)))
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
   return parts.length ? `: ${parts.join(', ')}` : '';
 }
 
-/** True when err is a C8yError with one of the given codes (or any code when none is given). */
-export function isC8yError(err: unknown, ...codes: ErrorCode[]): err is C8yError {
-  return err instanceof C8yError && (codes.length === 0 || codes.includes(err.code));
+/** True when err is a C8yError with one of the given codes (or any code when none is given); its facts are then those codes'. */
+export function isC8yError<C extends ErrorCode = ErrorCode>(err: unknown, ...codes: C[]): err is C8yError<C> {
+  return err instanceof C8yError && (codes.length === 0 || (codes as readonly ErrorCode[]).includes(err.code));
 }
 
 /** The error of a command stopped by a signal: TERMINATED for SIGTERM, INTERRUPTED otherwise. */

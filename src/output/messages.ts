@@ -4,7 +4,7 @@
  * same situation reads the same from every command and the hint fits the file it is about (a wrong
  * truststore password is not told to fix the keystore password).
  */
-import type { C8yError, ErrorCode, ErrorFacts, FileRole, PasswordRole } from '../core/errors.js';
+import type { C8yError, ErrorCode, ErrorFacts, FactsOf, FileRole, PasswordRole } from '../core/errors.js';
 import { longFlag, OPTIONS } from '../core/config/options.js';
 import { formatBytes } from '../core/limits.js';
 import { formatDuration } from '../core/time/duration.js';
@@ -106,7 +106,7 @@ const FILE_HINTS: Partial<Record<FileRole, string>> = {
   token: 'Give a token (eyJ...), the path of a token file, or - to read stdin.',
 };
 
-const WORDS: Record<ErrorCode, (f: ErrorFacts) => Words> = {
+const WORDS: { [C in ErrorCode]: (f: FactsOf<C>) => Words } = {
   CHECK_FAILED: () => ({ message: 'A check failed.' }),
   USAGE: (f) => ({
     // A reason already names the value (or, for a password, deliberately does not): the value is shown only without one.
@@ -799,7 +799,9 @@ export function describeError(err: C8yError): Words {
 
 /** The message and hint of an error code with its facts (a problem reported rather than thrown, e.g. by verify-chain). */
 export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
-  const words = WORDS[code](facts);
+  // Each code's words read only its own facts (WORDS' type); a thrown error's pair was tied by FactsOf at
+  // its throw site, and the facts any error gains on the way up (TravelFacts, a proxy's) are read below.
+  const words = (WORDS[code] as (f: ErrorFacts) => Words)(facts);
   const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
   const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.

@@ -25,6 +25,7 @@ import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCsr, generateDeviceKey } from '../../src/core/est/csr.js';
+import { commonNameOf, deviceIdOf } from '../../src/core/est/names.js';
 import { enrollWhenRegistered } from '../../src/core/est/poll.js';
 import { Emulator } from '../emulator/server.js';
 import { serverCa } from '../helpers/est.js';
@@ -219,7 +220,14 @@ describe.skipIf(!estserver)(`Cisco libest estserver ${estserver ? '' : skipReaso
     const { key } = await generateDeviceKey();
     const waits: number[] = [];
     const answer = await enrollWhenRegistered(
-      { tenantUrl: new URL(manual.url), deviceId: 'estuser', oneTimePassword: 'estpwd', csrDer: buildCsr(key, 'estuser'), trustCas: serverCa, timeoutMs: 10_000 },
+      {
+        tenantUrl: new URL(manual.url),
+        deviceId: deviceIdOf('estuser'),
+        oneTimePassword: 'estpwd',
+        csrDer: buildCsr(key, commonNameOf('estuser', 'the test CN')),
+        trustCas: serverCa,
+        timeoutMs: 10_000,
+      },
       // The wait itself is not slept here: libest allows no Retry-After under 60 s, and it issues on the second sight of the key.
       { retryEveryMs: 5000, maxWaitMs: 600_000, sleep: async (ms) => void waits.push(ms) },
     );

@@ -8,9 +8,10 @@ import { refuseOverlaps } from '../../core/files/overlap.js';
 import { inputFiles } from '../../core/config/settings.js';
 import { estConnection, proveFiles, requireTenant } from '../../core/est/device.js';
 import type { EnrollResult } from '../../core/est/flows.js';
+import type { DeviceId } from '../../core/est/names.js';
 
 export interface EnrollOptions {
-  deviceId: string;
+  deviceId: DeviceId;
   /** From the password file or its variable; never shown. */
   oneTimePassword: string;
   certPath: string;

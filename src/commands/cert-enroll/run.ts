@@ -6,16 +6,16 @@ import { startSpinner } from '../../output/terminal.js';
 import { C8yError } from '../../core/errors.js';
 import { longFlag, option } from '../../core/config/options.js';
 import { givenPassword, type PasswordSources } from '../../core/credentials/passwords.js';
-import { checkCommonName } from '../../core/est/csr.js';
+import { deviceIdOf } from '../../core/est/names.js';
 import { formatDuration } from '../../core/time/duration.js';
 import type { Run } from '../command.js';
 import type { keys } from './keys.js';
 
 export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   const settings = r.settings!;
-  const { deviceId } = r.options;
-  if (deviceId === undefined) throw new C8yError('USAGE', { detail: 'cert enroll needs --device-id ID: the device id registered in the tenant (the certificate CN).' });
-  checkCommonName(deviceId, '--device-id');
+  if (r.options.deviceId === undefined) throw new C8yError('USAGE', { detail: 'cert enroll needs --device-id ID: the device id registered in the tenant (the certificate CN).' });
+  // Checked here, once: the request's CN and the Basic user name are this value from now on.
+  const deviceId = deviceIdOf(r.options.deviceId);
   if (settings.pkcs11) throw new C8yError('USAGE', { option: '--key', reason: 'names a key in a PKCS#11 token, and cert enroll writes a new key file: give --key FILE' });
   if (!settings.cert || !settings.key) throw new C8yError('USAGE', { detail: 'cert enroll needs --cert FILE and --key FILE: where to write the new certificate and key.' });
   const oneTimePassword = await readOneTimePassword(r.options.oneTimePasswordFile, r.io().warn);

@@ -5,20 +5,17 @@
  * the body capped. Answers and failures become C8yErrors of the class a script can branch on; a secret
  * (token, one-time password) never appears in a message, a detail or a log line.
  */
-import { request as httpsRequest } from 'node:https';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { abortError, C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
-import { classifyError, stageOf } from '../platform/request.js';
+import { C8yError, type EstRefusal, type EstWhere } from '../errors.js';
+import { classifyError, exchange, type Seen } from '../platform/connection.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
-import { observeTunnelTls, watchTunnel } from '../platform/proxy/watch.js';
-import type { TunnelTls } from '../platform/proxy/failures.js';
 import { MAX_EST_RETRY_AFTER_SECONDS, retryAfterSeconds } from '../platform/retry-after.js';
 import { bodyExcerpt, platformError } from '../platform/token-response.js';
 import type { ClientIdentity } from '../credentials/identity.js';
 import { BUILT_IN_ROOTS } from '../credentials/truststore.js';
 import { shownText } from '../text.js';
-import { safeTimeout } from '../time/timer.js';
+import type { DeviceId } from './names.js';
 import { certificatesFromEstAnswer, DEFAULT_ANSWER_LIMITS, EstAnswerError } from './pkcs7.js';
 
 /** EST is served on the tenant's normal HTTPS port. */
@@ -83,8 +80,8 @@ export interface ReenrollOptions extends EstCommon {
 
 /** Options of simpleEnroll. */
 export interface EnrollOptions extends EstCommon {
-  /** The device id: the CN of the request and the Basic user name (no tenant prefix). */
-  deviceId: string;
+  /** The device id: the CN of the request and the Basic user name (no tenant prefix), checked where it entered. */
+  deviceId: DeviceId;
   /** The one-time password registered for the device; sent as the Basic password, shown nowhere. */
   oneTimePassword: string;
 }
@@ -109,10 +106,6 @@ export async function simpleReenroll(options: ReenrollOptions): Promise<EstAnswe
 /** POST /.well-known/est/simpleenroll with HTTP Basic <device id>:<one-time password>. */
 export async function simpleEnroll(options: EnrollOptions): Promise<EstAnswer> {
   // eslint-disable-next-line no-control-regex
-  if (options.deviceId === '' || /[:\u0000-\u001f\u007f-\u009f]/.test(options.deviceId)) {
-    throw new C8yError('USAGE', { option: '--device-id', value: options.deviceId, reason: 'cannot be used: it must be non-empty, without ":" or control characters' });
-  }
-  // eslint-disable-next-line no-control-regex
   if (options.oneTimePassword === '' || /[\u0000-\u001f\u007f-\u009f]/.test(options.oneTimePassword)) {
     // The password itself is never a fact.
     throw new C8yError('USAGE', { option: 'The one-time password', reason: 'is empty or contains control characters (one trailing newline of its file is dropped, other ones are not)' });
@@ -121,15 +114,7 @@ export async function simpleEnroll(options: EnrollOptions): Promise<EstAnswer> {
   return estPost('simpleenroll', options, `Basic ${basic}`);
 }
 
-/** How far a connection got, for classifying its failure (as platform/request.ts). */
-interface Progress {
-  tcpConnected: boolean;
-  keysExchanged: boolean;
-  tlsDone: boolean;
-  responseStarted: boolean;
-}
-
-function estPost(operation: Operation, options: EstCommon, authorization: string, client?: ReenrollOptions['client']): Promise<EstAnswer> {
+async function estPost(operation: Operation, options: EstCommon, authorization: string, client?: ReenrollOptions['client']): Promise<EstAnswer> {
   const url = new URL(operation === 'simplereenroll' ? SIMPLE_REENROLL_PATH : SIMPLE_ENROLL_PATH, options.tenantUrl.origin);
   const body = estRequestBody(options.csrDer);
   const headers: Record<string, string> = {
@@ -143,132 +128,63 @@ function estPost(operation: Operation, options: EstCommon, authorization: string
   if (options.userAgent) headers['User-Agent'] = options.userAgent;
   const cas = options.trustCas ? [...options.trustCas] : undefined;
   const trust = { ...(cas ? { cas } : {}), source: options.trustSource ?? (cas ? 'the truststore' : BUILT_IN_ROOTS) };
-  const maxBytes = DEFAULT_ANSWER_LIMITS.maxBytes;
-  const base: ErrorFacts = { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), operation };
-
-  return new Promise<EstAnswer>((resolve, reject) => {
-    const progress: Progress = { tcpConnected: false, keysExchanged: false, tlsDone: false, responseStarted: false };
-    let settled = false;
-    // Closes the connection to a proxy that has not answered CONNECT yet (once it has, the request owns it).
-    const tunnelAbort = new AbortController();
-    const finish = (err: C8yError | undefined, value?: EstAnswer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (tunnel && !tunnel.answered) tunnelAbort.abort();
-      if (err) {
-        request.destroy();
-        reject(err);
-      } else resolve(value!);
-    };
-    const request = httpsRequest(url, {
-      method: 'POST',
-      headers,
+  const base = estWhere(url, operation);
+  const answer = (await exchange({
+    url,
+    method: 'POST',
+    headers,
+    body,
+    tls: {
       // The device's context carries the same trust as `ca` would, and offers its certificate when asked.
       ...(client ? { secureContext: client.context } : cas ? { ca: cas.map((c) => c.toString()) } : {}),
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
-      agent: options.proxy ? options.proxy.agent(tunnelAbort.signal) : false,
-    });
-    // Failures before the proxy opened the tunnel, or its refusal, are the proxy's (proxy/watch.ts). The
-    // platform's EST port asks for a client certificate (without requiring it), as libest does: a server
-    // inside the tunnel that does not ask is a proxy terminating TLS, and is told nothing (below).
-    const tunnel = options.proxy && watchTunnel(options.proxy, url, request, (err) => finish(withOperation(err, operation)), true);
-    // Whether the server asked for a client certificate: read during the handshake (as the tunnel's).
-    const seen: TunnelTls = tunnel ? tunnel.tls : {};
-    const timer = safeTimeout(() => {
-      const proxyTimeout = tunnel?.timeout(options.timeoutMs);
-      if (proxyTimeout) return finish(withOperation(proxyTimeout, operation));
-      finish(
-        new C8yError('TIMEOUT', {
-          ...base,
-          timeoutMs: options.timeoutMs,
-          stage: stageOf(progress),
-        }),
-      );
-    }, options.timeoutMs);
-    const onAbort = (): void => finish(abortError(options.signal));
-    options.signal?.addEventListener('abort', onAbort);
-    if (options.signal?.aborted) onAbort();
-
+    },
+    proxy: options.proxy,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    maxBytes: DEFAULT_ANSWER_LIMITS.maxBytes,
+    facts: base,
     // The headers (with the token or the one-time password) and the body go out only once the handshake
-    // is done and the far end is known not to be an intercepting proxy: until end() nothing is written.
-    const send = (): void => {
-      progress.tlsDone = true;
-      if (settled) return;
-      const intercepted = tunnel?.checkHandshake();
-      if (intercepted) return finish(withOperation(intercepted, operation));
-      request.end(body);
-    };
-    request.on('socket', (socket) => {
-      socket.once('connect', () => (progress.tcpConnected = true));
-      if (!tunnel) observeTunnelTls(socket as TLSSocket, seen);
-      if ((socket as TLSSocket).authorized) send();
-      else socket.once('secureConnect', send);
-    });
-    request.on('error', (err) => {
-      const direct = (): C8yError => networkError(err, url, progress, trust, operation, seen, client?.identity);
-      finish(tunnel ? withOperation(tunnel.classify(err, direct), operation) : direct());
-    });
-    request.on('response', (res) => {
-      progress.responseStarted = true;
-      const receivedAt = Date.now();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) {
-          finish(new C8yError('RESPONSE_TOO_LARGE', { ...base, status: res.statusCode ?? 0, limit: maxBytes, unit: 'bytes' }));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        if (!res.complete) return finish(new C8yError('RESPONSE_TRUNCATED', { ...base, ...(res.statusCode ? { status: res.statusCode } : {}), stage: 'response' }));
-        const status = res.statusCode ?? 0;
-        const contentType = String(res.headers['content-type'] ?? '');
-        const answerBody = Buffer.concat(chunks);
-        if (status === 202) {
-          // RFC 7030 4.2.3: accepted, no certificate yet; ask again after Retry-After (poll.ts). A body is
-          // at most a note from the CA: a 202 never carries the certificate.
-          finish(new C8yError('EST_PENDING', { ...base, status, ...retryFacts(res.headers, receivedAt) }));
-          return;
-        }
-        if (status === 200 || status === 201) {
-          // 200 is RFC 7030's answer; Cumulocity's documentation shows 201.
-          try {
-            const certificates = certificatesFromEstAnswer(answerBody);
-            const tls = (res.socket as TLSSocket | null)?.getProtocol?.() ?? undefined;
-            finish(undefined, { certificates, status, contentType, url, ...(tls ? { tlsVersion: tls } : {}) });
-          } catch (err) {
-            finish(
-              err instanceof EstAnswerError ? badAnswer(base, status, contentType, answerBody, err) : new C8yError('INTERNAL', { detail: `reading the answer of ${url.href} failed` }, { cause: err }),
-            );
-          }
-          return;
-        }
-        if (status >= 200 && status < 300) {
-          // 204 No Content, 203, 206...: no EST server answers a certificate so; reading one anyway would guess.
-          finish(new C8yError('EST_BAD_RESPONSE', { ...base, status, reason: `HTTP ${status} is not an EST answer (200, 201 or 202)`, actual: answerBody.length }));
-          return;
-        }
-        finish(estStatusError(operation, url, status, answerBody, res.headers.location, retryFacts(res.headers, receivedAt)));
-      });
-      res.on('aborted', () => finish(new C8yError('RESPONSE_TRUNCATED', { ...base, stage: 'response' })));
-      res.on('error', () => finish(new C8yError('RESPONSE_TRUNCATED', { ...base, stage: 'response' })));
-    });
-  });
+    // is done and the far end is known not to be an intercepting proxy: the platform's EST port asks for
+    // a client certificate (without requiring it), as libest does, and a server inside the tunnel that
+    // does not ask is a proxy terminating TLS, which is told nothing.
+    waitForHandshake: true,
+    classify: (err, seen) => networkError(err, url, seen, trust, operation, client?.identity),
+    proxyError: (err) => withOperation(err, operation),
+  }))!;
+  const { status, body: answerBody, receivedAt, tlsVersion } = answer;
+  const contentType = String(answer.headers['content-type'] ?? '');
+  if (status === 202) {
+    // RFC 7030 4.2.3: accepted, no certificate yet; ask again after Retry-After (poll.ts). A body is
+    // at most a note from the CA: a 202 never carries the certificate.
+    throw new C8yError('EST_PENDING', { ...base, status, ...retryFacts(answer.headers, receivedAt) });
+  }
+  if (status === 200 || status === 201) {
+    // 200 is RFC 7030's answer; Cumulocity's documentation shows 201.
+    let certificates: X509Certificate[];
+    try {
+      certificates = certificatesFromEstAnswer(answerBody);
+    } catch (err) {
+      throw err instanceof EstAnswerError ? badAnswer(base, status, contentType, answerBody, err) : new C8yError('INTERNAL', { detail: `reading the answer of ${url.href} failed` }, { cause: err });
+    }
+    return { certificates, status, contentType, url, ...(tlsVersion ? { tlsVersion } : {}) };
+  }
+  if (status >= 200 && status < 300) {
+    // 204 No Content, 203, 206...: no EST server answers a certificate so; reading one anyway would guess.
+    throw new C8yError('EST_BAD_RESPONSE', { ...base, status, reason: `HTTP ${status} is not an EST answer (200, 201 or 202)`, actual: answerBody.length });
+  }
+  throw estStatusError(operation, url, status, answerBody, answer.headers.location, retryFacts(answer.headers, receivedAt));
 }
 
 /** A 202's, 429's or 503's Retry-After as seconds (delta-seconds or an HTTP date, read against the answer's Date). */
-function retryFacts(headers: Record<string, string | string[] | undefined>, receivedAt: number): ErrorFacts {
+function retryFacts(headers: Record<string, string | string[] | undefined>, receivedAt: number): { retryAfterSeconds?: number } {
   const header = headers['retry-after'];
   const seconds = retryAfterSeconds(typeof header === 'string' ? header : undefined, typeof headers.date === 'string' ? headers.date : undefined, receivedAt, MAX_EST_RETRY_AFTER_SECONDS);
   return seconds === undefined ? {} : { retryAfterSeconds: seconds };
 }
 
-function badAnswer(base: ErrorFacts, status: number, contentType: string, body: Buffer, err: EstAnswerError): C8yError {
+function badAnswer(base: EstWhere, status: number, contentType: string, body: Buffer, err: EstAnswerError): C8yError {
   // eslint-disable-next-line no-control-regex
   const printable = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(body.subarray(0, 512).toString('latin1'));
   const excerpt = printable ? bodyExcerpt(body) : '';
@@ -282,13 +198,18 @@ function badAnswer(base: ErrorFacts, status: number, contentType: string, body: 
   });
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = { 400: 'EST_CSR_REJECTED', 401: 'EST_UNAUTHORIZED', 403: 'EST_FORBIDDEN' };
+const STATUS_CODES: Record<number, 'EST_CSR_REJECTED' | 'EST_UNAUTHORIZED' | 'EST_FORBIDDEN'> = { 400: 'EST_CSR_REJECTED', 401: 'EST_UNAUTHORIZED', 403: 'EST_FORBIDDEN' };
+
+/** The facts of every EST error: where the request went. */
+function estWhere(url: URL, operation: Operation): EstWhere {
+  return { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), operation };
+}
 
 /** The classified error of a non-2xx EST answer, with the platform's own error and message, made safe to show. */
-export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string, retry: ErrorFacts = {}): C8yError {
+export function estStatusError(operation: Operation, url: URL, status: number, body: Buffer, location?: string, retry: { retryAfterSeconds?: number } = {}): C8yError {
   const platform = platformError({ body });
   const excerpt = platform ? '' : bodyExcerpt(body);
-  const facts: ErrorFacts = { url: url.href, host: url.hostname, port: url.port || String(EST_PORT), status, operation, ...(platform ? { platform } : excerpt ? { excerpt } : {}) };
+  const facts: EstRefusal = { ...estWhere(url, operation), status, ...(platform ? { platform } : excerpt ? { excerpt } : {}) };
   if (status >= 300 && status < 400) return new C8yError('EST_REFUSED', { ...facts, reason: 'redirect', ...(location ? { location: shownText(location, 200) } : {}) });
   const known = STATUS_CODES[status];
   if (known) return new C8yError(known, facts);
@@ -308,11 +229,12 @@ function withOperation(err: C8yError, operation: Operation): C8yError {
  * EST server set up for certificates only): a wrong EST URL, since a first enrollment has no certificate;
  * otherwise a reset.
  */
-function networkError(err: Error, url: URL, progress: Progress, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, seen: TunnelTls, identity?: ClientIdentity): C8yError {
+function networkError(err: Error, url: URL, { progress, tls: seen }: Seen, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, identity?: ClientIdentity): C8yError {
   const base = classifyError(err, { endpoint: url, trust, identity }, progress);
-  const facts: ErrorFacts = { ...base.facts, operation };
+  const facts = { ...base.facts, operation };
   if (base.code === 'CLIENT_CERT_REJECTED' && !identity) {
-    if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', facts, { cause: err });
+    const { stage, nodeCode } = base.facts;
+    if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', { ...estWhere(url, operation), ...(stage ? { stage } : {}), ...(nodeCode ? { nodeCode } : {}) }, { cause: err });
     return new C8yError('CONNECTION_RESET', { ...facts, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
   }
   return new C8yError(base.code, facts, { cause: err });

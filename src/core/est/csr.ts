@@ -9,6 +9,7 @@ import { createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:cry
 import { promisify } from 'node:util';
 import { C8yError } from '../errors.js';
 import { bitString, context, NULL, oid, seq, setOf, utf8, integer } from './der-writer.js';
+import type { CommonName } from './names.js';
 
 const CN_OID = '2.5.4.3';
 
@@ -58,34 +59,16 @@ export function signDer(data: Buffer, key: KeyObject, alg: SignatureAlgorithm = 
   return sign(alg.hash, data, key);
 }
 
-/** Checks a device id is usable as a CN: 1–64 characters, no control characters, no surrounding blanks. */
-export function checkCommonName(cn: string, source: string): void {
-  const problem =
-    cn.length === 0
-      ? 'is empty'
-      : cn.length > 64
-        ? `has ${cn.length} characters (a CN has at most 64)`
-        : // eslint-disable-next-line no-control-regex
-          /[\u0000-\u001f\u007f-\u009f]/.test(cn)
-          ? 'contains control characters'
-          : cn.trim() !== cn
-            ? 'starts or ends with blanks'
-            : undefined;
-  if (problem) {
-    throw new C8yError('USAGE', { option: source, value: cn, reason: problem });
-  }
-}
-
 /** A Name with one RDN: CN=commonName (UTF8String, as OpenSSL writes it). */
-export function subjectName(commonName: string): Buffer {
+export function subjectName(commonName: CommonName): Buffer {
   return seq(setOf(seq(oid(CN_OID), utf8(commonName))));
 }
 
 /**
- * A DER PKCS#10 request for the key with subject CN=commonName, signed with the key: RSA (SHA-256) or
+ * A DER PKCS#10 request for the key with subject CN=commonName (checked where it entered: names.ts), signed with the key: RSA (SHA-256) or
  * ECDSA (SHA-256/384/512 by curve). No attributes, so no extension request and never CA:TRUE.
  */
-export function buildCsr(key: KeyObject, commonName: string): Buffer {
+export function buildCsr(key: KeyObject, commonName: CommonName): Buffer {
   if (key.type !== 'private') throw new TypeError('buildCsr needs a private key');
   const { info, alg } = requestInfo(createPublicKey(key), commonName);
   return seq(info, alg.algorithmIdentifier, bitString(signDer(info, key, alg)));
@@ -101,14 +84,13 @@ export interface RemoteSigner {
  * buildCsr for a key in a token: the request is built here and only its CertificationRequestInfo goes
  * to the token to be signed (RSA PKCS#1 v1.5 or DER ECDSA, what the signature algorithm names).
  */
-export async function buildRemoteCsr(signer: RemoteSigner, commonName: string): Promise<Buffer> {
+export async function buildRemoteCsr(signer: RemoteSigner, commonName: CommonName): Promise<Buffer> {
   const { info, alg } = requestInfo(signer.publicKey, commonName);
   return seq(info, alg.algorithmIdentifier, bitString(await signer.sign(info, alg.hash)));
 }
 
 /** CertificationRequestInfo: version 0, subject CN, subjectPKInfo, attributes [0] (empty); and its signature algorithm. */
-function requestInfo(publicKey: KeyObject, commonName: string): { info: Buffer; alg: SignatureAlgorithm } {
-  checkCommonName(commonName, 'The common name');
+function requestInfo(publicKey: KeyObject, commonName: CommonName): { info: Buffer; alg: SignatureAlgorithm } {
   const alg = signatureAlgorithm(publicKey);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   return { info: seq(integer(0), subjectName(commonName), spki, context(0)), alg };

@@ -14,6 +14,7 @@ import { C8yError, type FileRole } from '../errors.js';
 import { checkIssuedCertificate, checkNotShorter } from './check.js';
 import type { EstAnswer } from './client.js';
 import { buildCsr, buildRemoteCsr, DEFAULT_KEY_SPEC, generateDeviceKey, keySpecLabel, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from './csr.js';
+import { commonNameOf, type CommonName, type DeviceId } from './names.js';
 import { enrollWhenRegistered, reenrollWhenIssued, retryWhileTemporary, type PollOptions } from './poll.js';
 import { withRenewalLock } from '../files/lock.js';
 import { checkEnrollable, checkKeystoreRewritable, renewalTargets, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps, type KeystoreAccess } from './replace.js';
@@ -114,8 +115,10 @@ export async function renewCertificate(input: RenewInput): Promise<RenewResult> 
 async function renew(input: RenewInput): Promise<RenewResult> {
   const leaf = input.identity.chain[0];
   if (!leaf) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate' });
-  const cn = commonName(leaf.subject);
-  if (!cn) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate', reason: 'no CN', subject: dnOneLine(leaf.subject) });
+  const subjectCn = commonName(leaf.subject);
+  if (!subjectCn) throw new C8yError('NOT_A_CERTIFICATE', { path: input.identity.source, role: 'certificate', reason: 'no CN', subject: dnOneLine(leaf.subject) });
+  // The CN the new certificate is asked for: the current one, if a request can carry it.
+  const cn = commonNameOf(subjectCn, 'The common name');
   const [target] = await renewalTargets(renewalFiles(input.files, input.newKey === true));
   if (input.files.kind === 'keystore') await checkKeystoreRewritable(input.files, input.ops);
   // One renewal at a time (watch's and the timer's), from before the request to the last rename.
@@ -123,7 +126,7 @@ async function renew(input: RenewInput): Promise<RenewResult> {
   return withRenewalLock(target!, shown, input.files.kind === 'keystore' ? 'keystore' : 'certificate', () => renewLocked(input, leaf, cn));
 }
 
-async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string): Promise<RenewResult> {
+async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: CommonName): Promise<RenewResult> {
   const progress = input.progress ?? (() => undefined);
   const now = input.now ?? Date.now;
   let key = input.identity.key;
@@ -188,7 +191,7 @@ async function renewLocked(input: RenewInput, leaf: X509Certificate, cn: string)
 
 /** Everything enrollDevice needs. */
 export interface EnrollInput extends EstConnection {
-  deviceId: string;
+  deviceId: DeviceId;
   /** Read from --one-time-password-file (one trailing newline dropped); never shown. */
   oneTimePassword: string;
   certPath: string;

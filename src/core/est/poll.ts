@@ -16,7 +16,7 @@
  * better met by the next run of the timer). When the wait would pass the limit, EST_PENDING says when
  * to come back.
  */
-import { abortError, C8yError, isRetryable } from '../errors.js';
+import { abortError, C8yError, isC8yError, isRetryable } from '../errors.js';
 import { simpleEnroll, simpleReenroll, type EnrollOptions, type EstAnswer, type ReenrollOptions } from './client.js';
 
 /** How long and how often a request is asked again. */
@@ -33,9 +33,9 @@ export interface PollOptions {
 }
 
 /** True for an answer that means "not registered (yet)": 401, or 404 from simpleenroll. */
-export function isNotRegisteredYet(err: unknown): boolean {
-  if (!(err instanceof C8yError)) return false;
-  return err.code === 'EST_UNAUTHORIZED' || (err.code === 'EST_REFUSED' && err.facts.status === 404);
+export function isNotRegisteredYet(err: unknown): err is C8yError<'EST_UNAUTHORIZED' | 'EST_REFUSED'> {
+  if (!isC8yError(err, 'EST_UNAUTHORIZED', 'EST_REFUSED')) return false;
+  return err.code === 'EST_UNAUTHORIZED' || err.facts.status === 404;
 }
 
 /** simpleenroll, repeated while the device is not registered yet or the request is pending, for at most maxWaitMs. */
@@ -97,7 +97,7 @@ async function untilIssued<T>(request: () => Promise<T>, poll: PollOptions, poli
       const asked = err.facts.retryAfterSeconds;
       const waitMs = asked !== undefined ? asked * 1000 : policy.backoff ? poll.retryEveryMs * 2 ** Math.min(attempt - 1, 16) : poll.retryEveryMs;
       if (elapsed + waitMs > poll.maxWaitMs) {
-        if (err.code === 'EST_PENDING') {
+        if (isC8yError(err, 'EST_PENDING')) {
           const when = asked !== undefined ? { retryAt: new Date(now() + waitMs).toISOString(), waitOption: policy.limit } : {};
           throw new C8yError('EST_PENDING', { ...err.facts, attempts: attempt, elapsedMs: elapsed, ...when }, { cause: err });
         }

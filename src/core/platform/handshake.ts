@@ -9,15 +9,14 @@
  * requires one). A refusal page, a TLS refusal, or a 400, 401 or 403 to the request with the certificate
  * (the platform's 401 "Invalid certificate chain!") is "refused"; anything else is "unknown".
  */
-import { checkServerIdentity, connect, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
-import type { Duplex } from 'node:stream';
+import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 import { deviceSecureContext, platformTlsOptions } from './tls.js';
-import { safeTimeout } from '../time/timer.js';
 import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
-import { openTunnel, type ProxyRoute } from './proxy/agent.js';
-import { interceptionError, proxyConnectionError, proxyTimeoutError } from './proxy/failures.js';
+import type { ProxyRoute } from './proxy/agent.js';
+import { exchange } from './connection.js';
+import { interceptionError } from './proxy/failures.js';
 import { oneLine, tunnelTarget } from './proxy/watch.js';
 import { bodyExcerpt, certificateRefusal, platformError } from './token-response.js';
 import { localCertificateCause } from './local-cause.js';
@@ -75,6 +74,8 @@ interface Exchange {
   body?: Buffer;
   /** The error, or 'closed' / 'timeout', that ended the connection before an answer. */
   failure?: { code: string; message: string; timedOut?: boolean };
+  /** The proxy failed before the tunnel was open: the error fetch would fail with. */
+  proxyProblem?: HandshakeResult['proxyProblem'];
 }
 
 /** What is read of an answer: enough for nginx's error pages, bounded whatever the server sends. */
@@ -101,10 +102,7 @@ export async function probeHandshake(
     result.proxy = proxy.shown;
     result.proxySource = proxy.source;
   }
-  const started = Date.now();
-  const tunnel = await tunnelFor(proxy, endpoint, timeoutMs, result);
-  if (tunnel === null) return result;
-  const first = await exchange(endpoint, context, tunnel, Math.max(1, timeoutMs - (Date.now() - started)), (x) => {
+  const first = await attempt(endpoint, context, proxy, timeoutMs, (x) => {
     // Verified by hand, so that the report can say why; nothing is sent to an untrusted server.
     const nameError = x.peer?.raw ? checkServerIdentity(target.host, x.peer) : undefined;
     if (!x.authorized) result.serverProblem = x.authorizationError ?? 'not trusted';
@@ -114,6 +112,10 @@ export async function probeHandshake(
     if (proxy && !x.certificateRequested) return false;
     return result.serverTrusted;
   });
+  if (first.proxyProblem) {
+    result.proxyProblem = first.proxyProblem;
+    return result;
+  }
   // A refusal in TLS, as the token request would report it: the local cause first.
   const tlsRefusal = (stage: 'handshake' | 'after-handshake'): NonNullable<HandshakeResult['refusal']> => ({
     code: 'CLIENT_CERT_REJECTED',
@@ -169,9 +171,8 @@ export async function probeHandshake(
     return result;
   }
   // An answer with the certificate: evidence of acceptance only if the server refuses the same request without one.
-  const bare = await tunnelFor(proxy, endpoint, timeoutMs, {});
-  const second = bare === null ? undefined : await exchange(endpoint, trustOnlyContext(trust), bare, timeoutMs, () => true);
-  const without = second ? answerWithout(second) : undefined;
+  const second = await attempt(endpoint, trustOnlyContext(trust), proxy, timeoutMs, () => true);
+  const without = second.proxyProblem ? undefined : answerWithout(second);
   if (without) result.withoutCertificate = without.seen;
   if (without?.required) {
     result.clientRequired = true;
@@ -216,110 +217,56 @@ function trustOnlyContext(trust: Trust): SecureContext {
   return createSecureContext({ ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}), minVersion: 'TLSv1.2' });
 }
 
-/** A tunnel through the proxy (undefined: connect directly), or null when it failed (the failure is in result). */
-async function tunnelFor(proxy: ProxyRoute | undefined, endpoint: URL, timeoutMs: number, result: Pick<HandshakeResult, 'proxyProblem'>): Promise<Duplex | undefined | null> {
-  if (!proxy) return undefined;
-  try {
-    return await openTunnelWithin(proxy, tunnelTarget(endpoint), timeoutMs);
-  } catch (err) {
-    const e = err instanceof C8yError ? err : proxyConnectionError(err as Error, proxy, tunnelTarget(endpoint));
-    result.proxyProblem = { code: e.code, facts: e.facts };
-    return null;
-  }
-}
-
 /**
- * One connection: handshake, then (when `proceed` says so after looking at the handshake) GET / with
- * `Connection: close`, and the answer's status and first bytes. Never rejects.
+ * One connection (through the proxy when given): the handshake, then, when `proceed` says so after
+ * looking at it, GET / with `Connection: close`, and the answer's status and first bytes. Never rejects:
+ * what ended the connection is in `failure`, a proxy's failure in `proxyProblem`.
  */
-function exchange(endpoint: URL, context: SecureContext, tunnel: Duplex | undefined, timeoutMs: number, proceed: (x: Exchange) => boolean): Promise<Exchange> {
-  const { host, port } = tunnelTarget(endpoint);
+async function attempt(endpoint: URL, context: SecureContext, proxy: ProxyRoute | undefined, timeoutMs: number, proceed: (x: Exchange) => boolean): Promise<Exchange> {
   const x: Exchange = { secure: false, authorized: false, certificateRequested: false };
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(x);
-    };
-    const socket = connect({
-      // Through a proxy, TLS runs inside the tunnel: SNI, client certificate and trust are the platform's.
-      ...(tunnel ? { socket: tunnel } : { host, port }),
-      ...platformTlsOptions(endpoint, context),
-      rejectUnauthorized: false,
-    });
-    const timer = safeTimeout(() => {
-      x.failure ??= { code: 'timeout', message: `no answer within ${timeoutMs / 1000} s`, timedOut: true };
-      finish();
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      x.secure = true;
-      x.tlsVersion = socket.getProtocol() ?? undefined;
-      x.peer = socket.getPeerCertificate();
-      x.authorized = socket.authorized;
-      if (socket.authorizationError) x.authorizationError = String(socket.authorizationError);
-      x.certificateRequested = socket.getSharedSigalgs().length > 0;
-      if (!proceed(x)) return finish();
-      socket.write(`GET / HTTP/1.1\r\nHost: ${endpoint.host}\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
-    });
-    let answer = Buffer.alloc(0);
-    const read = (): void => {
-      const text = answer.toString('latin1');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      if (!m) return;
-      x.status = Number(m[1]);
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const body = answer.subarray(end + 4);
-      x.body = /\r\ntransfer-encoding:[^\r]*chunked/i.test(text.slice(0, end)) ? dechunked(body) : body;
-    };
-    socket.on('data', (chunk: Buffer) => {
-      answer = Buffer.concat([answer, chunk]).subarray(0, MAX_ANSWER_BYTES);
-      read();
-      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(answer.toString('latin1'))?.[1] ?? NaN);
-      if (answer.length >= MAX_ANSWER_BYTES || (x.body && x.body.length >= length)) finish();
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      x.failure ??= { code: err.code ?? 'error', message: err.message };
-      finish();
-    });
-    socket.on('end', finish);
-    socket.on('close', () => {
-      x.failure ??= { code: 'closed', message: 'the server closed the connection' };
-      finish();
-    });
-  });
-}
-
-/** The data of a chunked body (RFC 9112 7.1), as far as it has arrived; extensions and trailers ignored. */
-function dechunked(body: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  for (let pos = 0; pos < body.length;) {
-    const lineEnd = body.indexOf('\r\n', pos, 'latin1');
-    if (lineEnd === -1) break;
-    const size = Number.parseInt(body.subarray(pos, lineEnd).toString('latin1'), 16);
-    if (!Number.isSafeInteger(size) || size <= 0) break;
-    parts.push(body.subarray(lineEnd + 2, Math.min(body.length, lineEnd + 2 + size)));
-    pos = lineEnd + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
-}
-
-/** The CONNECT tunnel, or the proxy's classified failure; gives up after timeoutMs. */
-async function openTunnelWithin(proxy: ProxyRoute, target: { host: string; port: number }, timeoutMs: number): Promise<Duplex> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = safeTimeout(() => {
-      abort.abort();
-      reject(proxyTimeoutError(proxy, target, timeoutMs));
-    }, timeoutMs);
-  });
   try {
-    return await Promise.race([openTunnel(proxy, target, abort.signal), expired]);
-  } finally {
-    clearTimeout(timer);
+    const answer = await exchange({
+      // GET /, never the token endpoint's path: the probe asks for no token.
+      url: new URL('/', endpoint),
+      method: 'GET',
+      headers: { Accept: '*/*', Connection: 'close' },
+      // Through a proxy, TLS runs inside the tunnel: SNI, client certificate and trust are the platform's.
+      tls: { ...platformTlsOptions(endpoint, context), rejectUnauthorized: false },
+      proxy,
+      // The probe judges the tunnel's far end itself (above), to report it.
+      clientCertExpected: false,
+      timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      read: 'excerpt',
+      facts: { url: endpoint.href },
+      waitForHandshake: true,
+      beforeSend: (socket) => {
+        x.secure = true;
+        x.tlsVersion = socket.getProtocol() ?? undefined;
+        x.peer = socket.getPeerCertificate();
+        x.authorized = socket.authorized;
+        if (socket.authorizationError) x.authorizationError = String(socket.authorizationError);
+        x.certificateRequested = socket.getSharedSigalgs().length > 0;
+        return proceed(x);
+      },
+      classify: (err) => {
+        // Kept as Node reported it: the probe words what it saw itself. The http client's "socket hang up"
+        // is the server closing the connection without an answer.
+        const code = (err as NodeJS.ErrnoException).code;
+        x.failure ??= err.message === 'socket hang up' ? { code: 'closed', message: 'the server closed the connection' } : { code: code ?? 'error', message: err.message };
+        return new C8yError('NETWORK_FAILED', { url: endpoint.href }, { cause: err });
+      },
+    });
+    if (answer) {
+      x.status = answer.status;
+      x.body = answer.body;
+    }
+  } catch (err) {
+    if (!(err instanceof C8yError)) throw err;
+    if (x.failure) return x;
+    if (err.code === 'TIMEOUT' && err.facts.stage !== 'proxy') x.failure = { code: 'timeout', message: `no answer within ${timeoutMs / 1000} s`, timedOut: true };
+    // Before the tunnel was open, or the proxy's answer to CONNECT: what fetch would fail with.
+    else x.proxyProblem = { code: err.code, facts: err.facts };
   }
+  return x;
 }

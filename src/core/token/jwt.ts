@@ -20,7 +20,7 @@ export interface DecodedJwt {
 }
 
 /** A token that is not a JWT: code TOKEN_MALFORMED, with `problem` naming which form of malformed. */
-export class JwtError extends C8yError {
+export class JwtError extends C8yError<'TOKEN_MALFORMED'> {
   constructor(
     readonly problem: JwtProblem,
     where: string,

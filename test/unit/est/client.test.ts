@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedCertificate } from '../../../src/core/est/check.js';
 import { estBaseUrl, simpleEnroll, simpleReenroll, type EstAnswer } from '../../../src/core/est/client.js';
 import { buildCsr, generateDeviceKey } from '../../../src/core/est/csr.js';
+import { commonNameOf, deviceIdOf } from '../../../src/core/est/names.js';
 import { enrollWhenRegistered } from '../../../src/core/est/poll.js';
 import { C8yError } from '../../../src/core/errors.js';
 import { tenantUrl } from '../../../src/core/platform/endpoint.js';
@@ -33,7 +34,7 @@ async function reenroll(cn = 'est-device-001', token?: string, key = ecKey): Pro
   return simpleReenroll({
     tenantUrl: base(),
     token: token ?? (await tokenFor(emulator, pki('device-est.chain.pem'), pki('device-est.key'))),
-    csrDer: buildCsr(key, cn),
+    csrDer: buildCsr(key, commonNameOf(cn, 'the test CN')),
     trustCas: serverCa,
     timeoutMs: 5000,
   });
@@ -119,14 +120,14 @@ describe('failures: class, message with the platform text, nothing secret', () =
     },
     {
       name: 'no truststore: the server is not trusted',
-      run: async () => simpleReenroll({ tenantUrl: base(), token: 'x.y.z', csrDer: buildCsr(ecKey, 'x'), timeoutMs: 5000 }),
+      run: async () => simpleReenroll({ tenantUrl: base(), token: 'x.y.z', csrDer: buildCsr(ecKey, commonNameOf('x', 'the test CN')), timeoutMs: 5000 }),
       code: 'SERVER_UNTRUSTED',
       exit: 6,
       says: /not trusted/,
     },
     {
       name: 'nothing listening',
-      run: async () => simpleReenroll({ tenantUrl: new URL('https://127.0.0.1:1/'), token: 'x.y.z', csrDer: buildCsr(ecKey, 'x'), timeoutMs: 5000 }),
+      run: async () => simpleReenroll({ tenantUrl: new URL('https://127.0.0.1:1/'), token: 'x.y.z', csrDer: buildCsr(ecKey, commonNameOf('x', 'the test CN')), timeoutMs: 5000 }),
       code: 'CONNECTION_REFUSED',
       exit: 5,
       says: /refused/,
@@ -134,7 +135,7 @@ describe('failures: class, message with the platform text, nothing secret', () =
     {
       name: 'a timeout',
       fault: 'hang',
-      run: async () => simpleReenroll({ tenantUrl: base(), token: 'x.y.z', csrDer: buildCsr(ecKey, 'x'), trustCas: serverCa, timeoutMs: 300 }),
+      run: async () => simpleReenroll({ tenantUrl: base(), token: 'x.y.z', csrDer: buildCsr(ecKey, commonNameOf('x', 'the test CN')), trustCas: serverCa, timeoutMs: 300 }),
       code: 'TIMEOUT',
       exit: 5,
       says: /No answer from https:\/\/localhost:\d+ within 0 s/,
@@ -188,7 +189,7 @@ describe('simpleenroll', () => {
   const secret = 'otp-Secret_123';
   const enrollOptions = async (deviceId: string, oneTimePassword = secret) => {
     const { key } = await generateDeviceKey();
-    return { key, options: { tenantUrl: base(), deviceId, oneTimePassword, csrDer: buildCsr(key, deviceId), trustCas: serverCa, timeoutMs: 5000 } };
+    return { key, options: { tenantUrl: base(), deviceId: deviceIdOf(deviceId), oneTimePassword, csrDer: buildCsr(key, commonNameOf(deviceId, 'the test CN')), trustCas: serverCa, timeoutMs: 5000 } };
   };
 
   it('polls while the device is not registered yet, then gets its certificate; Basic id:otp', async () => {
@@ -256,13 +257,13 @@ describe('simpleenroll', () => {
   it('a CN other than the device id is refused (403)', async () => {
     emulator.registerEnrollment('cn-device', secret);
     const { options } = await enrollOptions('cn-device');
-    const err = await caught(simpleEnroll({ ...options, csrDer: buildCsr((await generateDeviceKey()).key, 'other') }));
+    const err = await caught(simpleEnroll({ ...options, csrDer: buildCsr((await generateDeviceKey()).key, commonNameOf('other', 'the test CN')) }));
     expect(err.code).toBe('EST_FORBIDDEN');
   });
 
   it('refuses a device id with ":" and an OTP with control characters before any request', async () => {
     const before = est().requests.length;
-    expect((await caught(simpleEnroll((await enrollOptions('a:b')).options))).code).toBe('USAGE');
+    expect((await caught(async () => simpleEnroll((await enrollOptions('a:b')).options))).code).toBe('USAGE');
     const err = await caught(simpleEnroll((await enrollOptions('dev', 'zq8\nW7x')).options));
     expect(err.code).toBe('USAGE');
     expect(wordsOf(err).message).not.toContain('zq8');

@@ -5,10 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCsr, csrPem, generateDeviceKey, keySpecLike, privateKeyPem, signatureAlgorithm, type KeySpec } from '../../../src/core/est/csr.js';
+import { commonNameOf, deviceIdOf } from '../../../src/core/est/names.js';
 import { readCsr } from '../../emulator/est.js';
 import { tempDir } from '../../helpers/cli.js';
 import { pki } from '../../helpers/paths.js';
-import { codeOf } from '../../helpers/errors.js';
+import { caught, codeOf, wordsOf } from '../../helpers/errors.js';
 
 const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
 const hasOpenssl = openssl.status === 0;
@@ -33,7 +34,7 @@ describe('buildCsr', () => {
     it(`${name}: a request OpenSSL verifies, CN only, no extension request`, async () => {
       const { key, pem } = await generateDeviceKey(spec);
       expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-      const der = buildCsr(key, 'device-ü-001');
+      const der = buildCsr(key, commonNameOf('device-ü-001', 'the test CN'));
       const read = await readCsr(der);
       expect(read).toMatchObject({ cn: 'device-ü-001', wantsCa: false });
       if (!hasOpenssl) return;
@@ -47,7 +48,7 @@ describe('buildCsr', () => {
 
   it('works with the fixture keys as read from their files (PKCS#1, SEC1, PKCS#8)', async () => {
     for (const file of ['device-rsa.pkcs1.key', 'device-ec256.sec1.key', 'device-ec384.key']) {
-      const der = buildCsr(createPrivateKey(readFileSync(pki(file))), 'x');
+      const der = buildCsr(createPrivateKey(readFileSync(pki(file))), commonNameOf('x', 'the test CN'));
       expect(await readCsr(der)).toMatchObject({ cn: 'x' });
       if (hasOpenssl) opensslVerify(der);
     }
@@ -55,14 +56,19 @@ describe('buildCsr', () => {
 
   it('refuses keys the platform cannot use: RSA under 2048 bits, Ed25519, other curves', async () => {
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
-    expect(await codeOf(() => buildCsr(small, 'x'))).toBe('KEY_UNSUPPORTED');
-    expect(await codeOf(() => buildCsr(generateKeyPairSync('ed25519').privateKey, 'x'))).toBe('KEY_UNSUPPORTED');
-    expect(await codeOf(() => buildCsr(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, 'x'))).toBe('KEY_UNSUPPORTED');
+    expect(await codeOf(() => buildCsr(small, commonNameOf('x', 'the test CN')))).toBe('KEY_UNSUPPORTED');
+    expect(await codeOf(() => buildCsr(generateKeyPairSync('ed25519').privateKey, commonNameOf('x', 'the test CN')))).toBe('KEY_UNSUPPORTED');
+    expect(await codeOf(() => buildCsr(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, commonNameOf('x', 'the test CN')))).toBe('KEY_UNSUPPORTED');
   });
 
-  it('refuses a CN that is empty, too long, or has control characters or surrounding blanks', async () => {
-    const { key } = await generateDeviceKey();
-    for (const cn of ['', 'x'.repeat(65), 'a\nb', ' a']) expect(await codeOf(() => buildCsr(key, cn))).toBe('USAGE');
+  it('refuses a CN that is empty, too long, or has control characters or surrounding blanks where it enters', async () => {
+    for (const cn of ['', 'x'.repeat(65), 'a\nb', ' a']) {
+      expect(await codeOf(() => commonNameOf(cn, 'The common name'))).toBe('USAGE');
+      expect(await codeOf(() => deviceIdOf(cn))).toBe('USAGE');
+    }
+    // A CN may hold ":"; a device id, the user name of HTTP Basic, may not.
+    expect(commonNameOf('a:b', 'The common name')).toBe('a:b');
+    expect(wordsOf(await caught(() => deviceIdOf('a:b'))).message).toContain('--device-id');
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
 import { estBaseUrl } from '../../../src/core/est/client.js';
 import { enrollDevice, renewCertificate } from '../../../src/core/est/flows.js';
+import { deviceIdOf } from '../../../src/core/est/names.js';
 import { Emulator } from '../../emulator/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
@@ -240,7 +241,7 @@ describe('enrollDevice', () => {
     const steps: string[] = [];
     const result = await enrollDevice({
       ...connection(),
-      deviceId: 'flow-device-001',
+      deviceId: deviceIdOf('flow-device-001'),
       oneTimePassword: 'Otp-12345678',
       certPath: join(dir, 'device.pem'),
       keyPath: join(dir, 'device.key'),
@@ -274,7 +275,7 @@ describe('enrollDevice', () => {
       const err = await caught(
         enrollDevice({
           ...connection(),
-          deviceId: id,
+          deviceId: deviceIdOf(id),
           oneTimePassword: 'Otp-12345678',
           certPath: join(dir, 'device.pem'),
           keyPath: join(dir, 'device.key'),
@@ -290,7 +291,7 @@ describe('enrollDevice', () => {
   const enrollInto = (id: string, dir: string, maxWaitMs: number) =>
     enrollDevice({
       ...connection(),
-      deviceId: id,
+      deviceId: deviceIdOf(id),
       oneTimePassword: 'Otp-12345678',
       certPath: join(dir, 'device.pem'),
       keyPath: join(dir, 'device.key'),

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedCertificate, type IssuedCertificate } from '../../../src/core/est/check.js';
 import { estBaseUrl, simpleReenroll } from '../../../src/core/est/client.js';
 import { buildCsr, generateDeviceKey, privateKeyPem } from '../../../src/core/est/csr.js';
+import { commonNameOf } from '../../../src/core/est/names.js';
 import { renewalTargets, composeChain, realFileOps, replaceKeystore, replacePemIdentity, writeEnrollment, type FileOps } from '../../../src/core/est/replace.js';
 import { C8yError } from '../../../src/core/errors.js';
 import type { FileAttributes } from '../../../src/core/files/keep.js';
@@ -37,7 +38,7 @@ async function issue(certFile: string, keyFile: string, key = createPrivateKey(r
   const answer = await simpleReenroll({
     tenantUrl: estBaseUrl(new URL(emulator.url)),
     token: await tokenFor(emulator, pki(certFile), pki(keyFile)),
-    csrDer: buildCsr(key, commonName),
+    csrDer: buildCsr(key, commonNameOf(commonName, 'the test CN')),
     trustCas: serverCa,
     timeoutMs: 5000,
   });
@@ -128,7 +129,7 @@ describe('replacePemIdentity: the backups', () => {
     const answer = await simpleReenroll({
       tenantUrl: estBaseUrl(new URL(emulator.url)),
       token: await tokenFor(emulator, id.certPath, id.keyPath),
-      csrDer: buildCsr(key, 'est-device-001'),
+      csrDer: buildCsr(key, commonNameOf('est-device-001', 'the test CN')),
       trustCas: serverCa,
       timeoutMs: 5000,
     });

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadIdentity } from '../../../src/core/credentials/identity.js';
 import { estBaseUrl, estRequestBody, simpleEnroll, simpleReenroll } from '../../../src/core/est/client.js';
 import { buildCsr, generateDeviceKey } from '../../../src/core/est/csr.js';
+import { commonNameOf, deviceIdOf } from '../../../src/core/est/names.js';
 import { enrollWhenRegistered, reenrollWhenIssued } from '../../../src/core/est/poll.js';
 import { exitCodeFor } from '../../../src/core/errors.js';
 import { deviceSecureContext } from '../../../src/core/platform/tls.js';
@@ -62,8 +63,8 @@ describe('the request body as OpenSSL reads it (the exact bytes sent)', () => {
   it.skipIf(!hasOpenssl)(`simpleenroll: 64-character lines ended by CRLF; openssl base64 -d gives back the request, which openssl req -verify accepts ${hasOpenssl ? '' : noOpenssl}`, async () => {
     emulator.registerEnrollment('wire-device', 'otp-1');
     const { key } = await generateDeviceKey();
-    const csrDer = buildCsr(key, 'wire-device');
-    await simpleEnroll({ tenantUrl: estBaseUrl(new URL(emulator.url)), deviceId: 'wire-device', oneTimePassword: 'otp-1', csrDer, trustCas: serverCa, timeoutMs: 5000 });
+    const csrDer = buildCsr(key, commonNameOf('wire-device', 'the test CN'));
+    await simpleEnroll({ tenantUrl: estBaseUrl(new URL(emulator.url)), deviceId: deviceIdOf('wire-device'), oneTimePassword: 'otp-1', csrDer, trustCas: serverCa, timeoutMs: 5000 });
     const sent = emulator.est!.requests.at(-1)!;
     expect(sent.status).toBe(200);
     const lines = sent.body.toString('latin1').split('\r\n');
@@ -75,7 +76,7 @@ describe('the request body as OpenSSL reads it (the exact bytes sent)', () => {
 
   it.skipIf(!hasOpenssl)(`simplereenroll: the same form, RSA key ${hasOpenssl ? '' : noOpenssl}`, async () => {
     const token = await tokenFor(emulator, pki('device-rsa.chain.pem'), pki('device-rsa.key'));
-    const csrDer = buildCsr(createPrivateKey(readFileSync(pki('device-rsa.key'))), 'rsa-device-001');
+    const csrDer = buildCsr(createPrivateKey(readFileSync(pki('device-rsa.key'))), commonNameOf('rsa-device-001', 'the test CN'));
     await simpleReenroll({ tenantUrl: estBaseUrl(new URL(emulator.url)), token, csrDer, trustCas: serverCa, timeoutMs: 5000 });
     const sent = emulator.est!.requests.at(-1)!;
     expect(sent.status).toBe(200);
@@ -83,7 +84,7 @@ describe('the request body as OpenSSL reads it (the exact bytes sent)', () => {
   });
 
   it.skipIf(!hasOpenssl)(`the old form, one base64 line without its end, is what OpenSSL's BIO reads nothing of ${hasOpenssl ? '' : noOpenssl}`, () => {
-    const der = buildCsr(ecKey, 'est-device-001');
+    const der = buildCsr(ecKey, commonNameOf('est-device-001', 'the test CN'));
     const file = join(tempDir(), 'one-line.b64');
     writeFileSync(file, der.toString('base64'));
     expect(spawnSync('openssl', ['base64', '-d', '-in', file]).stdout.length).toBe(0);
@@ -92,7 +93,7 @@ describe('the request body as OpenSSL reads it (the exact bytes sent)', () => {
 });
 
 describe('the local endpoint reads the body as strictly as libest', () => {
-  const der = buildCsr(ecKey, 'est-device-001');
+  const der = buildCsr(ecKey, commonNameOf('est-device-001', 'the test CN'));
   const b64 = der.toString('base64');
   it('accepts 64- and 76-character lines ended by CRLF or LF', () => {
     expect(readEstBody(estRequestBody(der))).toEqual(der);
@@ -153,14 +154,14 @@ async function estServer(answers: Answer[], tls: { requestCert?: boolean; reject
 
 const enrollAt = (url: URL, extra: { signal?: AbortSignal } = {}) => ({
   tenantUrl: url,
-  deviceId: 'dev-1',
+  deviceId: deviceIdOf('dev-1'),
   oneTimePassword: 'otp-Secret',
-  csrDer: buildCsr(ecKey, 'dev-1'),
+  csrDer: buildCsr(ecKey, commonNameOf('dev-1', 'the test CN')),
   trustCas: serverCa,
   timeoutMs: 5000,
   ...extra,
 });
-const reenrollAt = (url: URL, timeoutMs = 5000) => ({ tenantUrl: url, token: 'eyJ.eyJ.sig', csrDer: buildCsr(ecKey, 'est-device-001'), trustCas: serverCa, timeoutMs });
+const reenrollAt = (url: URL, timeoutMs = 5000) => ({ tenantUrl: url, token: 'eyJ.eyJ.sig', csrDer: buildCsr(ecKey, commonNameOf('est-device-001', 'the test CN')), trustCas: serverCa, timeoutMs });
 const P7 = { 'Content-Type': 'application/pkcs7-mime; smime-type=certs-only', 'Content-Transfer-Encoding': 'base64' };
 
 describe('answers: 200 and 201 carry the certificate; other 2xx do not; 202 is pending', () => {
@@ -299,7 +300,9 @@ describe('enroll through a TLS-intercepting proxy', () => {
     const trustCas = [...serverCa, ...readCertificates(readFileSync(proxyFixture('intercept-ca.crt')), 'intercept-ca', 'truststore')];
     const proxy = await createProxyRoute(selectProxy({ flag: mitm.url, env: {}, target: new URL(emulator.url) }));
     const before = { intercepted: mitm.intercepted, est: emulator.est!.requests.length };
-    const err = await caught(simpleEnroll({ ...enrollAt(estBaseUrl(new URL(emulator.url))), deviceId: 'mitm-device', csrDer: buildCsr(ecKey, 'mitm-device'), trustCas, proxy }));
+    const err = await caught(
+      simpleEnroll({ ...enrollAt(estBaseUrl(new URL(emulator.url))), deviceId: deviceIdOf('mitm-device'), csrDer: buildCsr(ecKey, commonNameOf('mitm-device', 'the test CN')), trustCas, proxy }),
+    );
     expect(err.code).toBe('PROXY_TLS_INTERCEPTED');
     expect(exitCodeFor(err.code)).toBe(6);
     expect(err.facts.operation).toBe('simpleenroll');
@@ -313,7 +316,12 @@ describe('enroll through a TLS-intercepting proxy', () => {
     try {
       emulator.registerEnrollment('tunnel-device', 'otp-Secret');
       const proxy = await createProxyRoute(selectProxy({ flag: open.url(), env: {}, target: new URL(emulator.url) }));
-      const answer = await simpleEnroll({ ...enrollAt(estBaseUrl(new URL(emulator.url))), deviceId: 'tunnel-device', csrDer: buildCsr(ecKey, 'tunnel-device'), proxy });
+      const answer = await simpleEnroll({
+        ...enrollAt(estBaseUrl(new URL(emulator.url))),
+        deviceId: deviceIdOf('tunnel-device'),
+        csrDer: buildCsr(ecKey, commonNameOf('tunnel-device', 'the test CN')),
+        proxy,
+      });
       expect(answer.certificates).toHaveLength(1);
       expect(open.tunnels).toBe(1);
     } finally {

@@ -5,11 +5,9 @@
  * through the tunnel, so mutual TLS stays end to end and the proxy sees neither token nor key.
  * The library is loaded only here, and only when a proxy is actually used.
  */
-import type { Agent, ClientRequest } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { EventEmitter } from 'node:events';
+import type { Agent } from 'node:http';
 import * as tls from 'node:tls';
-import { proxyAnswerError, proxyConnectionError, type ConnectAnswer, type ProxyInfo, type TunnelTarget } from './failures.js';
+import type { ProxyInfo } from './failures.js';
 import type { ProxyDecision } from './select.js';
 import { redactProxyUrl } from './redact.js';
 
@@ -84,30 +82,4 @@ function systemRoots(): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Opens a bare CONNECT tunnel to target (for a handshake made with tls.connect): resolves with the socket
- * once the proxy answered 200, rejects with the classified proxy failure otherwise. The caller owns the
- * socket; aborting signal closes it.
- */
-export async function openTunnel(route: ProxyRoute, target: TunnelTarget, signal: AbortSignal): Promise<Duplex> {
-  // https-proxy-agent reports the answer to CONNECT on the request it serves; a bare emitter stands in.
-  const stand = new EventEmitter();
-  let answer: ConnectAnswer | undefined;
-  stand.on('proxyConnect', (a: ConnectAnswer) => (answer = a));
-  const agent = route.agent(signal) as Agent & { connect(req: ClientRequest, opts: object): Promise<Duplex> };
-  let socket: Duplex;
-  try {
-    socket = await agent.connect(stand as unknown as ClientRequest, { host: target.host, port: target.port, secureEndpoint: false });
-  } catch (err) {
-    throw proxyConnectionError(err as Error, route, target);
-  }
-  if (!answer || answer.statusCode !== 200) {
-    socket.destroy();
-    throw answer ? proxyAnswerError(answer, route, target) : proxyConnectionError(new Error('no answer to CONNECT'), route, target);
-  }
-  // The library resumes the socket when the request it serves takes it; here the caller takes it now.
-  socket.resume();
-  return socket;
 }
