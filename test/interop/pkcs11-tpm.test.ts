@@ -30,10 +30,10 @@ const missing = [
   ...(hasCommand('tpm2_ptool') ? [] : ['libtpm2-pkcs11-tools (tpm2_ptool)']),
   ...(has('tpm2_dictionarylockout') ? [] : ['tpm2-tools']),
   ...(has('tpm2-abrmd') && tabrmdTcti ? [] : ['tpm2-abrmd, libtss2-tcti-tabrmd0']),
-  ...(has('dbus-daemon') ? [] : ['dbus']),
+  ...(has('dbus-daemon') ? [] : ['dbus-daemon']),
 ];
 const skipReason = missing.length
-  ? ` (skipped: ${missing.join(', ')} not installed; apt-get install swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus opensc libengine-pkcs11-openssl)`
+  ? ` (skipped: ${missing.join(', ')} not installed; apt-get install swtpm libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon opensc libengine-pkcs11-openssl)`
   : '';
 
 const PIN = '61837402';
