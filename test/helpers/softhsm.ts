@@ -36,6 +36,35 @@ export function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv = pr
   return r.stdout;
 }
 
+/** A client certificate for a public key (PEM) signed by the fixture EST CA: leaf + CA in one file, written to `out`. */
+export function certifyPublicKey(pub: string, cn: string, out: string): string {
+  const ext = `${out}.ext.cnf`;
+  writeFileSync(ext, '[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  const crt = `${out}.crt`;
+  runTool('openssl', [
+    'x509',
+    '-new',
+    '-subj',
+    `/CN=${cn}`,
+    '-force_pubkey',
+    pub,
+    '-CA',
+    pki('est-ca.crt'),
+    '-CAkey',
+    pki('est-ca.key'),
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+    '-extensions',
+    'ext',
+    '-out',
+    crt,
+  ]);
+  writeFileSync(out, readFileSync(crt, 'latin1') + readFileSync(pki('est-ca.crt'), 'latin1'));
+  return out;
+}
+
 /** A token labelled `label` in `dir` (its softhsm2.conf and tokens folder), logged into with `pin`. */
 export class SoftHsmToken {
   readonly conf: string;
@@ -76,34 +105,9 @@ export class SoftHsmToken {
     return pub;
   }
 
-  /** A certificate for the token's key `object` (CN `cn`) signed by the fixture EST CA: leaf + CA in one file, written to `out`. */
+  /** A certificate for the token's key `object` (CN `cn`): leaf + CA in one file, written to `out`. */
   certify(object: string, cn: string, out = join(this.dir, `${object}.chain.pem`)): string {
-    const ext = join(this.dir, 'ext.cnf');
-    writeFileSync(ext, '[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-    const crt = join(this.dir, `${object}-${cn}.crt`);
-    const pub = join(this.dir, `${object}.pub.pem`);
-    runTool('openssl', [
-      'x509',
-      '-new',
-      '-subj',
-      `/CN=${cn}`,
-      '-force_pubkey',
-      pub,
-      '-CA',
-      pki('est-ca.crt'),
-      '-CAkey',
-      pki('est-ca.key'),
-      '-days',
-      '30',
-      '-extfile',
-      ext,
-      '-extensions',
-      'ext',
-      '-out',
-      crt,
-    ]);
-    writeFileSync(out, readFileSync(crt, 'latin1') + readFileSync(pki('est-ca.crt'), 'latin1'));
-    return out;
+    return certifyPublicKey(join(this.dir, `${object}.pub.pem`), cn, out);
   }
 
   /** A key pair made in the token and its certificate chain file. */

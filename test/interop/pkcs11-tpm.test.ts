@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEndpoints } from '../helpers/endpoints.js';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { pki } from '../helpers/paths.js';
-import { hasCommand, runTool, SoftHsmToken, softhsmMissing } from '../helpers/softhsm.js';
+import { certifyPublicKey, hasCommand, runTool, softhsmMissing } from '../helpers/softhsm.js';
 
 const multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
 const tpmModule = [`/usr/lib/${multiarch}/pkcs11/libtpm2_pkcs11.so`, `/usr/lib/${multiarch}/libtpm2_pkcs11.so.1`, '/usr/lib/pkcs11/libtpm2_pkcs11.so'].find((m) => existsSync(m));
@@ -88,12 +88,11 @@ async function ready(probe: () => boolean, what: string): Promise<void> {
 
 /** The certificate chain for the TPM key `label` (its public key read out by pkcs11-tool). */
 function certify(label: string, cn: string): string {
-  // The same recipe as SoftHSM2's keys: the public key read out, a certificate from the fixture EST CA.
-  const recipe = new SoftHsmToken(dir, PIN, 'device');
   const der = join(dir, `${label}.pub.der`);
   tool('pkcs11-tool', ['--module', tpmModule!, '--token-label', 'device', '--read-object', '--type', 'pubkey', '--label', label, '-o', der]);
-  writeFileSync(join(dir, `${label}.pub.pem`), runTool('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', der]));
-  return recipe.certify(label, cn);
+  const pub = join(dir, `${label}.pub.pem`);
+  writeFileSync(pub, runTool('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', der]));
+  return certifyPublicKey(pub, cn, join(dir, `${label}.chain.pem`));
 }
 
 describe.skipIf(missing.length > 0)(`a key in a TPM through tpm2-pkcs11 (swtpm)${skipReason}`, () => {
