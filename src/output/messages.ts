@@ -490,7 +490,7 @@ const WORDS: { [C in ErrorCode]: (f: FactsOf<C>) => Words } = {
   }),
   PKCS11_LOCKED: (f) => ({
     message: `The PIN of the token holding ${shownText(f.path ?? '')} is locked (too many wrong PINs).`,
-    hint: "Unlock it with the token's SO PIN or PUK (e.g. `pkcs11-tool --login --login-type so --init-pin`, or the vendor's tool), then give the right PIN.",
+    hint: "Unlock it with the token's SO PIN or PUK (e.g. `pkcs11-tool --login --login-type so --init-pin`, or the vendor's tool), then give the right PIN. A TPM (tpm2-pkcs11) is in its dictionary-attack lockout: it unlocks itself after its recovery time, or at once with `tpm2_dictionarylockout --clear-lockout`.",
   }),
   PKCS11_NO_ANSWER: (f) => ({
     message: `The token holding ${shownText(f.path ?? '')} (module ${shownText(f.module ?? '')}) did not answer within ${formatDuration(f.timeoutMs ?? 0)}.`,

@@ -6,27 +6,14 @@
  * with the reason when softhsm2, opensc's pkcs11-tool or libp11's engine are absent (.ci/run installs
  * softhsm2 opensc libengine-pkcs11-openssl).
  */
-import { spawnSync } from 'node:child_process';
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEngine } from '../../src/core/credentials/pkcs11.js';
 import { localEndpoints } from '../helpers/endpoints.js';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { pki } from '../helpers/paths.js';
-
-const MODULES = ['/usr/lib/softhsm/libsofthsm2.so', `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/softhsm/libsofthsm2.so`, '/usr/local/lib/softhsm/libsofthsm2.so'];
-const module = MODULES.find((m) => existsSync(m));
-const has = (cmd: string): boolean => spawnSync(cmd, ['--help'], { stdio: 'ignore' }).error === undefined;
-const engine = await findEngine(undefined, process.env, 5000).catch(() => undefined);
-const missing = [
-  ...(module && has('softhsm2-util') ? [] : ['softhsm2']),
-  ...(has('pkcs11-tool') ? [] : ['opensc (pkcs11-tool)']),
-  ...(engine ? [] : ['libengine-pkcs11-openssl']),
-  ...(has('openssl') ? [] : ['openssl']),
-];
-const skipReason = missing.length ? ` (skipped: ${missing.join(', ')} not installed; apt-get install softhsm2 opensc libengine-pkcs11-openssl)` : '';
+import { SoftHsmToken, softhsmMissing as missing, softhsmModule as module, softhsmSkipReason as skipReason } from '../helpers/softhsm.js';
 
 /** A PIN no output may contain. */
 const PIN = '73195284';
@@ -34,51 +21,10 @@ const WRONG_PIN = '46028173';
 const JWT = /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/;
 
 const dir = tempDir('c8ytoken-pkcs11-');
-const conf = join(dir, 'softhsm2.conf');
+const token = new SoftHsmToken(dir, PIN);
+const conf = token.conf;
 const env = (): Record<string, string> => ({ SOFTHSM2_CONF: conf, C8YTOKEN_KEY_PASSWORD: PIN });
-const uri = (object: string): string => `pkcs11:token=c8y;object=${object}`;
-
-function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { env: { ...process.env, SOFTHSM2_CONF: conf }, input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A key pair made in the token, and a certificate for its public key signed by the fixture EST CA (leaf + CA in one file). */
-function keyWithCertificate(object: string, id: string, type: string, cn: string): string {
-  const p11 = ['--module', module!, '--token-label', 'c8y'];
-  run('pkcs11-tool', [...p11, '--login', '--pin', PIN, '--keypairgen', '--key-type', type, '--label', object, '--id', id]);
-  const der = join(dir, `${object}.pub.der`);
-  run('pkcs11-tool', [...p11, '--read-object', '--type', 'pubkey', '--label', object, '-o', der]);
-  const pub = join(dir, `${object}.pub.pem`);
-  writeFileSync(pub, createPublicKey({ key: readFileSync(der), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
-  const ext = join(dir, 'ext.cnf');
-  writeFileSync(ext, '[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-  const crt = join(dir, `${object}.crt`);
-  run('openssl', [
-    'x509',
-    '-new',
-    '-subj',
-    `/CN=${cn}`,
-    '-force_pubkey',
-    pub,
-    '-CA',
-    pki('est-ca.crt'),
-    '-CAkey',
-    pki('est-ca.key'),
-    '-days',
-    '30',
-    '-extfile',
-    ext,
-    '-extensions',
-    'ext',
-    '-out',
-    crt,
-  ]);
-  const chain = join(dir, `${object}.chain.pem`);
-  writeFileSync(chain, readFileSync(crt, 'latin1') + readFileSync(pki('est-ca.crt'), 'latin1'));
-  return chain;
-}
+const uri = (object: string): string => token.uri(object);
 
 let ecChain = '';
 let rsaChain = '';
@@ -86,11 +32,9 @@ let rsaChain = '';
 describe.skipIf(missing.length > 0)(`keys in a PKCS#11 token (SoftHSM2)${skipReason}`, () => {
   const endpoint = localEndpoints();
   beforeAll(() => {
-    writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
-    run('mkdir', ['-p', join(dir, 'tokens')]);
-    run('softhsm2-util', ['--init-token', '--free', '--label', 'c8y', '--pin', PIN, '--so-pin', '12345678']);
-    ecChain = keyWithCertificate('device-ec', '01', 'EC:prime256v1', 'p11-ec-device');
-    rsaChain = keyWithCertificate('device-rsa', '02', 'rsa:2048', 'p11-rsa-device');
+    token.init();
+    ecChain = token.keyWithCertificate('device-ec', '01', 'EC:prime256v1', 'p11-ec-device');
+    rsaChain = token.keyWithCertificate('device-rsa', '02', 'rsa:2048', 'p11-rsa-device');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -189,13 +189,24 @@ interface TokenAccess {
 
 const moduleName = (module: string | undefined): string => module ?? DEFAULT_MODULE;
 
+/**
+ * The key as the `openssl` command opens it: through OpenSSL 3's engine store loader
+ * (`org.openssl.engine:ID:URI`), not `-engine ID -keyform engine`. The `-engine` option also makes the
+ * engine OpenSSL's default for every algorithm, and a module that does its own cryptography with OpenSSL
+ * in the same process then fails: tpm2-pkcs11's salted TPM session cannot make its RSA key ("Could not
+ * create rsa key", the login fails). The loader only loads the key (docs/adr/0009-pkcs11-engine.md).
+ */
+function childKeyUri(access: TokenAccess): string {
+  return `org.openssl.engine:${access.engine.id}:${engineUri(access.uri, undefined)}`;
+}
+
 /** A signature made in the token by `openssl dgst -sign` with the engine; the PIN goes by the environment, never argv. */
 export async function signInToken(access: TokenAccess, data: Buffer, hash: TokenHash): Promise<Buffer> {
   const facts = { source: access.uri.shown, module: moduleName(access.module), timeoutMs: access.timeoutMs };
   const env = { ...process.env, ...engineEnv(access.engine, access.module), C8YTOKEN_PKCS11_PIN: access.pin };
   let run: OpensslRun;
   try {
-    run = await runOpenssl(['dgst', `-${hash}`, '-engine', access.engine.id, '-keyform', 'engine', '-sign', engineUri(access.uri, undefined), '-passin', 'env:C8YTOKEN_PKCS11_PIN'], {
+    run = await runOpenssl(['dgst', `-${hash}`, '-sign', childKeyUri(access), '-passin', 'env:C8YTOKEN_PKCS11_PIN'], {
       env,
       input: data,
       timeoutMs: access.timeoutMs,
@@ -213,7 +224,7 @@ export async function signInToken(access: TokenAccess, data: Buffer, hash: Token
 /** The public key of the token's key pair (`openssl pkey -pubout` through the engine). */
 async function readTokenPublicKey(access: TokenAccess): Promise<KeyObject> {
   const env = { ...process.env, ...engineEnv(access.engine, access.module), C8YTOKEN_PKCS11_PIN: access.pin };
-  const run = await runOpenssl(['pkey', '-engine', access.engine.id, '-inform', 'engine', '-in', engineUri(access.uri, undefined), '-pubout', '-passin', 'env:C8YTOKEN_PKCS11_PIN'], {
+  const run = await runOpenssl(['pkey', '-in', childKeyUri(access), '-pubout', '-passin', 'env:C8YTOKEN_PKCS11_PIN'], {
     env,
     timeoutMs: access.timeoutMs,
   });
