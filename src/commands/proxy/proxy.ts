@@ -55,6 +55,8 @@ export interface ProxyIo extends Omit<KeeperIo, 'emit'> {
   emit(event: ProxyEvent): void;
   /** Takes SIGINT, SIGTERM and SIGHUP (the proxy drains on the first two, re-reads the identity on the third). */
   takeSignals?(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Body bytes passed through, either way (run.ts collects their buffers as they go: memory.ts). */
+  streamed?: (bytes: number) => void;
   /** Called once listening, with the server (tests read its address). */
   started?(server: ProxyServer): void;
 }
@@ -135,7 +137,7 @@ export async function proxyCommand(settings: Settings, options: ProxyOptions, io
         idleTimeoutMs: options.idleTimeoutMs,
         tls,
       },
-      { access: (entry) => io.emit({ event: 'access', ...entry }), health, now: () => io.now() },
+      { access: (entry) => io.emit({ event: 'access', ...entry }), health, now: () => io.now(), streamed: io.streamed },
     );
     if (tokens) {
       const counted = tokens;
