@@ -515,6 +515,10 @@ describe('what it tells', () => {
     const h = await call(p.base, '/_c8ytoken/health');
     expect(h.status).toBe(503);
     expect(json(h)).toMatchObject({ ok: false, reason: 'no token yet', lastError: { code: 'PLATFORM_ERROR' } });
+    // Worded for people as every error is (output/messages.ts), not the code and facts of a stack trace.
+    const said = (json(h) as unknown as HealthDocument).lastError!.message;
+    expect(said).toMatch(/answered HTTP 503: the platform failed/);
+    expect(said).not.toMatch(/PLATFORM_ERROR|\{/);
     expect((await call(p.base, '/inventory/managedObjects')).status).toBe(503);
     expect(restRequests(e)).toEqual([]);
   });

@@ -19,6 +19,7 @@ import type { ListenAddress } from '../../core/config/listen.js';
 import { checkExposure, clearStaleSocket, groupId, secureSocket } from './listen.js';
 import { ProxyServer, type AccessEntry } from './server.js';
 import { Upstream } from './upstream.js';
+import { describeError } from '../../output/messages.js';
 
 /** The proxy's options, resolved once from flags, environment and config. */
 export interface ProxyOptions {
@@ -239,7 +240,7 @@ export function healthOf(
     token,
     certificate,
     lastRefresh: creds.lastRefresh ?? null,
-    lastError: last ? { time: last.time, code: last.error.code, message: last.error.message } : null,
+    lastError: last ? { time: last.time, code: last.error.code, message: describeError(last.error).message } : null,
     startedAt,
     pid: process.pid,
   };
