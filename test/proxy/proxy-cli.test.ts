@@ -3,7 +3,7 @@
  * read from /proc), SIGTERM with requests in flight, SIGHUP, the socket's mode and group, HTTPS with
  * client certificates, the refusal to listen off loopback, and the access log in both forms.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -262,6 +262,77 @@ describe('c8ytoken proxy (the built CLI)', () => {
     await expect(ask(false)).rejects.toThrow();
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(143);
+  });
+
+  const hasActivate = linux && spawnSync('systemd-socket-activate', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasActivate)(
+    `socket activation (--listen systemd): serves the socket systemd passes, on TCP and Unix, and leaves it to systemd at exit${hasActivate ? '' : ' (skipped: systemd-socket-activate is not installed)'}`,
+    { timeout: 60_000 },
+    async () => {
+      const e = await endpoint();
+      const dir = tempDir();
+      const path = join(dir, 'proxy.sock');
+      const port = await freePort();
+      for (const [listen, where] of [
+        [`127.0.0.1:${port}`, { host: '127.0.0.1', port }],
+        [path, { socketPath: path }],
+      ] as const) {
+        // systemd-socket-activate listens, and at the first connection executes the proxy with the socket as fd 3.
+        const child = spawn(
+          'systemd-socket-activate',
+          [
+            '-l',
+            listen,
+            process.execPath,
+            bin,
+            'proxy',
+            '--listen',
+            'systemd',
+            '--url',
+            e.url,
+            '--truststore',
+            pki('truststore.pem'),
+            '--cert',
+            pki('device-ec256.chain.pem'),
+            '--key',
+            pki('device-ec256.key'),
+            '--proxy',
+            'none',
+          ],
+          { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let err = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        cleanups.push(() => {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        });
+        while (!/Listening on/.test(err)) await new Promise((r) => setTimeout(r, 20));
+        const status = await new Promise<number>((resolve, reject) => {
+          httpRequest({ ...where, path: '/c8y/inventory/managedObjects', headers: { host: 'localhost' }, agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end();
+        });
+        expect(status, err).toBe(200);
+        const said = listen.startsWith('/') ? /listen +systemd \(unix:.*proxy\.sock\)/ : /listen +systemd \(127\.0\.0\.1:\d+\)/;
+        for (let i = 0; i < 100 && !said.test(err); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(err).toMatch(said);
+        child.kill('SIGTERM');
+        expect(await exited).toBe(143);
+        if (listen.startsWith('/')) expect(statSync(path).isSocket(), 'the socket unit owns the socket').toBe(true);
+      }
+    },
+  );
+
+  it('--listen systemd without a socket from systemd: exit 3, saying what passes one', async () => {
+    const e = await endpoint();
+    const run = await runCli(['proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--listen', 'systemd']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/cannot listen on systemd \(no socket was passed to this process: it was not started by a systemd socket unit\)/);
+    expect(run.stderr).toMatch(/c8ytoken-proxy@DEVICE\.socket/);
   });
 
   it('refuses to listen off loopback without TLS and client certificates: exit 2, with the reason', async () => {

@@ -201,8 +201,8 @@ export class ProxyServer {
     return this.server.address();
   }
 
-  /** Starts listening; LISTEN_FAILED when the address cannot be had. */
-  listen(address: ListenAddress): Promise<void> {
+  /** Starts listening (systemd: on the passed socket `fd`); LISTEN_FAILED when the address cannot be had. */
+  listen(address: ListenAddress, fd?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void =>
         reject(new C8yError('LISTEN_FAILED', { value: address.shown, reason: err.message.replace(/^listen \w+: /, ''), ...(err.code ? { nodeCode: err.code } : {}) }, { cause: err }));
@@ -212,6 +212,7 @@ export class ProxyServer {
         resolve();
       };
       if (address.kind === 'unix') this.server.listen({ path: address.path }, done);
+      else if (address.kind === 'systemd') this.server.listen({ fd: fd! }, done);
       else this.server.listen({ host: address.host, port: address.port }, done);
     });
   }
