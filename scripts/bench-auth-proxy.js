@@ -7,18 +7,23 @@
 //    device certificate) and through the proxy (plain HTTP on loopback, keep-alive), interleaved in rounds;
 //    medians and p99, and the difference (goal: at most 1 ms at the median).
 // 2. Throughput: as many requests as CONCURRENCY clients get done in SECONDS, direct and through the proxy;
-//    the ratio (goal: at least 0.8).
+//    the ratio (goal: at least 0.8). The endpoint, the load generator and the proxy share the machine's
+//    cores, so the ratio depends on the load: also the CPU time per request (load-independent), of this
+//    process (endpoint and clients) and of the proxy. With --pin the proxy runs on the last CPU and this
+//    process on the others (taskset), as a proxy on a device runs beside its callers.
 // 3. Memory of the proxy process (VmRSS from /proc): at rest, with 200 concurrent connections, and while
 //    1 GB is downloaded through it (goal: under 120 MB, flat while streaming).
 //
 //   npm run bench:auth-proxy                 table on stdout
 //   npm run bench:auth-proxy -- --json       one JSON object
 //   npm run bench:auth-proxy -- --requests 5000 --seconds 10 --gigabytes 2
-import { spawn } from 'node:child_process';
+//   npm run bench:auth-proxy -- --pin         the proxy on its own CPU (needs taskset and 2 CPUs)
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,8 +36,13 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     gigabytes: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
   },
 });
+const cpus = availableParallelism();
+if (values.pin && cpus < 2) throw new Error('--pin needs at least 2 CPUs');
+// This process (endpoint and clients) on all CPUs but the last, the proxy on the last one.
+if (values.pin) execFileSync('taskset', ['-a', '-cp', `0-${cpus - 2}`, String(process.pid)], { stdio: 'ignore' });
 const REQUESTS = Number(values.requests);
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
@@ -50,8 +60,9 @@ const port = await new Promise((resolve) => {
   });
 });
 const child = spawn(
-  process.execPath,
+  values.pin ? 'taskset' : process.execPath,
   [
+    ...(values.pin ? ['-c', String(cpus - 1), process.execPath] : []),
     join(root, 'bin/c8ytoken.js'),
     'proxy',
     '--url',
@@ -72,6 +83,15 @@ const child = spawn(
 );
 let stderr = '';
 child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+/** CPU time (user + system) in µs: the proxy's from /proc (clock ticks of 10 ms), this process's own. */
+const proxyCpu = () => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+};
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const direct = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
@@ -124,6 +144,7 @@ try {
     let done = 0;
     let peak = 0;
     const sampler = sample ? setInterval(() => (peak = Math.max(peak, rss())), 20) : undefined;
+    const cpu0 = [ownCpu(), proxyCpu()];
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (Date.now() < until) {
@@ -133,11 +154,16 @@ try {
       }),
     );
     if (sampler) clearInterval(sampler);
-    return { perSecond: done / seconds, peak };
+    return { perSecond: done / seconds, peak, ownUs: (ownCpu() - cpu0[0]) / done, proxyUs: (proxyCpu() - cpu0[1]) / done };
   };
   say(`throughput: ${CONCURRENCY} clients for ${SECONDS} s each way ...`);
-  const directRate = (await throughput(false, CONCURRENCY, SECONDS, false)).perSecond;
-  const proxyRate = (await throughput(true, CONCURRENCY, SECONDS, false)).perSecond;
+  const directRun = await throughput(false, CONCURRENCY, SECONDS, false);
+  const proxyRun = await throughput(true, CONCURRENCY, SECONDS, false);
+  const directRate = directRun.perSecond;
+  const proxyRate = proxyRun.perSecond;
+  // CPU per request: direct, this process does the client's and the endpoint's TLS; through the proxy, the
+  // client is plain HTTP and the proxy does an HTTP server and a TLS client.
+  const cpu = { directUs: directRun.ownUs, viaProxyClientAndEndpointUs: proxyRun.ownUs, proxyUs: proxyRun.proxyUs };
 
   say('memory: 200 concurrent connections ...');
   const at200 = await throughput(true, 200, 3, true);
@@ -165,7 +191,7 @@ try {
   const result = {
     node: process.version,
     latency,
-    throughput: { directPerSecond: directRate, proxyPerSecond: proxyRate, ratio: proxyRate / directRate, concurrency: CONCURRENCY },
+    throughput: { directPerSecond: directRate, proxyPerSecond: proxyRate, ratio: proxyRate / directRate, concurrency: CONCURRENCY, pinned: values.pin, cpuPerRequest: cpu },
     memory: {
       restMb: rest,
       at200ConnectionsPeakMb: at200.peak,
@@ -182,7 +208,8 @@ try {
   latency   direct median ${f(latency.directMedianMs, ' ms')}  p99 ${f(latency.directP99Ms, ' ms')}
             proxy  median ${f(latency.proxyMedianMs, ' ms')}  p99 ${f(latency.proxyP99Ms, ' ms')}
             added  median ${f(latency.addedMedianMs, ' ms')} [<= 1 ms]  p99 ${f(latency.addedP99Ms, ' ms')}
-  throughput direct ${f(directRate, ' req/s')}, proxy ${f(proxyRate, ' req/s')}: ratio ${f(result.throughput.ratio)} [>= 0.8] (${CONCURRENCY} clients)
+  throughput direct ${f(directRate, ' req/s')}, proxy ${f(proxyRate, ' req/s')}: ratio ${f(result.throughput.ratio)} [>= 0.8] (${CONCURRENCY} clients${values.pin ? ', proxy pinned to its own CPU' : ''})
+  CPU/req   direct ${f(cpu.directUs, ' µs')} (client and endpoint); through the proxy ${f(cpu.viaProxyClientAndEndpointUs, ' µs')} (client and endpoint) + ${f(cpu.proxyUs, ' µs')} (proxy)
   memory    at rest ${f(rest, ' MB')}; 200 connections peak ${f(at200.peak, ' MB')} [< 120 MB] at ${f(at200.perSecond, ' req/s')}
             ${values.gigabytes} GB download peak ${f(peak, ' MB')}, second half spread ${f(result.memory.downloadSecondHalfSpreadMb, ' MB')} [flat], ${f(result.memory.downloadMBps, ' MB/s')}`);
   }

@@ -19,7 +19,7 @@ import { findQemuAarch64, hasCommand } from './binary-checks.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MAINTAINER = process.env.DEB_MAINTAINER || 'c8ytoken contributors <maintainers@c8ytoken.invalid>';
-const UNITS = ['c8ytoken-watch@.service', 'c8ytoken-proxy@.service', 'c8ytoken-cert-renew@.service', 'c8ytoken-cert-renew@.timer'];
+const UNITS = ['c8ytoken-watch@.service', 'c8ytoken-proxy@.service', 'c8ytoken-proxy@.socket', 'c8ytoken-cert-renew@.service', 'c8ytoken-cert-renew@.timer'];
 const COMPLETIONS = {
   bash: 'usr/share/bash-completion/completions/c8ytoken',
   zsh: 'usr/share/zsh/vendor-completions/_c8ytoken',

@@ -563,7 +563,9 @@ const WORDS: { [C in ErrorCode]: (f: FactsOf<C>) => Words } = {
         ? "Something else listens there (another c8ytoken proxy, thin-edge's tedge-mapper on 8001?): stop it or give another --listen."
         : f.nodeCode === 'EACCES' || f.nodeCode === 'EPERM'
           ? 'This user may not use that address (a port under 1024, or a folder it cannot write): give another --listen.'
-          : 'Give another --listen: HOST:PORT on loopback, or unix:PATH in a folder this user can write.',
+          : f.value === 'systemd'
+            ? '--listen systemd is for the socket unit (systemctl start c8ytoken-proxy@DEVICE.socket); started otherwise, give HOST:PORT on loopback or unix:PATH.'
+            : 'Give another --listen: HOST:PORT on loopback, or unix:PATH in a folder this user can write.',
   }),
   STATUS_UNREACHABLE: (f) => ({
     message: `No c8ytoken answers at ${shownText(f.value ?? '')}${reason(f)}.`,

@@ -270,6 +270,11 @@ export class Emulator {
     return `https://localhost:${this.port}`;
   }
 
+  /** Connections open to it now (a test sees a client close one). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   /** Stops listening and cuts open connections. */
   async stop(): Promise<void> {
     this.webSockets.close();

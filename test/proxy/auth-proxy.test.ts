@@ -407,6 +407,43 @@ describe('streams and sockets', () => {
     expect(echoed.body.equals(body)).toBe(true);
   });
 
+  it('a client gone mid-answer closes the upstream connection; an answer cut upstream is cut for the client, never complete', { timeout: 30_000 }, async () => {
+    const e = await endpoint();
+    const p = await startProxy(e);
+    const url = new URL(p.base);
+    const waitFor = async (what: () => boolean): Promise<boolean> => {
+      for (let i = 0; i < 150 && !what(); i++) await new Promise((r) => setTimeout(r, 20));
+      return what();
+    };
+    // 1 GB, far more than the sockets' buffers hold: the endpoint is still writing when the client goes.
+    const path = `/download?bytes=${1024 ** 3}`;
+    let during = 0;
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path, agent: false }, (res) => {
+        res.once('data', () => {
+          during = e.openConnections;
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined).end();
+    });
+    expect(await waitFor(() => e.openConnections < during), `connections to the endpoint: ${during} while downloading, ${e.openConnections} after the client went`).toBe(true);
+
+    const outcome = await new Promise<string>((resolve) => {
+      request({ host: url.hostname, port: url.port, path, agent: false }, (res) => {
+        res.once('data', () => void e.stop());
+        res.on('data', () => undefined);
+        res.on('end', () => resolve('complete'));
+        res.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+        res.on('aborted', () => resolve('aborted'));
+      })
+        .on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`))
+        .end();
+    });
+    expect(outcome).not.toBe('complete');
+  });
+
   it('proxies a WebSocket with the token, and retries its handshake once after a revocation', async () => {
     const e = await endpoint();
     const p = await startProxy(e);
@@ -515,6 +552,10 @@ describe('what it tells', () => {
     const h = await call(p.base, '/_c8ytoken/health');
     expect(h.status).toBe(503);
     expect(json(h)).toMatchObject({ ok: false, reason: 'no token yet', lastError: { code: 'PLATFORM_ERROR' } });
+    // Worded for people as every error is (output/messages.ts), not the code and facts of a stack trace.
+    const said = (json(h) as unknown as HealthDocument).lastError!.message;
+    expect(said).toMatch(/answered HTTP 503: the platform failed/);
+    expect(said).not.toMatch(/PLATFORM_ERROR|\{/);
     expect((await call(p.base, '/inventory/managedObjects')).status).toBe(503);
     expect(restRequests(e)).toEqual([]);
   });

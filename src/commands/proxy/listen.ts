@@ -3,6 +3,7 @@
  * client certificates (a device's identity must not be lent to the whole network); a Unix socket with a
  * mode that leaves others out, set (and its group) before the first connection can be accepted.
  */
+import { fstatSync, readFileSync } from 'node:fs';
 import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
 import { connect, isIP } from 'node:net';
 import { C8yError } from '../../core/errors.js';
@@ -23,12 +24,56 @@ export function checkExposure(address: ListenAddress, tls: { cert?: string | und
   if ((tls.cert === undefined) !== (tls.key === undefined)) throw new C8yError('USAGE', { detail: '--tls-cert and --tls-key go together.' });
   if (tls.clientCa !== undefined && tls.cert === undefined)
     throw new C8yError('USAGE', { detail: '--client-ca needs --tls-cert and --tls-key: client certificates are asked for in a TLS handshake.' });
-  if (address.kind === 'unix' || isLoopbackHost(address.host)) return;
+  // systemd's socket: checked again once the address it has is known (resolvedAddress).
+  if (address.kind !== 'tcp' || isLoopbackHost(address.host)) return;
   if (tls.cert === undefined || tls.clientCa === undefined)
     throw new C8yError('USAGE', {
       detail: `Refusing to listen on ${address.shown}: every program that reaches that address would call the tenant as this device. Off loopback the proxy serves only HTTPS with client certificates.`,
       suggestion: 'Listen on 127.0.0.1:PORT or unix:PATH, or give --tls-cert, --tls-key and --client-ca (the CA of the child devices allowed in).',
     });
+}
+
+/** The first file descriptor systemd passes (sd_listen_fds(3)). */
+const SD_LISTEN_FDS_START = 3;
+
+/**
+ * --listen systemd: the socket a systemd socket unit passed this process (LISTEN_PID names it, LISTEN_FDS
+ * counts them; the first is used). LISTEN_FAILED when none was passed to this process.
+ */
+export function systemdSocket(env: NodeJS.ProcessEnv, pid: number): number {
+  if (env.LISTEN_PID !== String(pid) || !(Number(env.LISTEN_FDS) >= 1))
+    throw new C8yError('LISTEN_FAILED', {
+      value: 'systemd',
+      reason: `no socket was passed to this process: ${env.LISTEN_PID === undefined ? 'it was not started by a systemd socket unit' : 'LISTEN_PID names another process'}`,
+    });
+  return SD_LISTEN_FDS_START;
+}
+
+/** The path of the Unix socket listening on `fd`, from the kernel's table (Node names only the sockets it made). */
+export function unixSocketPath(fd: number): string | undefined {
+  try {
+    const inode = String(fstatSync(fd).ino);
+    for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[6] === inode && f[7]) return f.slice(7).join(' ');
+    }
+  } catch {
+    // no /proc: the address is shown without its path
+  }
+  return undefined;
+}
+
+/**
+ * The address the socket systemd passed listens on, as --listen would name it: Node gives a TCP socket's
+ * address, and none for a Unix socket it did not make (`fd` finds its path).
+ */
+export function resolvedAddress(address: string | { address: string; family: string; port: number } | null, shown: string, fd: number): ListenAddress {
+  if (!address || typeof address === 'string') {
+    const path = address || unixSocketPath(fd) || '';
+    return { kind: 'unix', path, shown: `${shown} (unix:${path || '?'})` };
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { kind: 'tcp', host: address.address, port: address.port, shown: `${shown} (${host}:${address.port})` };
 }
 
 /** A group's id from a name (read from /etc/group) or a number. */

@@ -51,6 +51,13 @@ export function isUiPath(normalised: string): boolean {
   return /^\/apps(\/|$)/.test(normalised) || /\.js$/.test(normalised);
 }
 
+/**
+ * A path with nothing to decode, resolve or trim (no `%`, `.`, `\\`, `;`, `//`, spaces): most requests. It is
+ * forwarded as it is and matched lowercased, which is what the general rules give for it; skipping them
+ * saves the decoding and the per-segment passes on every request.
+ */
+const PLAIN = /^(?:\/[\w~!$&'()*+,=:@-]+)*\/?$/;
+
 /** The tenant path (with query) for a request target, or why it is refused. */
 export function tenantPath(target: string, allowUi: boolean): PathVerdict {
   // Only origin-form: an absolute-form (http://other.host/...) or asterisk-form target is never followed.
@@ -58,6 +65,10 @@ export function tenantPath(target: string, allowUi: boolean): PathVerdict {
   const q = target.indexOf('?');
   const rawPath = (q < 0 ? target : target.slice(0, q)).replace(TEDGE_PREFIX, '');
   const query = q < 0 ? '' : target.slice(q);
+  if (PLAIN.test(rawPath)) {
+    if (!allowUi && isUiPath(rawPath.toLowerCase().replace(/(.)\/$/, '$1'))) return { ok: false, reason: 'ui' };
+    return { ok: true, path: `${rawPath || '/'}${query}` };
+  }
   const normalised = normalisedPath(rawPath);
   if (normalised === undefined) return { ok: false, reason: 'encoding' };
   if (!allowUi && isUiPath(normalised)) return { ok: false, reason: 'ui' };

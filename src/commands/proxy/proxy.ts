@@ -16,9 +16,10 @@ import { IdentityHolder, TokenHolder, type UpstreamCredentials } from './credent
 import { certificateHealth, type HealthDocument } from '../../core/token/health.js';
 import { tokenTimes } from '../../core/token/jwt.js';
 import type { ListenAddress } from '../../core/config/listen.js';
-import { checkExposure, clearStaleSocket, groupId, secureSocket } from './listen.js';
-import { ProxyServer, type AccessEntry } from './server.js';
+import { checkExposure, clearStaleSocket, groupId, resolvedAddress, secureSocket, systemdSocket } from './listen.js';
+import { ProxyServer, type AccessEntry, type ServerSettings } from './server.js';
 import { Upstream } from './upstream.js';
+import { describeError } from '../../output/messages.js';
 
 /** The proxy's options, resolved once from flags, environment and config. */
 export interface ProxyOptions {
@@ -55,6 +56,8 @@ export interface ProxyIo extends Omit<KeeperIo, 'emit'> {
   emit(event: ProxyEvent): void;
   /** Takes SIGINT, SIGTERM and SIGHUP (the proxy drains on the first two, re-reads the identity on the third). */
   takeSignals?(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Body bytes passed through, either way (run.ts collects their buffers as they go: memory.ts). */
+  streamed?: (bytes: number) => void;
   /** Called once listening, with the server (tests read its address). */
   started?(server: ProxyServer): void;
 }
@@ -122,25 +125,23 @@ export async function proxyCommand(settings: Settings, options: ProxyOptions, io
 
     const withinMs = options.renewal?.beforeMs ?? 30 * 86_400_000;
     const health = (): HealthDocument => healthOf(creds, tokens, origin, options.upstreamAuth, withinMs, io.now(), startedAt, describeProxy(decision));
-    const server = new ProxyServer(
-      upstream,
-      tokens,
-      {
-        mode: options.upstreamAuth,
-        allowUi: options.allowUi,
-        checkHost: !tls && options.listen.kind === 'tcp',
-        requireHeader: options.requireHeader,
-        upstreamTimeoutMs: settings.timeoutMs,
-        headerTimeoutMs: options.headerTimeoutMs,
-        idleTimeoutMs: options.idleTimeoutMs,
-        tls,
-      },
-      { access: (entry) => io.emit({ event: 'access', ...entry }), health, now: () => io.now() },
-    );
+    const serverSettings: ServerSettings = {
+      mode: options.upstreamAuth,
+      allowUi: options.allowUi,
+      // systemd's socket: decided below, once its address is known (before any connection is read).
+      checkHost: !tls && options.listen.kind !== 'unix',
+      requireHeader: options.requireHeader,
+      upstreamTimeoutMs: settings.timeoutMs,
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      tls,
+    };
+    const server = new ProxyServer(upstream, tokens, serverSettings, { access: (entry) => io.emit({ event: 'access', ...entry }), health, now: () => io.now(), streamed: io.streamed });
     if (tokens) {
       const counted = tokens;
       server.metrics.refreshes = () => counted.refreshes;
     }
+    let shown: string | undefined;
     if (options.listen.kind === 'unix') {
       await clearStaleSocket(options.listen);
       // Made under umask 0177: nobody else can connect before the mode below is set.
@@ -151,11 +152,25 @@ export async function proxyCommand(settings: Settings, options: ProxyOptions, io
         process.umask(old);
       }
       await secureSocket(options.listen.path, options.socketMode, gid);
+    } else if (options.listen.kind === 'systemd') {
+      // The socket unit owns the socket: its SocketMode=, SocketUser= and SocketGroup= apply, and it stays
+      // when the proxy ends (systemd queues the next connections and starts the proxy again).
+      const fd = systemdSocket(io.env, process.pid);
+      await server.listen(options.listen, fd);
+      const address = resolvedAddress(server.address, options.listen.shown, fd);
+      try {
+        checkExposure(address, { cert: options.tlsCert, key: options.tlsKey, clientCa: options.clientCa });
+      } catch (err) {
+        await server.drain(0);
+        throw err;
+      }
+      serverSettings.checkHost = !tls && address.kind === 'tcp';
+      shown = address.shown;
     } else await server.listen(options.listen);
     io.emit({
       event: 'listening',
       time: new Date(io.now()).toISOString(),
-      address: shownAddress(options.listen, server),
+      address: shown ?? shownAddress(options.listen, server),
       upstream: origin.href,
       mode: options.upstreamAuth,
       via: describeProxy(decision),
@@ -237,7 +252,7 @@ export function healthOf(
     token,
     certificate,
     lastRefresh: creds.lastRefresh ?? null,
-    lastError: last ? { time: last.time, code: last.error.code, message: last.error.message } : null,
+    lastError: last ? { time: last.time, code: last.error.code, message: describeError(last.error).message } : null,
     startedAt,
     pid: process.pid,
   };

@@ -5,6 +5,7 @@ import type { Run } from '../command.js';
 import type { keys } from './keys.js';
 import { proxyCommand, type ProxyOptions } from './proxy.js';
 import { proxyEventJson, renderProxyEvent } from './output.js';
+import { streamedCollector } from './memory.js';
 
 /** --require-header NAME or NAME:VALUE. */
 function requiredHeader(text: string | undefined): ProxyOptions['requireHeader'] {
@@ -56,5 +57,6 @@ export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
     },
     random: Math.random,
     takeSignals: r.cli.takeSignals,
+    streamed: streamedCollector(),
   });
 }

@@ -12,6 +12,6 @@ export function renderStatus(doc: HealthDocument): string {
   if (doc.certificate)
     lines.push(`certificate: valid until ${doc.certificate.notAfter} (${doc.certificate.daysLeft} days)${doc.certificate.expired ? ', EXPIRED' : doc.certificate.needsRenewal ? ', renew now' : ''}`);
   lines.push(`last refresh: ${doc.lastRefresh ?? 'none yet'}`);
-  if (doc.lastError) lines.push(`last error: ${doc.lastError.time} ${doc.lastError.code}`);
+  if (doc.lastError) lines.push(`last error: ${doc.lastError.time} ${doc.lastError.code}: ${doc.lastError.message}`);
   return `${lines.map((l) => shownText(l, Number.POSITIVE_INFINITY)).join('\n')}\n`;
 }

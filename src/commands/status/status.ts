@@ -25,6 +25,7 @@ export async function statusCommand(options: StatusOptions, nowMs: number): Prom
 }
 
 function fromProxy(listen: ListenAddress, timeoutMs: number): Promise<HealthDocument> {
+  if (listen.kind === 'systemd') throw new C8yError('USAGE', { option: '--listen', value: listen.shown, reason: "is where systemd's socket unit listens: give that address (its ListenStream=)" });
   return new Promise((resolve, reject) => {
     const fail = (reason: string, cause?: unknown): void => reject(new C8yError('STATUS_UNREACHABLE', { value: listen.shown, reason }, { cause }));
     const where = listen.kind === 'unix' ? { socketPath: listen.path } : { host: listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host, port: listen.port };

@@ -285,7 +285,7 @@ const rows = [
     flags: '--listen <address>',
     kind: 'text',
     defaultValue: '127.0.0.1:8001',
-    help: 'where the proxy listens: HOST:PORT (loopback unless --tls-cert, --tls-key and --client-ca are given) or unix:PATH; for status: where to ask',
+    help: 'where the proxy listens: HOST:PORT (loopback unless --tls-cert, --tls-key, --client-ca), unix:PATH, or systemd (socket activation); for status: where to ask',
     env: ['C8YTOKEN_LISTEN'],
   },
   {
