@@ -245,20 +245,24 @@ export class ProxyServer {
     if (this.metrics.inFlight === 0) this.idle?.();
   }
 
-  private refusedAccess(req: IncomingMessage, reason: string, status: number, started = this.io.now()): void {
-    this.metrics.countRefused(reason);
-    this.metrics.countRequest(status);
+  /** One access-log entry for a request that started at `started`; the rest of the entry is the caller's. */
+  private logAccess(req: IncomingMessage, started: number, entry: Pick<AccessEntry, 'status'> & Partial<AccessEntry>): void {
     this.io.access({
       time: new Date(started).toISOString(),
       method: req.method ?? '',
       path: pathForLog(req.url ?? ''),
-      status,
       bytes: 0,
       bytesIn: 0,
       durationMs: this.io.now() - started,
       retried: false,
-      refused: reason,
+      ...entry,
     });
+  }
+
+  private refusedAccess(req: IncomingMessage, reason: string, status: number, started = this.io.now()): void {
+    this.metrics.countRefused(reason);
+    this.metrics.countRequest(status);
+    this.logAccess(req, started, { status, refused: reason });
   }
 
   /** Checks every request meets before anything else: Host, the required header, the path. A refusal is answered by `refuse`. */
@@ -300,16 +304,7 @@ export class ProxyServer {
       this.metrics.countRequest(res.statusCode);
       this.metrics.bytesOut += bytes;
       this.metrics.bytesIn += bytesIn;
-      this.io.access({
-        time: new Date(started).toISOString(),
-        method: req.method ?? '',
-        path: pathForLog(req.url ?? ''),
-        status: res.statusCode,
-        bytes,
-        bytesIn,
-        durationMs: this.io.now() - started,
-        retried,
-      });
+      this.logAccess(req, started, { status: res.statusCode, bytes, bytesIn, retried });
     });
     try {
       const useToken = this.s.mode === 'token' && req.headers.authorization === undefined;
@@ -440,18 +435,7 @@ export class ProxyServer {
     let token = useToken ? this.tokens!.token() : undefined;
     if ((useToken && !token) || !this.upstream.ready) return socketAnswer(socket, 503, 'unavailable', this.unavailableReason());
     let retried = false;
-    const log = (status: number): void =>
-      this.io.access({
-        time: new Date(started).toISOString(),
-        method: req.method ?? '',
-        path: pathForLog(req.url ?? ''),
-        status,
-        bytes: 0,
-        bytesIn: 0,
-        durationMs: this.io.now() - started,
-        retried,
-        websocket: true,
-      });
+    const log = (status: number): void => this.logAccess(req, started, { status, retried, websocket: true });
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers = forwardHeaders(req.headers, true);
       if (token) headers.authorization = `Bearer ${token}`;
