@@ -4,9 +4,10 @@
  * the process with 130 or 143 within a second even if the command does not stop (long work yields to the
  * event loop, so the handler always runs); SIGHUP asks watch to refresh now.
  */
-import { isatty } from 'node:tty';
-import { setFlagsFromString } from 'node:v8';
 import type { CliIo } from '../commands/command.js';
+
+// node:tty and node:v8 are loaded only when asked (process.getBuiltinModule): most runs need neither, and
+// loading them was a part of every start-up.
 
 /** What of a Node process the CLI uses. */
 export interface ProcessLike {
@@ -50,7 +51,10 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     stdout: proc.stdout,
     stderr: proc.stderr,
     stdin: () => proc.stdin,
-    stdinIsTTY: isatty(0),
+    // Asked only by what may read stdin or prompt (inspect without a token, a password on a terminal).
+    get stdinIsTTY() {
+      return process.getBuiltinModule('node:tty').isatty(0);
+    },
     env: proc.env,
     cwd: proc.cwd(),
     signal: controller.signal,
@@ -66,8 +70,9 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     // nothing (`npm run soak`, 600 refreshes: 58.4 -> 57.0 MB, 1.35x -> 1.32x an idle Node with https;
     // the slowest keystore, GnuTLS's 600,000 iterations per bag, reads in 1.2 s instead of 1.0 s).
     settleForLongRun: () => {
-      setFlagsFromString('--no-opt');
-      setFlagsFromString('--no-sparkplug');
+      const v8 = process.getBuiltinModule('node:v8');
+      v8.setFlagsFromString('--no-opt');
+      v8.setFlagsFromString('--no-sparkplug');
     },
     takeSignals: (handler) => {
       taker = handler;
