@@ -4,17 +4,6 @@
 // CommonJS on purpose: Node starts it without the ES module loader.
 'use strict';
 
-if (require.main === module) {
-  const { version } = require('../package.json');
-  if (process.argv.length === 3 && process.argv[2] === '--version') {
-    // Scripts call this to probe for the tool: answer without loading the program at all.
-    process.stdout.write(`${version}\n`);
-  } else {
-    const cli = loadBundle(require('node:path').join(__dirname, '..', 'dist', 'c8ytoken.cjs'));
-    cli.runAsProcess(process, cli.main, version);
-  }
-}
-
 /**
  * Loads the bundle like require() does, but each file with V8's code cache made at build time
  * (scripts/bundle.js, FILE.v8cache beside it): compiling the program is the largest part of its
@@ -43,11 +32,55 @@ function loadBundle(entry, { modules = new Map(), scripts } = {}) {
     module = { exports: {} };
     modules.set(file, module);
     const dir = path.dirname(file);
-    const require_ = (id) => (id.startsWith('./') ? load(path.join(dir, id)) : external(id));
+    const require_ = (id) => (id.startsWith('./') ? load(path.join(dir, id)) : LAZY_BUILTINS.has(id) ? lazyBuiltin(id) : external(id));
     script.runInThisContext()(module.exports, require_, module, file, dir);
     return module.exports;
   };
   return load(entry);
 }
 
+/**
+ * Built-in modules a chunk names but most runs never use (a cached fetch needs no crypto or network stack;
+ * inspect no fs/promises): each is loaded when a property of it is first read. The bundle reads them that
+ * way: esbuild's CommonJS output keeps `require("node:crypto")` in a variable and reads `createHash` from
+ * it at each call. Loading node:crypto alone is about a quarter of what a cached fetch adds to bare Node.
+ * Only modules whose exports are a plain object: a Proxy of one cannot stand for a function.
+ */
+const LAZY_BUILTINS = new Set(['node:crypto', 'node:fs/promises', 'node:net', 'node:tls', 'node:https', 'node:http', 'node:os', 'node:child_process', 'node:zlib', 'node:dns', 'node:readline']);
+const lazyBuiltins = new Map();
+function lazyBuiltin(id) {
+  let lazy = lazyBuiltins.get(id);
+  if (!lazy) {
+    let loaded;
+    const real = () => (loaded ??= require(id));
+    lazy = new Proxy(
+      {},
+      {
+        get: (_, key) => real()[key],
+        has: (_, key) => key in real(),
+        ownKeys: () => Reflect.ownKeys(real()),
+        // configurable: the Proxy's target ({}) does not have the property, and a Proxy may not say otherwise
+        getOwnPropertyDescriptor: (_, key) => {
+          const d = Reflect.getOwnPropertyDescriptor(real(), key);
+          return d && { ...d, configurable: true };
+        },
+      },
+    );
+    lazyBuiltins.set(id, lazy);
+  }
+  return lazy;
+}
+
 module.exports = { loadBundle };
+
+// Last: the constants above are set before the program runs.
+if (require.main === module) {
+  const { version } = require('../package.json');
+  if (process.argv.length === 3 && process.argv[2] === '--version') {
+    // Scripts call this to probe for the tool: answer without loading the program at all.
+    process.stdout.write(`${version}\n`);
+  } else {
+    const cli = loadBundle(require('node:path').join(__dirname, '..', 'dist', 'c8ytoken.cjs'));
+    cli.runAsProcess(process, cli.main, version);
+  }
+}

@@ -72,6 +72,8 @@ describe('start-up', () => {
       const { loaded } = await loadedBy(args);
       expect(loaded).toContain('node:vm'); // the trace works: the bin loaded the bundle
       expect(heavyIn(loaded)).toEqual([]);
+      // nor what only some commands need (fs/promises brings readline)
+      expect(loaded.filter((m) => ['node:fs/promises', 'node:crypto', 'node:v8', 'node:tty'].includes(m))).toEqual([]);
       // commander requires it only to run executable sub-commands (the build makes that lazy)
       expect(loaded).not.toContain('node:child_process');
     });
@@ -86,6 +88,8 @@ describe('start-up', () => {
       const { loaded, stderr } = await loadedBy(args);
       expect(stderr).toMatch(/no request sent/);
       expect(heavyIn(loaded, NETWORK)).toEqual([]);
+      // The chunks on this path name node:crypto; the bin loads it only when a property is read (none is).
+      expect(loaded).not.toContain('node:crypto');
     } finally {
       await emulator.stop();
     }
