@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
 import { tempDir } from '../helpers/cli.js';
 import { root } from '../helpers/paths.js';
+import { KEYTOOL_QUICK } from '../helpers/keytool.js';
 
 interface InteropEntry {
   file: string;
@@ -72,9 +73,7 @@ function openssl(path: string, password: string): { cert: X509Certificate; key: 
  * passwords only (its PBEKey refuses others), and it skips key bags in the clear (Python's NoEncryption).
  */
 function keytool(path: string, password: string, clearKey: boolean, heavy: boolean): X509Certificate | string {
-  // A short run of the JVM starts faster with its first compiler only; 600,000 iterations need the second.
-  const jvm = heavy ? [] : ['-J-XX:TieredStopAtLevel=1'];
-  const r = spawnSync('keytool', [...jvm, '-J-XX:+UseSerialGC', '-list', '-rfc', '-keystore', path, '-storetype', 'PKCS12', '-storepass:env', 'PW'], {
+  const r = spawnSync('keytool', [...(heavy ? [] : KEYTOOL_QUICK), '-list', '-rfc', '-keystore', path, '-storetype', 'PKCS12', '-storepass:env', 'PW'], {
     env: { ...process.env, PW: password },
     encoding: 'utf8',
   });
