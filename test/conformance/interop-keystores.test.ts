@@ -110,13 +110,18 @@ describe('committed keystores of GnuTLS and Python cryptography (fixtures/intero
   for (const entry of entries) checkAgainstOracles(committed, entry);
 
   for (const entry of entries) {
-    it.skipIf(!hasKeytool || !inDefaultRun(entry))(`${entry.file}: keytool's private-key entry holds our certificate${skipped(hasKeytool, 'keytool')}${leftOut(entry)}`, async () => {
-      const mine = await ours(join(committed, entry.file), entry.password);
-      const clearKey = entry.tool.startsWith('Python') && entry.password === '';
-      const theirs = keytool(join(committed, entry.file), entry.password, clearKey, entry.tool.startsWith('GnuTLS'));
-      if (typeof theirs === 'string') console.log(`${entry.file}: keytool reads no key (${theirs}); OpenSSL is the oracle`);
-      else expect(mine.cert.fingerprint256).toBe(theirs.fingerprint256);
-    });
+    // keytool's 600,000 iterations take it seconds: OpenSSL is the GnuTLS file's oracle in the default run
+    const keytoolReads = allInterop || !entry.tool.startsWith('GnuTLS');
+    it.skipIf(!hasKeytool || !keytoolReads)(
+      `${entry.file}: keytool's private-key entry holds our certificate${skipped(hasKeytool, 'keytool')}${keytoolReads ? '' : ' (skipped: 600,000 iterations; npm run test:interop runs keytool on it)'}`,
+      async () => {
+        const mine = await ours(join(committed, entry.file), entry.password);
+        const clearKey = entry.tool.startsWith('Python') && entry.password === '';
+        const theirs = keytool(join(committed, entry.file), entry.password, clearKey, entry.tool.startsWith('GnuTLS'));
+        if (typeof theirs === 'string') console.log(`${entry.file}: keytool reads no key (${theirs}); OpenSSL is the oracle`);
+        else expect(mine.cert.fingerprint256).toBe(theirs.fingerprint256);
+      },
+    );
   }
 });
 
