@@ -63,8 +63,9 @@ const split = await build({
 });
 
 rmSync(join(dist, 'chunks'), { recursive: true, force: true });
-mkdirSync(dist, { recursive: true }); // a fresh checkout has no dist/ yet
 rmSync(join(dist, 'c8ytoken.cjs.v8cache'), { force: true });
+// A fresh clone has no dist/ yet (esbuild, told not to write, made none).
+mkdirSync(dist, { recursive: true });
 // Which sources each file holds, for the test that a command loads only its own (not in the package).
 const sources = Object.fromEntries(Object.entries(split.metafile.outputs).map(([file, o]) => [relative('dist', file).replaceAll('\\', '/'), Object.keys(o.inputs)]));
 writeFileSync(join(dist, 'c8ytoken.meta.json'), `${JSON.stringify(sources, null, 1)}\n`);
