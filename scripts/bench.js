@@ -8,7 +8,9 @@
 //   npm run bench -- --runs 20    more runs per case
 //   npm run bench -- --json       one JSON object, for tracking
 //   npm run bench -- --instructions  also count instructions of one run of each case under valgrind
-//                                 (callgrind): repeatable whatever else the machine is doing
+//                                 (callgrind): repeatable whatever else the machine is doing (without
+//                                 address randomisation, setarch -R, and with V8's random seed fixed,
+//                                 the same run counts the same to a few thousand instead of ±5 million)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -134,8 +136,13 @@ try {
   Object.assign(results, measureAll(cases, env));
   if (values.instructions) {
     if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind');
+    const valgrind = spawnSync('setarch', ['-R', 'true']).status === 0 ? ['setarch', '-R', 'valgrind'] : ['valgrind'];
     for (const [name, cmd, args] of cases) {
-      const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+      const seeded = cmd === node ? ['--random-seed=1', ...args] : args;
+      const r = spawnSync(valgrind[0], [...valgrind.slice(1), '--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...seeded], {
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        encoding: 'utf8',
+      });
       const m = /Collected : (\d+)/.exec(r.stderr ?? '');
       results[name].instructions = m ? Number(m[1]) : null;
       if (!values.json) process.stderr.write(`counted ${name}\n`);

@@ -2,6 +2,8 @@
 // sink (inspect, help, a fetch answered from a token file, fetches with PEM files and a keystore that fail
 // to connect), loads every chunk the run did not need, and writes V8's code cache beside each file
 // (FILE.v8cache), so those paths start compiled and every chunk at least has its top level compiled.
+// Then the packs: for inspect and fetch, the files their runs loaded, in one file
+// (dist/chunks/pack-COMMAND.cjs, see bin/c8ytoken.js loadBundle), with a code cache made the same way.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,13 +23,29 @@ const now = Math.floor(Date.now() / 1000);
 fs.writeFileSync(path.join(dir, 'token'), `${b64({ alg: 'RS256' })}.${b64({ sub: 'device_rsa-device-001', iss: '127.0.0.1', iat: now, exp: now + 3600 })}.c2ln`);
 const pem = ['--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '--truststore', pki('truststore.pem')];
 const unreachable = ['--url', 'https://127.0.0.1:9', '--timeout', '2s'];
+const runs = {
+  inspect: [['inspect', token]],
+  help: [['--help']],
+  fetch: [
+    ['fetch', ...unreachable, ...pem, '-o', path.join(dir, 'token')],
+    ['fetch', ...unreachable, ...pem],
+    ['fetch', ...unreachable, '--keystore', pki('device-rsa.p12'), '--truststore', pki('truststore.pem')],
+  ],
+};
+// A pack holds the files that each of its runs loads (for fetch: what a fetch answered from its token
+// file loads; a request's network code and a keystore's readers come from their own files).
+const PACKS = { inspect: runs.inspect, fetch: runs.fetch.slice(0, 2) };
+
+/** Runs `argvs` in a program of its own (loaded afresh: `options` as loadBundle takes them); its scripts by file, in the order loaded. */
+async function scriptsOf(argvs, options) {
+  const own = { modules: new Map(), scripts: new Map(), ...options };
+  const program = loadBundle(path.join(dist, 'c8ytoken.cjs'), own);
+  for (const argv of argvs) await program.main(argv, io);
+  return own.scripts;
+}
+
 (async () => {
-  await cli.main(['inspect', token], io);
-  await cli.main(['--help'], io);
-  await cli.main(['fetch', ...unreachable, ...pem, '-o', path.join(dir, 'token')], io);
-  await cli.main(['fetch', ...unreachable, ...pem], io);
-  await cli.main(['fetch', ...unreachable, '--keystore', pki('device-rsa.p12'), '--truststore', pki('truststore.pem')], io);
-  fs.rmSync(dir, { recursive: true, force: true });
+  for (const command of Object.keys(runs)) for (const argv of runs[command]) await cli.main(argv, io);
   // The chunks of the other commands: loaded, not run (a chunk's top level only defines its functions).
   const chunks = path.join(dist, 'chunks');
   for (const name of fs.readdirSync(chunks).filter((n) => n.endsWith('.cjs'))) {
@@ -38,4 +56,16 @@ const unreachable = ['--url', 'https://127.0.0.1:9', '--timeout', '2s'];
     }
   }
   for (const [file, script] of loaded.scripts) fs.writeFileSync(`${file}.v8cache`, script.createCachedData());
+
+  for (const [command, argvs] of Object.entries(PACKS)) {
+    const each = [];
+    for (const argv of argvs) each.push(new Set((await scriptsOf([argv])).keys()));
+    const files = [...each[0]].filter((f) => each.every((loadedBy) => loadedBy.has(f)));
+    const pack = path.join(chunks, `pack-${command}.cjs`);
+    const entries = files.map((f) => `${JSON.stringify(path.relative(dist, f).replaceAll('\\', '/'))}: function (exports, require, module, __filename, __dirname) {${fs.readFileSync(f, 'utf8')}\n}`);
+    fs.writeFileSync(pack, `({\n${entries.join(',\n')}\n})`);
+    // the pack's own cache, after its runs through it
+    fs.writeFileSync(`${pack}.v8cache`, (await scriptsOf(argvs, { pack })).get(pack).createCachedData());
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 })();

@@ -6,9 +6,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, usageError } from './core/errors.js';
-import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, type OptionKey } from './core/config/options.js';
+import { GLOBAL_OPTIONS, listedOptions, noEffectWarnings, option, type OptionKey } from './core/config/options.js';
 import type { GivenFlags } from './core/config/settings.js';
-import { COMMAND_GROUPS, COMMANDS, TABLE, type CommandSpec } from './cli/commands.js';
+import { COMMAND_GROUPS, COMMANDS, TABLE, commandSpec, type CommandSpec } from './cli/commands.js';
 import { addOptions } from './cli/commander.js';
 import { readsSettings, type CliIo, type Run } from './commands/command.js';
 import { useColor, type TerminalOptions } from './output/terminal.js';
@@ -77,7 +77,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return parent;
   };
-  for (const spec of COMMANDS) {
+  for (const spec of commandsToBuild(own)) {
     const words = spec.name.split(' ');
     const parent = words.length > 1 ? parentOf(words[0]!) : program;
     const cmd = parent
@@ -113,6 +113,47 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return reportError(err, io, term);
   }
+}
+
+/**
+ * The commands to build for this argv: only the one it names, or all of them when it names none (help, a
+ * mistyped name: the program's help lists them all, and commander suggests the nearest name). Building
+ * each command's options with their help texts for every run was several milliseconds of each start-up;
+ * a command's own help and parsing are the same whether its siblings exist or not.
+ */
+export function commandsToBuild(argv: readonly string[]): readonly CommandSpec[] {
+  const words = leadingWords(argv, 2);
+  const named = (words.length > 1 ? commandSpec(words.join(' ')) : undefined) ?? commandSpec(words[0] ?? '');
+  return named ? [named] : COMMANDS;
+}
+
+/** The program's options that take a value ("-c", "--config", ...): what follows them is no command name. */
+const VALUE_FLAGS = new Set(
+  GLOBAL_OPTIONS.flatMap((key) =>
+    option(key).flags.includes('<')
+      ? option(key)
+          .flags.split(/[ ,]+/)
+          .filter((f) => f.startsWith('-'))
+      : [],
+  ),
+);
+
+/** The first `n` words of argv that are neither options nor the values of the program's options (--config FILE, -qc FILE), as commander reads them. */
+function leadingWords(argv: readonly string[], n: number): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < n; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') words.push(arg);
+    else if (VALUE_FLAGS.has(arg)) i++;
+    else if (!arg.startsWith('--')) {
+      // A cluster of short flags (-qv, -qc FILE, -cFILE): the first that takes a value takes the rest of the
+      // cluster, or the next word when it is the last.
+      const at = [...arg.slice(1)].findIndex((ch) => VALUE_FLAGS.has(`-${ch}`));
+      if (at === arg.length - 2) i++;
+    }
+  }
+  return words;
 }
 
 /** Commander's message as a sentence, without any option's value after "=" (it may be a mistyped password flag). */

@@ -4,16 +4,17 @@
  * the process with 130 or 143 within a second even if the command does not stop (long work yields to the
  * event loop, so the handler always runs); SIGHUP asks watch to refresh now.
  */
-import { isatty } from 'node:tty';
-import { setFlagsFromString } from 'node:v8';
 import type { CliIo } from '../commands/command.js';
+
+// node:tty and node:v8 are loaded only when asked (process.getBuiltinModule): most runs need neither, and
+// loading them was a part of every start-up.
 
 /** What of a Node process the CLI uses. */
 export interface ProcessLike {
   argv: string[];
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
-  stdout: CliIo['stdout'] & { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown };
+  stdout: CliIo['stdout'] & { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown; listenerCount(event: 'error'): number };
   stderr: CliIo['stderr'];
   readonly stdin: NodeJS.ReadStream;
   exitCode?: number | string | null | undefined;
@@ -30,10 +31,22 @@ export const STOP_GRACE_MS = 800;
 /** Runs the CLI for a process: resolves when the command is done, with process.exitCode set. */
 export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io: CliIo) => Promise<number>, version: string): Promise<void> {
   // `c8ytoken ... | head` closes the pipe early: that is the reader's choice, not an error to report.
-  proc.stdout.on('error', (err) => {
-    if (err.code === 'EPIPE') proc.exit(Number(proc.exitCode ?? 0));
-    throw err;
-  });
+  const closed = (): never => proc.exit(Number(proc.exitCode ?? 0));
+  const stdio = (name: 'stdout' | 'stderr'): CliIo['stdout'] => {
+    const stream = (): CliIo['stdout'] => {
+      const s = proc[name];
+      if (name === 'stdout' && s.listenerCount('error') === 0) {
+        proc.stdout.on('error', (err) => {
+          if (err.code === 'EPIPE') closed();
+          throw err;
+        });
+      }
+      return s;
+    };
+    return proc === process && proc.platform !== 'win32' ? directWriter(name === 'stdout' ? 1 : 2, stream, closed) : stream();
+  };
+  const stdout = stdio('stdout');
+  const stderr = stdio('stderr');
   const controller = new AbortController();
   // A command that forwards signals (exec) takes them; otherwise they stop the command.
   let taker: ((signal: NodeJS.Signals) => void) | undefined;
@@ -47,10 +60,13 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
   const code = await main(proc.argv.slice(2), {
-    stdout: proc.stdout,
-    stderr: proc.stderr,
+    stdout,
+    stderr,
     stdin: () => proc.stdin,
-    stdinIsTTY: isatty(0),
+    // Asked only by what may read stdin or prompt (inspect without a token, a password on a terminal).
+    get stdinIsTTY() {
+      return isTerminal(0);
+    },
     env: proc.env,
     cwd: proc.cwd(),
     signal: controller.signal,
@@ -66,8 +82,11 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     // nothing (`npm run soak`, 600 refreshes: 58.4 -> 57.0 MB, 1.35x -> 1.32x an idle Node with https;
     // the slowest keystore, GnuTLS's 600,000 iterations per bag, reads in 1.2 s instead of 1.0 s).
     settleForLongRun: () => {
-      setFlagsFromString('--no-opt');
-      setFlagsFromString('--no-sparkplug');
+      // Months of events to a reader that may stall: Node's streams queue them instead of blocking.
+      for (const s of [stdout, stderr]) (s as Partial<DirectWriter>).useStream?.();
+      const v8 = process.getBuiltinModule('node:v8');
+      v8.setFlagsFromString('--no-opt');
+      v8.setFlagsFromString('--no-sparkplug');
     },
     takeSignals: (handler) => {
       taker = handler;
@@ -81,4 +100,74 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
   });
   const reason = controller.signal.reason as NodeJS.Signals | undefined;
   proc.exitCode = controller.signal.aborted && reason ? (SIGNAL_EXIT[reason] ?? code) : code;
+}
+
+/**
+ * Whether a descriptor is a terminal. node:tty brings node:net and the stream machinery with it: asked only
+ * of a character device (a terminal, or /dev/null); a pipe, socket or file is no terminal.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if (!process.getBuiltinModule('node:fs').fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false; // closed
+  }
+  return process.getBuiltinModule('node:tty').isatty(fd);
+}
+
+interface DirectWriter {
+  /** From now on, writes go through Node's stream (after the ones made directly, which are done). */
+  useStream(): void;
+}
+
+/**
+ * stdout or stderr of the process for the CLI. A terminal gets Node's stream (colours, the spinner, the
+ * prompt). A pipe or a file is written with synchronous writes to its descriptor, and Node's stream is not
+ * made unless something else of it is used: making it (a net.Socket and the stream machinery for a pipe)
+ * was the largest single part of a short command's start-up after Node's own. A descriptor that would
+ * block (another process made it non-blocking) and `useStream()` hand the writes to Node's stream.
+ */
+function directWriter(fd: 1 | 2, stream: () => CliIo['stdout'], closed: () => never): CliIo['stdout'] & DirectWriter {
+  let tty: boolean | undefined;
+  const isTTY = (): boolean => (tty ??= isTerminal(fd));
+  let direct = true;
+  const fs = process.getBuiltinModule('node:fs');
+  const own = {
+    get isTTY() {
+      return isTTY();
+    },
+    get columns() {
+      return isTTY() ? stream().columns : undefined;
+    },
+    useStream: () => {
+      direct = false;
+    },
+    write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void): boolean {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (!direct || isTTY()) return typeof encoding === 'string' ? stream().write(chunk as string, encoding, callback) : stream().write(chunk, done);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+      for (let at = 0; at < bytes.length;) {
+        try {
+          at += fs.writeSync(fd, bytes, at);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EPIPE') closed();
+          if (code !== 'EAGAIN') throw err;
+          direct = false;
+          return stream().write(bytes.subarray(at), done);
+        }
+      }
+      done?.();
+      return true;
+    },
+  };
+  return new Proxy(own, {
+    // anything else (events, end, cork ...) is Node's stream's
+    get: (target, key) => {
+      if (key in target) return Reflect.get(target, key) as unknown;
+      const s = stream() as unknown as Record<PropertyKey, unknown>;
+      const value = s[key];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(s) : value;
+    },
+  }) as unknown as CliIo['stdout'] & DirectWriter;
 }

@@ -15,6 +15,7 @@ import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki, root } from '../helpers/paths.js';
 import { TestProxy } from '../helpers/proxy.js';
+import { KEYTOOL_QUICK } from '../helpers/keytool.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -108,7 +109,7 @@ describe('cert renew', () => {
 
   /** keytool -list -v of a keystore: the oracle nobody here wrote. */
   const keytoolList = (path: string): string => {
-    const r = spawnSync('keytool', ['-list', '-v', '-keystore', path, '-storepass', 'changeit'], { encoding: 'utf8' });
+    const r = spawnSync('keytool', [...KEYTOOL_QUICK, '-list', '-v', '-keystore', path, '-storepass', 'changeit'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout;
   };

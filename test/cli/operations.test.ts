@@ -275,7 +275,7 @@ describe('messages say what was seen', () => {
   it("a timeout's hint names the URL's port, not 8443", async () => {
     const silent = await tcpServer(() => undefined);
     try {
-      const run = await runMain(['fetch', '--url', `https://localhost:${silent.port}`, '--timeout', '1s', ...device]);
+      const run = await runMain(['fetch', '--url', `https://localhost:${silent.port}`, '--timeout', '500ms', ...device]);
       expect(run.code).toBe(5);
       expect(run.stderr).toContain(`Check the network path to port ${silent.port}, or raise --timeout.`);
       expect(run.stderr).not.toContain('8443');

@@ -69,13 +69,14 @@ describe.skipIf(!posix)('a password file that is a named FIFO', () => {
     const path = fifo();
     const before = emulator.requests.length;
     const started = Date.now();
-    const run = await runMain([...keystoreArgs(path), '--timeout', '1s']);
+    // 500 ms: shown as 1 s, at half the wait
+    const run = await runMain([...keystoreArgs(path), '--timeout', '500ms']);
     const took = Date.now() - started;
     expect(run.code).toBe(4);
     expect(run.stderr).toContain(path);
     expect(run.stderr).toMatch(/a pipe whose writer did not finish within 1 s/);
     expect(run.stderr).toMatch(/Start the program that writes the password.*--timeout/);
-    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeGreaterThanOrEqual(450);
     expect(took).toBeLessThan(5000);
     expect(emulator.requests.length).toBe(before);
   });
@@ -162,7 +163,7 @@ describe.skipIf(!hasBash)('bash process substitution through the spawned CLI', (
   });
 
   it('a writer that first takes its time (a passphrase prompt) is waited for', async () => {
-    const run = await bash(fetchWith('<(sleep 1; echo changeit)'));
+    const run = await bash(fetchWith('<(sleep 0.3; echo changeit)'));
     expect(run.code).toBe(0);
   });
 

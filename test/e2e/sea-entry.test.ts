@@ -34,7 +34,8 @@ interface Run {
   stderr: string;
 }
 
-function run(script: string, args: string[], kill?: { afterMs: number; signal: NodeJS.Signals }): Promise<Run> {
+/** Runs the script; with `kill`, sends its signal as soon as `when()` holds (checked every 20 ms). */
+function run(script: string, args: string[], kill?: { when: () => boolean; signal: NodeJS.Signals }): Promise<Run> {
   const home = tempDir('c8ytoken-home-');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,8 +44,17 @@ function run(script: string, args: string[], kill?: { afterMs: number; signal: N
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    if (kill) setTimeout(() => child.kill(kill.signal), kill.afterMs);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    const poll = kill
+      ? setInterval(() => {
+          if (!kill.when()) return;
+          clearInterval(poll);
+          child.kill(kill.signal);
+        }, 20)
+      : undefined;
+    child.on('close', (code) => {
+      clearInterval(poll);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -87,7 +97,9 @@ describe('the SEA entry, run as a plain script, behaves as bin/c8ytoken.js', () 
         ['SIGINT', 130],
         ['SIGTERM', 143],
       ] as const) {
-        const r = await run(seaMain, fetchArgs(), { afterMs: 1500, signal });
+        // as soon as the request hangs at the endpoint (not after a fixed time)
+        const before = emulator.requests.length;
+        const r = await run(seaMain, fetchArgs(), { when: () => emulator.requests.length > before, signal });
         expect(r.code, `${signal}: ${r.stderr}`).toBe(code);
       }
     } finally {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -72,6 +73,8 @@ describe('start-up', () => {
       const { loaded } = await loadedBy(args);
       expect(loaded).toContain('node:vm'); // the trace works: the bin loaded the bundle
       expect(heavyIn(loaded)).toEqual([]);
+      // nor what only some commands need (fs/promises brings readline)
+      expect(loaded.filter((m) => ['node:fs/promises', 'node:crypto', 'node:v8', 'node:tty'].includes(m))).toEqual([]);
       // commander requires it only to run executable sub-commands (the build makes that lazy)
       expect(loaded).not.toContain('node:child_process');
     });
@@ -86,6 +89,8 @@ describe('start-up', () => {
       const { loaded, stderr } = await loadedBy(args);
       expect(stderr).toMatch(/no request sent/);
       expect(heavyIn(loaded, NETWORK)).toEqual([]);
+      // The chunks on this path name node:crypto; the bin loads it only when a property is read (none is).
+      expect(loaded).not.toContain('node:crypto');
     } finally {
       await emulator.stop();
     }
@@ -139,6 +144,49 @@ describe('the chunks a command loads', () => {
           basename(s),
         ),
       ).toEqual(expect.arrayContaining(['tls.ts', 'pkcs12.ts', 'messages.ts']));
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('the packs (dist/chunks/pack-COMMAND.cjs: the files a command loads, in one file)', () => {
+  const dist = join(root, 'dist');
+  const packOf = (command: string): Record<string, (...args: unknown[]) => void> =>
+    runInNewContext(readFileSync(join(dist, 'chunks', `pack-${command}.cjs`), 'utf8')) as Record<string, (...args: unknown[]) => void>;
+  const sources = JSON.parse(readFileSync(join(dist, 'c8ytoken.meta.json'), 'utf8')) as Record<string, string[]>;
+
+  it('hold the files of dist/ as they are, for inspect its runner, for fetch no TLS, request or keystore code', () => {
+    for (const command of ['inspect', 'fetch']) {
+      const pack = packOf(command);
+      expect(Object.keys(pack)).toContain('c8ytoken.cjs');
+      for (const [name, factory] of Object.entries(pack)) {
+        expect(factory.toString(), name).toBe(`function (exports, require, module, __filename, __dirname) {${readFileSync(join(dist, name), 'utf8')}\n}`);
+      }
+      const held = Object.keys(pack).flatMap((name) => sources[name] ?? []);
+      expect(held.filter((s) => s.includes(`commands/${command}/run.ts`))).not.toEqual([]);
+      if (command === 'fetch') expect(held.filter((s) => ['tls.ts', 'request.ts', 'pkcs12.ts', 'jks.ts', 'agent.ts'].includes(basename(s)))).toEqual([]);
+    }
+  });
+
+  it('inspect and a fetch answered from its token file compile the pack and no other file', async () => {
+    const emulator = await new Emulator().start();
+    try {
+      const file = join(tempDir(), 'token');
+      const fetchArgs = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
+      expect((await runCli(fetchArgs)).code).toBe(0);
+      for (const args of [['inspect', token], fetchArgs]) {
+        const pack = join(dist, 'chunks', `pack-${args[0]}.cjs`);
+        const program = `const { loadBundle } = require(${JSON.stringify(bin)});
+          const loaded = { modules: new Map(), scripts: new Map(), pack: ${JSON.stringify(pack)} };
+          const cli = loadBundle(${JSON.stringify(join(dist, 'c8ytoken.cjs'))}, loaded);
+          const sink = { write: () => true };
+          cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(tempDir())}, version: '0' })
+            .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
+        const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+        expect(JSON.parse(run.stdout)).toEqual({ code: 0, files: [pack] });
+      }
     } finally {
       await emulator.stop();
     }

@@ -1,5 +1,6 @@
 /** `c8ytoken inspect`: read a token from an argument, a file or stdin, decode it, judge its times. */
-import { lstat } from 'node:fs/promises';
+// node:fs, not node:fs/promises: loading that (with the readline it brings) was a tenth of inspect's start-up.
+import { lstat } from 'node:fs';
 import { resolve } from 'node:path';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
@@ -53,12 +54,7 @@ async function readInput(input: string | undefined, io: InspectIo): Promise<{ te
   if (input === undefined) throw new C8yError('USAGE', { detail: 'No token given.', suggestion: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
   const path = resolve(io.cwd, input);
   // Whatever exists at the path is read as a file (a FIFO or device is refused by the reader).
-  if (
-    await lstat(path).then(
-      () => true,
-      () => false,
-    )
-  ) {
+  if (await new Promise<boolean>((exists) => lstat(path, (err) => exists(!err)))) {
     return { text: (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8'), source: 'file', path: input };
   }
   const cleaned = cleanToken(input);

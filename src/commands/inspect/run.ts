@@ -10,7 +10,18 @@ import type { keys } from './keys.js';
 export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   const { check, showSecrets, expiresWithin } = r.options;
   const now = r.cli.now ?? Date.now;
-  const result = await inspectCommand({ input: r.args[0], check, expiresWithinMs: expiresWithin }, { stdin: r.cli.stdin, stdinIsTTY: r.cli.stdinIsTTY, cwd: r.cli.cwd, now });
+  const result = await inspectCommand(
+    { input: r.args[0], check, expiresWithinMs: expiresWithin },
+    {
+      stdin: r.cli.stdin,
+      // asked only when no token is given (finding out loads node:tty)
+      get stdinIsTTY() {
+        return r.cli.stdinIsTTY;
+      },
+      cwd: r.cli.cwd,
+      now,
+    },
+  );
   if (r.term.json) r.cli.stdout.write(`${JSON.stringify(inspectJson(result, showSecrets), null, 2)}\n`);
   else if (!(check && r.term.quiet))
     r.cli.stdout.write(

@@ -6,7 +6,6 @@
  * and in time, since a FIFO nobody writes to would otherwise wait forever.
  */
 import { close, constants, fstat, open, read, type Stats } from 'node:fs';
-import { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { C8yError, fileError, type FileRole } from '../errors.js';
 import { formatDuration } from '../time/duration.js';
@@ -75,7 +74,8 @@ async function readInput(path: string, role: FileRole, maxBytes: number, pipeWai
  */
 function readPipe(fd: number, path: string, role: FileRole, maxBytes: number, waitMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = new Socket({ fd, readable: true, writable: false });
+    // node:net only now: reading a regular file, which is every start-up's case, does not need it.
+    const socket = new (process.getBuiltinModule('node:net').Socket)({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (err: C8yError | undefined): void => {

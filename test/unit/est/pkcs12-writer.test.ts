@@ -9,6 +9,7 @@ import { openKeystore } from '../../../src/core/keystore/open.js';
 import { keyMatchesCertificate } from '../../../src/core/x509/path.js';
 import { tempDir } from '../../helpers/cli.js';
 import { pki } from '../../helpers/paths.js';
+import { KEYTOOL_QUICK } from '../../helpers/keytool.js';
 
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).error === undefined;
 const hasOpenssl = has('openssl', ['version']);
@@ -51,7 +52,7 @@ describe('writePkcs12', () => {
     });
 
     it.skipIf(!hasKeytool)(`${name}: keytool lists a private key entry with the chain (skipped without keytool)`, () => {
-      const run = spawnSync('keytool', ['-list', '-v', '-keystore', file, '-storetype', 'PKCS12', '-storepass', 'changeit'], { encoding: 'utf8' });
+      const run = spawnSync('keytool', [...KEYTOOL_QUICK, '-list', '-v', '-keystore', file, '-storetype', 'PKCS12', '-storepass', 'changeit'], { encoding: 'utf8' });
       expect(run.status).toBe(0);
       expect(run.stdout).toMatch(/Alias name: my-device/);
       expect(run.stdout).toMatch(/Entry type: PrivateKeyEntry/);
