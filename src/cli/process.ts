@@ -59,6 +59,9 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
   };
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
+  const streamOutput = (): void => {
+    for (const s of [stdout, stderr]) (s as Partial<DirectWriter>).useStream?.();
+  };
   const code = await main(proc.argv.slice(2), {
     stdout,
     stderr,
@@ -81,9 +84,11 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
     // TLS handshake; the compilers' code and the pages of Node they run from would stay resident for
     // nothing (`npm run soak`, 600 refreshes: 58.4 -> 57.0 MB, 1.35x -> 1.32x an idle Node with https;
     // the slowest keystore, GnuTLS's 600,000 iterations per bag, reads in 1.2 s instead of 1.0 s).
+    // Months of lines to a reader that may stall (a journal, a logger): Node's streams queue them instead
+    // of blocking the event loop in a synchronous write (watch, proxy, exec).
+    streamOutput,
     settleForLongRun: () => {
-      // Months of events to a reader that may stall: Node's streams queue them instead of blocking.
-      for (const s of [stdout, stderr]) (s as Partial<DirectWriter>).useStream?.();
+      streamOutput();
       const v8 = process.getBuiltinModule('node:v8');
       v8.setFlagsFromString('--no-opt');
       v8.setFlagsFromString('--no-sparkplug');

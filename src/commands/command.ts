@@ -33,6 +33,8 @@ export interface CliIo {
   takeSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
   /** Tunes the process for a command that runs for months (watch); a test's process is left as it is. */
   settleForLongRun?: () => void;
+  /** Writes stdout and stderr through Node's streams from now on, never blocking (a long-running command's log). */
+  streamOutput?: () => void;
   /** The package version (the bin reads package.json: the bundle does not know where it is). */
   version: string;
 }

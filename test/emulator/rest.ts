@@ -7,7 +7,7 @@
  * GET|HEAD /tenant/currentTenant   the tenant (the proxy's cheap token check)
  * GET /inventory/managedObjects    a page of objects, and the request as received (method, path, headers)
  * ANY /debug/request               the request as received, with the body's length and SHA-256
- * GET /download?bytes=N            N bytes (Content-Length; ?chunked drops it)
+ * GET /download?bytes=N            N bytes (Content-Length; ?chunked drops it; ?delay=MS waits before the head)
  * POST|PUT /upload                 reads the body; answers its length and SHA-256
  * POST /echo                       the body back, as it arrives
  * GET /apps/..., *.js              the UI: a device token that fetches it is revoked (as thin-edge saw)
@@ -102,7 +102,9 @@ export function handleRest(req: IncomingMessage, res: ServerResponse, host: Rest
   }
   if (path === '/download' && req.method === 'GET') {
     req.resume();
-    return download(res, Number(url.searchParams.get('bytes') ?? 0), url.searchParams.has('chunked'));
+    const start = (): void => download(res, Number(url.searchParams.get('bytes') ?? 0), url.searchParams.has('chunked'));
+    const delay = Number(url.searchParams.get('delay') ?? 0);
+    return void (delay > 0 ? setTimeout(start, delay) : start());
   }
   if (path === '/upload' && (req.method === 'POST' || req.method === 'PUT')) {
     const hash = createHash('sha256');

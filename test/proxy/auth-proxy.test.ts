@@ -444,6 +444,27 @@ describe('streams and sockets', () => {
     expect(outcome).not.toBe('complete');
   });
 
+  it('a client gone before the platform answered frees the upstream connection at once, not at --timeout', { timeout: 30_000 }, async () => {
+    const e = await endpoint();
+    const p = await startProxy(e);
+    const url = new URL(p.base);
+    // The platform takes 800 ms to send its head; the client gives up after 300 ms.
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path: `/download?bytes=${1024 ** 3}&delay=800`, agent: false });
+      req.on('error', () => resolve()).end();
+      setTimeout(() => req.destroy(), 300);
+    });
+    expect(e.openConnections).toBe(1);
+    // Once the head arrives, the proxy finds its client gone and ends the upstream answer (before the fix it
+    // held the socket paused until the proxy's 30 s timeout).
+    let open = e.openConnections;
+    for (let i = 0; i < 100 && open > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      open = e.openConnections;
+    }
+    expect(open, 'connections to the endpoint 2 s after the head was sent').toBe(0);
+  });
+
   it('proxies a WebSocket with the token, and retries its handshake once after a revocation', async () => {
     const e = await endpoint();
     const p = await startProxy(e);

@@ -9,6 +9,8 @@ import type { keys } from './keys.js';
 export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   // An empty command name is no command (Node's spawn would refuse it as an internal error).
   if (r.args.length === 0 || r.args[0] === '') throw new C8yError('USAGE', { detail: 'exec needs a command after --, e.g. c8ytoken exec -- curl -H "Authorization: $C8Y_HEADER_AUTHORIZATION" ...' });
+  // It runs as long as its command, logging refreshes: never a blocking write to a reader that stalls.
+  r.cli.streamOutput?.();
   const result = await execCommand(
     r.settings!,
     { command: r.args, output: r.options.output === '-' ? undefined : r.options.output, minRetryMs: r.options.minRetry, maxRetryMs: r.options.maxRetry, slowRetryMs: r.options.slowRetry },

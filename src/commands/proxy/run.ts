@@ -47,6 +47,8 @@ export function proxyOptions(r: Run<(typeof keys)[number]>): ProxyOptions {
 
 export async function run(r: Run<(typeof keys)[number]>): Promise<number> {
   const options = proxyOptions(r);
+  // A log line per request for as long as it runs: never a blocking write to a reader that stalls.
+  r.cli.streamOutput?.();
   if (options.socketGroup !== undefined && options.socketMode !== 0o660) r.cli.stderr.write('c8ytoken: --socket-group gives the group access only with --socket-mode 0660.\n');
   return proxyCommand(r.settings!, options, {
     ...r.io(),

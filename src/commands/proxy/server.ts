@@ -130,6 +130,9 @@ function answerHead(status: number, statusMessage: string | undefined, raw: read
  * per small request (profiled under `npm run bench:auth-proxy`).
  */
 function relay(answer: IncomingMessage, res: ServerResponse): void {
+  // A client gone while the platform was still answering: its 'close' has fired already, and piping into a
+  // destroyed response would hold the upstream socket paused until --timeout.
+  if (res.destroyed) return void answer.destroy();
   answer.on('error', () => res.destroy());
   res.on('close', () => {
     if (!answer.readableEnded) answer.destroy();
