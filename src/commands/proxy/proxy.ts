@@ -87,6 +87,7 @@ export async function proxyCommand(settings: Settings, options: ProxyOptions, io
   const gid = options.socketGroup !== undefined ? await groupId(options.socketGroup) : undefined;
 
   const stop = new AbortController();
+  let stopReason = 'start failed';
   const keeperIo: KeeperIo = { ...io, signal: stop.signal, emit: (e) => io.emit(e) };
   const upstream = new Upstream(origin);
   const startedAt = new Date(io.now()).toISOString();
@@ -191,10 +192,12 @@ export async function proxyCommand(settings: Settings, options: ProxyOptions, io
     io.emit({ event: 'draining', time: new Date(io.now()).toISOString(), inFlight: server.metrics.inFlight });
     await server.drain(options.drainTimeoutMs);
     if (options.listen.kind === 'unix') await rm(options.listen.path, { force: true });
+    stopReason = signal;
     return signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
   } finally {
     if (checker) clearInterval(checker);
-    stop.abort('SIGTERM');
+    // The keeper's stop event says why: the signal, or a start that failed (no signal was sent then).
+    stop.abort(stopReason);
     upstream.close();
     await keeper?.catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
