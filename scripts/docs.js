@@ -3,39 +3,21 @@
 // schema of the config file, for editors) from the option and command tables, as npm-check-updates makes
 // its README's options from its cli-options table. `--check` only compares and exits 1 when a committed
 // file is out of date (test/unit/docs-reference.test.ts does the same in npm test).
-import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
+import { importSources } from './import-sources.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const OPTIONS_PAGE = join(root, 'docs', 'options.md');
 export const SCHEMA_FILE = join(root, 'docs', 'c8ytokenrc.schema.json');
 
-/** The tables, from the TypeScript sources: bundled for this one run, as scripts/man.js does. */
-async function tables() {
-  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
-  const dir = mkdtempSync(join(root, 'node_modules', '.cache', 'c8ytoken-docs-'));
-  try {
-    const out = join(dir, 'tables.mjs');
-    await build({
-      stdin: {
-        contents: "export { OPTIONS, GLOBAL_OPTIONS, CONNECTION_OPTIONS, configKeys, listedOptions, longFlag } from './src/core/config/options.ts'; export { COMMANDS } from './src/cli/commands.ts';",
-        resolveDir: root,
-        loader: 'ts',
-      },
-      outfile: out,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** The tables, from the TypeScript sources (bundled for this one run, as scripts/man.js does). */
+function tables() {
+  return importSources(
+    "export { OPTIONS, GLOBAL_OPTIONS, CONNECTION_OPTIONS, configKeys, listedOptions, longFlag } from './src/core/config/options.ts'; export { COMMANDS } from './src/cli/commands.ts';",
+  );
 }
 
 const code = (text) => `\`${text}\``;

@@ -2,10 +2,10 @@
 // `npm run man`: writes man/c8ytoken.1 from the command and option tables and the command pages in
 // docs/commands/ (src/cli/man.ts), for the npm package and the Debian package. `--check` only compares and
 // exits 1 when the committed page is out of date (test/unit/man-page.test.ts does the same in npm test).
-import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importSources } from './import-sources.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = join(root, 'man', 'c8ytoken.1');
@@ -22,27 +22,10 @@ export function commandPages() {
 
 /** The page as the sources make it now. */
 export async function manPage() {
-  // The generator is TypeScript in src/: bundled for this one run (the tests import it directly), beside
-  // node_modules so that the packages it leaves external resolve.
-  mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
-  const dir = mkdtempSync(join(root, 'node_modules', '.cache', 'c8ytoken-man-'));
-  try {
-    const out = join(dir, 'man.mjs');
-    await build({
-      stdin: { contents: "export { renderManPage } from './src/cli/man.ts'; export { COMMANDS } from './src/cli/commands.ts';", resolveDir: root, loader: 'ts' },
-      outfile: out,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    const { renderManPage, COMMANDS } = await import(pathToFileURL(out).href);
-    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    return renderManPage({ commands: COMMANDS, version, pages: commandPages() });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The generator is TypeScript in src/ (the tests import it directly): bundled for this one run.
+  const { renderManPage, COMMANDS } = await importSources("export { renderManPage } from './src/cli/man.ts'; export { COMMANDS } from './src/cli/commands.ts';");
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return renderManPage({ commands: COMMANDS, version, pages: commandPages() });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
