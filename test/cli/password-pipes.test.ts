@@ -11,7 +11,7 @@ import { Emulator } from '../emulator/server.js';
 import { readFileOrPipe } from '../../src/core/files/read.js';
 import { givenPassword, type PasswordSources } from '../../src/core/credentials/passwords.js';
 import { LIMITS } from '../../src/core/limits.js';
-import { tempDir } from '../helpers/cli.js';
+import { collectOutput, tempDir } from '../helpers/cli.js';
 import { caught } from '../helpers/errors.js';
 import { runMain } from '../helpers/main.js';
 import { bin, pki } from '../helpers/paths.js';
@@ -139,19 +139,13 @@ describe.skipIf(!hasBash)('bash process substitution through the spawned CLI', (
   /** Runs `node bin/c8ytoken.js ARGS` in bash, where ARGS may contain <(...). */
   function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const home = tempDir('c8ytoken-home-');
-    return new Promise((resolve, reject) => {
-      const child = spawn('bash', ['-c', script], {
+    return collectOutput(
+      spawn('bash', ['-c', script], {
         cwd: home,
         env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', NODE: process.execPath, BIN: bin, URL: emulator.url, PKI: pki('') },
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+      }),
+    );
   }
   const fetchWith = (passwordFile: string): string => `"$NODE" "$BIN" fetch --url "$URL" --truststore "$PKI/truststore.pem" --keystore "$PKI/device-rsa.p12" --keystore-password-file ${passwordFile}`;
 

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
-import { tempDir } from '../helpers/cli.js';
+import { collectOutput, tempDir } from '../helpers/cli.js';
 import { bin, pki, root } from '../helpers/paths.js';
 
 const hasBash = process.platform !== 'win32' && spawnSync('bash', ['-c', 'true']).status === 0;
@@ -44,15 +44,9 @@ function bashE(script: string): Promise<{ code: number | null; stdout: string; s
     C8Y_CERTIFICATE_FILE: pki('device-rsa.chain.pem'),
     C8Y_CERTIFICATE_KEY_FILE: pki('device-rsa.key'),
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-c', `c8ytoken() { "$NODE" "$BIN" "$@"; }\n${script}\necho "carried on: token ${'${C8Y_TOKEN:+set}'}"`], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectOutput(
+    spawn('bash', ['-e', '-c', `c8ytoken() { "$NODE" "$BIN" "$@"; }\n${script}\necho "carried on: token ${'${C8Y_TOKEN:+set}'}"`], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 describe.skipIf(!hasBash)('the documented --format env snippet under bash -e', () => {

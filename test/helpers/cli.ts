@@ -1,5 +1,5 @@
 /** Runs the built CLI as a child process with a clean environment, as a user's shell would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,18 @@ export interface CliOptions {
   bin?: string;
 }
 
+/** What a child with piped stdout and stderr printed, and how it ended. */
+export function collectOutput(child: ChildProcess): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 /** A fresh, empty folder (used as HOME and working directory, so no real config is found). */
 export function tempDir(prefix = 'c8ytoken-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -41,20 +53,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     NO_COLOR: '1',
     ...options.env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'], ...options.user });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    // A child that exits before reading its stdin closes the pipe: EPIPE on our side is no failure.
-    child.stdin.on('error', () => undefined);
-    if (options.killAfter) setTimeout(() => child.kill(options.killAfter!.signal), options.killAfter.ms);
-    child.on('close', (code, signal) => {
-      rmSync(home, { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  const child = spawn(process.execPath, [options.bin ?? bin, ...args], { cwd: options.cwd ?? home, env, stdio: ['pipe', 'pipe', 'pipe'], ...options.user });
+  const run = collectOutput(child);
+  // A child that exits before reading its stdin closes the pipe: EPIPE on our side is no failure.
+  child.stdin.on('error', () => undefined);
+  if (options.killAfter) setTimeout(() => child.kill(options.killAfter!.signal), options.killAfter.ms);
+  child.stdin.end(options.input ?? '');
+  return run.finally(() => rmSync(home, { recursive: true, force: true }));
 }
