@@ -1,5 +1,32 @@
+import { createHash, hash as oneShot } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { digestRounds } from '../../src/core/keystore/digest-rounds.js';
 import { bmpPassword, pkcs12Kdf } from '../../src/core/keystore/pbe.js';
+
+/** RFC 7292 B.2 written out plainly, every round through OpenSSL: the oracle for the properties below. */
+function referenceKdf(hash: string, password: Buffer, salt: Buffer, id: number, iterations: number, length: number): Buffer {
+  const u = createHash(hash).digest().length;
+  const v = 64;
+  const fill = (src: Buffer): Buffer => Buffer.from(Array.from({ length: src.length ? v * Math.ceil(src.length / v) : 0 }, (_, k) => src[k % src.length]!));
+  const i = Buffer.concat([fill(salt), fill(password)]);
+  const out: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let a = createHash(hash).update(Buffer.alloc(v, id)).update(i).digest();
+    for (let r = 1; r < iterations; r++) a = createHash(hash).update(a).digest();
+    out.push(a);
+    const b = fill(a);
+    for (let j = 0; j < i.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = i[j + k]! + b[k]! + carry;
+        i[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
 
 // Expected values computed with OpenSSL 3: `openssl kdf -keylen N -kdfopt digest:D -kdfopt pass:P
 // -kdfopt hexsalt:S -kdfopt id:I -kdfopt iter:C PKCS12KDF` (pass: raw bytes, not BMP), and the classic
@@ -41,6 +68,48 @@ describe('pkcs12Kdf rounds', () => {
       for (let i = 1; i < 5000; i++) expected = createHash(hash).update(expected).digest();
       expect((await pkcs12Kdf(hash, pw, salt, 3, 5000, u, new KdfWork())).toString('hex')).toBe(expected.toString('hex'));
     }
+  });
+});
+
+describe('the WebAssembly rounds (ADR 0010) against OpenSSL', () => {
+  it('are available for SHA-1 and SHA-256 on this Node, and only for those', () => {
+    expect(digestRounds('sha1')).toBeDefined();
+    expect(digestRounds('sha256')).toBeDefined();
+    expect(digestRounds('sha512')).toBeUndefined();
+  });
+
+  it('hash any digest any number of times as crypto.hash does round by round', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('sha1', 'sha256'), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 600 }), (hash, seed, n) => {
+        const a = Buffer.from(seed).subarray(0, hash === 'sha1' ? 20 : 32);
+        let expected = a;
+        for (let r = 0; r < n; r++) expected = oneShot(hash, expected, 'buffer');
+        expect(digestRounds(hash)!(a, n).toString('hex')).toBe(expected.toString('hex'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('pkcs12Kdf equals the plain RFC 7292 derivation for random passwords, salts, ids, counts and lengths', async () => {
+    const { KdfWork } = await import('../../src/core/keystore/work.js');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('sha1', 'sha256'),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 70 }),
+        fc.constantFrom(1 as const, 2 as const, 3 as const),
+        // Across the boundaries of a call (256 rounds) and of a slice between pauses (4096).
+        fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 4090, max: 4400 })),
+        fc.integer({ min: 1, max: 70 }),
+        async (hash, password, salt, id, iterations, length) => {
+          const pw = Buffer.from(password);
+          const s = Buffer.from(salt);
+          const got = await pkcs12Kdf(hash, pw, s, id, iterations, length, new KdfWork());
+          expect(got.toString('hex')).toBe(referenceKdf(hash, pw, s, id, iterations, length).toString('hex'));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
