@@ -74,6 +74,11 @@ const ROUNDS_PER_SLICE = 4096;
 // optimised code between calls, never during one (measured: the first 2,000 SHA-256 rounds are ten times
 // slower than the rest); a call costs about a microsecond.
 const ROUNDS_PER_CALL = 256;
+// Derivations from which the WebAssembly rounds pay for themselves (building, compiling and V8's
+// optimising compile of the module, once per process). Counted with callgrind on `fetch` (ADR 0010):
+// OpenSSL 3's single SHA-256 MAC of 2,048 rounds costs 29 M instructions more in WebAssembly; the legacy
+// files' six SHA-1 derivations of 2,048 rounds 94 M fewer, keytool's 10,000 SHA-256 rounds 39 M fewer.
+const WASM_FROM: Record<string, number> = { sha1: 1, sha256: 4097 };
 
 /** A salt from the file, refused when longer than any writer makes (its length drives the work below). */
 export function checkedSalt(salt: Buffer): Buffer {
@@ -97,17 +102,17 @@ export async function pkcs12Kdf(hash: string, password: Buffer, salt: Buffer, id
   };
   const d = Buffer.alloc(v, id);
   const i = Buffer.concat([fill(checkedSalt(salt)), fill(password)]);
+  // The rounds after the first hash the digest alone: one compression each, in WebAssembly for SHA-1
+  // and SHA-256 (ADR 0010), else a one-shot hash() per round (a fifth of createHash()'s call overhead).
+  const rounds =
+    (iterations >= (WASM_FROM[hash] ?? Infinity) ? digestRounds(hash) : undefined) ??
+    ((x: Buffer, n: number) => {
+      for (let r = 0; r < n; r++) x = digest(hash, x, 'buffer');
+      return x;
+    });
   const blocks: Buffer[] = [];
   for (let produced = 0; produced < length; produced += u) {
     let a: Buffer = createHash(hash).update(d).update(i).digest();
-    // The rounds after the first hash the digest alone: one compression each, in WebAssembly for SHA-1
-    // and SHA-256 (ADR 0010), else a one-shot hash() per round (a fifth of createHash()'s call overhead).
-    const rounds =
-      digestRounds(hash) ??
-      ((x: Buffer, n: number) => {
-        for (let r = 0; r < n; r++) x = digest(hash, x, 'buffer');
-        return x;
-      });
     for (let done = 1; done < iterations;) {
       const slice = Math.min(ROUNDS_PER_SLICE, iterations - done);
       for (let r = 0; r < slice; r += ROUNDS_PER_CALL) a = rounds(a, Math.min(ROUNDS_PER_CALL, slice - r));
