@@ -120,9 +120,9 @@ export async function keepTokenFresh(settings: Settings, options: KeeperOptions,
   const endpoint = requireEndpoint(settings);
   // Decided once: a bad proxy setting is a configuration error now, not a failure at every refresh.
   const proxy = decideProxy(settings, io.env, endpoint);
-  await refuseOverlaps([{ path: options.output, option: '-o' }, ...(options.meta ? [{ path: options.meta, option: '--meta' }] : [])], inputFiles(settings));
-  await checkWritable(options.output);
-  if (options.meta) await outputTarget(options.meta);
+  refuseOverlaps([{ path: options.output, option: '-o' }, ...(options.meta ? [{ path: options.meta, option: '--meta' }] : [])], inputFiles(settings));
+  checkWritable(options.output);
+  if (options.meta) outputTarget(options.meta);
   return new Watcher(options, io, settings, endpoint, proxy).run();
 }
 
