@@ -11,6 +11,9 @@
 //                                 (callgrind): repeatable whatever else the machine is doing (without
 //                                 address randomisation, setarch -R, and with V8's random seed fixed,
 //                                 the same run counts the same to a few thousand instead of ±5 million)
+//   npm run bench -- --no-extra-ca-certs  every case without NODE_EXTRA_CA_CERTS (where the machine sets
+//                                 it, each Node start parses that bundle first, which hides the program's
+//                                 own cost in the ratios to bare Node: run both ways and report both)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -19,9 +22,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false }, instructions: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
+    'no-extra-ca-certs': { type: 'boolean', default: false },
+  },
 });
 const RUNS = Number(values.runs);
+if (values['no-extra-ca-certs']) delete process.env.NODE_EXTRA_CA_CERTS;
 const WARMUP = Number(values.warmup);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pki = (f) => join(root, 'fixtures/pki', f);
