@@ -11,6 +11,9 @@
 //                                 (callgrind): repeatable whatever else the machine is doing (without
 //                                 address randomisation, setarch -R, and with V8's random seed fixed,
 //                                 the same run counts the same to a few thousand instead of ±5 million)
+//   npm run bench -- --vs DIR     also runs each c8ytoken case with the checkout in DIR (built: its
+//                                 dist/), round-robin with the others, and prints this one's ratio to it:
+//                                 before and after a change from one run (git worktree add DIR COMMIT)
 //   npm run bench -- --no-extra-ca-certs  every case without NODE_EXTRA_CA_CERTS (where the machine sets
 //                                 it, each Node start parses that bundle first, which hides the program's
 //                                 own cost in the ratios to bare Node: run both ways and report both)
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
     'no-extra-ca-certs': { type: 'boolean', default: false },
+    vs: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -143,6 +147,16 @@ try {
     ['c8ytoken fetch (JKS)', node, [bin, ...common, '--keystore', pki('device-rsa.jks')]],
     ['c8ytoken fetch -o FILE (cached, PEM)', node, [bin, ...pem, '-o', cacheFile]],
   ];
+  // --vs: the same c8ytoken cases with the other checkout's bin (its own token file for the cached case).
+  const other = values.vs ? join(values.vs, 'bin/c8ytoken.js') : undefined;
+  if (other) {
+    if (!existsSync(other)) throw new Error(`--vs ${values.vs}: no bin/c8ytoken.js there`);
+    const otherCache = join(mkdtempSync(join(tmpdir(), 'c8ytoken-bench-')), 'token');
+    spawnSync(node, [other, ...pem, '-o', otherCache]);
+    for (const [name, cmd, args] of cases.filter(([, , args]) => args[0] === bin)) {
+      cases.push([`${name} [--vs]`, cmd, [other, ...args.slice(1).map((a) => (a === cacheFile ? otherCache : a))]]);
+    }
+  }
   Object.assign(results, measureAll(cases, env));
   if (values.instructions) {
     if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind');
@@ -176,6 +190,10 @@ const comparisons = [
   ['c8ytoken fetch (PKCS#12, keytool)', 'c8ytoken fetch (PEM)', 1.1],
   ['c8ytoken fetch (JKS)', 'c8ytoken fetch (PEM)', 1.1],
   ['c8ytoken fetch -o FILE (cached, PEM)', 'node -e 0', 1.2],
+  // --vs: this checkout against the other, case by case (below 1: faster now)
+  ...Object.keys(results)
+    .filter((name) => name.endsWith(' [--vs]'))
+    .map((name) => [name.slice(0, -' [--vs]'.length), name, null]),
 ].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), minRatio: minRatio(a, b), instructionRatio: instructionRatio(a, b), goal }));
 
 const machine = {
@@ -188,6 +206,7 @@ const machine = {
   cpu: cpus()[0]?.model,
   runs: RUNS,
   warmup: WARMUP,
+  ...(values.vs ? { vs: values.vs } : {}),
   cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)',
 };
 if (values.json) {
