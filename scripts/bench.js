@@ -63,7 +63,8 @@ async function startEndpoint() {
 function once(cmd, args, env) {
   const timed = gnuTime ? [gnuTime, ['-f', 'BENCH %e %U %S %M', cmd, ...args]] : [cmd, args];
   const start = process.hrtime.bigint();
-  const r = spawnSync(timed[0], timed[1], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+  // stdin on /dev/null, as cron and systemd start a service
+  const r = spawnSync(timed[0], timed[1], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
@@ -166,6 +167,7 @@ try {
       const r = spawnSync(valgrind[0], [...valgrind.slice(1), '--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...seeded], {
         env: { ...process.env, NO_COLOR: '1', ...env },
         encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       const m = /Collected : (\d+)/.exec(r.stderr ?? '');
       results[name].instructions = m ? Number(m[1]) : null;
