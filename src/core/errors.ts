@@ -170,107 +170,54 @@ type Operation = 'simplereenroll' | 'simpleenroll';
 /** How far a connection got (a proxy's own failures say 'proxy': waiting for it to open the tunnel). */
 type Stage = 'dns' | 'connect' | 'handshake' | 'after-handshake' | 'response';
 type NoFacts = Record<never, never>;
-
 /** A file c8ytoken read or wrote, as the user named it, and what it is. */
-interface FileFacts {
-  path: string;
-  role: FileRole;
-}
+type FileFacts = { path: string; role: FileRole };
 /** Which entry of a keystore, when the file is one. */
-interface KeystoreEntry {
-  format?: 'PKCS#12' | 'JKS' | 'JCEKS';
-  alias?: string;
-}
+type KeystoreEntry = { format?: 'PKCS#12' | 'JKS' | 'JCEKS'; alias?: string };
 /** A private key in a token, named by its pkcs11: URI (never with its PIN), and the module used. */
-interface TokenKey {
-  path: string;
-  role: 'PKCS#11 key';
-  module: string;
-}
+type TokenKey = { path: string; role: 'PKCS#11 key'; module: string };
 /** Where a request went: its URL, host and port, and an EST request's operation. */
-export interface Endpoint {
-  url: string;
-  host?: string;
-  port?: string;
-  operation?: Operation;
-}
+export type Endpoint = { url: string; host?: string; port?: string; operation?: Operation };
 /** A connection that failed (platform/connection.ts): how far it got, Node's code, the time it had. */
-interface Connection extends Endpoint {
-  stage: Stage;
-  nodeCode?: string;
-  timeoutMs?: number;
-}
+type Connection = Endpoint & { stage: Stage; nodeCode?: string; timeoutMs?: number };
 /** What the platform said in an answer: its JSON error, or an excerpt of the page. */
-export interface PlatformSaid {
-  error?: string;
-  message?: string;
-  info?: string;
-}
+export type PlatformSaid = { error?: string; message?: string; info?: string };
 /** An HTTP answer that carries no token or certificate. */
-interface Answer {
-  url: string;
-  status: number;
-  platform?: PlatformSaid;
-  excerpt?: string;
-}
+type Answer = { url: string; status: number; platform?: PlatformSaid; excerpt?: string };
 /**
  * A refusal's cause that the device certificate sent shows by itself (platform/local-cause.ts): it expired
  * (certificateNotAfter, expiredDays ago), is not valid yet (certificateNotBefore), or the chain's last
  * certificate has an issuer that is not in it (missingIssuer).
  */
-export interface LocalCause extends FileFacts {
+export type LocalCause = FileFacts & {
   subject: string;
   localCause: 'expired' | 'not-yet-valid' | 'issuer-missing';
   certificateNotAfter?: string;
   expiredDays?: number;
   certificateNotBefore?: string;
   missingIssuer?: string;
-}
+};
 /**
  * The platform's answer to a token request (platform/token-response.ts): what a front (nginx) that checks
  * the client certificate itself said of it, a 429's or 503's Retry-After in seconds, the local cause.
  */
-export interface PlatformAnswer extends Answer, Partial<LocalCause> {
-  refusal?: 'refused' | 'missing';
-  retryAfterSeconds?: number;
-}
+export type PlatformAnswer = Answer & Partial<LocalCause> & { refusal?: 'refused' | 'missing'; retryAfterSeconds?: number };
 /** Where an EST request went (est/client.ts). */
-export interface EstWhere extends Endpoint {
-  host: string;
-  port: string;
-  operation: Operation;
-}
+export type EstWhere = Endpoint & { host: string; port: string; operation: Operation };
 /** An EST answer that refused: its status and what the platform said. */
-export interface EstRefusal extends EstWhere, Answer {}
+export type EstRefusal = EstWhere & Answer;
 /** The certificate an EST answer issued, checked against what was asked for (est/check.ts). */
-interface IssuedFacts {
-  url: string;
-  commonName: string;
-  subject?: string;
-  validTo?: string;
-}
+type IssuedFacts = { url: string; commonName: string; subject?: string; validTo?: string };
 /**
  * A proxy on the way: its URL with the password shown as `***`, the setting it came from ('--proxy',
  * 'HTTPS_PROXY', '"proxy" in FILE'), the host:port it was asked to CONNECT to, and the issuer of the
  * server certificate seen through the tunnel. Never the password itself.
  */
-export interface ProxyVia {
-  proxy: string;
-  proxySource: string;
-  target: string;
-  serverIssuer?: string;
-}
+export type ProxyVia = { proxy: string; proxySource: string; target: string; serverIssuer?: string };
 /** A proxy's own failure (proxy/failures.ts): also whether it is reached over TLS and whether credentials were sent. */
-export interface ProxyFacts extends ProxyVia {
-  proxyTls: boolean;
-  proxyCredentials: boolean;
-}
+export type ProxyFacts = ProxyVia & { proxyTls: boolean; proxyCredentials: boolean };
 /** The proxy's answer to CONNECT. */
-interface ProxyAnswer extends ProxyFacts {
-  stage: 'proxy';
-  proxyStatus: number;
-  proxyStatusText?: string;
-}
+type ProxyAnswer = ProxyFacts & { stage: 'proxy'; proxyStatus: number; proxyStatusText?: string };
 
 /**
  * Facts an error of any code may gain on its way up: the proxy it went through, the EST request it
@@ -466,7 +413,7 @@ export function withTravel<C extends ErrorCode>(err: C8yError<C>, travel: Travel
   return new CodedError(err.code, { ...err.facts, ...travel }, options) as C8yError<C>;
 }
 
-/** An error's code and facts as a Problem: the pair its throw site checked. */
+/** An error's code and facts as a Problem: the pair its throw site checked (TypeScript cannot relate a union code to its facts by itself). */
 export function problemOf(err: C8yError): Problem {
   return { code: err.code, facts: err.facts } as Problem;
 }

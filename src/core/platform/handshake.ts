@@ -158,11 +158,10 @@ export async function probeHandshake(
   const refusal = certificateRefusal(first.status, first.body ?? Buffer.alloc(0));
   if (refusal) {
     const facts = { url: endpoint.href, status: first.status, refusal, ...(excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
-    refused(
-      result,
-      `HTTP ${first.status}${excerpt ? ` "${excerpt}"` : ''}: the server ${refusal === 'missing' ? 'received no device certificate' : 'refused the device certificate'}`,
-      first.status === 400 ? { code: 'PLATFORM_BAD_REQUEST', facts } : { code: 'PLATFORM_REFUSED', facts },
-    );
+    refused(result, `HTTP ${first.status}${excerpt ? ` "${excerpt}"` : ''}: the server ${refusal === 'missing' ? 'received no device certificate' : 'refused the device certificate'}`, {
+      code: first.status === 400 ? 'PLATFORM_BAD_REQUEST' : 'PLATFORM_REFUSED',
+      facts,
+    });
     return result;
   }
   // A 400, 401 or 403 to the request that carried the certificate is a refusal, never evidence of
