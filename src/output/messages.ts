@@ -698,7 +698,7 @@ function platform(f: PlatformAnswer, meaning: string, hint: string): Words {
  * missing issuer is only possibly the reason (a certificate from the tenant's own CA comes alone), so
  * the server's meaning follows it. Without a local cause: "WHAT: meaning."
  */
-function withLocalCause(f: Partial<LocalCause> & { url?: string; host?: string }, what: string, meaning: string, hint: string): Words {
+function withLocalCause(f: Partial<LocalCause>, what: string, meaning: string, hint: string): Words {
   const local = localCause(f);
   if (!local) return { message: `${what}: ${meaning}.`, hint };
   if (local.likely) return { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint };
