@@ -249,7 +249,7 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
         oldLeaf: cert('device-est.crt'),
         issued: issuedEc,
         prove: async () => {
-          throw new C8yError('CLIENT_CERT_REJECTED', { url: 'https://x' });
+          throw new C8yError('CLIENT_CERT_REJECTED', { url: 'https://x', stage: 'after-handshake' });
         },
       }),
     );
@@ -473,7 +473,7 @@ describe('writeEnrollment', () => {
 
   it('a failed proof (the platform refuses the certificate): neither file is written', async () => {
     const dir = tempDir('c8ytoken-enroll-');
-    const refused = new C8yError('CLIENT_CERT_REJECTED', { url: emulator.url });
+    const refused = new C8yError('CLIENT_CERT_REJECTED', { url: emulator.url, stage: 'after-handshake' });
     const err = await caught(
       writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), prove: () => Promise.reject(refused) }),
     );
