@@ -11,6 +11,12 @@
 //                                 (callgrind): repeatable whatever else the machine is doing (without
 //                                 address randomisation, setarch -R, and with V8's random seed fixed,
 //                                 the same run counts the same to a few thousand instead of ±5 million)
+//   npm run bench -- --vs DIR     also runs each c8ytoken case with the checkout in DIR (built: its
+//                                 dist/), round-robin with the others, and prints this one's ratio to it:
+//                                 before and after a change from one run (git worktree add DIR COMMIT)
+//   npm run bench -- --no-extra-ca-certs  every case without NODE_EXTRA_CA_CERTS (where the machine sets
+//                                 it, each Node start parses that bundle first, which hides the program's
+//                                 own cost in the ratios to bare Node: run both ways and report both)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -19,9 +25,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, json: { type: 'boolean', default: false }, instructions: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
+    'no-extra-ca-certs': { type: 'boolean', default: false },
+    vs: { type: 'string' },
+  },
 });
 const RUNS = Number(values.runs);
+if (values['no-extra-ca-certs']) delete process.env.NODE_EXTRA_CA_CERTS;
 const WARMUP = Number(values.warmup);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pki = (f) => join(root, 'fixtures/pki', f);
@@ -49,7 +63,8 @@ async function startEndpoint() {
 function once(cmd, args, env) {
   const timed = gnuTime ? [gnuTime, ['-f', 'BENCH %e %U %S %M', cmd, ...args]] : [cmd, args];
   const start = process.hrtime.bigint();
-  const r = spawnSync(timed[0], timed[1], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+  // stdin on /dev/null, as cron and systemd start a service
+  const r = spawnSync(timed[0], timed[1], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
@@ -133,6 +148,16 @@ try {
     ['c8ytoken fetch (JKS)', node, [bin, ...common, '--keystore', pki('device-rsa.jks')]],
     ['c8ytoken fetch -o FILE (cached, PEM)', node, [bin, ...pem, '-o', cacheFile]],
   ];
+  // --vs: the same c8ytoken cases with the other checkout's bin (its own token file for the cached case).
+  const other = values.vs ? join(values.vs, 'bin/c8ytoken.js') : undefined;
+  if (other) {
+    if (!existsSync(other)) throw new Error(`--vs ${values.vs}: no bin/c8ytoken.js there`);
+    const otherCache = join(mkdtempSync(join(tmpdir(), 'c8ytoken-bench-')), 'token');
+    spawnSync(node, [other, ...pem, '-o', otherCache]);
+    for (const [name, cmd, args] of cases.filter(([, , args]) => args[0] === bin)) {
+      cases.push([`${name} [--vs]`, cmd, [other, ...args.slice(1).map((a) => (a === cacheFile ? otherCache : a))]]);
+    }
+  }
   Object.assign(results, measureAll(cases, env));
   if (values.instructions) {
     if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind');
@@ -142,6 +167,7 @@ try {
       const r = spawnSync(valgrind[0], [...valgrind.slice(1), '--tool=callgrind', '--callgrind-out-file=/dev/null', cmd, ...seeded], {
         env: { ...process.env, NO_COLOR: '1', ...env },
         encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       const m = /Collected : (\d+)/.exec(r.stderr ?? '');
       results[name].instructions = m ? Number(m[1]) : null;
@@ -166,6 +192,10 @@ const comparisons = [
   ['c8ytoken fetch (PKCS#12, keytool)', 'c8ytoken fetch (PEM)', 1.1],
   ['c8ytoken fetch (JKS)', 'c8ytoken fetch (PEM)', 1.1],
   ['c8ytoken fetch -o FILE (cached, PEM)', 'node -e 0', 1.2],
+  // --vs: this checkout against the other, case by case (below 1: faster now)
+  ...Object.keys(results)
+    .filter((name) => name.endsWith(' [--vs]'))
+    .map((name) => [name.slice(0, -' [--vs]'.length), name, null]),
 ].map(([a, b, goal]) => ({ case: a, baseline: b, ratio: ratio(a, b), minRatio: minRatio(a, b), instructionRatio: instructionRatio(a, b), goal }));
 
 const machine = {
@@ -178,6 +208,7 @@ const machine = {
   cpu: cpus()[0]?.model,
   runs: RUNS,
   warmup: WARMUP,
+  ...(values.vs ? { vs: values.vs } : {}),
   cpuAndMemory: gnuTime ? 'GNU time' : 'not measured (no /usr/bin/time)',
 };
 if (values.json) {

@@ -109,11 +109,15 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
 
 /**
  * Whether a descriptor is a terminal. node:tty brings node:net and the stream machinery with it: asked only
- * of a character device (a terminal, or /dev/null); a pipe, socket or file is no terminal.
+ * of a character device other than /dev/null (what cron and systemd give a service as stdin, and what
+ * `>/dev/null` gives as stdout), told apart by its device number; a pipe, socket or file is no terminal.
  */
 function isTerminal(fd: number): boolean {
+  const fs = process.getBuiltinModule('node:fs');
   try {
-    if (!process.getBuiltinModule('node:fs').fstatSync(fd).isCharacterDevice()) return false;
+    const info = fs.fstatSync(fd);
+    if (!info.isCharacterDevice()) return false;
+    if (process.platform !== 'win32' && info.rdev === fs.statSync('/dev/null', { throwIfNoEntry: false })?.rdev) return false;
   } catch {
     return false; // closed
   }

@@ -159,119 +159,72 @@ export interface ConfigProblem {
   message: string;
 }
 
-/**
+/*
  * The facts of an error: what happened, to which file, URL or key; never a secret. The output layer turns
- * them into the message and the hint; `--json` shows them as `details`. This is the general bag: every
- * fact any code may carry. The codes of FactsByCode (below) take their own facts at the throw site.
+ * them into the message and the hint; `--json` shows them as `details`. Every code has its own facts
+ * (FactsByCode), composed of the small pieces below: a throw site with a fact missing or a fact of another
+ * code does not compile.
  */
-export interface ErrorFacts {
-  /** The file involved, as the user named it, and what it is. */
-  path?: string;
-  role?: FileRole;
-  /** Keystore format, entry, and the entries there are. */
-  format?: 'PKCS#12' | 'JKS' | 'JCEKS';
-  alias?: string;
-  aliases?: string[];
-  /** Which password (WRONG_PASSWORD, PASSWORD_REQUIRED). */
-  password?: PasswordRole;
-  /** A key in a PKCS#11 token: the module used, and what is missing to reach it. */
-  module?: string;
-  missing?: 'engine' | 'openssl' | 'module';
-  /** A short technical reason from a parser or from Node, e.g. "ASN.1 data ends early". */
-  reason?: string;
-  /** A second file involved (the certificate a key does not match, a folder). */
-  otherPath?: string;
-  /** A certificate's subject, one line. */
-  subject?: string;
-  /** Network and TLS. */
-  url?: string;
-  host?: string;
-  port?: string;
-  nodeCode?: string;
-  /** How far the connection got: 'dns', 'connect', 'proxy' (waiting for the proxy to open the tunnel), 'handshake', 'after-handshake', 'response'. */
-  stage?: 'dns' | 'connect' | 'proxy' | 'handshake' | 'after-handshake' | 'response';
-  timeoutMs?: number;
-  /** The device certificate's end of validity, and how long ago it passed, when it has expired. */
+
+type Operation = 'simplereenroll' | 'simpleenroll';
+/** How far a connection got (a proxy's own failures say 'proxy': waiting for it to open the tunnel). */
+type Stage = 'dns' | 'connect' | 'handshake' | 'after-handshake' | 'response';
+type NoFacts = Record<never, never>;
+/** A file c8ytoken read or wrote, as the user named it, and what it is. */
+type FileFacts = { path: string; role: FileRole };
+/** Which entry of a keystore, when the file is one. */
+type KeystoreEntry = { format?: 'PKCS#12' | 'JKS' | 'JCEKS'; alias?: string };
+/** A private key in a token, named by its pkcs11: URI (never with its PIN), and the module used. */
+type TokenKey = { path: string; role: 'PKCS#11 key'; module: string };
+/** Where a request went: its URL, host and port, and an EST request's operation. */
+export type Endpoint = { url: string; host?: string; port?: string; operation?: Operation };
+/** A connection that failed (platform/connection.ts): how far it got, Node's code, the time it had. */
+type Connection = Endpoint & { stage: Stage; nodeCode?: string; timeoutMs?: number };
+/** What the platform said in an answer: its JSON error, or an excerpt of the page. */
+export type PlatformSaid = { error?: string; message?: string; info?: string };
+/** An HTTP answer that carries no token or certificate. */
+type Answer = { url: string; status: number; platform?: PlatformSaid; excerpt?: string };
+/**
+ * A refusal's cause that the device certificate sent shows by itself (platform/local-cause.ts): it expired
+ * (certificateNotAfter, expiredDays ago), is not valid yet (certificateNotBefore), or the chain's last
+ * certificate has an issuer that is not in it (missingIssuer).
+ */
+export type LocalCause = FileFacts & {
+  subject: string;
+  localCause: 'expired' | 'not-yet-valid' | 'issuer-missing';
   certificateNotAfter?: string;
   expiredDays?: number;
-  /**
-   * A refusal's cause seen in the identity sent: the certificate expired, is not valid yet (its start,
-   * certificateNotBefore), or the chain's last certificate has an issuer that is not in it (missingIssuer).
-   */
-  localCause?: 'expired' | 'not-yet-valid' | 'issuer-missing';
   certificateNotBefore?: string;
   missingIssuer?: string;
-  /** A front (nginx) that checks the client certificate itself: it refused it, or received none. */
-  refusal?: 'refused' | 'missing';
-  /** The trust used for the server certificate, and whether it is a truststore the user gave. */
-  trust?: string;
-  customTrust?: boolean;
-  /**
-   * A proxy on the way: its URL with the password shown as `***`, the setting it came from ('--proxy',
-   * 'HTTPS_PROXY', '"proxy" in FILE'), its host, the host:port it was asked to CONNECT to, whether it is
-   * reached over TLS, whether credentials were sent, its answer to CONNECT, the authentication schemes it
-   * offered, the trust its own certificate was checked against, and the issuer of the server certificate
-   * seen through the tunnel. Never the password itself.
-   */
-  proxy?: string;
-  proxySource?: string;
-  proxyHost?: string;
-  target?: string;
-  proxyTls?: boolean;
-  proxyCredentials?: boolean;
-  proxyStatus?: number;
-  proxyStatusText?: string;
-  authSchemes?: string[];
-  proxyTrust?: string;
-  serverIssuer?: string;
-  /** HTTP answers. */
-  status?: number;
-  /** A 429's or 503's Retry-After, in seconds from the answer (bounded: see platform/retry-after.ts). */
-  retryAfterSeconds?: number;
-  location?: string;
-  platform?: { error?: string; message?: string; info?: string };
-  excerpt?: string;
-  /** Limits: what, the program's limit, what the input asked for. */
-  what?: string;
-  limit?: number;
-  actual?: number;
-  unit?: string;
-  /** Config and options. */
-  source?: string;
-  option?: string;
-  value?: string;
-  allowed?: readonly string[];
-  expected?: string;
-  problems?: ConfigProblem[];
-  profile?: string;
-  profiles?: string[];
-  line?: number;
-  column?: number;
-  /** Tokens: which part is malformed, and where the token came from. */
-  problem?: string;
-  where?: string;
-  /** USAGE and INTERNAL only: text already worded by the CLI layer (commander) or a bug's message, and what to do. */
-  detail?: string;
-  suggestion?: string;
-  /** An answer's Content-Type. */
-  contentType?: string;
-  /** EST: which request, the device id, how long enroll waited, what the platform asked for. */
-  operation?: 'simplereenroll' | 'simpleenroll';
-  deviceId?: string;
-  attempts?: number;
-  elapsedMs?: number;
-  /** EST: when to ask again (ISO 8601), from a 202's Retry-After that was longer than the wait allowed. */
-  retryAt?: string;
-  /** EST: the limit the wait for a pending request ran into ('--max-wait', '--timeout'). */
-  waitOption?: string;
-  /** EST: the certificate asked for and the one issued (CN, subjects of the answer, validity). */
-  commonName?: string;
-  subjects?: string[];
-  validFrom?: string;
-  validTo?: string;
-  /** A key c8ytoken cannot request a certificate for: its type or curve, and its size. */
-  keyType?: string;
-  bits?: number;
+};
+/**
+ * The platform's answer to a token request (platform/token-response.ts): what a front (nginx) that checks
+ * the client certificate itself said of it, a 429's or 503's Retry-After in seconds, the local cause.
+ */
+export type PlatformAnswer = Answer & Partial<LocalCause> & { refusal?: 'refused' | 'missing'; retryAfterSeconds?: number };
+/** Where an EST request went (est/client.ts). */
+export type EstWhere = Endpoint & { host: string; port: string; operation: Operation };
+/** An EST answer that refused: its status and what the platform said. */
+export type EstRefusal = EstWhere & Answer;
+/** The certificate an EST answer issued, checked against what was asked for (est/check.ts). */
+type IssuedFacts = { url: string; commonName: string; subject?: string; validTo?: string };
+/**
+ * A proxy on the way: its URL with the password shown as `***`, the setting it came from ('--proxy',
+ * 'HTTPS_PROXY', '"proxy" in FILE'), the host:port it was asked to CONNECT to, and the issuer of the
+ * server certificate seen through the tunnel. Never the password itself.
+ */
+export type ProxyVia = { proxy: string; proxySource: string; target: string; serverIssuer?: string };
+/** A proxy's own failure (proxy/failures.ts): also whether it is reached over TLS and whether credentials were sent. */
+export type ProxyFacts = ProxyVia & { proxyTls: boolean; proxyCredentials: boolean };
+/** The proxy's answer to CONNECT. */
+type ProxyAnswer = ProxyFacts & { stage: 'proxy'; proxyStatus: number; proxyStatusText?: string };
+
+/**
+ * Facts an error of any code may gain on its way up: the proxy it went through, the EST request it
+ * interrupted, and what a renewal or an enrollment left behind.
+ */
+export interface TravelFacts extends Partial<ProxyVia> {
+  operation?: Operation;
   /** Renewal: the failure came while proving the renewed certificate (a token fetched with it). */
   during?: 'prove';
   /** Enroll: the files that were not written because the enrollment failed after the request. */
@@ -282,116 +235,124 @@ export interface ErrorFacts {
   restore?: string;
   /** Enroll: files written with an issued certificate whose proof (a token) failed only for now. */
   unproven?: string[];
-  /** The process holding a renewal's lock file. */
-  pid?: number;
 }
 
-/**
- * Facts an error of any code may gain on its way up: what a renewal or an enrollment left behind, and
- * which EST request or step it came from.
- */
-export type TravelFacts = Pick<ErrorFacts, 'operation' | 'during' | 'notWritten' | 'unchanged' | 'restore' | 'unproven'>;
-
-type Operation = NonNullable<ErrorFacts['operation']>;
-/** A file c8ytoken read or wrote, as the user named it. */
-interface FileFacts {
-  path: string;
-  role: FileRole;
-}
-/** Which entry of a keystore, when the file is one. */
-interface KeystoreEntry {
-  format?: NonNullable<ErrorFacts['format']>;
-  alias?: string;
-}
-/** Where an EST request went (est/client.ts). */
-export interface EstWhere {
-  url: string;
-  host: string;
-  port: string;
-  operation: Operation;
-}
-/** An EST answer that refused: its status and what the platform said (its error, or an excerpt). */
-export interface EstRefusal extends EstWhere {
-  status: number;
-  platform?: NonNullable<ErrorFacts['platform']>;
-  excerpt?: string;
-}
-/** The certificate an EST answer issued, checked against what was asked for (est/check.ts). */
-interface IssuedFacts {
-  url: string;
-  commonName: string;
-  subject?: string;
-  validTo?: string;
-}
-
-/**
- * The facts of each code whose facts are tied to it: a throw site with a fact missing or one of another
- * code does not compile. The codes not listed here (UntypedCode) still take the general bag ErrorFacts.
- */
+/** The facts of each code. */
 export interface FactsByCode {
+  CHECK_FAILED: NoFacts;
+  /** `detail`: text already worded by the CLI layer (commander); `source`: where conflicting settings came from. */
+  USAGE: { detail?: string; suggestion?: string; option?: string; value?: string; reason?: string; source?: string };
+  /** The read error's facts, or where a syntax error is. */
+  CONFIG_UNREADABLE: FileFacts & Partial<FactsByCode['FILE_UNREADABLE'] & FactsByCode['FILE_TOO_LARGE']> & { line?: number; column?: number };
+  /** The file's problems with their key paths, a profile not there (and the ones there), or one setting's. */
+  CONFIG_INVALID: {
+    path?: string;
+    role?: 'config';
+    problems?: ConfigProblem[];
+    profile?: string;
+    profiles?: string[];
+    reason?: string;
+    otherPath?: string;
+    option?: string;
+    value?: string;
+    source?: string;
+  };
+  NO_URL: NoFacts;
+  BAD_URL: { source: string; reason: string; value?: string };
+  NO_CREDENTIALS: Partial<FileFacts> & { reason?: string };
+  PASSWORD_REQUIRED: FileFacts & KeystoreEntry & { password: PasswordRole };
+  PROXY_INVALID: { proxy: string; proxySource: string; problem: 'not-url' | 'scheme' | 'no-host' | 'encoding'; reason?: string };
+  PROXY_AUTH_REQUIRED: ProxyAnswer & { problem: 'scheme' | 'rejected' | 'missing'; authSchemes?: string[] };
+  EST_CLIENT_CERT_REQUIRED: EstWhere & { stage?: Stage; nodeCode?: string };
+  /** `value`: the address. */
+  LISTEN_FAILED: { value: string; reason: string; nodeCode?: string };
+  /** What is missing to reach a key in a token: the engine, the openssl command, or the module. */
+  PKCS11_UNAVAILABLE: Partial<TokenKey> & { missing: 'engine' | 'openssl' | 'module'; reason?: string };
   FILE_NOT_FOUND: FileFacts;
   FILE_UNREADABLE: FileFacts & { reason: string; nodeCode?: string; timeoutMs?: number };
   FILE_TOO_LARGE: FileFacts & { limit: number; actual: number; unit: 'bytes' };
-  KEY_UNSUPPORTED: { keyType: string; bits?: number; limit?: number };
+  NOT_A_CERTIFICATE: FileFacts & { reason?: string; actual?: number; subject?: string };
   NOT_A_KEY: FileFacts & KeystoreEntry & { reason?: 'holds certificates'; nodeCode?: string };
+  WRONG_PASSWORD: FileFacts & KeystoreEntry & { password: PasswordRole; reason?: string; module?: string };
+  /** `otherPath`: the certificate the key does not match, `actual`: how many certificates it holds. */
+  KEY_MISMATCH: FileFacts & { alias?: string; subject?: string; otherPath?: string; actual?: number; nodeCode?: string };
+  KEYSTORE_CORRUPT: FileFacts & KeystoreEntry & { reason: string };
+  KEYSTORE_UNSUPPORTED: FileFacts & KeystoreEntry & { reason?: string };
   KEYSTORE_NO_KEY: FileFacts & KeystoreEntry & { reason?: 'no certificate'; actual?: number };
   KEYSTORE_ALIAS_NOT_FOUND: FileFacts & KeystoreEntry & { alias: string; aliases: string[] };
   KEYSTORE_ALIAS_AMBIGUOUS: FileFacts & KeystoreEntry & { aliases: string[] };
   TRUSTSTORE_EMPTY: FileFacts;
+  /** Which part is malformed, and where the token came from. */
+  TOKEN_MALFORMED: { problem: string; where?: string; reason?: string; value?: string; limit?: number };
   INPUT_LIMIT: FileFacts & KeystoreEntry & { what: string; limit: number; actual?: number; unit?: 'iterations' | 'signature checks' };
   WEAK_CREDENTIALS: FileFacts & { reason: string; nodeCode?: string };
-  OUTPUT_UNWRITABLE: FileFacts & { reason: string; otherPath?: string; nodeCode?: string; pid?: number; aliases?: string[] };
-  EST_CLIENT_CERT_REQUIRED: EstWhere & Pick<ErrorFacts, 'stage' | 'nodeCode'>;
+  KEY_UNSUPPORTED: { keyType: string; bits?: number; limit?: number };
+  PKCS11_NOT_FOUND: TokenKey;
+  PKCS11_LOCKED: TokenKey;
+  PKCS11_NO_ANSWER: TokenKey & { timeoutMs: number };
+  PKCS11_FAILED: TokenKey & { reason?: string };
+  /** `value`: the address asked. */
+  STATUS_UNREACHABLE: { value: string; reason: string };
+  DNS_FAILED: Endpoint & Partial<Connection>;
+  CONNECTION_REFUSED: Connection;
+  CONNECTION_RESET: Connection;
+  /** The server's answer did not come in time, or (stage 'proxy') the proxy's to CONNECT. */
+  TIMEOUT: Connection | (ProxyFacts & { stage: 'proxy'; timeoutMs: number });
+  NETWORK_FAILED: Endpoint & Partial<Connection> & { reason?: string };
+  PROXY_DNS_FAILED: ProxyFacts & { stage: 'dns'; proxyHost: string; nodeCode?: string };
+  PROXY_UNREACHABLE: ProxyFacts & { stage: 'proxy'; problem: 'refused' | 'closed' | 'not-http' | 'failed'; nodeCode?: string; reason?: string };
+  PROXY_REFUSED: ProxyAnswer & { problem: 'forbidden' | 'upstream' | 'refused' };
+  /** The trust the server certificate was checked against, and whether it is a truststore the user gave. */
+  SERVER_UNTRUSTED: Connection & { trust: string; customTrust: boolean };
+  HOSTNAME_MISMATCH: Connection & { reason: string };
+  CLIENT_CERT_REJECTED: Connection & Partial<LocalCause>;
+  TLS_FAILED: Connection & { reason: string };
+  PROXY_UNTRUSTED: ProxyFacts & { stage: 'proxy'; proxyTrust: string; nodeCode?: string };
+  PROXY_TLS_FAILED: ProxyFacts & { stage: 'proxy'; reason: string; nodeCode?: string };
+  PROXY_TLS_INTERCEPTED: ProxyFacts & { stage: 'handshake'; reason: string };
+  PLATFORM_BAD_REQUEST: PlatformAnswer;
+  PLATFORM_UNAUTHORIZED: PlatformAnswer;
+  PLATFORM_FORBIDDEN: PlatformAnswer;
+  PLATFORM_FEATURE_DISABLED: PlatformAnswer;
+  PLATFORM_UNPROCESSABLE: PlatformAnswer;
+  PLATFORM_REFUSED: PlatformAnswer & { reason?: 'redirect'; location?: string };
   EST_UNAUTHORIZED: EstRefusal;
   EST_FORBIDDEN: EstRefusal;
   EST_CSR_REJECTED: EstRefusal;
   EST_REFUSED: EstRefusal & { reason?: 'redirect'; location?: string };
   EST_NOT_REGISTERED: EstRefusal & { deviceId: string; attempts: number; elapsedMs: number };
+  PLATFORM_ERROR: PlatformAnswer;
+  PLATFORM_BUSY: PlatformAnswer;
+  BAD_RESPONSE: PlatformAnswer;
+  NO_TOKEN: { url: string; status?: number; reason: string };
+  RESPONSE_TOO_LARGE: Endpoint & { status: number; limit: number; unit: 'bytes' };
+  RESPONSE_TRUNCATED: Connection & { status?: number };
+  /** A 202: when to ask again (retryAt, from a Retry-After longer than the wait allowed by waitOption). */
   EST_PENDING: EstWhere & { status: number; retryAfterSeconds?: number; attempts?: number; elapsedMs?: number; retryAt?: string; waitOption?: string };
   EST_SERVER_ERROR: EstRefusal & { retryAfterSeconds?: number };
   EST_BAD_RESPONSE: EstWhere & { status: number; reason: string; actual: number; contentType?: string; excerpt?: string };
   EST_WRONG_CERTIFICATE: IssuedFacts & { problem: 'other-key' | 'other-cn' | 'not valid now'; subjects?: string[]; validFrom?: string };
   EST_UNUSABLE_CERTIFICATE: IssuedFacts & { problem: 'ca' | 'no-client-auth' | 'short-lived' | 'shorter'; allowed?: string[]; certificateNotAfter?: string };
+  /** `otherPath`: the folder or lock file; `pid`: the process holding a renewal's lock; `aliases`: the entries a renewal would drop. */
+  OUTPUT_UNWRITABLE: FileFacts & { reason: string; otherPath?: string; nodeCode?: string; pid?: number; aliases?: string[] };
+  /** A signal during a keystore's key derivation names the keystore (keystore/failure.ts). */
+  INTERRUPTED: Partial<FileFacts> & KeystoreEntry;
+  TERMINATED: Partial<FileFacts> & KeystoreEntry;
+  /** A bug's message. */
+  INTERNAL: { detail: string };
 }
 
-/** The codes with facts of their own (FactsByCode). */
+/** The codes with facts of their own: every code (FactsByCode). */
 export type TypedCode = keyof FactsByCode;
-/** The codes still on the general bag ErrorFacts (see FactsByCode). */
+/** The codes without facts of their own: none (a test keeps it so). */
 export type UntypedCode = Exclude<ErrorCode, TypedCode>;
 
-/**
- * The facts an error of code C carries: its own (plus TravelFacts) for a typed code; the general bag for
- * an untyped code, and for an error whose code is not known in the type (a catch, a re-wrap).
- */
-export type FactsOf<C extends ErrorCode> = [C] extends [TypedCode] ? (C extends TypedCode ? FactsByCode[C] & TravelFacts : never) : ErrorFacts;
-
-/** Every typed code's facts are also facts of the general bag: code that handles any error reads them so. */
-const typedFactsFitTheBag: { [C in TypedCode]: FactsByCode[C] extends ErrorFacts ? true : never } = {
-  FILE_NOT_FOUND: true,
-  FILE_UNREADABLE: true,
-  FILE_TOO_LARGE: true,
-  KEY_UNSUPPORTED: true,
-  NOT_A_KEY: true,
-  KEYSTORE_NO_KEY: true,
-  KEYSTORE_ALIAS_NOT_FOUND: true,
-  KEYSTORE_ALIAS_AMBIGUOUS: true,
-  TRUSTSTORE_EMPTY: true,
-  INPUT_LIMIT: true,
-  WEAK_CREDENTIALS: true,
-  OUTPUT_UNWRITABLE: true,
-  EST_CLIENT_CERT_REQUIRED: true,
-  EST_UNAUTHORIZED: true,
-  EST_FORBIDDEN: true,
-  EST_CSR_REJECTED: true,
-  EST_REFUSED: true,
-  EST_NOT_REGISTERED: true,
-  EST_PENDING: true,
-  EST_SERVER_ERROR: true,
-  EST_BAD_RESPONSE: true,
-  EST_WRONG_CERTIFICATE: true,
-  EST_UNUSABLE_CERTIFICATE: true,
-};
-void typedFactsFitTheBag;
+/** The facts an error of code C carries: its own, plus TravelFacts; for a union of codes, one of theirs. */
+export type FactsOf<C extends ErrorCode> = C extends ErrorCode ? FactsByCode[C] & TravelFacts : never;
+/** The facts of an error whose code is not known in the type (a catch, a re-wrap): narrow with isC8yError to read a code's own. */
+export type AnyFacts = FactsOf<ErrorCode>;
+/** A code with its facts as a value (a problem reported, not thrown): built, it is checked like a throw site. */
+export type Problem = { [C in ErrorCode]: { code: C; facts: FactsOf<C> } }[ErrorCode];
 
 export interface ErrorOptions {
   /** The underlying error, shown only with --verbose. */
@@ -404,9 +365,9 @@ type FactsArgs<C extends ErrorCode> = Partial<FactsOf<C>> extends FactsOf<C> ? [
 /** The run-time class of every C8yError; the type C8yError<C> and its constructor (below) tie the facts to the code. */
 class CodedError extends Error {
   readonly code: ErrorCode;
-  readonly facts: ErrorFacts;
+  readonly facts: object;
 
-  constructor(code: ErrorCode, facts: ErrorFacts = {}, options: ErrorOptions = {}) {
+  constructor(code: ErrorCode, facts: object = {}, options: ErrorOptions = {}) {
     // The message is for stack traces and tests; people read the words of src/output/messages.ts.
     super(`${code}${factsSummary(facts)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'C8yError';
@@ -427,8 +388,8 @@ export interface C8yError<C extends ErrorCode = ErrorCode> extends CodedError {
 
 /**
  * `new C8yError(code, facts, options)`: the facts must be the code's (FactsOf). `err instanceof C8yError`
- * narrows to C8yError of any code (its `prototype`), whose facts are the general bag, not `any` as a
- * generic class would give.
+ * narrows to C8yError of any code (its `prototype`), whose facts are one of the codes' (AnyFacts), not
+ * `any` as a generic class would give.
  */
 export const C8yError = CodedError as unknown as {
   new <C extends ErrorCode>(code: C, ...args: FactsArgs<C>): C8yError<C>;
@@ -447,13 +408,28 @@ export function isC8yError<C extends ErrorCode = ErrorCode>(err: unknown, ...cod
   return err instanceof C8yError && (codes.length === 0 || (codes as readonly ErrorCode[]).includes(err.code));
 }
 
+/** The same error with facts it gained on its way up (TravelFacts): its code and its own facts are kept. */
+export function withTravel<C extends ErrorCode>(err: C8yError<C>, travel: TravelFacts, options: ErrorOptions = { cause: err.cause }): C8yError<C> {
+  return new CodedError(err.code, { ...err.facts, ...travel }, options) as C8yError<C>;
+}
+
+/** An error's code and facts as a Problem: the pair its throw site checked (TypeScript cannot relate a union code to its facts by itself). */
+export function problemOf(err: C8yError): Problem {
+  return { code: err.code, facts: err.facts } as Problem;
+}
+
+/** The wait a server asked for (Retry-After, in seconds) in an error of any code; undefined when it named none. */
+export function retryAfterOf(err: C8yError): number | undefined {
+  return 'retryAfterSeconds' in err.facts ? err.facts.retryAfterSeconds : undefined;
+}
+
 /** The error of a command stopped by a signal: TERMINATED for SIGTERM, INTERRUPTED otherwise. */
 export function abortError(signal: AbortSignal | undefined): C8yError {
   return new C8yError(signal?.reason === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED');
 }
 
 /** A USAGE error worded by the CLI layer (argument parsing is part of the program's surface). */
-export function usageError(detail: string, facts: Omit<ErrorFacts, 'detail'> = {}): C8yError {
+export function usageError(detail: string, facts: Omit<FactsByCode['USAGE'], 'detail'> = {}): C8yError {
   return new C8yError('USAGE', { ...facts, detail });
 }
 

@@ -4,7 +4,22 @@
  * same situation reads the same from every command and the hint fits the file it is about (a wrong
  * truststore password is not told to fix the keystore password).
  */
-import type { C8yError, ErrorCode, ErrorFacts, FactsOf, FileRole, PasswordRole } from '../core/errors.js';
+import {
+  problemOf,
+  type AnyFacts,
+  type C8yError,
+  type Endpoint,
+  type ErrorCode,
+  type EstRefusal,
+  type FactsOf,
+  type FileRole,
+  type LocalCause,
+  type PasswordRole,
+  type PlatformAnswer,
+  type PlatformSaid,
+  type Problem,
+  type ProxyVia,
+} from '../core/errors.js';
 import { longFlag, OPTIONS } from '../core/config/options.js';
 import { formatBytes } from '../core/limits.js';
 import { formatDuration } from '../core/time/duration.js';
@@ -27,7 +42,7 @@ export function howToGivePassword(role: PasswordRole): string {
 }
 
 /** A key in a token that cannot be reached: which piece is missing and which package brings it. */
-function pkcs11Unavailable(f: ErrorFacts): Words {
+function pkcs11Unavailable(f: FactsOf<'PKCS11_UNAVAILABLE'>): Words {
   if (f.missing === 'openssl')
     return {
       message: `The key ${shownText(f.path ?? '')} is in a token, and c8ytoken reaches it with the openssl command, which is not installed (or not on PATH).`,
@@ -45,7 +60,7 @@ function pkcs11Unavailable(f: ErrorFacts): Words {
 }
 
 /** "the keystore device.p12", "the key file device.key". */
-function file(f: ErrorFacts): string {
+function file(f: { path?: string; role?: FileRole }): string {
   const path = f.path ? shownText(f.path) : 'the file';
   switch (f.role) {
     case undefined:
@@ -63,9 +78,9 @@ function file(f: ErrorFacts): string {
   }
 }
 
-const entry = (f: ErrorFacts): string => (f.alias !== undefined ? ` (entry "${shownText(f.alias)}")` : '');
+const entry = (f: { alias?: string }): string => (f.alias !== undefined ? ` (entry "${shownText(f.alias)}")` : '');
 /** The server named by its origin (scheme, host, port): the path is always the same endpoint. */
-const where = (f: ErrorFacts): string => {
+const where = (f: { url?: string; host?: string }): string => {
   if (!f.url) return shownText(f.host ?? 'the platform');
   try {
     return shownText(new URL(f.url).origin);
@@ -73,7 +88,7 @@ const where = (f: ErrorFacts): string => {
     return shownText(f.url);
   }
 };
-const said = (f: ErrorFacts): string => {
+const said = (f: { platform?: PlatformSaid; excerpt?: string }): string => {
   // The platform's message usually ends with its own full stop: one is enough.
   if (f.platform) return ` The platform said: ${endSentence([f.platform.error, f.platform.message].filter(Boolean).join(': '))}`;
   return f.excerpt ? ` The answer was: "${f.excerpt}".` : '';
@@ -81,7 +96,7 @@ const said = (f: ErrorFacts): string => {
 /** Text with one closing full stop (none added after ".", "!" or "?"). */
 const endSentence = (text: string): string => (/[.!?]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`);
 /** The port the connection went to: the one in the facts, else the URL's (its scheme's default when it names none). */
-const portOf = (f: ErrorFacts): string => {
+const portOf = (f: Partial<Endpoint>): string => {
   if (f.port) return shownText(f.port);
   try {
     const url = new URL(f.url ?? '');
@@ -90,16 +105,16 @@ const portOf = (f: ErrorFacts): string => {
     return f.operation ? '443' : '8443';
   }
 };
-const reason = (f: ErrorFacts): string => (f.reason ? ` (${shownText(f.reason)})` : '');
+const reason = (f: { reason?: string }): string => (f.reason ? ` (${shownText(f.reason)})` : '');
 const optionHelp = (): string => 'Run with --help for usage.';
 
 /** "the proxy http://user:***@proxy.corp:3128 (from HTTPS_PROXY)": the proxy URL is redacted by core. */
-const proxyNamed = (f: ErrorFacts): string => `the proxy ${shownText(f.proxy ?? '')} (from ${shownText(f.proxySource ?? 'the proxy setting')})`;
+const proxyNamed = (f: Partial<ProxyVia>): string => `the proxy ${shownText(f.proxy ?? '')} (from ${shownText(f.proxySource ?? 'the proxy setting')})`;
 /** The host of the CONNECT target, for NO_PROXY=. */
-const targetHost = (f: ErrorFacts): string => shownText(f.target ? f.target.slice(0, f.target.lastIndexOf(':')) : (f.host ?? 'HOST'));
-const bypass = (f: ErrorFacts): string => `set NO_PROXY=${targetHost(f)} to connect directly, or --proxy none`;
-const connectLine = (f: ErrorFacts): string => `CONNECT ${shownText(f.target ?? '')}`;
-const proxyAnswer = (f: ErrorFacts): string => `${f.proxyStatus ?? '?'}${f.proxyStatusText ? ` ${shownText(f.proxyStatusText, 80)}` : ''}`;
+const targetHost = (f: Partial<ProxyVia> & { host?: string }): string => shownText(f.target ? f.target.slice(0, f.target.lastIndexOf(':')) : (f.host ?? 'HOST'));
+const bypass = (f: Partial<ProxyVia> & { host?: string }): string => `set NO_PROXY=${targetHost(f)} to connect directly, or --proxy none`;
+const connectLine = (f: { target?: string }): string => `CONNECT ${shownText(f.target ?? '')}`;
+const proxyAnswer = (f: { proxyStatus?: number; proxyStatusText?: string }): string => `${f.proxyStatus ?? '?'}${f.proxyStatusText ? ` ${shownText(f.proxyStatusText, 80)}` : ''}`;
 
 const FILE_HINTS: Partial<Record<FileRole, string>> = {
   config: 'Check --config / C8YTOKEN_CONFIG.',
@@ -602,7 +617,7 @@ const WORDS: { [C in ErrorCode]: (f: FactsOf<C>) => Words } = {
 };
 
 /** Why an issued certificate is refused (EST_UNUSABLE_CERTIFICATE). */
-function unusableWhy(f: ErrorFacts): string {
+function unusableWhy(f: FactsOf<'EST_UNUSABLE_CERTIFICATE'>): string {
   switch (f.problem) {
     case 'ca':
       return 'is a CA certificate (basicConstraints CA:TRUE), not a device certificate';
@@ -615,7 +630,7 @@ function unusableWhy(f: ErrorFacts): string {
   }
 }
 
-function notACertificate(f: ErrorFacts): Words {
+function notACertificate(f: FactsOf<'NOT_A_CERTIFICATE'>): Words {
   return {
     message: f.reason?.startsWith('certificate ') ? `${capital(shownText(f.reason))} in ${file(f)}, and cannot be parsed.` : `${capital(file(f))} holds no certificate.`,
     hint:
@@ -627,7 +642,7 @@ function notACertificate(f: ErrorFacts): Words {
   };
 }
 
-function timeoutWords(f: ErrorFacts): Words {
+function timeoutWords(f: Endpoint & { stage: string; timeoutMs?: number }): Words {
   return {
     message: `No answer from ${where(f)}${f.timeoutMs !== undefined ? ` within ${formatDuration(f.timeoutMs)}` : ''}${f.stage === 'handshake' ? ' (the TLS handshake did not finish)' : f.stage === 'connect' ? ' (no connection)' : ''}.`,
     hint: `Check the network path to port ${portOf(f)}${portOf(f) === '8443' ? ' (firewalls often block 8443)' : ''}, or raise --timeout.`,
@@ -638,7 +653,7 @@ function timeoutWords(f: ErrorFacts): Words {
  * A failure past the proxy (the platform's TLS, a reset, an answer) says that the connection went through
  * it; an untrusted server certificate may be the proxy's own, forged by a TLS-inspecting proxy.
  */
-function throughProxy(code: ErrorCode, f: ErrorFacts, words: Words): Words {
+function throughProxy(code: ErrorCode, f: Partial<ProxyVia>, words: Words): Words {
   const message = `${words.message} The connection went through ${proxyNamed(f)}.`;
   if (code !== 'SERVER_UNTRUSTED' && code !== 'HOSTNAME_MISMATCH') return { ...words, message };
   const issuer = f.serverIssuer ? ` The certificate seen through the proxy is issued by ${shownText(f.serverIssuer)}.` : '';
@@ -653,12 +668,12 @@ function capital(s: string): string {
 }
 
 /** An EST answer: the URL with its path (renewal and enrollment are different requests), status, meaning. */
-function est(f: ErrorFacts, meaning: string, hint: string): Words {
+function est(f: EstRefusal, meaning: string, hint: string): Words {
   return { message: `${shownText(f.url ?? where(f))} answered HTTP ${f.status}: ${meaning}.${said(f)}`, hint };
 }
 
 /** "Retry in 2 min, as the platform asked (Retry-After)", when it said when. */
-function retryAfter(f: ErrorFacts): string | undefined {
+function retryAfter(f: { retryAfterSeconds?: number }): string | undefined {
   return f.retryAfterSeconds === undefined ? undefined : `Retry in ${formatDuration(f.retryAfterSeconds * 1000)}, as the platform asked (Retry-After)`;
 }
 
@@ -666,7 +681,7 @@ function retryAfter(f: ErrorFacts): string | undefined {
  * An HTTP refusal: a cause the identity sent shows by itself comes first (expired, not yet valid, issuer
  * missing); then what a TLS front such as nginx said about the certificate; then the status's meaning.
  */
-function platform(f: ErrorFacts, meaning: string, hint: string): Words {
+function platform(f: PlatformAnswer, meaning: string, hint: string): Words {
   let [what, why] = [meaning, hint];
   if (f.refusal === 'refused') [what, why] = ['the server (or a TLS front such as nginx) refused the device certificate', `${CLIENT_CERT_CAUSES} ${VERIFY_CHAIN}`];
   if (f.refusal === 'missing')
@@ -683,7 +698,7 @@ function platform(f: ErrorFacts, meaning: string, hint: string): Words {
  * missing issuer is only possibly the reason (a certificate from the tenant's own CA comes alone), so
  * the server's meaning follows it. Without a local cause: "WHAT: meaning."
  */
-function withLocalCause(f: ErrorFacts, what: string, meaning: string, hint: string): Words {
+function withLocalCause(f: Partial<LocalCause>, what: string, meaning: string, hint: string): Words {
   const local = localCause(f);
   if (!local) return { message: `${what}: ${meaning}.`, hint };
   if (local.likely) return { message: `${what}: ${local.cause}; that is the likely reason.`, hint: local.hint };
@@ -691,7 +706,7 @@ function withLocalCause(f: ErrorFacts, what: string, meaning: string, hint: stri
 }
 
 /** The cause of a refusal that the device's own certificate shows (see platform/token-response.ts), worded, with its fix. */
-function localCause(f: ErrorFacts): { cause: string; hint: string; likely: boolean } | undefined {
+function localCause(f: Partial<LocalCause>): { cause: string; hint: string; likely: boolean } | undefined {
   const path = shownText(f.path ?? 'the certificate file');
   switch (f.localCause) {
     case 'expired':
@@ -729,7 +744,7 @@ const TOKEN_PROBLEMS: Record<string, string> = {
   header: 'it is empty or holds characters an HTTP header cannot carry',
 };
 
-function tokenWords(f: ErrorFacts): Words {
+function tokenWords(f: FactsOf<'TOKEN_MALFORMED'>): Words {
   if (f.problem === 'not-found') return { message: `"${shownText(f.value ?? '', 60)}" is neither a readable file nor a JWT.`, hint: FILE_HINTS.token! };
   if (f.problem === 'stdin-too-large') return { message: `The input on stdin is over ${formatBytes(f.limit ?? 0)}: not a token.`, hint: 'Pipe only the token.' };
   const at = f.where ? ` ${shownText(f.where)}` : '';
@@ -739,7 +754,7 @@ function tokenWords(f: ErrorFacts): Words {
   };
 }
 
-function outputWords(f: ErrorFacts): Words {
+function outputWords(f: FactsOf<'OUTPUT_UNWRITABLE'>): Words {
   const path = shownText(f.path ?? '');
   const dir = shownText(f.otherPath ?? '');
   switch (f.reason) {
@@ -796,15 +811,15 @@ function outputWords(f: ErrorFacts): Words {
 
 /** The message and hint of an error. */
 export function describeError(err: C8yError): Words {
-  return describeFacts(err.code, err.facts);
+  return describeFacts(problemOf(err));
 }
 
 /** The message and hint of an error code with its facts (a problem reported rather than thrown, e.g. by verify-chain). */
-export function describeFacts(code: ErrorCode, facts: ErrorFacts): Words {
-  // Each code's words read only its own facts (WORDS' type); a thrown error's pair was tied by FactsOf at
-  // its throw site, and the facts any error gains on the way up (TravelFacts, a proxy's) are read below.
-  const words = (WORDS[code] as (f: ErrorFacts) => Words)(facts);
-  const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && facts.stage !== 'proxy' && code !== 'PROXY_INVALID';
+export function describeFacts({ code, facts }: Problem): Words {
+  // Each code's words read only its own facts (WORDS' type); the pair was tied by FactsOf where it was
+  // made, and the facts any error gains on the way up (TravelFacts, a proxy's) are read below.
+  const words = (WORDS[code] as (f: AnyFacts) => Words)(facts);
+  const pastProxy = facts.proxy !== undefined && !code.startsWith('PROXY_') && !('stage' in facts && facts.stage === 'proxy') && code !== 'PROXY_INVALID';
   const said = pastProxy ? throughProxy(code, facts, words) : words;
   // A renewal's failures: the proof's own words, marked as such; and which files were left as they were.
   if (facts.unproven?.length) {

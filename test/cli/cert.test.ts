@@ -15,7 +15,7 @@ import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki, root } from '../helpers/paths.js';
 import { TestProxy } from '../helpers/proxy.js';
-import { KEYTOOL_QUICK } from '../helpers/keytool.js';
+import { hasKeytool, KEYTOOL_QUICK } from '../helpers/keytool.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -25,7 +25,6 @@ beforeAll(async () => {
 });
 const FAR = 100 * 365;
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).error === undefined;
-const hasKeytool = has('keytool', ['-help']);
 const hasOpenssl = has('openssl', ['version']);
 if (!hasKeytool) console.warn('keytool (Java) is not installed: the keytool checks of renewed keystores are skipped');
 afterAll(async () => {

@@ -86,7 +86,7 @@ describe.skipIf(!posix)('a password file that is a named FIFO', () => {
     writers.push(spawn('sh', ['-c', 'yes password > "$1"', 'sh', path], { stdio: 'ignore' }));
     const err = await caught(readFileOrPipe(path, 'keystore password', LIMITS.passwordBytes, 5000));
     expect(err.code).toBe('FILE_TOO_LARGE');
-    expect(err.facts.limit).toBe(LIMITS.passwordBytes);
+    expect(err.facts).toHaveProperty('limit', LIMITS.passwordBytes);
   });
 
   it('a pipe that ends with nothing in it is an error that says so (the writer failed), not an empty password', async () => {
@@ -94,7 +94,7 @@ describe.skipIf(!posix)('a password file that is a named FIFO', () => {
     writeLater(path, '');
     const err = await caught(readFileOrPipe(path, 'keystore password', LIMITS.passwordBytes, 5000));
     expect(err.code).toBe('FILE_UNREADABLE');
-    expect(err.facts.reason).toBe('a pipe that ended without a password');
+    expect(err.facts).toHaveProperty('reason', 'a pipe that ended without a password');
   });
 
   it('is read once per settings: a second resolution (watch refreshes) reuses what the pipe gave', async () => {

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openKeystore, selectKeyEntry } from '../../src/core/keystore/open.js';
 import { tempDir } from '../helpers/cli.js';
 import { root } from '../helpers/paths.js';
-import { KEYTOOL_QUICK } from '../helpers/keytool.js';
+import { hasKeytool, KEYTOOL_QUICK } from '../helpers/keytool.js';
 
 interface InteropEntry {
   file: string;
@@ -25,9 +25,14 @@ const committed = join(root, 'fixtures/interop-keystores');
 const script = join(root, 'fixtures/regenerate-interop-keystores.sh');
 const runs = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const hasOpenssl = runs('openssl', ['version']);
-const hasKeytool = runs('keytool', ['-help']);
 const hasCerttool = runs('certtool', ['--version']);
-const hasPython = runs('python3', ['-c', 'import cryptography']);
+/**
+ * The interpreter python3 starts, resolved once: under pyenv, python3 is a shim (bash scripts that find the
+ * version) costing more than Python itself, and the recipe starts Python once per file.
+ */
+const pythonAsked = spawnSync('python3', ['-c', 'import sys, cryptography; print(sys.executable)'], { encoding: 'utf8' });
+const python = pythonAsked.status === 0 ? pythonAsked.stdout.trim() || 'python3' : undefined;
+const hasPython = python !== undefined;
 const skipped = (has: boolean, tool: string): string => (has ? '' : ` (skipped: ${tool} is not installed)`);
 
 const manifest = (dir: string): InteropEntry[] => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as InteropEntry[];
@@ -130,7 +135,10 @@ describe.skipIf(!hasCerttool || !hasPython)(
   `keystores made now by this machine's Python cryptography (and certtool, under npm run test:interop)${!hasCerttool ? ' (skipped: certtool is not installed)' : !hasPython ? ' (skipped: python3 cryptography is not installed)' : ''}`,
   () => {
     const dir = tempDir('interop-p12-');
-    const made = spawnSync('bash', [script, dir, ...(allInterop ? ['gnutls-ec256-nonascii'] : []), 'python-rsa-nonascii', 'python-ec256-empty'], { encoding: 'utf8' });
+    const made = spawnSync('bash', [script, dir, ...(allInterop ? ['gnutls-ec256-nonascii'] : []), 'python-rsa-nonascii', 'python-ec256-empty'], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHON: python },
+    });
     it('the recipe runs', () => {
       expect(made.stderr).toBe('');
       expect(made.status).toBe(0);

@@ -12,7 +12,8 @@ import { basename, join, relative } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { bin, pki, root } from '../helpers/paths.js';
 
 const hooks = new URL('../helpers/trace-register.mjs', import.meta.url).href;
@@ -85,7 +86,7 @@ describe('start-up', () => {
     try {
       const file = join(tempDir(), 'token');
       const args = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
-      expect((await runCli(args)).code).toBe(0);
+      expect((await runMain(args)).code).toBe(0); // the token in FILE: a fetch in this process
       const { loaded, stderr } = await loadedBy(args);
       expect(stderr).toMatch(/no request sent/);
       expect(heavyIn(loaded, NETWORK)).toEqual([]);
@@ -135,7 +136,7 @@ describe('the chunks a command loads', () => {
     try {
       const file = join(tempDir(), 'token');
       const args = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
-      expect((await runCli(args)).code).toBe(0);
+      expect((await runMain(args)).code).toBe(0); // the token in FILE: a fetch in this process
       const cached = sourcesLoadedBy(args);
       expect(cached.filter((s) => s.includes('commands/fetch/'))).not.toEqual([]);
       expect(cached.filter((s) => others.includes(basename(s)))).toEqual([]);
@@ -174,7 +175,7 @@ describe('the packs (dist/chunks/pack-COMMAND.cjs: the files a command loads, in
     try {
       const file = join(tempDir(), 'token');
       const fetchArgs = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
-      expect((await runCli(fetchArgs)).code).toBe(0);
+      expect((await runMain(fetchArgs)).code).toBe(0); // the token in FILE: a fetch in this process
       for (const args of [['inspect', token], fetchArgs]) {
         const pack = join(dist, 'chunks', `pack-${args[0]}.cjs`);
         const program = `const { loadBundle } = require(${JSON.stringify(bin)});

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { bin, pki } from '../helpers/paths.js';
 
 interface Event {
@@ -185,7 +186,8 @@ describe('watch', () => {
   it('reuses a fresh token already in the file at start, without a request', async () => {
     const e = await endpoint(600);
     const file = join(tempDir(), 'token');
-    const fetched = await runCli(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12'), '-o', file], {
+    // The token put there by a fetch in this process: the watch started after it is the process under test.
+    const fetched = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--keystore', pki('device-rsa.p12'), '-o', file], {
       env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' },
     });
     expect(fetched.code).toBe(0);

@@ -1,15 +1,19 @@
 /** Assertions on typed errors: tests check the stable code, not the wording. */
 import { expect } from 'vitest';
-import { C8yError } from '../../src/core/errors.js';
+import { C8yError, type ErrorCode } from '../../src/core/errors.js';
 import { describeError } from '../../src/output/messages.js';
 
-/** The C8yError a promise or function fails with; fails the test when it does not fail that way. */
-export async function caught(action: Promise<unknown> | (() => unknown)): Promise<C8yError> {
+/**
+ * The C8yError a promise or function fails with, of the code given (its facts are then typed as that
+ * code's); fails the test when it does not fail that way.
+ */
+export async function caught<C extends ErrorCode = ErrorCode>(action: Promise<unknown> | (() => unknown), code?: C): Promise<C8yError<C>> {
   try {
     await (typeof action === 'function' ? action() : action);
   } catch (err) {
     expect(err).toBeInstanceOf(C8yError);
-    return err as C8yError;
+    if (code !== undefined) expect((err as C8yError).code).toBe(code);
+    return err as C8yError<C>;
   }
   throw new Error('expected a C8yError, but it succeeded');
 }

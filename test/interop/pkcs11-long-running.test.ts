@@ -109,7 +109,8 @@ describe.skipIf(missing.length > 0)(`watch, exec and proxy with a key in a PKCS#
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('watch: refreshes with the key proven once; a replaced certificate file is read again and the engine key loaded for it', { timeout: 60_000 }, async () => {
-    const e = await endpoint({ lifetimeSeconds: 2 });
+    // 1.2 s tokens (fractional NumericDates, as the soak runs use): a refresh every 0.6 s, five of them.
+    const e = await endpoint({ lifetimeSeconds: 1.2 });
     const cert = token.certify('device-ec', 'p11-watch-1', join(dir, 'watch.chain.pem'));
     const spy = join(dir, 'watch-spy.log');
     const file = join(dir, 'watch.token');
@@ -140,12 +141,13 @@ describe.skipIf(missing.length > 0)(`watch, exec and proxy with a key in a PKCS#
   });
 
   it('exec: the command gets a token and the file kept fresh while it runs; neither the PIN nor the engine settings reach it', { timeout: 60_000 }, async () => {
-    const e = await endpoint({ lifetimeSeconds: 2 });
+    // The refresh at the half-life (0.6 s) has 1.4 s to be written before the command looks again.
+    const e = await endpoint({ lifetimeSeconds: 1.2 });
     const cert = token.certify('device-ec', 'p11-exec', join(dir, 'exec.chain.pem'));
     const script = [
       'first=$(cat "$C8Y_TOKEN_FILE")',
       '[ "$first" = "$C8Y_TOKEN" ] || exit 3',
-      'sleep 3',
+      'sleep 2',
       '[ "$(cat "$C8Y_TOKEN_FILE")" != "$first" ] && echo refreshed',
       'echo "user=$C8Y_USER"',
       'env',

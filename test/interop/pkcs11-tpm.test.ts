@@ -182,7 +182,7 @@ describe.skipIf(missing.length > 0)(`a key in a TPM through tpm2-pkcs11 (swtpm)$
     swtpm!.kill('SIGSTOP');
     try {
       const t0 = Date.now();
-      const r = await fetch(e.url, ecChain, 'c8y-ec', ['--timeout', '2s']);
+      const r = await fetch(e.url, ecChain, 'c8y-ec', ['--timeout', '1s']);
       expect(r.code).toBe(4);
       expect(r.stderr).toContain('PKCS11_NO_ANSWER');
       expect(Date.now() - t0).toBeLessThan(15_000);

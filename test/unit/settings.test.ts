@@ -123,8 +123,7 @@ describe('loadSettings', () => {
     const dir = project({
       '.c8ytokenrc.json': JSON.stringify({ url: 42, chainHeader: 'sometimes', timeout: 'soon', keystore: { type: 'pem' }, profiles: { a: { cert: [] } }, colour: 'red' }),
     });
-    const err = await caught(load(dir));
-    expect(err.code).toBe('CONFIG_INVALID');
+    const err = await caught(load(dir), 'CONFIG_INVALID');
     const paths = (err.facts.problems ?? []).map((p) => p.path);
     for (const path of ['url', 'chainHeader', 'timeout', 'keystore.type', 'profiles.a.cert']) expect(paths).toContain(path);
     expect(err.exitCode).toBe(3);

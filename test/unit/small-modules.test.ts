@@ -107,7 +107,7 @@ describe('platform answers', () => {
   it('carry the platform error and message', () => {
     const err = errorFromResponse(res(401, JSON.stringify({ error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' })), url);
     expect(err.code).toBe('PLATFORM_UNAUTHORIZED');
-    expect(err.facts.platform).toEqual({ error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' });
+    expect(err.facts).toHaveProperty('platform', { error: 'security/Unauthorized', message: 'Invalid certificate chain!', info: 'https://x' });
   });
   it('reduce HTML to a readable excerpt', () => {
     expect(bodyExcerpt(Buffer.from('<html><head><title>400 The SSL certificate error</title></head><body>...</body></html>'))).toBe('400 The SSL certificate error');

@@ -26,13 +26,13 @@ describe('token file', () => {
   });
 
   it('reports missing and unwritable folders as exit 9', async () => {
-    expect(await codeOf(checkWritable('/nonexistent-folder/token'))).toBe('OUTPUT_UNWRITABLE');
+    expect(await codeOf(() => checkWritable('/nonexistent-folder/token'))).toBe('OUTPUT_UNWRITABLE');
     expect(await codeOf(writeTokenFile('/nonexistent-folder/token', 'a.b.c'))).toBe('OUTPUT_UNWRITABLE');
     const dir = tempDir();
-    expect(await codeOf(checkWritable(dir))).toBe('OUTPUT_UNWRITABLE'); // a folder, not a file
+    expect(await codeOf(() => checkWritable(dir))).toBe('OUTPUT_UNWRITABLE'); // a folder, not a file
     if (process.platform !== 'win32' && process.getuid?.() !== 0) {
       chmodSync(dir, 0o500);
-      expect(await codeOf(checkWritable(join(dir, 'token')))).toBe('OUTPUT_UNWRITABLE');
+      expect(await codeOf(() => checkWritable(join(dir, 'token')))).toBe('OUTPUT_UNWRITABLE');
     }
   });
 });

@@ -30,7 +30,7 @@ export async function certEnrollCommand(settings: Settings, options: EnrollOptio
   const tenant = requireTenant(settings);
   // The files to write are new: none of them may be a file this command reads (the truststore, a password file).
   const reads = inputFiles(settings).filter((f) => f.option !== '--cert' && f.option !== '--key');
-  await refuseOverlaps(
+  refuseOverlaps(
     [
       { path: options.keyPath, option: '--key' },
       { path: options.certPath, option: '--cert' },

@@ -22,7 +22,7 @@ function clientLines(h: HandshakeResult, style: MarkStyle): string[] {
     case 'refused': {
       const lines = [`${mark('fail', style)} Device certificate rejected: ${shownText(h.clientProblem ?? '')}`];
       if (h.refusal) {
-        const words = describeFacts(h.refusal.code, h.refusal.facts);
+        const words = describeFacts(h.refusal);
         lines.push(`    ${words.message}`);
         if (words.hint) lines.push(`    fix: ${words.hint}`);
       }
@@ -66,7 +66,7 @@ export function renderVerify(result: VerifyChainResult, style: VerifyStyle): str
     lines.push('');
     lines.push(`TLS handshake with ${h.host}:${h.port}${h.proxy ? ` through the proxy ${shownText(h.proxy)} (from ${shownText(h.proxySource ?? '?')})` : ''}`);
     if (h.proxyProblem) {
-      const words = describeFacts(h.proxyProblem.code, h.proxyProblem.facts);
+      const words = describeFacts(h.proxyProblem);
       lines.push(`${mark('fail', style)} Proxy: ${words.message}`);
       if (words.hint) lines.push(`    fix: ${words.hint}`);
     }

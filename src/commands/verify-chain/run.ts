@@ -2,7 +2,7 @@
 import { verifyChainCommand } from './verify-chain.js';
 import { renderVerify, supportsUnicode } from './output.js';
 import { useColor } from '../../output/terminal.js';
-import { ExitCode, type ErrorCode, type ErrorFacts } from '../../core/errors.js';
+import { ExitCode, type Problem } from '../../core/errors.js';
 import { describeFacts } from '../../output/messages.js';
 import type { HandshakeResult } from '../../core/platform/handshake.js';
 import type { Run } from '../command.js';
@@ -11,7 +11,7 @@ import type { keys } from './keys.js';
 /** The handshake for --json: a proxy problem or a refusal with its words, as an error would show them. */
 function handshakeJson(h: HandshakeResult | undefined): unknown {
   if (!h) return null;
-  const worded = (p: { code: ErrorCode; facts: ErrorFacts } | undefined) => p && { code: p.code, ...describeFacts(p.code, p.facts), details: p.facts };
+  const worded = (p: Problem | undefined) => p && { code: p.code, ...describeFacts(p), details: p.facts };
   return { ...h, proxyProblem: worded(h.proxyProblem), refusal: worded(h.refusal) };
 }
 

@@ -11,7 +11,7 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { C8yError, type WarningSink } from '../errors.js';
+import { C8yError, isC8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { openFolder, ownedByUserOrRoot, writableByOthers } from '../files/ownership.js';
@@ -148,7 +148,7 @@ export async function parseConfigFile(path: string, named: boolean): Promise<unk
     text = (await readRegularFile(path, 'config', LIMITS.configBytes)).toString('utf8');
   } catch (err) {
     if (err instanceof C8yError && err.code === 'FILE_NOT_FOUND') throw new C8yError('CONFIG_UNREADABLE', { path, role: 'config', reason: named ? 'does not exist' : 'vanished' });
-    if (err instanceof C8yError) throw new C8yError('CONFIG_UNREADABLE', { ...err.facts, path, role: 'config' }, { cause: err });
+    if (isC8yError(err, 'FILE_UNREADABLE', 'FILE_TOO_LARGE')) throw new C8yError('CONFIG_UNREADABLE', { ...err.facts, path, role: 'config' }, { cause: err });
     throw err;
   }
   if (basename(path) === 'package.json') return (parseJson(text, path) as Record<string, unknown> | null)?.[MODULE];

@@ -5,7 +5,7 @@
  * (fetch, watch, exec, proxy, verify-chain, doctor, cert renew).
  */
 import { createPrivateKey, createPublicKey, KeyObject, type X509Certificate } from 'node:crypto';
-import { C8yError, type WarningSink } from '../errors.js';
+import { C8yError, isC8yError, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readRegularFile } from '../files/read.js';
 import { isPrivateKeyLabel, pemBlocks, pemBody } from '../encoding/pem.js';
@@ -97,7 +97,7 @@ export async function openKeystoreEntry(ks: KeystoreSettings, passwords: Passwor
     try {
       key = await entry.decryptKey(store.password);
     } catch (err) {
-      if (!(err instanceof C8yError && err.code === 'WRONG_PASSWORD' && err.facts.password === 'key')) throw err;
+      if (!(isC8yError(err, 'WRONG_PASSWORD') && err.facts.password === 'key')) throw err;
       key = await passwords.with('key', source, async (password) => {
         if (password === undefined) throw err;
         return entry.decryptKey(password);

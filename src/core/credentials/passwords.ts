@@ -3,7 +3,7 @@
  * (a warning when that file is readable by group or others), then a prompt when stdin is a terminal,
  * naming the file, with up to three tries. Passwords are never argv values, and never appear in a message.
  */
-import { C8yError, type PasswordRole, type SecretRole, type WarningSink } from '../errors.js';
+import { isC8yError, type PasswordRole, type SecretRole, type WarningSink } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { readFileOrPipe } from '../files/read.js';
 import { readableByOthers } from '../files/ownership.js';
@@ -133,7 +133,7 @@ export class PasswordBook {
       try {
         return await use(await this.get(role, path));
       } catch (err) {
-        if (err instanceof C8yError && err.code === 'WRONG_PASSWORD' && err.facts.password === role && this.retry(role, path)) continue;
+        if (isC8yError(err, 'WRONG_PASSWORD') && err.facts.password === role && this.retry(role, path)) continue;
         throw err;
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { SecureContext } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
-import { C8yError, type EstRefusal, type EstWhere } from '../errors.js';
+import { C8yError, isC8yError, withTravel, type EstRefusal, type EstWhere } from '../errors.js';
 import { classifyError, exchange, type Seen } from '../platform/connection.js';
 import type { ProxyRoute } from '../platform/proxy/agent.js';
 import { MAX_EST_RETRY_AFTER_SECONDS, retryAfterSeconds } from '../platform/retry-after.js';
@@ -151,7 +151,8 @@ async function estPost(operation: Operation, options: EstCommon, authorization: 
     // does not ask is a proxy terminating TLS, which is told nothing.
     waitForHandshake: true,
     classify: (err, seen) => networkError(err, url, seen, trust, operation, client?.identity),
-    proxyError: (err) => withOperation(err, operation),
+    // A proxy's error names the EST operation it interrupted.
+    proxyError: (err) => withTravel(err, { operation }),
   }))!;
   const { status, body: answerBody, receivedAt, tlsVersion } = answer;
   const contentType = String(answer.headers['content-type'] ?? '');
@@ -217,11 +218,6 @@ export function estStatusError(operation: Operation, url: URL, status: number, b
   return new C8yError('EST_REFUSED', facts);
 }
 
-/** A proxy's error with the EST operation it interrupted. */
-function withOperation(err: C8yError, operation: Operation): C8yError {
-  return new C8yError(err.code, { ...err.facts, operation }, { cause: err.cause });
-}
-
 /**
  * A connection failure, classified as the token request's are. With the device certificate offered
  * (renewal), an alert or a reset at the handshake is its refusal, as on the token endpoint. Without one
@@ -231,11 +227,10 @@ function withOperation(err: C8yError, operation: Operation): C8yError {
  */
 function networkError(err: Error, url: URL, { progress, tls: seen }: Seen, trust: { cas?: X509Certificate[]; source: string }, operation: Operation, identity?: ClientIdentity): C8yError {
   const base = classifyError(err, { endpoint: url, trust, identity }, progress);
-  const facts = { ...base.facts, operation };
-  if (base.code === 'CLIENT_CERT_REJECTED' && !identity) {
+  if (isC8yError(base, 'CLIENT_CERT_REJECTED') && !identity) {
     const { stage, nodeCode } = base.facts;
     if (seen.clientCertRequested) return new C8yError('EST_CLIENT_CERT_REQUIRED', { ...estWhere(url, operation), ...(stage ? { stage } : {}), ...(nodeCode ? { nodeCode } : {}) }, { cause: err });
-    return new C8yError('CONNECTION_RESET', { ...facts, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
+    return new C8yError('CONNECTION_RESET', { ...base.facts, operation, stage: progress.tlsDone ? 'after-handshake' : 'handshake' }, { cause: err });
   }
-  return new C8yError(base.code, facts, { cause: err });
+  return withTravel(base, { operation }, { cause: err });
 }

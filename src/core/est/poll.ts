@@ -16,7 +16,7 @@
  * better met by the next run of the timer). When the wait would pass the limit, EST_PENDING says when
  * to come back.
  */
-import { abortError, C8yError, isC8yError, isRetryable } from '../errors.js';
+import { abortError, C8yError, isC8yError, isRetryable, retryAfterOf } from '../errors.js';
 import { simpleEnroll, simpleReenroll, type EnrollOptions, type EstAnswer, type ReenrollOptions } from './client.js';
 
 /** How long and how often a request is asked again. */
@@ -58,7 +58,7 @@ export function reenrollWhenIssued(options: ReenrollOptions, poll: Omit<PollOpti
       signal: options.signal,
       limit: '--timeout',
       // Without Retry-After there is nothing to go by: EST_PENDING at once.
-      waitable: (err) => err.code === 'EST_PENDING' && err.facts.retryAfterSeconds !== undefined,
+      waitable: (err) => err.code === 'EST_PENDING' && retryAfterOf(err) !== undefined,
       givenUp: () => undefined,
     },
   );
@@ -94,7 +94,7 @@ async function untilIssued<T>(request: () => Promise<T>, poll: PollOptions, poli
     } catch (err) {
       if (!(err instanceof C8yError) || !policy.waitable(err)) throw err;
       const elapsed = now() - started;
-      const asked = err.facts.retryAfterSeconds;
+      const asked = retryAfterOf(err);
       const waitMs = asked !== undefined ? asked * 1000 : policy.backoff ? poll.retryEveryMs * 2 ** Math.min(attempt - 1, 16) : poll.retryEveryMs;
       if (elapsed + waitMs > poll.maxWaitMs) {
         if (isC8yError(err, 'EST_PENDING')) {

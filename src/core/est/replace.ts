@@ -82,7 +82,7 @@ export async function renewalTargets(paths: readonly { path: string; role: FileR
   const out: string[] = [];
   for (const { path, role } of paths) {
     try {
-      const target = await outputTarget(path, role);
+      const target = outputTarget(path, role);
       await checkReplaceable(target, path, role);
       out.push(target);
     } catch (err) {
@@ -172,7 +172,7 @@ export async function replacePemIdentity(req: PemReplacement): Promise<Replaceme
   // The files the policy allows (a link resolved to its target): .new and .bak go beside those. A key
   // that stays is only backed up, so the checks of a file to replace do not apply to it.
   const [certTarget] = await renewalTargets([{ path: req.certPath, role: 'certificate' }]);
-  const keyTarget = combined || inToken ? certTarget : req.newKeyPem !== undefined ? (await renewalTargets([{ path: keyPath, role: 'key' }]))[0] : await outputTarget(keyPath, 'key');
+  const keyTarget = combined || inToken ? certTarget : req.newKeyPem !== undefined ? (await renewalTargets([{ path: keyPath, role: 'key' }]))[0] : outputTarget(keyPath, 'key');
 
   const oldCertBytes = await ops.readFile(certTarget!, 'certificate');
   const oldText = oldCertBytes.toString('latin1');
@@ -505,7 +505,7 @@ export interface EnrollmentFiles {
 /** Checks enroll's output files can be written (the output policy; files absent unless overwrite): before the request. */
 export async function checkEnrollable(certPath: string, keyPath: string, overwrite = false): Promise<{ certTarget: string; keyTarget: string }> {
   // One file for both would end with the certificate written over the only copy of the new key.
-  await refuseOverlaps(
+  refuseOverlaps(
     [
       { path: keyPath, option: '--key' },
       { path: certPath, option: '--cert' },

@@ -5,7 +5,8 @@
  * before any request, with links and relative paths resolved, as a usage error (the command line names
  * the same file twice).
  */
-import { realpath } from 'node:fs/promises';
+// realpath(3) called synchronously (see files/target.ts: no thread pool round trips at start-up).
+import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { C8yError } from '../errors.js';
 
@@ -16,10 +17,10 @@ export interface NamedFile {
 }
 
 /** USAGE when an output is another output or an input (compared as the files they resolve to). */
-export async function refuseOverlaps(outputs: readonly NamedFile[], inputs: readonly NamedFile[]): Promise<void> {
-  const resolved = async (f: NamedFile): Promise<NamedFile & { real: string }> => ({ ...f, real: await canonical(f.path) });
-  const outs = await Promise.all(outputs.map(resolved));
-  const ins = await Promise.all(inputs.map(resolved));
+export function refuseOverlaps(outputs: readonly NamedFile[], inputs: readonly NamedFile[]): void {
+  const resolved = (f: NamedFile): NamedFile & { real: string } => ({ ...f, real: canonical(f.path) });
+  const outs = outputs.map(resolved);
+  const ins = inputs.map(resolved);
   for (const [i, out] of outs.entries()) {
     const other = [...outs.slice(0, i), ...ins].find((f) => f.real === out.real);
     if (other) {
@@ -32,12 +33,17 @@ export async function refuseOverlaps(outputs: readonly NamedFile[], inputs: read
 }
 
 /** The file a path means: links resolved where they exist, the folder's links where the file does not yet. */
-async function canonical(path: string): Promise<string> {
+function canonical(path: string): string {
   const absolute = resolve(path);
   try {
-    return await realpath(absolute);
+    return realpathSync.native(absolute);
   } catch {
-    const dir = await realpath(dirname(absolute)).catch(() => dirname(absolute));
+    let dir = dirname(absolute);
+    try {
+      dir = realpathSync.native(dir);
+    } catch {
+      // the folder as given
+    }
     return join(dir, basename(absolute));
   }
 }

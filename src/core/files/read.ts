@@ -5,8 +5,7 @@
  * be a pipe (`--keystore-password-file <(pass show device)`, a named FIFO): read to its end, capped in size
  * and in time, since a FIFO nobody writes to would otherwise wait forever.
  */
-import { close, constants, fstat, open, read, type Stats } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { C8yError, fileError, type FileRole } from '../errors.js';
 import { formatDuration } from '../time/duration.js';
 
@@ -14,11 +13,10 @@ import { formatDuration } from '../time/duration.js';
 // says what it is. Windows has no such flag (and no FIFOs at paths).
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
+// Synchronous calls for a regular file: a credential or token file is a few kilobytes on a local disk,
+// and each asynchronous call was a round trip through libuv's thread pool (five per file, the pool's
+// threads started for the first). A pipe is read through the event loop (readPipe), since it may wait.
 // Numeric descriptors, not FileHandles: a pipe's descriptor is handed to a net.Socket, which closes it.
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
-const readFd = promisify(read);
-const closeFd = promisify(close);
 
 /** The bytes of a regular file of at most `maxBytes`; C8yError FILE_* otherwise. */
 export async function readRegularFile(path: string, role: FileRole, maxBytes: number): Promise<Buffer> {
@@ -37,8 +35,8 @@ export async function readFileOrPipe(path: string, role: FileRole, maxBytes: num
 async function readInput(path: string, role: FileRole, maxBytes: number, pipeWaitMs?: number): Promise<{ data: Buffer; pipe: boolean }> {
   let fd: number | undefined;
   try {
-    fd = await openFd(path, READ_FLAGS);
-    const info = await fstatFd(fd);
+    fd = openSync(path, READ_FLAGS);
+    const info = fstatSync(fd);
     if (info.isDirectory()) throw new C8yError('FILE_UNREADABLE', { path, role, reason: 'a folder, not a file' });
     if (info.isFIFO() && pipeWaitMs !== undefined) {
       const pipeFd = fd;
@@ -51,7 +49,7 @@ async function readInput(path: string, role: FileRole, maxBytes: number, pipeWai
     const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await readFd(fd, buffer, filled, buffer.length - filled, null);
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, null);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled > maxBytes) throw tooLarge(path, role, maxBytes, filled);
@@ -62,7 +60,7 @@ async function readInput(path: string, role: FileRole, maxBytes: number, pipeWai
     if (err instanceof C8yError) throw err;
     throw fileError(err, path, role);
   } finally {
-    if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+    if (fd !== undefined) closeQuietly(fd);
   }
 }
 
@@ -95,6 +93,14 @@ function readPipe(fd: number, path: string, role: FileRole, maxBytes: number, wa
     socket.once('end', () => finish(undefined));
     socket.once('error', (err) => finish(fileError(err, path, role)));
   });
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed or never usable: nothing to give back
+  }
 }
 
 function tooLarge(path: string, role: FileRole, limit: number, actual: number): C8yError {

@@ -10,25 +10,27 @@
  * - a folder, FIFO, device or socket is refused: writing there hangs, or reaches something that is not a
  *   token file (`-o -` writes to stdout).
  */
-import { constants } from 'node:fs';
-import { access, lstat, readlink, stat } from 'node:fs/promises';
+// Synchronous calls: a handful of lstat/stat calls on local paths, each a round trip through libuv's
+// thread pool when asynchronous (and the pool's four threads started for them), the larger part of what a
+// fetch answered from its token file spent on its checks. Nothing else runs meanwhile.
+import { accessSync, constants, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, parse, resolve } from 'node:path';
 import { C8yError, type FileRole } from '../errors.js';
 import { ownedByUserOrRoot } from './ownership.js';
 
 /** The file to replace (a link resolved), once the policy allows it; OUTPUT_UNWRITABLE otherwise. */
-export async function outputTarget(path: string, role: FileRole = 'output'): Promise<string> {
+export function outputTarget(path: string, role: FileRole = 'output'): string {
   const refuse = (reason: string, extra: { otherPath?: string } = {}, cause?: unknown): C8yError => new C8yError('OUTPUT_UNWRITABLE', { path, role, reason, ...extra }, { cause });
-  const target = await followLinks(resolve(path), refuse);
-  const final = await stat(target).catch(() => undefined);
+  const target = followLinks(resolve(path), refuse);
+  const final = statsOrUndefined(() => statSync(target));
   if (final?.isDirectory()) throw refuse('a folder');
   if (final && !final.isFile()) throw refuse(final.isFIFO() ? 'a FIFO' : final.isSocket() ? 'a socket' : 'a device', {}, undefined);
   const dir = dirname(target);
-  const dirInfo = await stat(dir).catch(() => undefined);
+  const dirInfo = statsOrUndefined(() => statSync(dir));
   if (!dirInfo) throw refuse('no such folder', { otherPath: dir });
   if (!dirInfo.isDirectory()) throw refuse('not in a folder', { otherPath: dir });
   try {
-    await access(dir, constants.W_OK);
+    accessSync(dir, constants.W_OK);
   } catch (err) {
     throw refuse('folder not writable', { otherPath: dir }, err);
   }
@@ -43,7 +45,7 @@ const MAX_LINKS = 40;
  * for its owner before it is followed. A missing component ends the walk: the rest is created (a dangling
  * link's target) or refused later (a missing folder).
  */
-async function followLinks(path: string, refuse: (reason: string, extra?: { otherPath?: string }) => C8yError): Promise<string> {
+function followLinks(path: string, refuse: (reason: string, extra?: { otherPath?: string }) => C8yError): string {
   const split = (p: string): string[] => p.split(/[\\/]+/).filter((part) => part !== '' && part !== '.');
   const root = parse(path).root;
   let current = root;
@@ -56,7 +58,7 @@ async function followLinks(path: string, refuse: (reason: string, extra?: { othe
       continue;
     }
     const next = join(current, name);
-    const info = await lstat(next).catch(() => undefined);
+    const info = statsOrUndefined(() => lstatSync(next));
     if (!info) return join(next, ...rest);
     if (!info.isSymbolicLink()) {
       current = next;
@@ -64,9 +66,18 @@ async function followLinks(path: string, refuse: (reason: string, extra?: { othe
     }
     if (++links > MAX_LINKS) throw refuse('too many links', { otherPath: next });
     if (!ownedByUserOrRoot(info)) throw refuse('a link owned by another user', { otherPath: next });
-    const to = await readlink(next);
+    const to = readlinkSync(next);
     rest.unshift(...split(isAbsolute(to) ? to.slice(parse(to).root.length) : to));
     if (isAbsolute(to)) current = parse(to).root;
   }
   return current;
+}
+
+/** The file's information, or undefined when it cannot be had (missing, no permission on the way). */
+export function statsOrUndefined(look: () => Stats): Stats | undefined {
+  try {
+    return look();
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 /** What a failure while reading a keystore means for the user: always a C8yError naming the file, unless it is a bug. */
-import { C8yError, type ErrorFacts, type FileRole } from '../errors.js';
+import { C8yError, isC8yError, type FileRole } from '../errors.js';
 import { DerError } from '../encoding/der.js';
 import { UnsupportedAlgorithmError } from './pbe.js';
 import { KdfLimitError } from './work.js';
@@ -7,11 +7,13 @@ import { KdfLimitError } from './work.js';
 /**
  * The C8yError a reader failure stands for: damaged structure (KEYSTORE_CORRUPT), an algorithm we do
  * not read (KEYSTORE_UNSUPPORTED), work beyond the limits (INPUT_LIMIT), or Node's crypto refusing the
- * data; a C8yError gets the file's facts it lacks. Anything else is returned as it is: a bug.
+ * data; a signal's C8yError gets the file's facts. Anything else is returned as it is: a bug.
  */
-export function keystoreFailure(err: unknown, path: string, role: FileRole, format: NonNullable<ErrorFacts['format']>): Error {
+export function keystoreFailure(err: unknown, path: string, role: FileRole, format: 'PKCS#12' | 'JKS'): Error {
   const where = { path, role, format };
-  if (err instanceof C8yError) return err.facts.path ? err : new C8yError(err.code, { ...where, ...err.facts }, { cause: err.cause });
+  // The readers name the file in their errors; a signal during a key derivation does not know it.
+  if (isC8yError(err, 'INTERRUPTED', 'TERMINATED')) return new C8yError(err.code, { ...where, ...err.facts }, { cause: err.cause });
+  if (err instanceof C8yError) return err;
   if (err instanceof DerError) return new C8yError('KEYSTORE_CORRUPT', { ...where, reason: err.message }, { cause: err });
   if (err instanceof UnsupportedAlgorithmError) return new C8yError('KEYSTORE_UNSUPPORTED', { ...where, reason: err.oid }, { cause: err });
   if (err instanceof KdfLimitError) return new C8yError('INPUT_LIMIT', { ...where, what: err.what, limit: err.limit, actual: err.actual, unit: 'iterations' }, { cause: err });

@@ -86,7 +86,7 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
   if (macData) {
     let ok: string | null | undefined;
     for (const candidate of candidates) {
-      if (await verifyMac(macData, authSafeContent, candidate, work)) {
+      if (await verifyMac(macData, authSafeContent, candidate, work, { path, role })) {
         ok = candidate;
         break;
       }
@@ -174,14 +174,15 @@ function macCost(macData: Node): KdfCost {
   return { iterations: macData.children[2] ? readSmallInt(child(macData, 2)) : 1, blocks: 1, what: 'its integrity check (MAC)' };
 }
 
-async function verifyMac(macData: Node, content: Buffer, password: string | null, work: KdfWork): Promise<boolean> {
+async function verifyMac(macData: Node, content: Buffer, password: string | null, work: KdfWork, file: { path: string; role: FileRole }): Promise<boolean> {
   const digestInfo = child(macData, 0);
   const hash = hashName(readOid(child(child(digestInfo, 0), 0)));
   const expected = readOctets(child(digestInfo, 1));
   const salt = checkedSalt(readOctets(child(macData, 1)));
   // A MAC value is exactly one HMAC output: anything else is damage (and would be costly to derive).
   const macLength = createHmac(hash, '').digest().length;
-  if (expected.length !== macLength) throw new C8yError('KEYSTORE_CORRUPT', { reason: `a ${hash.toUpperCase()} MAC value of ${expected.length} bytes (it is ${macLength})` });
+  if (expected.length !== macLength)
+    throw new C8yError('KEYSTORE_CORRUPT', { ...file, format: 'PKCS#12', reason: `a ${hash.toUpperCase()} MAC value of ${expected.length} bytes (it is ${macLength})` });
   const cost = macCost(macData);
   work.take(cost);
   const pw = password === null ? Buffer.alloc(0) : bmpPassword(password);

@@ -9,7 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { abortError, C8yError, type ErrorFacts } from '../errors.js';
+import { abortError, C8yError, type Endpoint } from '../errors.js';
 import type { Trust } from '../credentials/truststore.js';
 import { safeTimeout } from '../time/timer.js';
 import type { ProxyRoute } from './proxy/agent.js';
@@ -62,7 +62,7 @@ export interface ExchangeOptions {
    */
   read?: 'whole' | 'excerpt' | undefined;
   /** Facts every error made here carries (the URL, host and port, the EST operation). */
-  facts: ErrorFacts;
+  facts: Endpoint;
   /**
    * Holds the request until the handshake is done and checked: nothing (no header, no token, no password)
    * is sent to a server or proxy that is refused. False (default): sent at once, an intercepting proxy
@@ -190,7 +190,7 @@ export function exchange(options: ExchangeOptions): Promise<ExchangeAnswer | und
 }
 
 /** How far a connection got: the stage a timeout or a failure names. */
-export function stageOf(p: Progress): NonNullable<ErrorFacts['stage']> {
+export function stageOf(p: Progress): 'connect' | 'handshake' | 'after-handshake' | 'response' {
   if (p.responseStarted) return 'response';
   if (p.tlsDone) return 'after-handshake';
   if (p.tcpConnected) return 'handshake';
@@ -210,7 +210,8 @@ export interface Attempt {
 export function classifyError(err: Error, req: Attempt, progress: Progress): C8yError {
   const { endpoint, trust } = req;
   const nodeCode = (err as NodeJS.ErrnoException).code ?? '';
-  const facts: ErrorFacts = { url: endpoint.href, host: endpoint.hostname, port: endpoint.port || '443', stage: stageOf(progress), ...(nodeCode ? { nodeCode } : {}) };
+  // Every branch's facts start with the connection's: where it went, how far it got, what Node said.
+  const facts = { url: endpoint.href, host: endpoint.hostname, port: endpoint.port || '443', stage: stageOf(progress), ...(nodeCode ? { nodeCode } : {}) };
   const text = `${nodeCode} ${err.message}`;
   if (progress.responseStarted) return new C8yError('RESPONSE_TRUNCATED', facts, { cause: err });
   if (nodeCode === 'ENOTFOUND' || nodeCode === 'EAI_AGAIN' || nodeCode === 'EAI_NODATA' || nodeCode === 'EAI_NONAME') return new C8yError('DNS_FAILED', { ...facts, stage: 'dns' }, { cause: err });

@@ -13,7 +13,7 @@ import { checkServerIdentity, createSecureContext, type PeerCertificate, type Se
 import type { ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 import { deviceSecureContext, platformTlsOptions } from './tls.js';
-import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
+import { C8yError, isC8yError, problemOf, type Problem } from '../errors.js';
 import type { ProxyRoute } from './proxy/agent.js';
 import { exchange } from './connection.js';
 import { interceptionError } from './proxy/failures.js';
@@ -22,7 +22,11 @@ import { bodyExcerpt, certificateRefusal, platformError } from './token-response
 import { localCertificateCause } from './local-cause.js';
 
 /** Answers to the request with the certificate that refuse it, whatever their body says. */
-const REFUSING_STATUS: Record<number, ErrorCode | undefined> = { 400: 'PLATFORM_BAD_REQUEST', 401: 'PLATFORM_UNAUTHORIZED', 403: 'PLATFORM_FORBIDDEN' };
+const REFUSING_STATUS: Record<number, 'PLATFORM_BAD_REQUEST' | 'PLATFORM_UNAUTHORIZED' | 'PLATFORM_FORBIDDEN' | undefined> = {
+  400: 'PLATFORM_BAD_REQUEST',
+  401: 'PLATFORM_UNAUTHORIZED',
+  403: 'PLATFORM_FORBIDDEN',
+};
 
 /** What the handshake showed about the device certificate. */
 export type ClientVerdict = 'accepted' | 'refused' | 'unknown';
@@ -51,14 +55,14 @@ export interface HandshakeResult {
   clientRequired?: boolean;
   withoutCertificate?: string;
   /** A refusal, as the error a token request would get (local cause first), for its words. */
-  refusal?: { code: ErrorCode; facts: ErrorFacts };
+  refusal?: Problem;
   /** A network failure before any TLS. */
   networkProblem?: string;
   /** The proxy the handshake went through (redacted), and the setting it came from. */
   proxy?: string;
   proxySource?: string;
   /** What the proxy did wrong (refused, wants credentials, intercepts TLS): the error fetch would fail with. */
-  proxyProblem?: { code: ErrorCode; facts: ErrorFacts };
+  proxyProblem?: Problem;
 }
 
 /** One connection: the handshake, then GET / and the answer (status and the first KiB of its body). */
@@ -133,7 +137,7 @@ export async function probeHandshake(
   if (first.peer?.subject) result.serverSubject = oneLine(first.peer.subject);
   if (proxy && !first.certificateRequested) {
     const e = interceptionError(proxy, target, first.peer?.issuer ? { issuer: oneLine(first.peer.issuer) } : {}, result.serverProblem ?? 'the handshake');
-    result.proxyProblem = { code: e.code, facts: e.facts };
+    result.proxyProblem = problemOf(e);
     refused(result, 'the TLS server in the tunnel did not ask for the device certificate: the proxy intercepts TLS');
     return result;
   }
@@ -153,7 +157,7 @@ export async function probeHandshake(
   if (excerpt) result.httpExcerpt = excerpt;
   const refusal = certificateRefusal(first.status, first.body ?? Buffer.alloc(0));
   if (refusal) {
-    const facts: ErrorFacts = { url: endpoint.href, status: first.status, refusal, ...(excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
+    const facts = { url: endpoint.href, status: first.status, refusal, ...(excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
     refused(result, `HTTP ${first.status}${excerpt ? ` "${excerpt}"` : ''}: the server ${refusal === 'missing' ? 'received no device certificate' : 'refused the device certificate'}`, {
       code: first.status === 400 ? 'PLATFORM_BAD_REQUEST' : 'PLATFORM_REFUSED',
       facts,
@@ -165,7 +169,7 @@ export async function probeHandshake(
   const refusedStatus = REFUSING_STATUS[first.status];
   if (refusedStatus) {
     const platform = platformError({ body: first.body ?? Buffer.alloc(0) });
-    const facts: ErrorFacts = { url: endpoint.href, status: first.status, ...(platform ? { platform } : excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
+    const facts = { url: endpoint.href, status: first.status, ...(platform ? { platform } : excerpt ? { excerpt } : {}), ...localCertificateCause(identity, now()) };
     const said = platform?.message ?? excerpt;
     refused(result, `HTTP ${first.status}${said ? ` "${said}"` : ''} to the request with the device certificate: refused`, { code: refusedStatus, facts });
     return result;
@@ -264,9 +268,9 @@ async function attempt(endpoint: URL, context: SecureContext, proxy: ProxyRoute 
   } catch (err) {
     if (!(err instanceof C8yError)) throw err;
     if (x.failure) return x;
-    if (err.code === 'TIMEOUT' && err.facts.stage !== 'proxy') x.failure = { code: 'timeout', message: `no answer within ${timeoutMs / 1000} s`, timedOut: true };
+    if (isC8yError(err, 'TIMEOUT') && err.facts.stage !== 'proxy') x.failure = { code: 'timeout', message: `no answer within ${timeoutMs / 1000} s`, timedOut: true };
     // Before the tunnel was open, or the proxy's answer to CONNECT: what fetch would fail with.
-    else x.proxyProblem = { code: err.code, facts: err.facts };
+    else x.proxyProblem = problemOf(err);
   }
   return x;
 }

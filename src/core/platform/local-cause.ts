@@ -1,6 +1,6 @@
 /** What is wrong with the device certificate that was sent, by itself: named first when the platform refuses it. */
 import type { X509Certificate } from 'node:crypto';
-import type { ErrorFacts } from '../errors.js';
+import type { LocalCause } from '../errors.js';
 import { isSelfSigned } from '../x509/path.js';
 import { dnOneLine } from '../x509/names.js';
 
@@ -18,10 +18,10 @@ export interface SentIdentity {
  * (the leaf alone, not self-signed: an intermediate is missing, or the server does not know its issuer).
  * A chain that ends at an intermediate is normal (the root is never sent) and names nothing.
  */
-export function localCertificateCause(identity: SentIdentity, now: number): ErrorFacts | undefined {
+export function localCertificateCause(identity: SentIdentity, now: number): LocalCause | undefined {
   const leaf = identity.chain[0];
   if (!leaf) return undefined;
-  const base: ErrorFacts = { path: identity.source, role: 'certificate', subject: dnOneLine(leaf.subject) };
+  const base = { path: identity.source, role: 'certificate' as const, subject: dnOneLine(leaf.subject) };
   const notAfter = Date.parse(leaf.validTo);
   const notBefore = Date.parse(leaf.validFrom);
   if (!Number.isNaN(notAfter) && notAfter < now) {

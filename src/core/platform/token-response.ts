@@ -3,12 +3,12 @@
  * proxy's HTML page reduced to a line (token/answer.ts reads the 200 with the token). Text from the
  * platform is kept short and free of control characters before it goes anywhere.
  */
-import { C8yError, type ErrorCode, type ErrorFacts } from '../errors.js';
+import { C8yError, type LocalCause, type PlatformAnswer, type PlatformSaid } from '../errors.js';
 import { shownText } from '../text.js';
 import type { RawResponse } from './request.js';
 import { retryAfterSeconds } from './retry-after.js';
 
-const STATUS_CODES: Record<number, ErrorCode> = {
+const STATUS_CODES: Record<number, 'PLATFORM_BAD_REQUEST' | 'PLATFORM_UNAUTHORIZED' | 'PLATFORM_FORBIDDEN' | 'PLATFORM_FEATURE_DISABLED' | 'PLATFORM_UNPROCESSABLE' | 'PLATFORM_BUSY'> = {
   400: 'PLATFORM_BAD_REQUEST',
   401: 'PLATFORM_UNAUTHORIZED',
   403: 'PLATFORM_FORBIDDEN',
@@ -32,11 +32,14 @@ export function certificateRefusal(status: number, body: Buffer): 'refused' | 'm
   return undefined;
 }
 
-/** The classified error of a non-200 answer, with the platform's own error and message when it sent JSON. */
-export function errorFromResponse(res: RawResponse, url: URL): C8yError {
+/**
+ * The classified error of a non-200 answer, with the platform's own error and message when it sent JSON,
+ * and what is wrong with the device certificate sent when that shows by itself (local).
+ */
+export function errorFromResponse(res: RawResponse, url: URL, local?: LocalCause): C8yError {
   const platform = platformError(res);
   const refusal = platform ? undefined : certificateRefusal(res.status, res.body);
-  const facts: ErrorFacts = { url: url.href, status: res.status, ...(platform ? { platform } : excerptFact(res)), ...(refusal ? { refusal } : {}) };
+  const facts: PlatformAnswer = { url: url.href, status: res.status, ...(platform ? { platform } : excerptFact(res)), ...(refusal ? { refusal } : {}), ...local };
   if (res.status >= 300 && res.status < 400) return new C8yError('PLATFORM_REFUSED', { ...facts, reason: 'redirect', ...(res.location ? { location: shownText(res.location) } : {}) });
   const wait = res.status === 429 || res.status === 503 ? retryAfterSeconds(res.retryAfter, res.date, res.receivedAt) : undefined;
   if (wait !== undefined) facts.retryAfterSeconds = wait;
@@ -46,12 +49,12 @@ export function errorFromResponse(res: RawResponse, url: URL): C8yError {
   return new C8yError(res.status >= 400 ? 'PLATFORM_REFUSED' : 'BAD_RESPONSE', facts);
 }
 
-export function platformError(res: Pick<RawResponse, 'body'>): ErrorFacts['platform'] | undefined {
+export function platformError(res: Pick<RawResponse, 'body'>): PlatformSaid | undefined {
   try {
     const body = JSON.parse(res.body.toString('utf8')) as unknown;
     if (typeof body !== 'object' || body === null) return undefined;
     const { error, message, info } = body as Record<string, unknown>;
-    const out: NonNullable<ErrorFacts['platform']> = {};
+    const out: PlatformSaid = {};
     if (typeof error === 'string') out.error = shownText(error);
     if (typeof message === 'string') out.message = shownText(message);
     if (typeof info === 'string') out.info = shownText(info);
@@ -73,7 +76,7 @@ export function bodyExcerpt(body: Buffer, max = 160): string {
   return shownText(plain, max);
 }
 
-export function excerptFact(res: RawResponse): ErrorFacts {
+export function excerptFact(res: RawResponse): { excerpt?: string } {
   const excerpt = bodyExcerpt(res.body);
   return excerpt ? { excerpt } : {};
 }

@@ -2,7 +2,7 @@
  * The platform's answer to a token request: a 200 with {"accessToken": "<JWT>"} whatever the content type
  * says, decoded and judged usable; any other answer becomes the C8yError of its class (platform/token-response.ts).
  */
-import { C8yError, type ErrorFacts } from '../errors.js';
+import { C8yError } from '../errors.js';
 import type { RawResponse } from '../platform/request.js';
 import { errorFromResponse, excerptFact } from '../platform/token-response.js';
 import { localCertificateCause, type SentIdentity } from '../platform/local-cause.js';
@@ -11,17 +11,13 @@ import { decodeJwt, JwtError, tokenTimes, unusableReason, type DecodedJwt } from
 /** The token from a 200 answer; any other answer becomes the C8yError of its class. */
 export function tokenFromResponse(res: RawResponse, url: URL, sent?: { identity: SentIdentity; now: number }): DecodedJwt {
   if (res.status === 200) return parseSuccess(res, url);
-  const err = errorFromResponse(res, url);
   // A refusal after the device certificate was sent: what is wrong with it here is named first.
-  if (sent && (res.status === 400 || res.status === 401 || res.status === 403)) {
-    const local = localCertificateCause(sent.identity, sent.now);
-    if (local) throw new C8yError(err.code, { ...err.facts, ...local });
-  }
-  throw err;
+  const refused = sent && (res.status === 400 || res.status === 401 || res.status === 403);
+  throw errorFromResponse(res, url, refused ? localCertificateCause(sent.identity, sent.now) : undefined);
 }
 
 function parseSuccess(res: RawResponse, url: URL): DecodedJwt {
-  const facts: ErrorFacts = { url: url.href, status: res.status };
+  const facts = { url: url.href, status: res.status };
   let body: unknown;
   try {
     body = JSON.parse(res.body.toString('utf8'));

@@ -3,23 +3,24 @@
  * when the token arrived (the token's age on this device's own clock, see token/clock.ts), read back for
  * reuse only when nobody else could have put it there.
  */
-import { chmod, lstat, stat } from 'node:fs/promises';
+// Synchronous calls on one local file (see files/target.ts: no thread pool round trips at start-up).
+import { chmodSync, lstatSync, statSync } from 'node:fs';
 import { C8yError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { readRegularFile } from '../files/read.js';
 import { currentUid, ownedByUserOrRoot, writableByOthers } from '../files/ownership.js';
-import { outputTarget } from '../files/target.js';
+import { outputTarget, statsOrUndefined } from '../files/target.js';
 
 /** Checks, before any network work, that the token can be written there (see files/target.ts). */
-export function checkWritable(path: string): Promise<string> {
+export function checkWritable(path: string): string {
   return outputTarget(path, 'token');
 }
 
 /** Replaces the token file atomically (mode 0600 on POSIX); `receivedAtMs` becomes its modification time. */
 export async function writeTokenFile(path: string, token: string, receivedAtMs?: number): Promise<void> {
   if (token === '') throw new C8yError('INTERNAL', { detail: 'refusing to write an empty token' });
-  const target = await outputTarget(path, 'token');
+  const target = outputTarget(path, 'token');
   await writeFileAtomic(target, token, { mode: 0o600, role: 'token', ...(receivedAtMs !== undefined ? { mtimeMs: receivedAtMs } : {}) });
 }
 
@@ -46,10 +47,10 @@ export interface TrustedToken {
  * In a shared folder another user cannot plant a token this way, nor keep a file they can change.
  */
 export async function readTrustedTokenFile(path: string): Promise<TrustedToken> {
-  const link = await lstat(path).catch(() => undefined);
+  const link = statsOrUndefined(() => lstatSync(path));
   if (!link) return { note: 'does not exist' };
   if (link.isSymbolicLink() && !ownedByUserOrRoot(link)) return { note: 'is a link owned by another user' };
-  const info = await stat(path).catch(() => undefined);
+  const info = statsOrUndefined(() => statSync(path));
   if (!info?.isFile()) return { note: 'is not a regular file' };
   const uid = currentUid();
   if (uid !== undefined && info.uid !== uid) return { note: 'belongs to another user' };
@@ -61,6 +62,12 @@ export async function readTrustedTokenFile(path: string): Promise<TrustedToken> 
     return { note: 'cannot be read' };
   }
   if (!text) return { note: 'holds no token' };
-  if (uid !== undefined && (info.mode & 0o077) !== 0) await chmod(path, 0o600).catch(() => undefined);
+  if (uid !== undefined && (info.mode & 0o077) !== 0) {
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      // read-only file system: the token is still the user's own
+    }
+  }
   return { token: text, mtimeMs: info.mtimeMs };
 }

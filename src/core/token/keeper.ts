@@ -5,7 +5,7 @@
  * more often than its answers justify, and reports each step as an event (no printing here).
  */
 import { spawn } from 'node:child_process';
-import { C8yError, isRetryable, ExitCode, type ExitCodeValue } from '../errors.js';
+import { C8yError, isRetryable, retryAfterOf, ExitCode, type ExitCodeValue } from '../errors.js';
 import { credentialFiles, inputFiles, type Settings } from '../config/settings.js';
 import { PasswordBook } from '../credentials/passwords.js';
 import { checkWritable, readTokenFile, readTrustedTokenFile, writeTokenFile } from './file.js';
@@ -120,9 +120,9 @@ export async function keepTokenFresh(settings: Settings, options: KeeperOptions,
   const endpoint = requireEndpoint(settings);
   // Decided once: a bad proxy setting is a configuration error now, not a failure at every refresh.
   const proxy = decideProxy(settings, io.env, endpoint);
-  await refuseOverlaps([{ path: options.output, option: '-o' }, ...(options.meta ? [{ path: options.meta, option: '--meta' }] : [])], inputFiles(settings));
-  await checkWritable(options.output);
-  if (options.meta) await outputTarget(options.meta);
+  refuseOverlaps([{ path: options.output, option: '-o' }, ...(options.meta ? [{ path: options.meta, option: '--meta' }] : [])], inputFiles(settings));
+  checkWritable(options.output);
+  if (options.meta) outputTarget(options.meta);
   return new Watcher(options, io, settings, endpoint, proxy).run();
 }
 
@@ -334,7 +334,7 @@ class Watcher {
     if (expired) delay = expiredRetryDelay(delay, held.lifetimeSeconds, options.minRetryMs);
     // A platform that said when to come back (Retry-After on a 429 or 503) is not asked earlier: not
     // even to save a held token, since asking a rate-limited platform early only prolongs the limit.
-    const asked = error.facts.retryAfterSeconds;
+    const asked = retryAfterOf(error);
     const nextMs = asked !== undefined && asked * 1000 >= delay ? this.now() + asked * 1000 : this.beforeHeldExpiry(this.now() + delay);
     const retryAt = new Date(nextMs).toISOString();
     if (retryable) io.emit({ event: 'retry', time: this.stamp(), error, attempt: this.attempt, retryAt });

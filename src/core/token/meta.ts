@@ -45,6 +45,6 @@ export function tokenMeta(token: DecodedJwt, input: { endpoint: URL; certificate
 
 /** Writes the sidecar atomically (mode 0600), under the same output policy as the token file. */
 export async function writeMeta(path: string, meta: TokenMeta): Promise<void> {
-  const target = await outputTarget(path, 'output');
+  const target = outputTarget(path, 'output');
   await writeFileAtomic(target, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600, role: 'output' });
 }

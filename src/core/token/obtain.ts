@@ -60,10 +60,10 @@ export async function obtainToken(settings: Settings, options: ObtainOptions, io
   const endpoint = requireEndpoint(settings);
   const tenant = settings.tenant!;
   // Fail on an output that cannot be written, or that is a file read here, before spending a request on it.
-  await refuseOverlaps(outputFiles(options), inputFiles(settings));
-  if (options.output) await checkWritable(options.output);
-  if (options.cache && options.cache !== options.output) await checkWritable(options.cache);
-  if (options.meta) await outputTarget(options.meta);
+  refuseOverlaps(outputFiles(options), inputFiles(settings));
+  if (options.output) checkWritable(options.output);
+  if (options.cache && options.cache !== options.output) checkWritable(options.cache);
+  if (options.meta) outputTarget(options.meta);
   const passwords = new PasswordBook(settings.passwords, io.prompt, io.warn);
   let identity: ClientIdentity | undefined;
   const cacheFile = options.cache ?? options.output;

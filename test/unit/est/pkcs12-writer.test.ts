@@ -9,11 +9,10 @@ import { openKeystore } from '../../../src/core/keystore/open.js';
 import { keyMatchesCertificate } from '../../../src/core/x509/path.js';
 import { tempDir } from '../../helpers/cli.js';
 import { pki } from '../../helpers/paths.js';
-import { KEYTOOL_QUICK } from '../../helpers/keytool.js';
+import { hasKeytool, KEYTOOL_QUICK } from '../../helpers/keytool.js';
 
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).error === undefined;
 const hasOpenssl = has('openssl', ['version']);
-const hasKeytool = has('keytool', ['-help']);
 if (!hasOpenssl) console.warn('openssl is not installed: the OpenSSL check of the PKCS#12 writer is skipped');
 if (!hasKeytool) console.warn('keytool (Java) is not installed: the keytool check of the PKCS#12 writer is skipped');
 

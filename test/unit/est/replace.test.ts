@@ -22,7 +22,7 @@ import { tempDir } from '../../helpers/cli.js';
 import { caught, wordsOf } from '../../helpers/errors.js';
 import { passwordsOf, serverCa, tokenFor, tokenForKeystore } from '../../helpers/est.js';
 import { FIXED_NOW, pki } from '../../helpers/paths.js';
-import { KEYTOOL_QUICK } from '../../helpers/keytool.js';
+import { hasKeytool, KEYTOOL_QUICK } from '../../helpers/keytool.js';
 
 let emulator: Emulator;
 let issuedEc: IssuedCertificate; // for device-est's key, issuer unchanged, no chain in the answer
@@ -31,7 +31,6 @@ const cert = (name: string) => new X509Certificate(readFileSync(pki(name)));
 const isRoot = process.getuid?.() === 0;
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args).error === undefined;
 const hasOpenssl = has('openssl', ['version']);
-const hasKeytool = has('keytool', ['-help']);
 
 async function issue(certFile: string, keyFile: string, key = createPrivateKey(readFileSync(pki(keyFile))), cn?: string): Promise<IssuedCertificate> {
   const leaf = cert(certFile);
@@ -249,7 +248,7 @@ describe('replacePemIdentity: failure at each step leaves the old files byte for
         oldLeaf: cert('device-est.crt'),
         issued: issuedEc,
         prove: async () => {
-          throw new C8yError('CLIENT_CERT_REJECTED', { url: 'https://x' });
+          throw new C8yError('CLIENT_CERT_REJECTED', { url: 'https://x', stage: 'after-handshake' });
         },
       }),
     );
@@ -473,7 +472,7 @@ describe('writeEnrollment', () => {
 
   it('a failed proof (the platform refuses the certificate): neither file is written', async () => {
     const dir = tempDir('c8ytoken-enroll-');
-    const refused = new C8yError('CLIENT_CERT_REJECTED', { url: emulator.url });
+    const refused = new C8yError('CLIENT_CERT_REJECTED', { url: emulator.url, stage: 'after-handshake' });
     const err = await caught(
       writeEnrollment({ certPath: join(dir, 'device.pem'), keyPath: join(dir, 'device.key'), issued: issuedEc, keyPem: privateKeyPem(ecKey), prove: () => Promise.reject(refused) }),
     );

@@ -5,7 +5,7 @@
  * (`http://user:***@host:port`) and the setting it came from as facts; src/output/messages.ts words them.
  * No password reaches the facts.
  */
-import { C8yError, type ErrorFacts } from '../../errors.js';
+import { C8yError, isC8yError, withTravel, type ProxyFacts } from '../../errors.js';
 import { UNTRUSTED_CERT_CODES } from '../tls.js';
 
 /** What the errors need to know about the proxy in use; no secret in it. */
@@ -41,14 +41,14 @@ export interface ConnectAnswer {
 const PROXY_CERT_CODES = new Set([...UNTRUSTED_CERT_CODES, 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** The facts every proxy error carries: which proxy, from where, and where it was asked to connect. */
-export function proxyFacts(proxy: ProxyInfo, target: TunnelTarget): ErrorFacts {
+export function proxyFacts(proxy: ProxyInfo, target: TunnelTarget): ProxyFacts {
   return { proxy: proxy.shown, proxySource: proxy.source, target: `${target.host}:${target.port}`, proxyTls: proxy.tls, proxyCredentials: proxy.credentials };
 }
 
 /** A failure before the proxy answered CONNECT: DNS, refused, reset, closed, TLS to an https:// proxy. */
 export function proxyConnectionError(err: Error, proxy: ProxyInfo, target: TunnelTarget): C8yError {
   const nodeCode = (err as NodeJS.ErrnoException).code ?? '';
-  const facts: ErrorFacts = { ...proxyFacts(proxy, target), stage: 'proxy', ...(nodeCode ? { nodeCode } : {}) };
+  const facts = { ...proxyFacts(proxy, target), stage: 'proxy' as const, ...(nodeCode ? { nodeCode } : {}) };
   const cause = { cause: err };
   if (nodeCode === 'ENOTFOUND' || nodeCode === 'EAI_AGAIN' || nodeCode === 'EAI_NODATA' || nodeCode === 'EAI_NONAME') {
     return new C8yError('PROXY_DNS_FAILED', { ...facts, proxyHost: proxy.host, stage: 'dns' }, cause);
@@ -69,7 +69,7 @@ export function proxyConnectionError(err: Error, proxy: ProxyInfo, target: Tunne
 
 /** The proxy answered CONNECT with something other than 200: its answer, never the platform's. */
 export function proxyAnswerError(answer: ConnectAnswer, proxy: ProxyInfo, target: TunnelTarget): C8yError {
-  const facts: ErrorFacts = { ...proxyFacts(proxy, target), stage: 'proxy', proxyStatus: answer.statusCode, ...(answer.statusText ? { proxyStatusText: answer.statusText } : {}) };
+  const facts = { ...proxyFacts(proxy, target), stage: 'proxy' as const, proxyStatus: answer.statusCode, ...(answer.statusText ? { proxyStatusText: answer.statusText } : {}) };
   // 407 is the standard answer; tinyproxy answers wrong credentials with 401 (and WWW-Authenticate).
   if (answer.statusCode === 407 || answer.statusCode === 401) {
     const schemes = [
@@ -116,9 +116,8 @@ export function interceptionError(proxy: ProxyInfo, target: TunnelTarget, tls: T
  * TLS-inspecting proxy that does ask for a client certificate).
  */
 export function withProxyFacts(err: C8yError, proxy: ProxyInfo, target: TunnelTarget, tls: TunnelTls): C8yError {
-  const facts: ErrorFacts = { ...err.facts, proxy: proxy.shown, proxySource: proxy.source, target: `${target.host}:${target.port}` };
-  if (tls.issuer && (err.code === 'SERVER_UNTRUSTED' || err.code === 'HOSTNAME_MISMATCH')) facts.serverIssuer = tls.issuer;
-  return new C8yError(err.code, facts, err.cause === undefined ? {} : { cause: err.cause });
+  const via = { proxy: proxy.shown, proxySource: proxy.source, target: `${target.host}:${target.port}` };
+  return withTravel(err, tls.issuer && isC8yError(err, 'SERVER_UNTRUSTED', 'HOSTNAME_MISMATCH') ? { ...via, serverIssuer: tls.issuer } : via);
 }
 
 /** A request or handshake through the proxy that ran out of time before the proxy answered CONNECT. */
