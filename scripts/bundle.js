@@ -9,7 +9,7 @@
 // dist/c8ytoken.cjs stays an ordinary CommonJS module that requires its chunks, so require() of it works
 // too (scripts, and the standalone binaries' single-file bundle, scripts/release/sea-bundle.js).
 // The local endpoint is bundled too (dist/emulator.js) for the scripts (demo, emulator, bench, soak);
-// the tests run the sources, and type checking is `tsc --noEmit`, once, in `npm test`.
+// the tests run the sources, and type checking is `tsc -b` (no output: tsconfig.json has noEmit), once, in `npm test`.
 import { build, transform } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

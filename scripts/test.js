@@ -5,6 +5,9 @@
 // fails the run, and the last line printed is the count CI reads, "tests: N passed, N failed, N skipped"
 // (test/helpers/count-reporter.ts), with a failed check counted as a failed test.
 // Caches in node_modules/.cache: tsc's build info (tsconfig.json), ESLint's and Prettier's per file.
+// tsc in build mode (-b): when no file changed since the last check it answers from its build info in
+// 0.2 s instead of parsing every file again (3.4 s of CPU here), and it still reports the errors it
+// recorded; tsconfig.json has noEmit, so nothing is written but the build info.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,7 @@ function run(name, args, { capture = true, env: extra = {} } = {}) {
 // The checks, one after the other (each is busy on a core; vitest has two workers).
 const checks = (async () => {
   const results = [];
-  results.push(await run('tsc --noEmit', [bin('typescript', 'bin/tsc'), '--noEmit']));
+  results.push(await run('tsc -b', [bin('typescript', 'bin/tsc'), '-b']));
   results.push(await run('eslint', [bin('eslint', 'bin/eslint.js'), '--cache', '--cache-location', 'node_modules/.cache/eslint', '.']));
   results.push(await run('prettier --check', [bin('prettier', 'bin/prettier.cjs'), '--check', '--cache', '--log-level', 'warn', '.']));
   return results;
