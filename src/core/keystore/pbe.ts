@@ -169,7 +169,7 @@ export async function decryptPbe(algorithm: Node, data: Buffer, password: string
   const oid = readOid(child(algorithm, 0));
   const params = child(algorithm, 1);
   for (const cost of pbeCosts(algorithm, what)) work.take(cost);
-  if (oid === PBES2) return decryptPbes2(algorithm, data, password ?? '', work);
+  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work);
   const scheme = pkcs12Pbe[oid]!;
   const salt = readOctets(child(params, 0));
   const iterations = readSmallInt(child(params, 1));
@@ -210,34 +210,12 @@ function pbes2Parameters(params: Node): { salt: Buffer; iterations: number; prf:
   return { salt, iterations, prf, cipher, iv };
 }
 
-/**
- * Starts the PBKDF2 derivation of a PBES2 AlgorithmIdentifier on libuv's thread pool now, for a
- * decryptPbe of the same algorithm and password later: the thread pool derives the bags' keys while the
- * main thread checks the MAC (keytool's PKCS#12: two PBKDF2 of 10,000 rounds beside the MAC's 10,000).
- * Only for derivations KdfWork.plan weighed, which the caller guarantees; nothing is thrown here (a
- * malformed or unknown algorithm fails, as before, when it is used), nor left unhandled when the key is
- * never used (a wrong password).
- */
-export function deriveAhead(algorithm: Node, password: string, work: KdfWork): void {
-  try {
-    if (!isPbes2(algorithm)) return;
-    const { salt, iterations, prf, cipher } = pbes2Parameters(child(algorithm, 1));
-    const key = pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
-    key.catch(() => undefined);
-    work.ahead.set(algorithm, { password, key });
-  } catch {
-    // Fails again, in its place, when decrypted.
-  }
-}
-
-async function decryptPbes2(algorithm: Node, data: Buffer, password: string, work: KdfWork): Promise<Buffer> {
-  const { salt, iterations, prf, cipher, iv } = pbes2Parameters(child(algorithm, 1));
+async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork): Promise<Buffer> {
+  const { salt, iterations, prf, cipher, iv } = pbes2Parameters(params);
   // PBES2 takes the password as UTF-8 bytes (RFC 8018; OpenSSL and Java agree). Asynchronous: the
   // rounds run on libuv's thread pool, so the event loop stays free for signals meanwhile; a signal that
   // came during the derivation stops the work here.
-  const ahead = work.ahead.get(algorithm);
-  if (ahead) work.ahead.delete(algorithm);
-  const key = await (ahead?.password === password ? ahead.key : pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf));
+  const key = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
   await work.pause();
   return decipher(cipher.name, key, iv, data);
 }

@@ -19,11 +19,6 @@ export interface KdfCost {
 
 export class KdfWork {
   private left: number = LIMITS.kdfWork;
-  /**
-   * PBKDF2 keys started ahead on the thread pool (pbe.ts deriveAhead), by the AlgorithmIdentifier they
-   * are for: derivations the plan weighed, each started once, accounted with `take` when used.
-   */
-  readonly ahead = new Map<object, { password: string; key: Promise<Buffer> }>();
 
   constructor(private readonly signal?: AbortSignal) {}
 
