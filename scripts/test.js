@@ -35,7 +35,7 @@ function run(name, args, { capture = true, env: extra = {} } = {}) {
   });
 }
 
-// The checks, one after the other (each is busy on a core; vitest has two workers).
+// The checks, one after the other: each keeps a core busy, and vitest already runs two workers per core.
 const checks = (async () => {
   const results = [];
   results.push(await run('tsc -b', [bin('typescript', 'bin/tsc'), '-b']));

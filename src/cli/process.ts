@@ -2,7 +2,8 @@
  * The CLI wired to a process: its streams, its environment, signals and the exit code. The bin calls
  * this; tests call it with a process of their own. SIGINT and SIGTERM abort the running command and end
  * the process with 130 or 143 within a second even if the command does not stop (long work yields to the
- * event loop, so the handler always runs); SIGHUP asks watch to refresh now.
+ * event loop, so the handler always runs; a system call that a stalled file system holds, such as reading
+ * a credential file on a hung network mount, is waited for); SIGHUP asks watch to refresh now.
  */
 import type { CliIo } from '../commands/command.js';
 
@@ -114,14 +115,24 @@ export async function runAsProcess(proc: ProcessLike, main: (argv: string[], io:
  */
 function isTerminal(fd: number): boolean {
   const fs = process.getBuiltinModule('node:fs');
+  let info;
   try {
-    const info = fs.fstatSync(fd);
-    if (!info.isCharacterDevice()) return false;
-    if (process.platform !== 'win32' && info.rdev === fs.statSync('/dev/null', { throwIfNoEntry: false })?.rdev) return false;
+    info = fs.fstatSync(fd);
   } catch {
     return false; // closed
   }
+  if (!info.isCharacterDevice()) return false;
+  if (process.platform !== 'win32' && info.rdev === devNullRdev(fs)) return false;
   return process.getBuiltinModule('node:tty').isatty(fd);
+}
+
+/** /dev/null's device number, or undefined where it cannot be read (then node:tty decides). */
+function devNullRdev(fs: typeof import('node:fs')): number | undefined {
+  try {
+    return fs.statSync('/dev/null').rdev;
+  } catch {
+    return undefined;
+  }
 }
 
 interface DirectWriter {

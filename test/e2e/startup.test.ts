@@ -20,13 +20,16 @@ const hooks = new URL('../helpers/trace-register.mjs', import.meta.url).href;
 const preload = new URL('../helpers/trace-modules.cjs', import.meta.url).pathname;
 const token = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{"exp":4102444800}').toString('base64url')}.c2ln`;
 
-/** Everything a run of the CLI loaded, and its stderr. */
-function loadedBy(args: string[]): Promise<{ loaded: string[]; stderr: string }> {
+/** Everything a run of the CLI loaded, and its stderr; `devNull`: stdin and stdout on /dev/null, as cron and systemd start it. */
+function loadedBy(args: string[], { devNull = false } = {}): Promise<{ loaded: string[]; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', preload, '--import', hooks, bin, ...args], { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+    const child = spawn(process.execPath, ['--require', preload, '--import', hooks, bin, ...args], {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      stdio: devNull ? ['ignore', 'ignore', 'pipe'] : 'pipe',
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.end();
+    child.stdin?.end();
     child.on('close', () => {
       const loaded = stderr
         .split('\n')
@@ -92,6 +95,13 @@ describe('start-up', () => {
       expect(heavyIn(loaded, NETWORK)).toEqual([]);
       // The chunks on this path name node:crypto; the bin loads it only when a property is read (none is).
       expect(loaded).not.toContain('node:crypto');
+      // stdin and stdout on /dev/null (a character device, like a terminal) are no terminal, told without
+      // node:tty, which brings node:net and the stream machinery (the previous code loaded it here; node:net
+      // itself cannot be looked for: the trace's module hooks load it).
+      const service = await loadedBy(args, { devNull: true });
+      expect(service.stderr).toMatch(/no request sent/);
+      expect(service.loaded).toContain('node:vm'); // the trace works
+      expect(service.loaded).not.toContain('node:tty');
     } finally {
       await emulator.stop();
     }

@@ -16,6 +16,8 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 // Synchronous calls for a regular file: a credential or token file is a few kilobytes on a local disk,
 // and each asynchronous call was a round trip through libuv's thread pool (five per file, the pool's
 // threads started for the first). A pipe is read through the event loop (readPipe), since it may wait.
+// A file system that stalls a call (a hung network mount) holds the process until the call returns: no
+// signal is answered meanwhile (src/cli/process.ts).
 // Numeric descriptors, not FileHandles: a pipe's descriptor is handed to a net.Socket, which closes it.
 
 /** The bytes of a regular file of at most `maxBytes`; C8yError FILE_* otherwise. */

@@ -78,7 +78,7 @@ const ROUNDS_PER_CALL = 256;
 // optimising compile of the module, once per process). Counted with callgrind on `fetch` (ADR 0010):
 // OpenSSL 3's single SHA-256 MAC of 2,048 rounds costs 29 M instructions more in WebAssembly; the legacy
 // files' six SHA-1 derivations of 2,048 rounds 94 M fewer, keytool's 10,000 SHA-256 rounds 39 M fewer.
-const WASM_FROM: Record<string, number> = { sha1: 1, sha256: 4097 };
+const WASM_FROM: Record<string, number> = { sha1: 2, sha256: 4097 };
 
 /** A salt from the file, refused when longer than any writer makes (its length drives the work below). */
 export function checkedSalt(salt: Buffer): Buffer {
