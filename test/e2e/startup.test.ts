@@ -28,7 +28,7 @@ function loadedBy(args: string[], { devNull = false } = {}): Promise<{ loaded: s
       stdio: devNull ? ['ignore', 'ignore', 'pipe'] : 'pipe',
     });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d)); // a pipe in both stdio forms
     child.stdin?.end();
     child.on('close', () => {
       const loaded = stderr
