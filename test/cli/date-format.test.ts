@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 
 const MILLISECONDS = /\d\d:\d\d:\d\d\.\d{3}Z/;
 const OPENSSL_DATE = /\b[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}( GMT)?\b/;
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', LANG: 'C.UTF-8' };
-const creds = () => ['--url', plain.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const creds = () => ['--url', plain.url, ...RSA_DEVICE];
 const expired = () => ['--url', plain.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-expired.chain.pem'), '--key', pki('device-expired.key')];
 
 describe('one date form in human output', () => {

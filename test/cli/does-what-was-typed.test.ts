@@ -14,7 +14,7 @@ import { PasswordBook, type PasswordSources } from '../../src/core/credentials/p
 import { startSpinner } from '../../src/output/terminal.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki, root } from '../helpers/paths.js';
+import { pki, root, RSA_DEVICE } from '../helpers/paths.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -54,7 +54,7 @@ describe('flags win for the identity as a whole', () => {
 });
 
 describe('-o and --format', () => {
-  const fetch = (args: string[]) => runMain(['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), ...args]);
+  const fetch = (args: string[]) => runMain(['fetch', '--url', emulator.url, ...RSA_DEVICE, ...args]);
 
   it('-o FILE --format env prints the exports (eval gets them) and writes the file', async () => {
     const file = join(tempDir(), 'token');

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 
 const emulators: Emulator[] = [];
 afterEach(async () => {
@@ -101,7 +101,7 @@ describe('watch opens a keystore once at start', () => {
 });
 
 describe('the token file is never replaced by something worse, nor written over a file c8ytoken reads', () => {
-  const creds = (e: Emulator) => ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+  const creds = (e: Emulator) => ['--url', e.url, ...RSA_DEVICE];
 
   it('fetch --force -o FILE: an older token from the platform leaves the valid one in FILE, with a warning', async () => {
     const e = await endpoint(3600);

@@ -11,11 +11,11 @@ import type { Emulator } from '../emulator/server.js';
 import { renderInspect } from '../../src/commands/inspect/output.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 import { localEndpoints } from '../helpers/endpoints.js';
 
 const endpoint = localEndpoints();
-const creds = (e: Emulator) => ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const creds = (e: Emulator) => ['--url', e.url, ...RSA_DEVICE];
 
 interface DoctorJson {
   ok: boolean;
@@ -270,7 +270,7 @@ describe('messages say what was seen', () => {
       },
     };
   }
-  const device = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+  const device = [...RSA_DEVICE];
 
   it("a timeout's hint names the URL's port, not 8443", async () => {
     const silent = await tcpServer(() => undefined);

@@ -14,7 +14,7 @@ import { readValue } from '../../src/core/config/values.js';
 import { parseDuration } from '../../src/core/time/duration.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 
 describe('day-scale durations need a unit', () => {
   it('cert needs-renewal --within 30 is a usage error (exit 2) that shows 30d and 30h', async () => {
@@ -68,7 +68,7 @@ describe('options without effect in the combination given warn', () => {
   afterAll(async () => {
     await emulator.stop();
   });
-  const fetch = (...args: string[]) => runMain(['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), ...args]);
+  const fetch = (...args: string[]) => runMain(['fetch', '--url', emulator.url, ...RSA_DEVICE, ...args]);
   const token = async (): Promise<string> => (await fetch()).stdout.trim();
 
   it('inspect --expires-within without --check warns, and with --check does not', async () => {
@@ -96,23 +96,7 @@ describe('options without effect in the combination given warn', () => {
     expect((await fetch('--force')).stderr).toContain('warning: --force has no effect without --output or --cache');
     expect((await fetch('--force', '--cache', join(tempDir(), 'cache'))).stderr).not.toContain('warning');
     const dir = tempDir();
-    const watch = await runMain([
-      'watch',
-      '--once',
-      '--min-retry',
-      '1s',
-      '--exit-on-error',
-      '-o',
-      join(dir, 'token'),
-      '--url',
-      emulator.url,
-      '--truststore',
-      pki('truststore.pem'),
-      '--cert',
-      pki('device-rsa.chain.pem'),
-      '--key',
-      pki('device-rsa.key'),
-    ]);
+    const watch = await runMain(['watch', '--once', '--min-retry', '1s', '--exit-on-error', '-o', join(dir, 'token'), '--url', emulator.url, ...RSA_DEVICE]);
     expect(watch.code).toBe(0);
     expect(watch.stderr).toContain('warning: --min-retry has no effect with --once (it makes one attempt and exits with its error)');
     expect(watch.stderr).toContain('warning: --exit-on-error has no effect with --once');

@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 
 const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', LANG: 'C.UTF-8' };
 
@@ -162,7 +162,7 @@ describe('a 401 or 403 to the request with the certificate (the platform: 401 "I
   for (const code of [401, 403]) {
     it(`HTTP ${code}: verify-chain --connect says rejected (never accepted); doctor fails the TLS step and does not go on to a token`, async () => {
       status = code;
-      const identity = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+      const identity = [...RSA_DEVICE];
       const run = await runMain(['verify-chain', '--connect', '--json', '--url', url, ...identity], { env });
       const h = (JSON.parse(run.stdout) as { handshake: { clientVerdict: string; httpStatus: number; refusal: { code: string } } }).handshake;
       expect(h).toMatchObject({ clientVerdict: 'refused', httpStatus: code, refusal: { code: code === 401 ? 'PLATFORM_UNAUTHORIZED' : 'PLATFORM_FORBIDDEN' } });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { RSA_DEVICE } from '../helpers/paths.js';
 
 const posix = process.platform !== 'win32';
 
@@ -22,24 +22,7 @@ afterAll(async () => {
 });
 
 function watchOnce(token: string, hook: string[]) {
-  return runMain([
-    'watch',
-    '--once',
-    '--json',
-    '-o',
-    token,
-    '--url',
-    emulator.url,
-    '--truststore',
-    pki('truststore.pem'),
-    '--cert',
-    pki('device-rsa.chain.pem'),
-    '--key',
-    pki('device-rsa.key'),
-    '--exec',
-    '--',
-    ...hook,
-  ]);
+  return runMain(['watch', '--once', '--json', '-o', token, '--url', emulator.url, ...RSA_DEVICE, '--exec', '--', ...hook]);
 }
 
 const events = (stdout: string) =>

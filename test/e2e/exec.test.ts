@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
-import { bin, pki } from '../helpers/paths.js';
+import { bin, RSA_DEVICE } from '../helpers/paths.js';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -17,22 +17,7 @@ afterAll(async () => {
 
 function exec(script: string, dir: string, signal?: NodeJS.Signals): Promise<number | null> {
   return new Promise((resolve) => {
-    const args = [
-      bin,
-      'exec',
-      '--url',
-      emulator.url,
-      '--truststore',
-      pki('truststore.pem'),
-      '--cert',
-      pki('device-rsa.chain.pem'),
-      '--key',
-      pki('device-rsa.key'),
-      '--',
-      process.execPath,
-      '-e',
-      script,
-    ];
+    const args = [bin, 'exec', '--url', emulator.url, ...RSA_DEVICE, '--', process.execPath, '-e', script];
     const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, stdio: 'ignore' });
     if (signal) {
       const ready = join(dir, 'ready');

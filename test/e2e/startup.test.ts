@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { bin, pki, root } from '../helpers/paths.js';
+import { bin, pki, root, RSA_DEVICE } from '../helpers/paths.js';
 
 const hooks = new URL('../helpers/trace-register.mjs', import.meta.url).href;
 const preload = new URL('../helpers/trace-modules.cjs', import.meta.url).pathname;
@@ -88,7 +88,7 @@ describe('start-up', () => {
     const emulator = await new Emulator().start();
     try {
       const file = join(tempDir(), 'token');
-      const args = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
+      const args = ['fetch', '--url', emulator.url, ...RSA_DEVICE, '-o', file];
       expect((await runMain(args)).code).toBe(0); // the token in FILE: a fetch in this process
       const { loaded, stderr } = await loadedBy(args);
       expect(stderr).toMatch(/no request sent/);
@@ -145,7 +145,7 @@ describe('the chunks a command loads', () => {
     const emulator = await new Emulator().start();
     try {
       const file = join(tempDir(), 'token');
-      const args = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
+      const args = ['fetch', '--url', emulator.url, ...RSA_DEVICE, '-o', file];
       expect((await runMain(args)).code).toBe(0); // the token in FILE: a fetch in this process
       const cached = sourcesLoadedBy(args);
       expect(cached.filter((s) => s.includes('commands/fetch/'))).not.toEqual([]);
@@ -184,7 +184,7 @@ describe('the packs (dist/chunks/pack-COMMAND.cjs: the files a command loads, in
     const emulator = await new Emulator().start();
     try {
       const file = join(tempDir(), 'token');
-      const fetchArgs = ['fetch', '--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file];
+      const fetchArgs = ['fetch', '--url', emulator.url, ...RSA_DEVICE, '-o', file];
       expect((await runMain(fetchArgs)).code).toBe(0); // the token in FILE: a fetch in this process
       for (const args of [['inspect', token], fetchArgs]) {
         const pack = join(dist, 'chunks', `pack-${args[0]}.cjs`);

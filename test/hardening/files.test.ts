@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 import { TestProxy } from '../helpers/proxy.js';
 
 const posix = process.platform !== 'win32';
@@ -26,7 +26,7 @@ afterAll(async () => {
   await emulator.stop();
 });
 
-const creds = () => ['--url', emulator.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const creds = () => ['--url', emulator.url, ...RSA_DEVICE];
 const fetch = (args: string[], cwd?: string) => runMain(['fetch', ...creds(), ...args], cwd ? { cwd } : {});
 
 /** A folder like /tmp: sticky and writable by everyone. */

@@ -10,13 +10,12 @@ import type { Emulator } from '../emulator/server.js';
 import { startSpinner } from '../../src/output/terminal.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain, type MainOptions } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 import { localEndpoints } from '../helpers/endpoints.js';
 
 const endpoint = localEndpoints();
 
-const fetch = (e: Emulator, args: string[] = [], options: MainOptions = {}) =>
-  runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), ...args], options);
+const fetch = (e: Emulator, args: string[] = [], options: MainOptions = {}) => runMain(['fetch', '--url', e.url, ...RSA_DEVICE, ...args], options);
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
@@ -72,7 +71,7 @@ describe('text from the platform', () => {
   it("a device user (sub) with ESC, BEL and CR reaches neither doctor's report nor watch's log raw, with or without colour", async () => {
     const e = await endpoint();
     e.fault = 'control-sub';
-    const creds = ['--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+    const creds = ['--url', e.url, ...RSA_DEVICE];
     // eslint-disable-next-line no-control-regex
     const raw = /[\u0007\r]|\u001b(?!\[[0-9;]*m)/;
     for (const env of [{}, { FORCE_COLOR: '1' }] as Record<string, string>[]) {

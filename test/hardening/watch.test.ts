@@ -12,7 +12,7 @@ import { loadSettings } from '../../src/core/config/settings.js';
 import { tempDir } from '../helpers/cli.js';
 import { testIo } from '../helpers/io.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { pki, RSA_DEVICE } from '../helpers/paths.js';
 import { localEndpoints } from '../helpers/endpoints.js';
 
 const endpoint = localEndpoints();
@@ -48,7 +48,7 @@ describe('answers that must not become a token file', () => {
     const e = await endpoint();
     e.fault = 'truncate';
     e.faultCount = 1;
-    const run = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')]);
+    const run = await runMain(['fetch', '--url', e.url, ...RSA_DEVICE]);
     expect(run.code).toBe(8);
     expect(run.stderr).toMatch(/RESPONSE_TRUNCATED/);
   });
@@ -59,7 +59,7 @@ describe('answers that must not become a token file', () => {
       const file = join(tempDir(), 'token');
       writeFileSync(file, 'previous-token', { mode: 0o600 });
       e.fault = fault;
-      const run = await runMain(['fetch', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key'), '-o', file, '--force']);
+      const run = await runMain(['fetch', '--url', e.url, ...RSA_DEVICE, '-o', file, '--force']);
       expect(run.code).toBe(8);
       expect(run.stderr).toMatch(/without a usable token/);
       expect(readFileSync(file, 'utf8')).toBe('previous-token');

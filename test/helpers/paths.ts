@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const pki = (name: string): string => fileURLToPath(new URL(`../../fixtures/pki/${name}`, import.meta.url));
 export const bin = fileURLToPath(new URL('../../bin/c8ytoken.js', import.meta.url));
+/** The RSA fixture device's credentials and the fixtures' truststore, as command-line flags. */
+export const RSA_DEVICE = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
 
 /** ../shared/conformance beside the repository, when this checkout has it. */
 export const conformanceDir = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));

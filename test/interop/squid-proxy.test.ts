@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { RSA_DEVICE } from '../helpers/paths.js';
 import { freePort, installed, startDaemon, type Daemon } from './daemons.js';
 
 const squid = installed('/usr/sbin/squid');
@@ -19,7 +19,7 @@ const ncsa = installed('/usr/lib/squid/basic_ncsa_auth');
 const missing = [squid ? '' : '/usr/sbin/squid', htpasswd ? '' : '/usr/bin/htpasswd', ncsa ? '' : '/usr/lib/squid/basic_ncsa_auth'].filter(Boolean);
 const USER = 'squid-device';
 const PASSWORD = 'squid-secret-7';
-const creds = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const creds = [...RSA_DEVICE];
 
 describe.skipIf(missing.length > 0)(`squid with basic_ncsa_auth${missing.length ? ` (skipped: ${missing.join(', ')} not installed; apt-get install squid apache2-utils)` : ''}`, () => {
   let emulator: Emulator;

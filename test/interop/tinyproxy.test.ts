@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { pki } from '../helpers/paths.js';
+import { RSA_DEVICE } from '../helpers/paths.js';
 import { freePort, installed, startDaemon, type Daemon } from './daemons.js';
 
 const tinyproxy = installed('/usr/bin/tinyproxy');
 const USER = 'device-proxy';
 const PASSWORD = 'tiny-secret-42';
-const creds = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+const creds = [...RSA_DEVICE];
 
 describe.skipIf(!tinyproxy)(`tinyproxy with BasicAuth${tinyproxy ? '' : ' (skipped: /usr/bin/tinyproxy is not installed; apt-get install tinyproxy)'}`, () => {
   let emulator: Emulator;
