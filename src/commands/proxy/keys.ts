@@ -1,5 +1,5 @@
 /** The options `c8ytoken proxy` reads: its spec lists them, its runner gets them as one typed object (OptionsOf). */
-import { CONNECTION_OPTIONS, type OptionKey } from '../../core/config/options.js';
+import { CONNECTION_OPTIONS, REFRESH_OPTIONS, RENEWAL_OPTIONS, type OptionKey } from '../../core/config/options.js';
 
 export const keys = [
   ...CONNECTION_OPTIONS,
@@ -17,10 +17,6 @@ export const keys = [
   'drainTimeout',
   'output',
   'meta',
-  'minRetry',
-  'maxRetry',
-  'slowRetry',
-  'renewBefore',
-  'allowShorter',
-  'estUrl',
+  ...REFRESH_OPTIONS,
+  ...RENEWAL_OPTIONS,
 ] as const satisfies readonly OptionKey[];

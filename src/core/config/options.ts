@@ -386,6 +386,12 @@ export const CONNECTION_OPTIONS = [
   'proxyPasswordFile',
 ] as const satisfies readonly OptionKey[];
 
+/** What the token keeper reads to pace its refreshes: every command that keeps a token fresh (watch, exec, proxy). */
+export const REFRESH_OPTIONS = ['minRetry', 'maxRetry', 'slowRetry'] as const satisfies readonly OptionKey[];
+
+/** What the keeper reads to renew the device certificate over EST while it runs (watch, proxy). */
+export const RENEWAL_OPTIONS = ['renewBefore', 'allowShorter', 'estUrl'] as const satisfies readonly OptionKey[];
+
 /**
  * When an option given on the command line does nothing: the CLI warns instead of ignoring it silently.
  * `commands`: only these commands read it; the others still accept it (scripts that pass it keep working)
