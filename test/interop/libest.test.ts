@@ -165,31 +165,30 @@ describe.skipIf(!estserver)(`Cisco libest estserver ${estserver ? '' : skipReaso
 
   const common = () => ['--url', emulator.url, '--truststore', pki('server-ca.crt')];
 
+  /** `cert enroll` of the device `estuser` at `server`, writing `certPath` and `keyPath`. */
+  const enrollArgs = (server: Libest, certPath: string, keyPath: string, maxWait: string): string[] => [
+    'cert',
+    'enroll',
+    ...common(),
+    '--est-url',
+    server.url,
+    '--device-id',
+    'estuser',
+    '--one-time-password-file',
+    join(dir, 'otp.txt'),
+    '--cert',
+    certPath,
+    '--key',
+    keyPath,
+    '--max-wait',
+    maxWait,
+  ];
+
   async function enroll(server: Libest, name: string, extra: string[] = []): Promise<{ certPath: string; keyPath: string }> {
     const out = tempDir('c8ytoken-libest-out-');
     const certPath = join(out, `${name}.pem`);
     const keyPath = join(out, `${name}.key`);
-    const run = await runMain(
-      [
-        'cert',
-        'enroll',
-        ...common(),
-        '--est-url',
-        server.url,
-        '--device-id',
-        'estuser',
-        '--one-time-password-file',
-        join(dir, 'otp.txt'),
-        '--cert',
-        certPath,
-        '--key',
-        keyPath,
-        '--max-wait',
-        '1m',
-        ...extra,
-      ],
-      {},
-    );
+    const run = await runMain([...enrollArgs(server, certPath, keyPath, '1m'), ...extra], {});
     expect(run.stderr + server.log().slice(-2000)).not.toMatch(/Invalid or corrupted pkcs10|EST_ERR_BAD_PKCS10/);
     expect(run.code, run.stderr).toBe(0);
     return { certPath, keyPath };
@@ -238,23 +237,7 @@ describe.skipIf(!estserver)(`Cisco libest estserver ${estserver ? '' : skipReaso
 
   it('cert enroll against -m 60 with --max-wait 30s: EST_PENDING (exit 8) saying when to come back', async () => {
     const out = tempDir('c8ytoken-libest-out-');
-    const run = await runMain([
-      'cert',
-      'enroll',
-      ...common(),
-      '--est-url',
-      manual.url,
-      '--device-id',
-      'estuser',
-      '--one-time-password-file',
-      join(dir, 'otp.txt'),
-      '--cert',
-      join(out, 'x.pem'),
-      '--key',
-      join(out, 'x.key'),
-      '--max-wait',
-      '30s',
-    ]);
+    const run = await runMain(enrollArgs(manual, join(out, 'x.pem'), join(out, 'x.key'), '30s'));
     expect(run.code).toBe(8);
     expect(run.stderr).toMatch(/HTTP 202 to simpleenroll: the request is pending.*Retry-After: 1 min/);
     expect(run.stderr).toMatch(/Run again after \d{4}-\d\d-\d\dT.*raise --max-wait/);
@@ -277,23 +260,7 @@ describe.skipIf(!estserver)(`Cisco libest estserver ${estserver ? '' : skipReaso
 
   it('cert enroll against -n (no HTTP authentication): libest answers 401, which enroll waits out as "not registered"', async () => {
     const out = tempDir('c8ytoken-libest-out-');
-    const run = await runMain([
-      'cert',
-      'enroll',
-      ...common(),
-      '--est-url',
-      certOnly.url,
-      '--device-id',
-      'estuser',
-      '--one-time-password-file',
-      join(dir, 'otp.txt'),
-      '--cert',
-      join(out, 'x.pem'),
-      '--key',
-      join(out, 'x.key'),
-      '--max-wait',
-      '1s',
-    ]);
+    const run = await runMain(enrollArgs(certOnly, join(out, 'x.pem'), join(out, 'x.key'), '1s'));
     expect(run.code).toBe(7);
     expect(run.stderr).toMatch(/EST_NOT_REGISTERED/);
     expect(existsSync(join(out, 'x.pem'))).toBe(false);
