@@ -2,6 +2,8 @@ import { createHash, hash as oneShot } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { digestRounds } from '../../src/core/keystore/digest-rounds.js';
+import { ASSEMBLED } from '../../src/core/keystore/digest-rounds-assembler.js';
+import { MODULES } from '../../src/core/keystore/digest-rounds-modules.js';
 import { bmpPassword, pkcs12Kdf } from '../../src/core/keystore/pbe.js';
 
 /** RFC 7292 B.2 written out plainly, every round through OpenSSL: the oracle for the properties below. */
@@ -72,6 +74,10 @@ describe('pkcs12Kdf rounds', () => {
 });
 
 describe('the WebAssembly rounds (ADR 0010) against OpenSSL', () => {
+  it('are the modules the assembler makes from FIPS 180-4’s steps (npm run wasm writes them)', () => {
+    for (const hash of ['sha1', 'sha256'] as const) expect(MODULES[hash], hash).toBe(Buffer.from(ASSEMBLED[hash]()).toString('base64'));
+  });
+
   it('are available for SHA-1 and SHA-256 on this Node, and only for those', () => {
     expect(digestRounds('sha1')).toBeDefined();
     expect(digestRounds('sha256')).toBeDefined();
