@@ -1,10 +1,12 @@
-import { createHash, hash as oneShot } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, hash as oneShot } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { digestRounds } from '../../src/core/keystore/digest-rounds.js';
 import { ASSEMBLED } from '../../src/core/keystore/digest-rounds-assembler.js';
 import { MODULES } from '../../src/core/keystore/digest-rounds-modules.js';
-import { bmpPassword, pkcs12Kdf } from '../../src/core/keystore/pbe.js';
+import { bmpPassword, decryptPbe, deriveAhead, pkcs12Kdf } from '../../src/core/keystore/pbe.js';
+import { KdfWork, type KdfCost } from '../../src/core/keystore/work.js';
+import { child, parseDer, readOctets } from '../../src/core/encoding/der.js';
 
 /** RFC 7292 B.2 written out plainly, every round through OpenSSL: the oracle for the properties below. */
 function referenceKdf(hash: string, password: Buffer, salt: Buffer, id: number, iterations: number, length: number): Buffer {
@@ -116,6 +118,58 @@ describe('the WebAssembly rounds (ADR 0010) against OpenSSL', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("PBES2 keys derived ahead (a PKCS#12 file's bag keys beside its MAC)", () => {
+  /** A KdfWork that lists what it accounts. */
+  class CountedWork extends KdfWork {
+    taken: KdfCost[] = [];
+    override take(cost: KdfCost): void {
+      this.taken.push(cost);
+      super.take(cost);
+    }
+  }
+  // An EncryptedPrivateKeyInfo as OpenSSL writes it: PBES2, PBKDF2-HMAC-SHA256 of 2,048 rounds, AES-256-CBC.
+  const encrypted = (): { algorithm: ReturnType<typeof parseDer>; data: Buffer } => {
+    const { privateKey } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { format: 'der', type: 'spki' },
+      privateKeyEncoding: { format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' },
+    });
+    const info = parseDer(privateKey);
+    return { algorithm: child(info, 0), data: readOctets(child(info, 1)) };
+  };
+
+  it('are accounted when started, used once, and only for the password they were started with', async () => {
+    const { algorithm, data } = encrypted();
+    const work = new CountedWork();
+    deriveAhead(algorithm, 'right', work, 'the key');
+    expect(work.taken.map((c) => c.iterations)).toEqual([2048]);
+    const plain = await decryptPbe(algorithm, data, 'right', work, 'the key');
+    expect(createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' }).asymmetricKeyType).toBe('ec');
+    expect(work.taken).toHaveLength(1); // the key started ahead, not derived and counted again
+    await decryptPbe(algorithm, data, 'right', work, 'the key');
+    expect(work.taken).toHaveLength(2); // used once: a second decryption derives (and counts) its own
+
+    const other = new CountedWork();
+    deriveAhead(algorithm, 'wrong', other, 'the key');
+    await expect(decryptPbe(algorithm, data, 'right', other, 'the key')).resolves.toEqual(plain);
+    expect(other.taken).toHaveLength(2); // started with another password: not used
+  });
+
+  it('are not started for counts a signal could not interrupt in time, nor for what fails in its place', () => {
+    const { algorithm } = encrypted();
+    // The same parameters with 30,000 rounds (INTEGER 2048 is 02 02 08 00; 30,000 is 02 02 75 30).
+    const bytes = Buffer.from(algorithm.bytes);
+    const at = bytes.indexOf(Buffer.from([2, 2, 8, 0]));
+    expect(at).toBeGreaterThan(0);
+    bytes.set([0x75, 0x30], at + 2);
+    const work = new CountedWork();
+    deriveAhead(parseDer(bytes), 'right', work, 'the key');
+    expect(work.taken).toEqual([]);
+    deriveAhead(parseDer(Buffer.from([0x30, 0x03, 0x06, 0x01, 0x2a])), 'right', work, 'the key'); // not PBES2
+    expect(work.taken).toEqual([]);
   });
 });
 

@@ -168,8 +168,9 @@ export function blocksOf(length: number, hash: string): number {
 export async function decryptPbe(algorithm: Node, data: Buffer, password: string | null, work: KdfWork, what: string): Promise<Buffer> {
   const oid = readOid(child(algorithm, 0));
   const params = child(algorithm, 1);
-  for (const cost of pbeCosts(algorithm, what)) work.take(cost);
-  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work);
+  const ahead = oid === PBES2 ? work.useAhead(algorithm, password ?? '') : undefined;
+  if (!ahead) for (const cost of pbeCosts(algorithm, what)) work.take(cost);
+  if (oid === PBES2) return decryptPbes2(params, data, password ?? '', work, ahead);
   const scheme = pkcs12Pbe[oid]!;
   const salt = readOctets(child(params, 0));
   const iterations = readSmallInt(child(params, 1));
@@ -210,14 +211,44 @@ function pbes2Parameters(params: Node): { salt: Buffer; iterations: number; prf:
   return { salt, iterations, prf, cipher, iv };
 }
 
-async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork): Promise<Buffer> {
+async function decryptPbes2(params: Node, data: Buffer, password: string, work: KdfWork, ahead?: Promise<Buffer>): Promise<Buffer> {
   const { salt, iterations, prf, cipher, iv } = pbes2Parameters(params);
   // PBES2 takes the password as UTF-8 bytes (RFC 8018; OpenSSL and Java agree). Asynchronous: the
   // rounds run on libuv's thread pool, so the event loop stays free for signals meanwhile; a signal that
   // came during the derivation stops the work here.
-  const key = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  const key = await (ahead ?? derivePbkdf2(password, salt, iterations, cipher.keyLength, prf));
   await work.pause();
   return decipher(cipher.name, key, iv, data);
+}
+
+const derivePbkdf2 = (password: string, salt: Buffer, iterations: number, keyLength: number, prf: string): Promise<Buffer> =>
+  pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, keyLength, prf);
+
+/**
+ * PBES2 derivations up to this count may start ahead. A PBKDF2 call on the thread pool cannot be
+ * cancelled: one started ahead and then not used (a wrong password, a signal) runs to its end, and the
+ * process waits for it before it exits. 20,000 rounds are 4 ms here (tens of ms on a small ARM board);
+ * GnuTLS's 600,000 (120-190 ms here) are derived when used, between pauses that answer a signal.
+ */
+const AHEAD_MAX_ITERATIONS = 20_000;
+
+/**
+ * Starts the PBKDF2 derivation of a PBES2 AlgorithmIdentifier on libuv's thread pool now, for a
+ * decryptPbe of the same algorithm and password later: the thread pool derives a keystore's bag keys while
+ * the main thread checks its MAC (keytool's PKCS#12: two PBKDF2 of 10,000 rounds beside the MAC's 10,000
+ * SHA-256 rounds). The work is accounted now. Nothing is thrown here: an algorithm that is malformed,
+ * unknown, too costly to start ahead or past the limits is derived, or fails, in its place when used.
+ */
+export function deriveAhead(algorithm: Node, password: string, work: KdfWork, what: string): void {
+  try {
+    if (!isPbes2(algorithm)) return;
+    const { salt, iterations, prf, cipher } = pbes2Parameters(child(algorithm, 1));
+    if (iterations > AHEAD_MAX_ITERATIONS) return;
+    for (const cost of pbeCosts(algorithm, what)) work.take(cost);
+    work.keepAhead(algorithm, password, derivePbkdf2(password, salt, iterations, cipher.keyLength, prf));
+  } catch {
+    // In its place, when decrypted.
+  }
 }
 
 /** Raised when decryption produces bad padding: almost always a wrong password. */

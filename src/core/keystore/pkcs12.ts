@@ -12,7 +12,7 @@ import { LIMITS } from '../limits.js';
 import { buildPath, keyMatchesCertificate } from '../x509/path.js';
 import { parseCertificate } from '../x509/read.js';
 import { child, explicit, parseDer, readBmpString, readOctets, readOid, readSmallInt, Tag, type Node } from '../encoding/der.js';
-import { BadDecryptError, bmpPassword, checkedSalt, decryptPbe, hashName, isPbes2, pbeCosts, pkcs12Kdf, UnsupportedAlgorithmError } from './pbe.js';
+import { BadDecryptError, bmpPassword, checkedSalt, decryptPbe, deriveAhead, hashName, isPbes2, pbeCosts, pkcs12Kdf, UnsupportedAlgorithmError } from './pbe.js';
 import { keystoreFailure } from './failure.js';
 import { KdfWork, type KdfCost } from './work.js';
 import type { KeyEntry, Keystore, TrustedEntry } from './types.js';
@@ -73,6 +73,12 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
   // sections, the shrouded keys of plain sections) is weighed before the first one runs: a file asking for
   // more than the limits in all is refused at once, not after seconds of work.
   work.plan([...(macData ? [macCost(macData)] : []), ...sections.flatMap(declaredCosts)]);
+  // The bags' PBKDF2 keys derive on the thread pool while the MAC's KDF runs here (PBES2 takes an empty and
+  // an absent password as the same bytes, so the MAC's verdict on them does not matter).
+  for (const section of sections) {
+    if (section.kind === 'encrypted') deriveAhead(section.algorithm, storePassword, work, 'its certificates');
+    else for (const bag of section.bags) if (bag.type === 'shroudedKey') deriveAhead(child(bag.value, 0), storePassword, work, `the key of entry "${bag.friendlyName ?? '1'}"`);
+  }
   // The MAC tells a wrong password from a damaged file before any decryption is tried. Some tools encode an
   // empty password as no bytes at all instead of a BMP terminator (RFC 7292 leaves it open): try both.
   const candidates = storePassword === '' ? ['', null] : [storePassword];

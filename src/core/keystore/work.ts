@@ -19,6 +19,11 @@ export interface KdfCost {
 
 export class KdfWork {
   private left: number = LIMITS.kdfWork;
+  /**
+   * PBKDF2 keys started ahead on the thread pool (pbe.ts deriveAhead), by the AlgorithmIdentifier they are
+   * for: accounted with `take` when started, used at most once.
+   */
+  private readonly ahead = new Map<object, { password: string; key: Promise<Buffer> }>();
 
   constructor(private readonly signal?: AbortSignal) {}
 
@@ -39,6 +44,21 @@ export class KdfWork {
   take(cost: KdfCost): void {
     this.left -= checked(cost);
     if (this.left < 0) throw new KdfLimitError('its key derivations in all', LIMITS.kdfWork - this.left, LIMITS.kdfWork);
+  }
+
+  /** Keeps a derivation started ahead for `algorithm` with `password` (already accounted with `take`). */
+  keepAhead(algorithm: object, password: string, key: Promise<Buffer>): void {
+    // Not awaited when the password turns out wrong or the command stops: never an unhandled rejection.
+    key.catch(() => undefined);
+    this.ahead.set(algorithm, { password, key });
+  }
+
+  /** The key derived ahead for `algorithm` with this very password, once; undefined otherwise. */
+  useAhead(algorithm: object, password: string): Promise<Buffer> | undefined {
+    const ahead = this.ahead.get(algorithm);
+    if (!ahead || ahead.password !== password) return undefined;
+    this.ahead.delete(algorithm);
+    return ahead.key;
   }
 
   /** Lets signal handlers and timers run; throws INTERRUPTED once the command was aborted. */
