@@ -8,7 +8,7 @@
 
 // WebAssembly opcodes used below (WebAssembly Core Specification §5.4).
 const op = { block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22, load: 0x28, store: 0x36, const: 0x41, eqz: 0x45 } as const;
-const i32 = { add: 0x6a, sub: 0x6b, and: 0x71, or: 0x72, xor: 0x73, shrU: 0x76, rotl: 0x77, rotr: 0x78 } as const;
+const i32 = { ne: 0x47, ltU: 0x49, add: 0x6a, sub: 0x6b, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shrU: 0x76, rotl: 0x77, rotr: 0x78 } as const;
 
 /** Function body bytes, written by the steps of the algorithm. */
 class Body {
@@ -38,9 +38,11 @@ class Body {
       this.op(byte | 0x80);
     }
   }
-  /** i32.load or i32.store of word `index` of memory. */
+  /** i32.load or i32.store of word `index` of memory, from the address on the stack. */
   memory(code: number, index: number): this {
-    return this.op(code, 2, index * 4);
+    this.op(code, 2);
+    for (const byte of uleb(index * 4)) this.op(byte);
+    return this;
   }
   content(): Uint8Array {
     return this.bytes.subarray(0, this.length);
@@ -63,9 +65,9 @@ const name = (text: string): number[] => vector([...Buffer.from(text)].map((c) =
 /**
  * A module exporting `memory` and `rounds(n)`, which hashes the digest held in memory[0..) as
  * little-endian 32-bit words n times over. Local 0 is n; locals 1.. hold the digest words, then
- * `locals` more are the function's own.
+ * `locals` more are the function's own. `data` words are in memory from word `at` on (constants).
  */
-function moduleOf(words: number, locals: number, round: (body: Body) => void): Uint8Array {
+function moduleOf(words: number, locals: number, round: (body: Body) => void, data?: { at: number; words: readonly number[] }): Uint8Array {
   const body = new Body();
   for (let i = 0; i < words; i++)
     body
@@ -97,11 +99,24 @@ function moduleOf(words: number, locals: number, round: (body: Body) => void): U
     ), // function 0, memory 0
     ...[10, ...uleb(1 + codeEntry.length + locals32.length + code.length), 1, ...codeEntry, ...locals32],
   ];
-  // Copied, not spread: the body is kilobytes, and this runs before V8 optimises anything.
-  const out = new Uint8Array(head.length + code.length);
-  out.set(head);
-  out.set(code, head.length);
-  return out;
+  // An active data segment: memory 0, at the offset `i32.const at*4`, the words little-endian.
+  const bytes = data ? data.words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]) : [];
+  const tail = data
+    ? section(
+        11,
+        vector([
+          [
+            0x00,
+            ...new Body()
+              .const(data.at * 4)
+              .op(op.end)
+              .content(),
+            ...vector(bytes.map((x) => [x])),
+          ],
+        ]),
+      )
+    : [];
+  return Uint8Array.from([...head, ...code, ...tail]);
 }
 
 const SHA1_IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
@@ -168,12 +183,21 @@ const SHA256_K = [
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
-/** SHA-256 of a 32-byte message: words 0-7 the digest, then 0x80 padding and the length, 256 bits. */
+/**
+ * SHA-256 of a 32-byte message: words 0-7 the digest, then 0x80 padding and the length, 256 bits. The 64
+ * steps are one loop (the working variables moved along, the schedule a ring of 16 words in memory, the
+ * constants a data segment) rather than written out: V8 runs the first rounds in its baseline compiler
+ * and its optimising compile of 64 written-out steps took 3 ms, during which the baseline code ran 1,500
+ * rounds at 2.2 µs; the loop's compiles in well under a millisecond and runs at 0.28 µs a round instead
+ * of 0.2 (10,000 rounds: 4.3-4.7 ms instead of 6.3).
+ */
 export function sha256Module(): Uint8Array {
   const H = 1; // the digest, 8 locals
-  const W = 9; // the message schedule, a ring of 16
-  const S = 25; // the working variables a-h
-  const T1 = 33;
+  const S = 9; // the working variables a-h
+  const [T, T1, T2, X] = [17, 18, 19, 20]; // the step t, T1, T2, a scratch word
+  const W = 16; // memory words 16-31: the message schedule, a ring of 16
+  const K = 32; // memory words 32-95: the round constants
+  const [a, bb, c, d, e, f, g, h] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => S + i) as [number, number, number, number, number, number, number, number];
   const rotrXor = (b: Body, x: number, r1: number, r2: number, r3: number, shift: boolean): Body =>
     b
       .get(x)
@@ -187,41 +211,64 @@ export function sha256Module(): Uint8Array {
       .const(r3)
       .op(shift ? i32.shrU : i32.rotr)
       .op(i32.xor);
-  return moduleOf(8, 25, (b) => {
-    for (let i = 0; i < 8; i++) b.get(H + i).set(W + i);
-    b.const(0x80000000).set(W + 8);
-    for (let i = 9; i < 15; i++) b.const(0).set(W + i);
-    b.const(256).set(W + 15);
-    for (let i = 0; i < 8; i++) b.const(SHA256_IV[i]!).set(S + i);
-    let v = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => S + i);
-    for (let t = 0; t < 64; t++) {
-      const w = W + (t & 15);
-      if (t >= 16) {
-        // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]
-        rotrXor(b.get(w), W + ((t - 15) & 15), 7, 18, 3, true).op(i32.add);
-        rotrXor(b, W + ((t - 2) & 15), 17, 19, 10, true).op(i32.add);
-        b.get(W + ((t - 7) & 15))
-          .op(i32.add)
-          .set(w);
-      }
-      const [a, bb, c, d, e, f, g, h] = v as [number, number, number, number, number, number, number, number];
-      // T1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+  /** The byte address in the ring of W[t + k], k from -16 to 0 (as t + k + 16, mod 16). */
+  const ring = (b: Body, k: number): Body =>
+    b
+      .get(T)
+      .const(k + 16)
+      .op(i32.add)
+      .const(15)
+      .op(i32.and)
+      .const(2)
+      .op(i32.shl);
+  return moduleOf(
+    8,
+    12,
+    (b) => {
+      for (let i = 0; i < 8; i++)
+        b.const(0)
+          .get(H + i)
+          .memory(op.store, W + i);
+      b.const(0)
+        .const(0x80000000)
+        .memory(op.store, W + 8);
+      for (let i = 9; i < 15; i++)
+        b.const(0)
+          .const(0)
+          .memory(op.store, W + i);
+      b.const(0)
+        .const(256)
+        .memory(op.store, W + 15);
+      for (let i = 0; i < 8; i++) b.const(SHA256_IV[i]!).set(S + i);
+      b.const(0).set(T).op(op.loop, 0x40);
+      // From t = 16: W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], in the slot of W[t-16].
+      b.op(op.block, 0x40).get(T).const(16).op(i32.ltU, op.brIf, 0);
+      ring(b, 0);
+      ring(b, -16).memory(op.load, W);
+      rotrXor(ring(b, -15).memory(op.load, W).set(X), X, 7, 18, 3, true).op(i32.add);
+      rotrXor(ring(b, -2).memory(op.load, W).set(X), X, 17, 19, 10, true).op(i32.add);
+      ring(b, -7).memory(op.load, W).op(i32.add).memory(op.store, W).op(op.end);
+      // T1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]; T2 = Σ0(a) + Maj(a, b, c)
       rotrXor(b.get(h), e, 6, 11, 25, false).op(i32.add);
       b.get(g).get(e).get(f).get(g).op(i32.xor, i32.and, i32.xor, i32.add);
-      b.const(SHA256_K[t]!).op(i32.add).get(w).op(i32.add).set(T1);
-      b.get(d).get(T1).op(i32.add).set(d);
-      rotrXor(b.get(T1), a, 2, 13, 22, false).op(i32.add);
-      b.get(a).get(bb).op(i32.and).get(c).get(a).get(bb).op(i32.or, i32.and, i32.or).op(i32.add).set(h);
-      v = [h, a, bb, c, d, e, f, g];
-    }
-    v.forEach((slot, i) =>
-      b
-        .const(SHA256_IV[i]!)
-        .get(slot)
-        .op(i32.add)
-        .set(H + i),
-    );
-  });
+      b.get(T).const(2).op(i32.shl).memory(op.load, K).op(i32.add);
+      ring(b, 0).memory(op.load, W).op(i32.add).set(T1);
+      rotrXor(b, a, 2, 13, 22, false);
+      b.get(a).get(bb).op(i32.and).get(c).get(a).get(bb).op(i32.or, i32.and, i32.or).op(i32.add).set(T2);
+      // h = g, g = f, f = e, e = d + T1, d = c, c = b, b = a, a = T1 + T2
+      b.get(g).set(h).get(f).set(g).get(e).set(f);
+      b.get(d).get(T1).op(i32.add).set(e);
+      b.get(c).set(d).get(bb).set(c).get(a).set(bb);
+      b.get(T1).get(T2).op(i32.add).set(a);
+      b.get(T).const(1).op(i32.add, op.tee, T).const(64).op(i32.ne, op.brIf, 0, op.end);
+      for (let i = 0; i < 8; i++)
+        b.const(SHA256_IV[i]!)
+          .get(S + i)
+          .op(i32.add)
+          .set(H + i);
+    },
+    { at: K, words: SHA256_K },
+  );
 }
 
 /** The modules by hash name, as digest-rounds.ts looks them up. */
