@@ -71,14 +71,14 @@ export function bmpPassword(password: string): Buffer {
 // Rounds between pauses of a long derivation: a few milliseconds of hashing.
 const ROUNDS_PER_SLICE = 4096;
 // Rounds per call of the WebAssembly rounds: V8 starts them in its baseline compiler and swaps in
-// optimised code between calls, never during one (measured: the first 2,000 SHA-256 rounds are ten times
+// optimised code between calls, never during one (measured: the first ~500 SHA-256 rounds are ten times
 // slower than the rest); a call costs about a microsecond.
 const ROUNDS_PER_CALL = 256;
-// Derivations from which the WebAssembly rounds pay for themselves (building, compiling and V8's
-// optimising compile of the module, once per process). Counted with callgrind on `fetch` (ADR 0010):
-// OpenSSL 3's single SHA-256 MAC of 2,048 rounds costs 29 M instructions more in WebAssembly; the legacy
-// files' six SHA-1 derivations of 2,048 rounds 94 M fewer, keytool's 10,000 SHA-256 rounds 39 M fewer.
-const WASM_FROM: Record<string, number> = { sha1: 2, sha256: 4097 };
+// Derivations from which the WebAssembly rounds pay for themselves (compiling the module and V8's
+// optimising compile, once per process; ADR 0010). SHA-256, median of 10-12 runs each: 1,024 rounds 2.34 ms
+// against crypto.hash's 1.24, 2,048 rounds (OpenSSL 3's MAC) 2.68 against 4.4; reading OpenSSL 3's
+// PKCS#12 13.1 -> 10.3 ms. SHA-1 from the first: the legacy files' six derivations of 2,048 rounds.
+const WASM_FROM: Record<string, number> = { sha1: 2, sha256: 2048 };
 
 /** A salt from the file, refused when longer than any writer makes (its length drives the work below). */
 export function checkedSalt(salt: Buffer): Buffer {
