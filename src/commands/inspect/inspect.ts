@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { C8yError } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { readRegularFile } from '../../core/files/read.js';
+import { statsOrUndefined } from '../../core/files/target.js';
 import { cleanToken, decodeJwt, tokenStatus, tokenTimes, type DecodedJwt, type TokenStatus, type TokenTimes } from '../../core/token/jwt.js';
 
 export interface InspectOptions {
@@ -49,26 +50,14 @@ export async function inspectCommand(options: InspectOptions, io: InspectIo): Pr
   return result;
 }
 
-/**
- * Whether anything is at the path. Synchronous: the argument is most often the token itself, and an
- * asynchronous lstat of it started libuv's thread pool (four threads) and kept the process alive for
- * them, about a tenth of inspect's run.
- */
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function readInput(input: string | undefined, io: InspectIo): Promise<{ text: string; source: InspectResult['source']; path?: string }> {
   if (input === '-' || (input === undefined && !io.stdinIsTTY)) return { text: await readStream(io.stdin()), source: 'stdin' };
   if (input === undefined) throw new C8yError('USAGE', { detail: 'No token given.', suggestion: 'Give the token or a token file as argument, or pipe it: c8ytoken fetch | c8ytoken inspect -' });
   const path = resolve(io.cwd, input);
-  // Whatever exists at the path is read as a file (a FIFO or device is refused by the reader).
-  if (exists(path)) {
+  // Whatever exists at the path is read as a file (a FIFO or device is refused by the reader). Looked at
+  // synchronously: the argument is most often the token itself, and an asynchronous lstat of it started
+  // libuv's thread pool (four threads) and kept the process alive for them, about a tenth of inspect's run.
+  if (statsOrUndefined(() => lstatSync(path, { throwIfNoEntry: false }))) {
     return { text: (await readRegularFile(path, 'token', LIMITS.tokenBytes)).toString('utf8'), source: 'file', path: input };
   }
   const cleaned = cleanToken(input);

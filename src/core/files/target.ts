@@ -74,7 +74,7 @@ function followLinks(path: string, refuse: (reason: string, extra?: { otherPath?
 }
 
 /** The file's information, or undefined when it cannot be had (missing, no permission on the way). */
-export function statsOrUndefined(look: () => Stats): Stats | undefined {
+export function statsOrUndefined(look: () => Stats | undefined): Stats | undefined {
   try {
     return look();
   } catch {
