@@ -75,8 +75,12 @@ function loadBundle(entry, { modules = new Map(), scripts, pack } = {}) {
   return load(entry);
 }
 
-/** The commands with a pack (the ones started most often: by scripts, cron, a service's ExecStartPre). */
-const PACKED = new Set(['inspect', 'fetch']);
+/**
+ * The commands with a pack (the ones started most often: by scripts, cron, a service's ExecStartPre),
+ * and the pack each reads. exec gets a token as fetch does: fetch's pack holds most of what it loads
+ * (its own runner and the token keeper come from their files), and names the network pack.
+ */
+const PACKED = { inspect: 'inspect', fetch: 'fetch', exec: 'fetch' };
 
 /**
  * Built-in modules a chunk names but most runs never use (a cached fetch needs no crypto or network stack;
@@ -123,7 +127,7 @@ if (require.main === module) {
     // The command is the first word that is no option, unless a program option's value comes first (then
     // no pack is used: the same program, from its files).
     const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-    const pack = PACKED.has(command) ? path.join(__dirname, '..', 'dist', 'chunks', `pack-${command}.cjs`) : undefined;
+    const pack = Object.hasOwn(PACKED, command) ? path.join(__dirname, '..', 'dist', 'chunks', `pack-${PACKED[command]}.cjs`) : undefined;
     const cli = loadBundle(path.join(__dirname, '..', 'dist', 'c8ytoken.cjs'), { pack });
     cli.runAsProcess(process, cli.main, version);
   }

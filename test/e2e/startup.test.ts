@@ -247,6 +247,36 @@ describe('the packs (dist/chunks/pack-NAME.cjs: the files a run loads, in one fi
     }
   });
 
+  it("the bin reads fetch's pack for fetch and for exec, which gets its token the same way", async () => {
+    const emulator = await new Emulator().start();
+    try {
+      // Every script the bin compiles, named on stderr.
+      const preload = join(tempDir(), 'scripts.cjs');
+      writeFileSync(
+        preload,
+        "const vm = require('node:vm'); const S = vm.Script; vm.Script = class extends S { constructor(source, options) { super(source, options); process.stderr.write(`SCRIPT ${options.filename}\\n`); } };",
+      );
+      const scriptsOf = async (args: string[]): Promise<string[]> => {
+        const child = spawn(process.execPath, ['--require', preload, bin, ...args], { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        expect(await new Promise((resolve) => child.on('close', resolve)), stderr).toBe(0);
+        return [...stderr.matchAll(/^SCRIPT (.+)$/gm)].map((m) => relative(dist, m[1]!).replaceAll('\\', '/'));
+      };
+      const device = ['--url', emulator.url, ...RSA_DEVICE, '-q'];
+      expect(await scriptsOf(['fetch', ...device])).toEqual(['chunks/pack-fetch.cjs', 'chunks/pack-net.cjs']);
+      const exec = await scriptsOf(['exec', ...device, '--', process.execPath, '-e', '0']);
+      expect(exec[0]).toBe('chunks/pack-fetch.cjs');
+      expect(exec).toContain('chunks/pack-net.cjs');
+      // exec's own runner and the token keeper from their files; nothing the packs hold
+      const packed = packOf('fetch');
+      expect(exec.filter((f) => !f.startsWith('chunks/pack-') && Object.hasOwn(packed, f))).toEqual([]);
+      expect(exec.filter((f) => !f.startsWith('chunks/pack-')).flatMap((f) => sources[f] ?? [])).toEqual(expect.arrayContaining([expect.stringContaining('commands/exec/run.ts')]));
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('a pack that is not there leaves its files to be read one by one', async () => {
     const emulator = await new Emulator().start();
     try {
