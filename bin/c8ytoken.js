@@ -16,9 +16,8 @@
  * command loads that is not in it still comes from its own file. A pack may name, instead of a file's
  * code, the pack that holds it (the network path, the keystore readers: what only some runs load); that
  * pack is read when the first of its files is required, so a run that never needs them never reads it.
- * scripts/code-cache.cjs passes its own
- * maps: `modules` (file to module, to load more files into the same program) and `scripts` (file to
- * vm.Script, to make the caches from).
+ * scripts/code-cache.cjs passes its own maps: `modules` (file to module, to load more files into the
+ * same program) and `scripts` (file to vm.Script, to make the caches from).
  */
 function loadBundle(entry, { modules = new Map(), scripts, pack } = {}) {
   const fs = require('node:fs');

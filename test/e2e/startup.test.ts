@@ -108,7 +108,7 @@ describe('start-up', () => {
 });
 
 /**
- * The program as bin/c8ytoken.js loads it (with `pack`, as the bin does for fetch and inspect), in a
+ * The program as bin/c8ytoken.js loads it (with `pack`, as the bin does for inspect, fetch and exec), in a
  * process of its own: its exit code and the files it compiled, in order.
  */
 async function bundleRun(args: string[], { pack, cwd = tempDir() }: { pack?: string; cwd?: string } = {}): Promise<{ code: number; files: string[] }> {

@@ -4,7 +4,7 @@
  * every path build gets a budget of LIMITS.signatureChecks (Go's crypto/x509 stops at 100) and says
  * when it ran out instead of going on.
  */
-import { type KeyObject, type X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { LIMITS } from '../limits.js';
 
 /** Signature checks left for one path build; `exhausted` once a check was refused. */
