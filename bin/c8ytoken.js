@@ -13,9 +13,11 @@
  *
  * `pack` names a file that holds the files one command loads (dist/chunks/pack-COMMAND.cjs, made by
  * scripts/code-cache.cjs): one read and one script instead of one per file; the same code, and what a
- * command loads that is not in it still comes from its own file. scripts/code-cache.cjs passes its own
- * maps: `modules` (file to module, to load more files into the same program) and `scripts` (file to
- * vm.Script, to make the caches from).
+ * command loads that is not in it still comes from its own file. A pack may name, instead of a file's
+ * code, the pack that holds it (the network path, the keystore readers: what only some runs load); that
+ * pack is read when the first of its files is required, so a run that never needs them never reads it.
+ * scripts/code-cache.cjs passes its own maps: `modules` (file to module, to load more files into the
+ * same program) and `scripts` (file to vm.Script, to make the caches from).
  */
 function loadBundle(entry, { modules = new Map(), scripts, pack } = {}) {
   const fs = require('node:fs');
@@ -35,22 +37,32 @@ function loadBundle(entry, { modules = new Map(), scripts, pack } = {}) {
     scripts?.set(file, script);
     return script.runInThisContext();
   };
-  // A pack is `({ "FILE": function (exports, require, module, __filename, __dirname) {...}, ... })`, FILE relative to dist/.
-  let packed = {};
-  if (pack) {
+  // A pack is `({ "FILE": function (exports, require, module, __filename, __dirname) {...}, "OTHER": "PACK", ... })`,
+  // FILE, OTHER and PACK relative to dist/: OTHER's code is in PACK.
+  const packed = {};
+  const readPack = (name) => {
     let source;
     try {
-      source = fs.readFileSync(pack, 'utf8');
+      source = fs.readFileSync(name, 'utf8');
     } catch {
-      // no pack (a build without one): the files
+      return; // no pack (a build without one): the files
     }
-    if (source) packed = compile(pack, source);
-  }
+    Object.assign(packed, compile(name, source));
+  };
+  if (pack) readPack(pack);
   const load = (file) => {
     let module = modules.get(file);
     if (module) return module.exports;
     const name = file.slice(dist.length + 1).replaceAll('\\', '/');
-    const factory = Object.hasOwn(packed, name) ? packed[name] : compile(file, `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, 'utf8')}\n})`);
+    let factory = Object.hasOwn(packed, name) ? packed[name] : undefined;
+    if (typeof factory === 'string') {
+      // Read once: its files replace the names pointing to it; should it be missing, they are dropped.
+      const other = factory;
+      for (const [n, p] of Object.entries(packed)) if (p === other) delete packed[n];
+      readPack(`${dist}${path.sep}${other.replaceAll('/', path.sep)}`);
+      factory = Object.hasOwn(packed, name) ? packed[name] : undefined;
+    }
+    factory ??= compile(file, `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, 'utf8')}\n})`);
     module = { exports: {} };
     modules.set(file, module);
     const dir = path.dirname(file);
@@ -62,8 +74,12 @@ function loadBundle(entry, { modules = new Map(), scripts, pack } = {}) {
   return load(entry);
 }
 
-/** The commands with a pack (the ones started most often: by scripts, cron, a service's ExecStartPre). */
-const PACKED = new Set(['inspect', 'fetch']);
+/**
+ * The commands with a pack (the ones started most often: by scripts, cron, a service's ExecStartPre),
+ * and the pack each reads. exec gets a token as fetch does: fetch's pack holds most of what it loads
+ * (its own runner and the token keeper come from their files), and names the network pack.
+ */
+const PACKED = { inspect: 'inspect', fetch: 'fetch', exec: 'fetch' };
 
 /**
  * Built-in modules a chunk names but most runs never use (a cached fetch needs no crypto or network stack;
@@ -111,7 +127,7 @@ if (require.main === module) {
     // The command is the first word that is no option, unless a program option's value comes first (then
     // no pack is used: the same program, from its files).
     const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-    const pack = PACKED.has(command) ? path.join(__dirname, '..', 'dist', 'chunks', `pack-${command}.cjs`) : undefined;
+    const pack = Object.hasOwn(PACKED, command) ? path.join(__dirname, '..', 'dist', 'chunks', `pack-${PACKED[command]}.cjs`) : undefined;
     const cli = loadBundle(path.join(__dirname, '..', 'dist', 'c8ytoken.cjs'), { pack });
     cli.runAsProcess(process, cli.main, version);
   }

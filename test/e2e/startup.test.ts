@@ -6,7 +6,6 @@
  * sources the build lists for each chunk (dist/c8ytoken.meta.json).
  */
 import { spawn } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { runInNewContext } from 'node:vm';
@@ -108,34 +107,46 @@ describe('start-up', () => {
   });
 });
 
+/**
+ * The program as bin/c8ytoken.js loads it (with `pack`, as the bin does for inspect, fetch and exec), in a
+ * process of its own: its exit code and the files it compiled, in order.
+ */
+async function bundleRun(args: string[], { pack, cwd = tempDir() }: { pack?: string; cwd?: string } = {}): Promise<{ code: number; files: string[] }> {
+  const program = `const { loadBundle } = require(${JSON.stringify(bin)});
+    const loaded = { modules: new Map(), scripts: new Map(), pack: ${JSON.stringify(pack)} };
+    const cli = loadBundle(${JSON.stringify(join(root, 'dist', 'c8ytoken.cjs'))}, loaded);
+    const sink = { write: () => true };
+    cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(cwd)}, version: '0' })
+      .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
+  // Not spawnSync: the local endpoint of a test answers from this process.
+  const child = spawn(process.execPath, ['-e', program]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise((resolve) => child.on('close', resolve));
+  expect(status, stderr).toBe(0);
+  return JSON.parse(stdout) as { code: number; files: string[] };
+}
+
 describe('the chunks a command loads', () => {
   // The sources in each file of dist/ (scripts/bundle.js writes them down), by base name.
   const sources = JSON.parse(readFileSync(join(root, 'dist', 'c8ytoken.meta.json'), 'utf8')) as Record<string, string[]>;
-  /** The program as bin/c8ytoken.js loads it, in a process of its own: the sources in the files it loaded. */
-  const sourcesLoadedBy = (args: string[], cwd = tempDir()): string[] => {
-    const program = `const { loadBundle } = require(${JSON.stringify(bin)});
-      const loaded = { modules: new Map(), scripts: new Map() };
-      const cli = loadBundle(${JSON.stringify(join(root, 'dist', 'c8ytoken.cjs'))}, loaded);
-      const sink = { write: () => true };
-      cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(cwd)}, version: '0' })
-        .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
-    const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
-    const { files } = JSON.parse(run.stdout) as { files: string[] };
-    return files.flatMap((f) => sources[relative(join(root, 'dist'), f).replaceAll('\\', '/')] ?? [`not built: ${f}`]);
-  };
+  /** The sources in the files the program (without packs) loaded. */
+  const sourcesLoadedBy = async (args: string[], cwd = tempDir()): Promise<string[]> =>
+    (await bundleRun(args, { cwd })).files.flatMap((f) => sources[relative(join(root, 'dist'), f).replaceAll('\\', '/')] ?? [`not built: ${f}`]);
   // Code no start-up of inspect, help or a cached fetch needs: TLS, the request, keystore readers, EST,
   // the proxy agent, completion, doctor, watch's keeper, the error messages.
   const others = ['tls.ts', 'request.ts', 'pkcs12.ts', 'jks.ts', 'client.ts', 'flows.ts', 'agent.ts', 'completion.ts', 'doctor.ts', 'keeper.ts', 'messages.ts'];
 
-  it('inspect loads its own chunk and none of the others', () => {
-    const loaded = sourcesLoadedBy(['inspect', token]);
+  it('inspect loads its own chunk and none of the others', async () => {
+    const loaded = await sourcesLoadedBy(['inspect', token]);
     expect(loaded.filter((s) => s.includes('commands/inspect/'))).not.toEqual([]);
     expect(loaded.filter((s) => others.includes(basename(s)))).toEqual([]);
   });
 
-  it('--help loads no command', () => {
-    const loaded = sourcesLoadedBy(['--help']);
+  it('--help loads no command', async () => {
+    const loaded = await sourcesLoadedBy(['--help']);
     expect(loaded.map((s) => basename(s))).toContain('cli.ts');
     // The command table's specs and key lists are data; a command's runner, logic and rendering are not.
     expect(loaded.filter((s) => others.includes(basename(s)) || /commands\/[^/]+\/(?!spec\.ts$|keys\.ts$)[^/]+$/.test(s))).toEqual([]);
@@ -147,57 +158,140 @@ describe('the chunks a command loads', () => {
       const file = join(tempDir(), 'token');
       const args = ['fetch', '--url', emulator.url, ...RSA_DEVICE, '-o', file];
       expect((await runMain(args)).code).toBe(0); // the token in FILE: a fetch in this process
-      const cached = sourcesLoadedBy(args);
+      const cached = await sourcesLoadedBy(args);
       expect(cached.filter((s) => s.includes('commands/fetch/'))).not.toEqual([]);
       expect(cached.filter((s) => others.includes(basename(s)))).toEqual([]);
-      expect(
-        sourcesLoadedBy(['fetch', '--url', 'https://127.0.0.1:1', '--keystore', pki('device-rsa.p12'), '--keystore-password-file', pki('store.pass'), '--truststore', pki('truststore.pem')]).map((s) =>
-          basename(s),
-        ),
-      ).toEqual(expect.arrayContaining(['tls.ts', 'pkcs12.ts', 'messages.ts']));
+      const connecting = await sourcesLoadedBy([
+        'fetch',
+        '--url',
+        'https://127.0.0.1:1',
+        '--keystore',
+        pki('device-rsa.p12'),
+        '--keystore-password-file',
+        pki('store.pass'),
+        '--truststore',
+        pki('truststore.pem'),
+      ]);
+      expect(connecting.map((s) => basename(s))).toEqual(expect.arrayContaining(['tls.ts', 'pkcs12.ts', 'messages.ts']));
     } finally {
       await emulator.stop();
     }
   });
 });
 
-describe('the packs (dist/chunks/pack-COMMAND.cjs: the files a command loads, in one file)', () => {
+describe('the packs (dist/chunks/pack-NAME.cjs: the files a run loads, in one file)', () => {
   const dist = join(root, 'dist');
-  const packOf = (command: string): Record<string, (...args: unknown[]) => void> =>
-    runInNewContext(readFileSync(join(dist, 'chunks', `pack-${command}.cjs`), 'utf8')) as Record<string, (...args: unknown[]) => void>;
+  const packFile = (name: string): string => join(dist, 'chunks', `pack-${name}.cjs`);
+  const packOf = (name: string): Record<string, unknown> => runInNewContext(readFileSync(packFile(name), 'utf8')) as Record<string, unknown>;
   const sources = JSON.parse(readFileSync(join(dist, 'c8ytoken.meta.json'), 'utf8')) as Record<string, string[]>;
+  /** The sources whose code a pack holds (not those it names). */
+  const held = (name: string): string[] =>
+    Object.entries(packOf(name))
+      .filter(([, entry]) => typeof entry === 'function')
+      .flatMap(([file]) => sources[file] ?? []);
+  const networkCode = ['tls.ts', 'request.ts', 'answer.ts', 'truststore.ts'];
+  const keystoreCode = ['pkcs12.ts', 'jks.ts'];
 
-  it('hold the files of dist/ as they are, for inspect its runner, for fetch no TLS, request or keystore code', () => {
-    for (const command of ['inspect', 'fetch']) {
-      const pack = packOf(command);
-      expect(Object.keys(pack)).toContain('c8ytoken.cjs');
-      for (const [name, factory] of Object.entries(pack)) {
-        expect(factory.toString(), name).toBe(`function (exports, require, module, __filename, __dirname) {${readFileSync(join(dist, name), 'utf8')}\n}`);
+  it("hold the files of dist/ as they are; fetch's names the files of the network and keystore packs, which hold them", () => {
+    for (const name of ['inspect', 'fetch', 'net', 'keystore']) {
+      for (const [file, entry] of Object.entries(packOf(name))) {
+        if (typeof entry === 'string') {
+          expect(name, file).toBe('fetch'); // only the pack the bin reads names other packs
+          expect(Object.keys(packOf(/pack-(.+)\.cjs$/.exec(entry)![1]!)), `${file} in ${entry}`).toContain(file);
+        } else {
+          expect(String(entry), file).toBe(`function (exports, require, module, __filename, __dirname) {${readFileSync(join(dist, file), 'utf8')}\n}`);
+        }
       }
-      const held = Object.keys(pack).flatMap((name) => sources[name] ?? []);
-      expect(held.filter((s) => s.includes(`commands/${command}/run.ts`))).not.toEqual([]);
-      if (command === 'fetch') expect(held.filter((s) => ['tls.ts', 'request.ts', 'pkcs12.ts', 'jks.ts', 'agent.ts'].includes(basename(s)))).toEqual([]);
     }
+    const fetch = packOf('fetch');
+    for (const other of ['net', 'keystore']) for (const file of Object.keys(packOf(other))) expect(fetch[file], file).toBe(`chunks/pack-${other}.cjs`);
+    for (const name of ['inspect', 'fetch']) {
+      expect(Object.keys(packOf(name))).toContain('c8ytoken.cjs');
+      expect(held(name).filter((s) => s.includes(`commands/${name}/run.ts`))).not.toEqual([]);
+    }
+    const base = (name: string): string[] => held(name).map((s) => basename(s));
+    expect(base('fetch').filter((s) => [...networkCode, ...keystoreCode, 'agent.ts'].includes(s))).toEqual([]);
+    expect(base('net')).toEqual(expect.arrayContaining(networkCode));
+    expect(base('net').filter((s) => [...keystoreCode, 'agent.ts'].includes(s))).toEqual([]);
+    expect(base('keystore')).toEqual(expect.arrayContaining(keystoreCode));
+    expect(base('keystore').filter((s) => [...networkCode, 'agent.ts'].includes(s))).toEqual([]);
   });
 
-  it('inspect and a fetch answered from its token file compile the pack and no other file', async () => {
+  it('inspect and a fetch answered from its token file read their pack and compile no other file; a fetch that connects reads the network pack too, with a keystore the keystore pack', async () => {
     const emulator = await new Emulator().start();
     try {
       const file = join(tempDir(), 'token');
-      const fetchArgs = ['fetch', '--url', emulator.url, ...RSA_DEVICE, '-o', file];
-      expect((await runMain(fetchArgs)).code).toBe(0); // the token in FILE: a fetch in this process
-      for (const args of [['inspect', token], fetchArgs]) {
-        const pack = join(dist, 'chunks', `pack-${args[0]}.cjs`);
-        const program = `const { loadBundle } = require(${JSON.stringify(bin)});
-          const loaded = { modules: new Map(), scripts: new Map(), pack: ${JSON.stringify(pack)} };
-          const cli = loadBundle(${JSON.stringify(join(dist, 'c8ytoken.cjs'))}, loaded);
-          const sink = { write: () => true };
-          cli.main(${JSON.stringify(args)}, { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: {}, cwd: ${JSON.stringify(tempDir())}, version: '0' })
-            .then((code) => console.log(JSON.stringify({ code, files: [...loaded.scripts.keys()] })));`;
-        const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8' });
-        expect(run.status, run.stderr).toBe(0);
-        expect(JSON.parse(run.stdout)).toEqual({ code: 0, files: [pack] });
-      }
+      const pemFetch = ['fetch', '--url', emulator.url, ...RSA_DEVICE];
+      expect((await runMain([...pemFetch, '-o', file])).code).toBe(0); // the token in FILE: a fetch in this process
+      const keystoreFetch = (keystore: string): string[] => [
+        'fetch',
+        '--url',
+        emulator.url,
+        '--truststore',
+        pki('truststore.pem'),
+        '--keystore',
+        pki(keystore),
+        '--keystore-password-file',
+        pki('store.pass'),
+      ];
+      const runs: [string[], string[]][] = [
+        [['inspect', token], ['inspect']],
+        [[...pemFetch, '-o', file], ['fetch']],
+        [pemFetch, ['fetch', 'net']],
+        [keystoreFetch('device-rsa.jks'), ['fetch', 'keystore', 'net']],
+        [keystoreFetch('device-rsa.keytool.p12'), ['fetch', 'keystore', 'net']],
+      ];
+      for (const [args, packs] of runs) expect(await bundleRun(args, { pack: packFile(args[0]!) }), args.join(' ')).toEqual({ code: 0, files: packs.map(packFile) });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it("the bin reads fetch's pack for fetch and for exec, which gets its token the same way", async () => {
+    const emulator = await new Emulator().start();
+    try {
+      // Every script the bin compiles, named on stderr.
+      const preload = join(tempDir(), 'scripts.cjs');
+      writeFileSync(
+        preload,
+        "const vm = require('node:vm'); const S = vm.Script; vm.Script = class extends S { constructor(source, options) { super(source, options); process.stderr.write(`SCRIPT ${options.filename}\\n`); } };",
+      );
+      const scriptsOf = async (args: string[]): Promise<string[]> => {
+        const child = spawn(process.execPath, ['--require', preload, bin, ...args], { env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        expect(await new Promise((resolve) => child.on('close', resolve)), stderr).toBe(0);
+        return [...stderr.matchAll(/^SCRIPT (.+)$/gm)].map((m) => relative(dist, m[1]!).replaceAll('\\', '/'));
+      };
+      const device = ['--url', emulator.url, ...RSA_DEVICE, '-q'];
+      expect(await scriptsOf(['fetch', ...device])).toEqual(['chunks/pack-fetch.cjs', 'chunks/pack-net.cjs']);
+      const exec = await scriptsOf(['exec', ...device, '--', process.execPath, '-e', '0']);
+      expect(exec[0]).toBe('chunks/pack-fetch.cjs');
+      expect(exec).toContain('chunks/pack-net.cjs');
+      // exec's own runner and the token keeper from their files; nothing the packs hold
+      const packed = packOf('fetch');
+      expect(exec.filter((f) => !f.startsWith('chunks/pack-') && Object.hasOwn(packed, f))).toEqual([]);
+      expect(exec.filter((f) => !f.startsWith('chunks/pack-')).flatMap((f) => sources[f] ?? [])).toEqual(expect.arrayContaining([expect.stringContaining('commands/exec/run.ts')]));
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('a pack that is not there leaves its files to be read one by one', async () => {
+    const emulator = await new Emulator().start();
+    try {
+      // fetch's pack naming a network pack that does not exist
+      const pack = join(tempDir(), 'pack-fetch.cjs');
+      writeFileSync(pack, readFileSync(packFile('fetch'), 'utf8').replaceAll('"chunks/pack-net.cjs"', '"chunks/pack-absent.cjs"'));
+      const run = await bundleRun(['fetch', '--url', emulator.url, ...RSA_DEVICE], { pack });
+      expect(run.code).toBe(0);
+      expect(run.files[0]).toBe(pack);
+      expect(
+        run.files
+          .slice(1)
+          .map((f) => relative(dist, f).replaceAll('\\', '/'))
+          .sort(),
+      ).toEqual(Object.keys(packOf('net')).sort());
     } finally {
       await emulator.stop();
     }

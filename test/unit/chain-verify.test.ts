@@ -1,8 +1,8 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verifyChain, type ChainReport, type Verdict } from '../../src/core/chain/verify.js';
-import { findLeaf } from '../../src/core/x509/path.js';
+import { findLeaf, keyMatchesCertificate } from '../../src/core/x509/path.js';
 import { readCertificates } from '../../src/core/x509/read.js';
 import { pki, FIXED_NOW } from '../helpers/paths.js';
 
@@ -121,5 +121,32 @@ describe('verifyChain finds each fault', () => {
     expect(verdict(later, 'validity')).toBe('fail');
     const before = verify('device-rsa.chain.pem', { at: Date.parse('2024-12-31T23:59:59Z') });
     expect(problems(before, 'validity')).toMatch(/not valid before 2025-01-01/);
+  });
+});
+
+describe('keyMatchesCertificate', () => {
+  const keys = ['device-rsa.key', 'device-rsa.pkcs1.key', 'device-ec256.key', 'device-ec384.key', 'mismatch.key', 'stranger-device.key', 'device-selfsigned.key', 'server.key'];
+  const certs = ['device-rsa.crt', 'device-ec256.crt', 'device-ec384.crt', 'stranger-device.crt', 'device-selfsigned.crt', 'server.crt', 'device-intermediate-ca.crt'];
+  const spkiOf = (k: KeyObject): Buffer => (k.type === 'private' ? createPublicKey(k) : k).export({ type: 'spki', format: 'der' });
+
+  it('says a private or public key belongs to a certificate exactly when their public keys are the same, for RSA and EC keys of every fixture', () => {
+    let matches = 0;
+    for (const k of keys) {
+      const key = createPrivateKey(readFileSync(pki(k)));
+      for (const c of certs) {
+        const cert = new X509Certificate(readFileSync(pki(c)));
+        const same = spkiOf(key).equals(spkiOf(cert.publicKey));
+        expect(keyMatchesCertificate(key, cert), `${k} ${c}`).toBe(same);
+        expect(keyMatchesCertificate(createPublicKey(key), cert), `${k} (public) ${c}`).toBe(same);
+        if (same) matches++;
+      }
+    }
+    expect(matches).toBe(7); // every device key with its certificate, the PKCS#1 form too, and the server's
+  });
+
+  it('is false for a secret key and for a key of another type', () => {
+    const cert = new X509Certificate(readFileSync(pki('device-rsa.crt')));
+    expect(keyMatchesCertificate(createSecretKey(Buffer.alloc(32)), cert)).toBe(false);
+    expect(keyMatchesCertificate(generateKeyPairSync('ed25519').privateKey, cert)).toBe(false);
   });
 });

@@ -1,5 +1,11 @@
+import type { KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadIdentity } from '../../src/core/credentials/identity.js';
+import { keyPem, loadIdentity } from '../../src/core/credentials/identity.js';
+import { loadTrust } from '../../src/core/credentials/truststore.js';
+import { certificatePem } from '../../src/core/x509/read.js';
 import { PasswordBook } from '../../src/core/credentials/passwords.js';
 import type { PasswordSources } from '../../src/core/credentials/passwords.js';
 import { codeOf } from '../helpers/errors.js';
@@ -85,5 +91,42 @@ describe('loadIdentity from a keystore', () => {
 
   it('needs the store password, and says how to give it', async () => {
     expect(await codeOf(loadIdentity({ keystore: { path: pki('device-rsa.p12') } }, book(), io))).toBe('PASSWORD_REQUIRED');
+  });
+});
+
+describe('the PEM handed to the TLS context (keyPem, certificatePem)', () => {
+  const blocks = (file: string): string[] => readFileSync(file, 'latin1').match(/-----BEGIN ([A-Z ]+)-----\n[\s\S]*?\n-----END \1-----/g) ?? [];
+
+  it('is the key and certificate blocks as read from unencrypted PEM files, in every key form', async () => {
+    for (const [key, cert] of [
+      ['device-rsa.key', 'device-rsa.chain.pem'],
+      ['device-rsa.pkcs1.key', 'device-rsa.chain.pem'],
+      ['device-ec256.sec1.key', 'device-ec256.chain.pem'],
+    ] as const) {
+      const id = await loadIdentity({ cert: pki(cert), key: pki(key) }, book(), io);
+      expect(keyPem(id.key as KeyObject), key).toBe(blocks(pki(key)).find((b) => b.includes('PRIVATE KEY')));
+      expect(id.chain.map(certificatePem), cert).toEqual(blocks(pki(cert)));
+    }
+  });
+
+  it('is the truststore blocks as read from a PEM truststore, and the certificate encoded again from DER or JKS', async () => {
+    const pem = await loadTrust(pki('truststore.pem'), book(), io);
+    expect(pem.cas!.map(certificatePem)).toEqual(blocks(pki('truststore.pem')));
+    const der = join(mkdtempSync(join(tmpdir(), 'id-')), 'ca.der');
+    writeFileSync(der, pem.cas![0]!.raw);
+    for (const other of [await loadTrust(der, book(), io), await loadTrust(pki('truststore.jks'), book(), io)]) {
+      expect(other.cas!.map(certificatePem)).toEqual(other.cas!.map((c) => c.toString()));
+    }
+  });
+
+  it('is the key exported as PKCS#8 when it was encrypted or came from a keystore (never the encrypted text)', async () => {
+    const encrypted = await loadIdentity({ cert: pki('device-rsa.chain.pem'), key: pki('device-rsa.enc-pkcs8.key') }, book({ key: 'keysecret' }), io);
+    const stored = await loadIdentity({ keystore: { path: pki('device-rsa.p12') } }, book({ keystore: 'changeit' }), io);
+    for (const id of [encrypted, stored]) {
+      const key = id.key as KeyObject;
+      expect(keyPem(key)).toBe(key.export({ type: 'pkcs8', format: 'pem' }));
+      expect(keyPem(key)).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    }
+    expect(stored.chain.map(certificatePem)).toEqual(stored.chain.map((c) => c.toString()));
   });
 });

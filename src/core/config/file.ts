@@ -124,7 +124,9 @@ function programConfig(path: string): C8yError {
  */
 function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    // Most places searched do not exist: undefined without an exception (a thrown ENOENT costs ~30 µs,
+    // and the search looks at 18 names a folder).
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }

@@ -194,10 +194,26 @@ async function loadWithTokenKey(certPath: string, pkcs11: Pkcs11Settings, timeou
   return { key, chain: built.path, extra: built.extra, source: certPath };
 }
 
+/** The PEM block each key read from an unencrypted PEM block was parsed from (keyPem). */
+const blockRead = new WeakMap<KeyObject, string>();
+
+/**
+ * A private key as PEM for OpenSSL (tls.createSecureContext): the unencrypted block it was read from
+ * (OpenSSL parsed those very bytes already), else exported as PKCS#8 (keystores, encrypted keys).
+ * Kept beside the key, never in an object that could be printed.
+ */
+export function keyPem(key: KeyObject): string {
+  return blockRead.get(key) ?? (key.export({ type: 'pkcs8', format: 'pem' }) as string);
+}
+
 /** Decodes a PEM private key, asking for its password only when it is encrypted. */
 export async function decodePemKey(pem: string, path: string, passwords: PasswordBook): Promise<KeyObject> {
   const encrypted = /BEGIN ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(pem);
-  if (!encrypted) return parseKey(pem, undefined, path);
+  if (!encrypted) {
+    const key = parseKey(pem, undefined, path);
+    blockRead.set(key, pem);
+    return key;
+  }
   return passwords.with('key', path, async (passphrase) => {
     if (passphrase === undefined) throw new C8yError('PASSWORD_REQUIRED', { path, role: 'key', password: 'key' });
     try {

@@ -11,8 +11,9 @@ import { C8yError } from '../errors.js';
 import { isSelfSigned } from '../x509/path.js';
 import { describePublicKey } from '../x509/certificate.js';
 import { dnOneLine } from '../x509/names.js';
+import { certificatePem } from '../x509/read.js';
 import { child, parseDer, readOid } from '../encoding/der.js';
-import { isTokenKey, type ClientIdentity } from '../credentials/identity.js';
+import { isTokenKey, keyPem, type ClientIdentity } from '../credentials/identity.js';
 import type { Trust } from '../credentials/truststore.js';
 
 /** The certificates presented in the handshake: leaf and intermediates, never a self-signed root. */
@@ -67,10 +68,8 @@ export function deviceSecureContext(identity: ClientIdentity, trust: Trust): Sec
   const weakness = credentialWeakness(identity);
   if (weakness) throw new C8yError('WEAK_CREDENTIALS', { path: identity.source, role: 'certificate', reason: weakness });
   const options = {
-    cert: handshakeChain(identity.chain)
-      .map((c) => c.toString())
-      .join('\n'),
-    ...(trust.cas ? { ca: trust.cas.map((c) => c.toString()) } : {}),
+    cert: handshakeChain(identity.chain).map(certificatePem).join('\n'),
+    ...(trust.cas ? { ca: trust.cas.map(certificatePem) } : {}),
     // The platform serves TLS 1.2 and 1.3; never older.
     minVersion: 'TLSv1.2' as const,
   };
@@ -78,7 +77,7 @@ export function deviceSecureContext(identity: ClientIdentity, trust: Trust): Sec
   try {
     // A key in a token is loaded by the PKCS#11 engine for this context only (credentials/pkcs11.ts).
     if (isTokenKey(key)) return key.withTlsKey((engine) => createSecureContext({ ...options, ...engine }));
-    return createSecureContext({ ...options, key: key.export({ type: 'pkcs8', format: 'pem' }) });
+    return createSecureContext({ ...options, key: keyPem(key) });
   } catch (err) {
     if (err instanceof C8yError) throw err;
     const code = String((err as { code?: string }).code ?? '');

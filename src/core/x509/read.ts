@@ -4,6 +4,17 @@ import { C8yError, type FileRole } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { pemBlocks } from '../encoding/pem.js';
 
+/** The PEM block each certificate read from PEM text was parsed from (certificatePem). */
+const blockRead = new WeakMap<X509Certificate, string>();
+
+/**
+ * A certificate as PEM for OpenSSL (tls.createSecureContext): the block it was read from, when it came
+ * from a PEM file (OpenSSL parsed those very bytes already), else encoded again (toString).
+ */
+export function certificatePem(cert: X509Certificate): string {
+  return blockRead.get(cert) ?? cert.toString();
+}
+
 /** A certificate from DER or PEM bytes, or undefined when Node (OpenSSL) cannot parse it. */
 export function parseCertificate(data: Buffer | string): X509Certificate | undefined {
   try {
@@ -30,6 +41,8 @@ export function readCertificates(data: Buffer, path: string, role: FileRole): X5
   return blocks.map((b, i) => {
     const cert = parseCertificate(b.text);
     if (!cert) throw new C8yError('NOT_A_CERTIFICATE', { path, role, reason: `certificate ${i + 1} is damaged`, actual: i + 1 });
+    // TRUSTED CERTIFICATE blocks carry trust settings after the certificate: those are encoded again.
+    if (b.label === 'CERTIFICATE') blockRead.set(cert, b.text);
     return cert;
   });
 }
