@@ -20,9 +20,12 @@ const cli = loadBundle(path.join(dist, 'c8ytoken.cjs'), loaded);
 const sink = { write: () => true, isTTY: false };
 const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const token = `${b64({ alg: 'RS256' })}.${b64({ exp: 4102444800, sub: 'device_x', ten: 't1' })}.c2ln`;
-const io = { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env: { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit' }, cwd: process.cwd(), version: '0' };
 const pki = (name) => path.join(__dirname, '..', 'fixtures', 'pki', name);
 const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'c8ytoken-cache-'));
+// In a folder and home of their own: a config file of the developer's (.c8ytokenrc up the folders, or in
+// the user's config folder) must not change which paths the runs take, and so what the packs hold.
+const env = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', HOME: dir, USERPROFILE: dir, XDG_CONFIG_HOME: dir, APPDATA: dir };
+const io = { stdout: sink, stderr: sink, stdin: () => process.stdin, stdinIsTTY: false, env, cwd: dir, version: '0' };
 const now = Math.floor(Date.now() / 1000);
 // A token for the fixture device before its half-life: fetch -o answers from the file.
 fs.writeFileSync(path.join(dir, 'token'), `${b64({ alg: 'RS256' })}.${b64({ sub: 'device_rsa-device-001', iss: '127.0.0.1', iat: now, exp: now + 3600 })}.c2ln`);
@@ -40,14 +43,32 @@ function startEndpoint() {
       if (m) resolve({ url: m[1], stop: () => child.kill() });
     });
     child.on('exit', (code) => reject(new Error(`the test endpoint exited (${code}): ${err}`)));
+    setTimeout(() => {
+      child.kill();
+      reject(new Error(`the test endpoint did not start in 30 s: ${err}`));
+    }, 30_000).unref();
   });
+}
+
+/** The exit code each run must end with, where it is not 0 (the fetches that cannot connect: 5). */
+const exitCodes = new Map();
+
+/**
+ * Runs the program as a command line would, and fails the build when a run ends otherwise than it must: a
+ * pack made from runs that failed (the endpoint gone, a fixture expired) would hold the error path instead
+ * of the one it is for.
+ */
+async function run(program, argv) {
+  const code = await program.main(argv, io);
+  const expected = exitCodes.get(argv) ?? 0;
+  if (code !== expected) throw new Error(`code cache: c8ytoken ${argv.join(' ')} exited ${code}, not ${expected}`);
 }
 
 /** Runs `argvs` in a program of its own (loaded afresh: `options` as loadBundle takes them); its scripts by file, in the order loaded. */
 async function scriptsOf(argvs, options) {
   const own = { modules: new Map(), scripts: new Map(), ...options };
   const program = loadBundle(path.join(dist, 'c8ytoken.cjs'), own);
-  for (const argv of argvs) await program.main(argv, io);
+  for (const argv of argvs) await run(program, argv);
   return own.scripts;
 }
 
@@ -60,6 +81,11 @@ const nameOf = (file) => path.relative(dist, file).replaceAll('\\', '/');
     const cached = ['fetch', ...unreachable, ...pem, '-o', path.join(dir, 'token')];
     const connectingPem = ['fetch', ...connecting, '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
     const keystores = ['device-rsa.p12', 'device-rsa.legacy.p12', 'device-rsa.keytool.p12', 'device-rsa.jks'].map((k) => ['fetch', ...connecting, '--keystore', pki(k)]);
+    const failing = [
+      ['fetch', ...unreachable, ...pem],
+      ['fetch', ...unreachable, '--keystore', pki('device-rsa.p12'), '--truststore', pki('truststore.pem')],
+    ];
+    for (const argv of failing) exitCodes.set(argv, 5);
     const runs = [
       ['inspect', token],
       ['--help'],
@@ -67,10 +93,9 @@ const nameOf = (file) => path.relative(dist, file).replaceAll('\\', '/');
       connectingPem,
       ...keystores,
       // the error path
-      ['fetch', ...unreachable, ...pem],
-      ['fetch', ...unreachable, '--keystore', pki('device-rsa.p12'), '--truststore', pki('truststore.pem')],
+      ...failing,
     ];
-    for (const argv of runs) await cli.main(argv, io);
+    for (const argv of runs) await run(cli, argv);
     // The chunks of the other commands: loaded, not run (a chunk's top level only defines its functions).
     for (const name of fs.readdirSync(chunks).filter((n) => n.endsWith('.cjs'))) {
       try {
