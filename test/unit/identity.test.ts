@@ -1,4 +1,5 @@
-import type { KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { certificatePem } from '../../src/core/x509/read.js';
 import { PasswordBook } from '../../src/core/credentials/passwords.js';
 import type { PasswordSources } from '../../src/core/credentials/passwords.js';
 import { codeOf } from '../helpers/errors.js';
+import { hasCommand } from '../helpers/softhsm.js';
 
 const io = { warn: () => undefined };
 import { pki } from '../helpers/paths.js';
@@ -117,6 +119,21 @@ describe('the PEM handed to the TLS context (keyPem, certificatePem)', () => {
     for (const other of [await loadTrust(der, book(), io), await loadTrust(pki('truststore.jks'), book(), io)]) {
       expect(other.cas!.map(certificatePem)).toEqual(other.cas!.map((c) => c.toString()));
     }
+  });
+
+  // OpenSSL reads trust settings after a certificate (what `openssl x509 -trustout` writes) also under a
+  // plain CERTIFICATE label; handed to the TLS context as read, a "reject serverAuth" there refused the
+  // platform's certificate although every check here had passed it.
+  it.skipIf(!hasCommand('openssl'))(`is the certificate alone, encoded again, when its block carries trust settings${hasCommand('openssl') ? '' : ' (skipped: no openssl)'}`, async () => {
+    const out = spawnSync('openssl', ['x509', '-in', pki('server-ca.crt'), '-addreject', 'serverAuth', '-trustout'], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    const relabeled = join(mkdtempSync(join(tmpdir(), 'id-')), 'trust.pem');
+    writeFileSync(relabeled, out.stdout.replaceAll('TRUSTED CERTIFICATE', 'CERTIFICATE'));
+    const trust = await loadTrust(relabeled, book(), io);
+    const [ca] = trust.cas!;
+    expect(ca!.raw.equals(new X509Certificate(readFileSync(pki('server-ca.crt'))).raw)).toBe(true);
+    expect(certificatePem(ca!)).toBe(ca!.toString());
+    expect(certificatePem(ca!)).not.toBe(blocks(relabeled)[0]);
   });
 
   it('is the key exported as PKCS#8 when it was encrypted or came from a keystore (never the encrypted text)', async () => {

@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { C8yError, type FileRole } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import { pemBlocks } from '../encoding/pem.js';
+import { pemBlocks, pemBody } from '../encoding/pem.js';
 
 /** The PEM block each certificate read from PEM text was parsed from (certificatePem). */
 const blockRead = new WeakMap<X509Certificate, string>();
@@ -41,8 +41,10 @@ export function readCertificates(data: Buffer, path: string, role: FileRole): X5
   return blocks.map((b, i) => {
     const cert = parseCertificate(b.text);
     if (!cert) throw new C8yError('NOT_A_CERTIFICATE', { path, role, reason: `certificate ${i + 1} is damaged`, actual: i + 1 });
-    // TRUSTED CERTIFICATE blocks carry trust settings after the certificate: those are encoded again.
-    if (b.label === 'CERTIFICATE') blockRead.set(cert, b.text);
+    // Only a block that is the certificate alone: OpenSSL also reads trust settings after the certificate
+    // (TRUSTED CERTIFICATE blocks, and the same bytes under a CERTIFICATE label), which no check here sees
+    // and which would then restrict what the TLS context accepts. Those are encoded again (toString).
+    if (pemBody(b).equals(cert.raw)) blockRead.set(cert, b.text);
     return cert;
   });
 }
