@@ -2,13 +2,17 @@
  * End to end: the built `c8ytoken fetch` against the local Cumulocity-like endpoint over real mutual TLS,
  * with every credential kind and every failure class, asserting stdout, stderr and the exit code.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type Fault } from '../emulator/server.js';
 import { tempDir, type CliRun } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { pki } from '../helpers/paths.js';
+import { hasCommand } from '../helpers/softhsm.js';
 
 const PASSWORDS = { C8YTOKEN_KEYSTORE_PASSWORD: 'changeit', C8YTOKEN_TRUSTSTORE_PASSWORD: 'changeit' };
 const JWT = /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/;
@@ -252,6 +256,48 @@ describe('failures: exit code, stable code, a message naming the cause and the n
       expect(run.code).toBe(6);
     } finally {
       await wrong.stop();
+    }
+  });
+
+  // A server certificate the truststore's CA signed but not for servers (extended key usage clientAuth):
+  // OpenSSL's INVALID_PURPOSE, a TLS failure to fix in the certificates, not a network one to retry.
+  it.skipIf(!hasCommand('openssl'))(`a server certificate not issued for servers${hasCommand('openssl') ? '' : ' (skipped: no openssl)'}`, async () => {
+    const dir = tempDir();
+    const openssl = (...args: string[]): void => {
+      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=Test Purpose CA',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    );
+    openssl('req', ...ec, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost');
+    writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost\nextendedKeyUsage=clientAuth\n');
+    openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '30', '-extfile', 'leaf.ext');
+    const server = createServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.crt')) }, (_, res) => res.end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://localhost:${(server.address() as AddressInfo).port}`;
+      const run = await runMain(['fetch', '--url', url, '--truststore', join(dir, 'ca.crt'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')]);
+      expect(run.stderr).toContain('SERVER_UNTRUSTED');
+      expect(run.stderr).toContain('INVALID_PURPOSE');
+      expect(run.code).toBe(6);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -34,6 +34,17 @@ export const UNTRUSTED_CERT_CODES: ReadonlySet<string> = new Set([
   'CERT_SIGNATURE_FAILURE',
   'CERT_REVOKED',
   'INVALID_CA',
+  // Also the server certificate's own faults that OpenSSL finds while verifying it (its purpose, trust
+  // settings that reject it, the path's length, fields it cannot read): certificates to fix, not a
+  // network to retry (they were NETWORK_FAILED, exit 5).
+  'INVALID_PURPOSE',
+  'CERT_REJECTED',
+  'PATH_LENGTH_EXCEEDED',
+  'CERT_CHAIN_TOO_LONG',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
 ]);
 
 /** Signature algorithms no TLS stack should accept (OpenSSL refuses MD5 at some security levels only). */
