@@ -158,6 +158,23 @@ describe("PBES2 keys derived ahead (a PKCS#12 file's bag keys beside its MAC)", 
     expect(other.taken).toHaveLength(2); // started with another password: not used
   });
 
+  it('started with another password are given back to the limits, so a file at its limit still opens', async () => {
+    const { algorithm, data } = encrypted();
+    const { LIMITS } = await import('../../src/core/limits.js');
+    const work = new KdfWork();
+    // Everything else the file declares, up to the limit but for this key's 2,048 rounds.
+    for (let left = LIMITS.kdfWork - 2048; left > 0; left -= LIMITS.kdfIterations) work.take({ iterations: Math.min(left, LIMITS.kdfIterations), blocks: 1, what: 'the rest' });
+    deriveAhead(algorithm, 'store password', work, 'the key');
+    // The key has a password of its own: derived (and counted) again, the one started ahead given back.
+    await expect(decryptPbe(algorithm, data, 'right', work, 'the key')).resolves.toBeInstanceOf(Buffer);
+  });
+
+  it('stop at 60,000 rounds in all for one file (what runs on after a wrong password or a signal)', () => {
+    const work = new CountedWork();
+    for (let i = 0; i < 40; i++) deriveAhead(encrypted().algorithm, 'pw', work, `key ${i}`);
+    expect(work.taken).toHaveLength(Math.floor(60_000 / 2048));
+  });
+
   it('are not started for counts a signal could not interrupt in time, nor for what fails in its place', () => {
     const { algorithm } = encrypted();
     // The same parameters with 30,000 rounds (INTEGER 2048 is 02 02 08 00; 30,000 is 02 02 75 30).

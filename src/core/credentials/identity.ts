@@ -84,7 +84,8 @@ export async function openKeystoreEntry(ks: KeystoreSettings, passwords: Passwor
   const { openKeystore, selectKeyEntry } = await import('../keystore/open.js');
   const store = await passwords.with('keystore', ks.path, async (password) => {
     if (password === undefined) throw new C8yError('PASSWORD_REQUIRED', { path: ks.path, role: 'keystore', password: 'keystore' });
-    return { store: await openKeystore(ks.path, { type: ks.type, password, role: 'keystore', warn: io.warn, signal: io.signal }), password };
+    const keysAhead = !passwords.given('key');
+    return { store: await openKeystore(ks.path, { type: ks.type, password, role: 'keystore', warn: io.warn, signal: io.signal, keysAhead }), password };
   });
   const entry = selectKeyEntry(store.store, ks.alias);
   const source = `${ks.path} (entry "${entry.alias}")`;

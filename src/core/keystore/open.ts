@@ -26,6 +26,8 @@ export interface OpenKeystoreOptions {
   role: Extract<FileRole, 'keystore' | 'truststore'>;
   warn: WarningSink;
   signal?: AbortSignal | undefined;
+  /** The key entry is decrypted next with the store's password (PKCS#12: its key may be derived ahead). */
+  keysAhead?: boolean | undefined;
 }
 
 /** Reads and opens a keystore file (a regular file of at most LIMITS.keystoreBytes). */
@@ -41,7 +43,7 @@ export async function readKeystore(data: Buffer, path: string, options: OpenKeys
   if (kind === 'jks' || kind === 'jceks') return readJks(data, { path, role, password: options.password, warn: options.warn });
   if (kind === 'pkcs12') {
     if (options.password === null) throw new C8yError('PASSWORD_REQUIRED', { path, role, format: 'PKCS#12', password: role });
-    return readPkcs12(data, { path, role, password: options.password, warn: options.warn, signal: options.signal });
+    return readPkcs12(data, { path, role, password: options.password, warn: options.warn, signal: options.signal, keysAhead: options.keysAhead });
   }
   const pem = /-----BEGIN /.test(data.subarray(0, 4096).toString('latin1'));
   throw new C8yError('KEYSTORE_CORRUPT', { path, role, reason: pem ? 'PEM text' : 'neither PKCS#12 nor JKS' });

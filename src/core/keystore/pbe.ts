@@ -225,12 +225,14 @@ const derivePbkdf2 = (password: string, salt: Buffer, iterations: number, keyLen
   pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, keyLength, prf);
 
 /**
- * PBES2 derivations up to this count may start ahead. A PBKDF2 call on the thread pool cannot be
- * cancelled: one started ahead and then not used (a wrong password, a signal) runs to its end, and the
- * process waits for it before it exits. 20,000 rounds are 4 ms here (tens of ms on a small ARM board);
- * GnuTLS's 600,000 (120-190 ms here) are derived when used, between pauses that answer a signal.
+ * PBES2 derivations up to this count may start ahead, and up to this many rounds in all for one file. A
+ * PBKDF2 call on the thread pool cannot be cancelled: one started ahead and then not used (a wrong
+ * password, a signal) runs to its end, and the process waits for it before it exits. 20,000 rounds are 4 ms
+ * here (tens of ms on a small ARM board), 60,000 a keystore's certificates and two keys of keytool's 10,000
+ * with room; GnuTLS's 600,000 (120-190 ms here) are derived when used, between pauses that answer a signal.
  */
 const AHEAD_MAX_ITERATIONS = 20_000;
+const AHEAD_MAX_IN_ALL = 60_000;
 
 /**
  * Starts the PBKDF2 derivation of a PBES2 AlgorithmIdentifier on libuv's thread pool now, for a
@@ -243,9 +245,11 @@ export function deriveAhead(algorithm: Node, password: string, work: KdfWork, wh
   try {
     if (!isPbes2(algorithm)) return;
     const { salt, iterations, prf, cipher } = pbes2Parameters(child(algorithm, 1));
-    if (iterations > AHEAD_MAX_ITERATIONS) return;
-    for (const cost of pbeCosts(algorithm, what)) work.take(cost);
-    work.keepAhead(algorithm, password, derivePbkdf2(password, salt, iterations, cipher.keyLength, prf));
+    const costs = pbeCosts(algorithm, what);
+    const rounds = costs.reduce((sum, c) => sum + c.iterations * c.blocks, 0);
+    if (iterations > AHEAD_MAX_ITERATIONS || work.aheadRounds + rounds > AHEAD_MAX_IN_ALL) return;
+    for (const cost of costs) work.take(cost);
+    work.keepAhead(algorithm, password, rounds, derivePbkdf2(password, salt, iterations, cipher.keyLength, prf));
   } catch {
     // In its place, when decrypted.
   }

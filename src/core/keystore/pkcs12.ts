@@ -48,6 +48,12 @@ export interface ReadKeystoreOptions {
   warn: WarningSink;
   /** Aborts long key derivations (SIGINT/SIGTERM). */
   signal?: AbortSignal | undefined;
+  /**
+   * The key entries are decrypted next with the store's password (no key password was given): their keys
+   * may be derived ahead, beside the MAC. Not for a truststore, nor with a key password of its own (then a
+   * key derived ahead would be derived, and counted, twice).
+   */
+  keysAhead?: boolean | undefined;
 }
 
 /** Reads a PKCS#12 file's content. */
@@ -74,10 +80,11 @@ async function readPkcs12Unchecked(data: Buffer, options: ReadKeystoreOptions): 
   // more than the limits in all is refused at once, not after seconds of work.
   work.plan([...(macData ? [macCost(macData)] : []), ...sections.flatMap(declaredCosts)]);
   // The bags' PBKDF2 keys derive on the thread pool while the MAC's KDF runs here (PBES2 takes an empty and
-  // an absent password as the same bytes, so the MAC's verdict on them does not matter).
+  // an absent password as the same bytes, so the MAC's verdict on them does not matter): the certificates'
+  // always, the keys' when they are decrypted next with the store's password.
   for (const section of sections) {
     if (section.kind === 'encrypted') deriveAhead(section.algorithm, storePassword, work, 'its certificates');
-    else for (const bag of section.bags) if (bag.type === 'shroudedKey') deriveAhead(child(bag.value, 0), storePassword, work, `the key of entry "${bag.friendlyName ?? '1'}"`);
+    else if (options.keysAhead) for (const bag of section.bags) if (bag.type === 'shroudedKey') deriveAhead(child(bag.value, 0), storePassword, work, `the key of entry "${bag.friendlyName ?? '1'}"`);
   }
   // The MAC tells a wrong password from a damaged file before any decryption is tried. Some tools encode an
   // empty password as no bytes at all instead of a BMP terminator (RFC 7292 leaves it open): try both.

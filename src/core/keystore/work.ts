@@ -23,7 +23,7 @@ export class KdfWork {
    * PBKDF2 keys started ahead on the thread pool (pbe.ts deriveAhead), by the AlgorithmIdentifier they are
    * for: accounted with `take` when started, used at most once.
    */
-  private readonly ahead = new Map<object, { password: string; key: Promise<Buffer> }>();
+  private readonly ahead = new Map<object, { password: string; rounds: number; key: Promise<Buffer> }>();
 
   constructor(private readonly signal?: AbortSignal) {}
 
@@ -46,19 +46,29 @@ export class KdfWork {
     if (this.left < 0) throw new KdfLimitError('its key derivations in all', LIMITS.kdfWork - this.left, LIMITS.kdfWork);
   }
 
-  /** Keeps a derivation started ahead for `algorithm` with `password` (already accounted with `take`). */
-  keepAhead(algorithm: object, password: string, key: Promise<Buffer>): void {
+  /** Rounds of the derivations started ahead so far (pbe.ts bounds them in all). */
+  aheadRounds = 0;
+
+  /** Keeps a derivation of `rounds` started ahead for `algorithm` with `password` (already accounted with `take`). */
+  keepAhead(algorithm: object, password: string, rounds: number, key: Promise<Buffer>): void {
+    this.aheadRounds += rounds;
     // Not awaited when the password turns out wrong or the command stops: never an unhandled rejection.
     key.catch(() => undefined);
-    this.ahead.set(algorithm, { password, key });
+    this.ahead.set(algorithm, { password, rounds, key });
   }
 
-  /** The key derived ahead for `algorithm` with this very password, once; undefined otherwise. */
+  /**
+   * The key derived ahead for `algorithm` with this very password, once; undefined otherwise. One derived
+   * with another password is given back to the limits: the derivation asked for with this one is counted
+   * instead, so a file is never charged twice for what it declares.
+   */
   useAhead(algorithm: object, password: string): Promise<Buffer> | undefined {
     const ahead = this.ahead.get(algorithm);
-    if (!ahead || ahead.password !== password) return undefined;
+    if (!ahead) return undefined;
     this.ahead.delete(algorithm);
-    return ahead.key;
+    if (ahead.password === password) return ahead.key;
+    this.left += ahead.rounds;
+    return undefined;
   }
 
   /** Lets signal handlers and timers run; throws INTERRUPTED once the command was aborted. */
