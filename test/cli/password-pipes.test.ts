@@ -14,7 +14,7 @@ import { LIMITS } from '../../src/core/limits.js';
 import { collectOutput, tempDir } from '../helpers/cli.js';
 import { caught } from '../helpers/errors.js';
 import { runMain } from '../helpers/main.js';
-import { bin, pki } from '../helpers/paths.js';
+import { bin, keystoreFetch, pki } from '../helpers/paths.js';
 
 const posix = process.platform !== 'win32';
 const hasBash = posix && spawnSync('bash', ['-c', 'true']).status === 0;
@@ -44,17 +44,7 @@ function writeLater(path: string, text: string, delayS = 0.3): void {
   writers.push(spawn('sh', ['-c', `sleep ${delayS}; printf '%s' "$1" > "$2"`, 'sh', text, path], { stdio: 'ignore' }));
 }
 
-const keystoreArgs = (passwordFile: string): string[] => [
-  'fetch',
-  '--url',
-  emulator.url,
-  '--truststore',
-  pki('truststore.pem'),
-  '--keystore',
-  pki('device-rsa.p12'),
-  '--keystore-password-file',
-  passwordFile,
-];
+const keystoreArgs = (passwordFile: string): string[] => keystoreFetch(emulator.url, 'device-rsa.p12', passwordFile);
 
 describe.skipIf(!posix)('a password file that is a named FIFO', () => {
   it('is read to its end when a writer process comes later, and the token is fetched', async () => {

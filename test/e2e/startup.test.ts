@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { bin, pki, root, RSA_DEVICE } from '../helpers/paths.js';
+import { bin, keystoreFetch, pki, root, RSA_DEVICE } from '../helpers/paths.js';
 
 const hooks = new URL('../helpers/trace-register.mjs', import.meta.url).href;
 const preload = new URL('../helpers/trace-modules.cjs', import.meta.url).pathname;
@@ -223,23 +223,12 @@ describe('the packs (dist/chunks/pack-NAME.cjs: the files a run loads, in one fi
       const file = join(tempDir(), 'token');
       const pemFetch = ['fetch', '--url', emulator.url, ...RSA_DEVICE];
       expect((await runMain([...pemFetch, '-o', file])).code).toBe(0); // the token in FILE: a fetch in this process
-      const keystoreFetch = (keystore: string): string[] => [
-        'fetch',
-        '--url',
-        emulator.url,
-        '--truststore',
-        pki('truststore.pem'),
-        '--keystore',
-        pki(keystore),
-        '--keystore-password-file',
-        pki('store.pass'),
-      ];
       const runs: [string[], string[]][] = [
         [['inspect', token], ['inspect']],
         [[...pemFetch, '-o', file], ['fetch']],
         [pemFetch, ['fetch', 'net']],
-        [keystoreFetch('device-rsa.jks'), ['fetch', 'keystore', 'net']],
-        [keystoreFetch('device-rsa.keytool.p12'), ['fetch', 'keystore', 'net']],
+        [keystoreFetch(emulator.url, 'device-rsa.jks'), ['fetch', 'keystore', 'net']],
+        [keystoreFetch(emulator.url, 'device-rsa.keytool.p12'), ['fetch', 'keystore', 'net']],
       ];
       for (const [args, packs] of runs) expect(await bundleRun(args, { pack: packFile(args[0]!) }), args.join(' ')).toEqual({ code: 0, files: packs.map(packFile) });
     } finally {

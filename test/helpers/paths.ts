@@ -7,6 +7,18 @@ export const pki = (name: string): string => fileURLToPath(new URL(`../../fixtur
 export const bin = fileURLToPath(new URL('../../bin/c8ytoken.js', import.meta.url));
 /** The RSA fixture device's credentials and the fixtures' truststore, as command-line flags. */
 export const RSA_DEVICE = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+/** `fetch` from `url` with a fixture keystore (its password in a file) and the fixtures' truststore. */
+export const keystoreFetch = (url: string, keystore: string, passwordFile = pki('store.pass')): string[] => [
+  'fetch',
+  '--url',
+  url,
+  '--truststore',
+  pki('truststore.pem'),
+  '--keystore',
+  pki(keystore),
+  '--keystore-password-file',
+  passwordFile,
+];
 
 /** ../shared/conformance beside the repository, when this checkout has it. */
 export const conformanceDir = fileURLToPath(new URL('../../../shared/conformance/', import.meta.url));
