@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Emulator } from '../dist/emulator.js';
+import { EC_DEVICE, pkiPath } from './bench/fixtures.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +49,6 @@ const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const BYTES = Math.round(Number(values.gigabytes) * 1024 ** 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkiPath = (f) => join(root, 'fixtures/pki', f);
 const pki = (f) => readFileSync(pkiPath(f));
 const say = (m) => values.json || process.stderr.write(`${m}\n`);
 
@@ -67,12 +67,7 @@ const child = spawn(
     'proxy',
     '--url',
     emulator.url,
-    '--truststore',
-    pkiPath('truststore.pem'),
-    '--cert',
-    pkiPath('device-ec256.chain.pem'),
-    '--key',
-    pkiPath('device-ec256.key'),
+    ...EC_DEVICE,
     '--proxy',
     'none',
     '--listen',

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { createProxy } from 'proxy';
 import { Emulator } from '../dist/emulator.js';
+import { EC_DEVICE, pkiPath } from './bench/fixtures.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '30' }, processes: { type: 'string', default: '15' }, loads: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
@@ -36,7 +37,6 @@ const RUNS = Number(values.runs);
 const PROCESSES = Number(values.processes);
 const LOADS = Number(values.loads);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkiPath = (f) => join(root, 'fixtures/pki', f);
 const pki = (f) => readFileSync(pkiPath(f));
 const proxyPki = (f) => readFileSync(join(root, 'fixtures/proxy', f));
 const median = (xs) => {
@@ -53,19 +53,7 @@ const proxyPort = await listen(proxyServer);
 let tunnels = 0;
 proxyServer.on('connect', () => (tunnels += 1));
 const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-const fetchArgs = (proxy) => [
-  'fetch',
-  '--url',
-  emulator.url,
-  '--truststore',
-  pkiPath('truststore.pem'),
-  '--cert',
-  pkiPath('device-ec256.chain.pem'),
-  '--key',
-  pkiPath('device-ec256.key'),
-  '--proxy',
-  proxy,
-];
+const fetchArgs = (proxy) => ['fetch', '--url', emulator.url, ...EC_DEVICE, '--proxy', proxy];
 
 // a) In process: the bundle's main(), as bin/c8ytoken.js calls it, with streams of its own.
 const cli = createRequire(import.meta.url)('../dist/c8ytoken.cjs');

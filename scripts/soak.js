@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createServer as createHttpServer } from 'node:http';
 import { Emulator } from '../dist/emulator.js';
+import { EC_DEVICE } from './bench/fixtures.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +39,6 @@ const unitEnv = values['unit-env']
 for (const pair of values.env) unitEnv[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
 const target = Number(values.refreshes);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pki = (f) => join(root, 'fixtures/pki', f);
 const statusKb = (pid, field) => {
   const status = `/proc/${pid}/status`;
   if (!existsSync(status)) return undefined;
@@ -69,30 +69,10 @@ if (values.proxy) {
   proxyArgs.push('--proxy', `http://127.0.0.1:${proxyServer.address().port}`);
 }
 const file = join(mkdtempSync(join(tmpdir(), 'soak-')), 'token');
-const child = spawn(
-  process.execPath,
-  [
-    join(root, 'bin/c8ytoken.js'),
-    'watch',
-    '--json',
-    '-o',
-    file,
-    '--url',
-    emulator.url,
-    '--truststore',
-    pki('truststore.pem'),
-    '--cert',
-    pki('device-ec256.chain.pem'),
-    '--key',
-    pki('device-ec256.key'),
-    '--min-retry',
-    '100ms',
-    '--max-retry',
-    '1s',
-    ...proxyArgs,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...unitEnv } },
-);
+const child = spawn(process.execPath, [join(root, 'bin/c8ytoken.js'), 'watch', '--json', '-o', file, '--url', emulator.url, ...EC_DEVICE, '--min-retry', '100ms', '--max-retry', '1s', ...proxyArgs], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, ...unitEnv },
+});
 let written = 0;
 let retries = 0;
 const samples = [];
