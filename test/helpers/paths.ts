@@ -7,6 +7,8 @@ export const pki = (name: string): string => fileURLToPath(new URL(`../../fixtur
 export const bin = fileURLToPath(new URL('../../bin/c8ytoken.js', import.meta.url));
 /** The RSA fixture device's credentials and the fixtures' truststore, as command-line flags. */
 export const RSA_DEVICE = ['--truststore', pki('truststore.pem'), '--cert', pki('device-rsa.chain.pem'), '--key', pki('device-rsa.key')];
+/** The EC P-256 fixture device's credentials and the fixtures' truststore, as command-line flags. */
+export const EC256_DEVICE = ['--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key')];
 /** `fetch` from `url` with a fixture keystore (its password in a file) and the fixtures' truststore. */
 export const keystoreFetch = (url: string, keystore: string, passwordFile = pki('store.pass')): string[] => [
   'fetch',

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator } from '../emulator/server.js';
 import { tempDir } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { bin, pki } from '../helpers/paths.js';
+import { bin, EC256_DEVICE, pki } from '../helpers/paths.js';
 
 const linux = process.platform === 'linux';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -47,15 +47,11 @@ interface Child {
 /** Starts the proxy and waits for its "listen" line (or its exit). */
 async function startCli(e: Emulator, args: string[]): Promise<Child> {
   const home = tempDir('c8ytoken-home-');
-  const child = spawn(
-    process.execPath,
-    [bin, 'proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--proxy', 'none', ...args],
-    {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [bin, 'proxy', '--url', e.url, ...EC256_DEVICE, '--proxy', 'none', ...args], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -286,29 +282,11 @@ describe('c8ytoken proxy (the built CLI)', () => {
         [path, { socketPath: path }],
       ] as const) {
         // systemd-socket-activate listens, and at the first connection executes the proxy with the socket as fd 3.
-        const child = spawn(
-          'systemd-socket-activate',
-          [
-            '-l',
-            listen,
-            process.execPath,
-            bin,
-            'proxy',
-            '--listen',
-            'systemd',
-            '--url',
-            e.url,
-            '--truststore',
-            pki('truststore.pem'),
-            '--cert',
-            pki('device-ec256.chain.pem'),
-            '--key',
-            pki('device-ec256.key'),
-            '--proxy',
-            'none',
-          ],
-          { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-        );
+        const child = spawn('systemd-socket-activate', ['-l', listen, process.execPath, bin, 'proxy', '--listen', 'systemd', '--url', e.url, ...EC256_DEVICE, '--proxy', 'none'], {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let err = '';
         child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -337,7 +315,7 @@ describe('c8ytoken proxy (the built CLI)', () => {
 
   it('--listen systemd without a socket from systemd: exit 3, saying what passes one', async () => {
     const e = await endpoint();
-    const run = await runMain(['proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--listen', 'systemd']);
+    const run = await runMain(['proxy', '--url', e.url, ...EC256_DEVICE, '--listen', 'systemd']);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/cannot listen on systemd \(no socket was passed to this process: it was not started by a systemd socket unit\)/);
     expect(run.stderr).toMatch(/c8ytoken-proxy@DEVICE\.socket/);
@@ -345,7 +323,7 @@ describe('c8ytoken proxy (the built CLI)', () => {
 
   it('refuses to listen off loopback without TLS and client certificates: exit 2, with the reason', async () => {
     const e = await endpoint();
-    const run = await runMain(['proxy', '--url', e.url, '--truststore', pki('truststore.pem'), '--cert', pki('device-ec256.chain.pem'), '--key', pki('device-ec256.key'), '--listen', '0.0.0.0:8001']);
+    const run = await runMain(['proxy', '--url', e.url, ...EC256_DEVICE, '--listen', '0.0.0.0:8001']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Refusing to listen on 0\.0\.0\.0:8001/);
     expect(e.requests).toEqual([]);
