@@ -82,17 +82,18 @@ export async function loadIdentity(settings: CredentialSettings, passwords: Pass
 export async function openKeystoreEntry(ks: KeystoreSettings, passwords: PasswordBook, io: CredentialIo): Promise<{ key: KeyObject; chain: X509Certificate[]; source: string; alias: string }> {
   // Keystore readers load only when a keystore is used.
   const { openKeystore, selectKeyEntry } = await import('../keystore/open.js');
+  // The store password doubles as the key password unless one is given (as Java's tools do): then the
+  // key may be derived beside the store's integrity check.
+  const keyPasswordGiven = passwords.given('key');
   const store = await passwords.with('keystore', ks.path, async (password) => {
     if (password === undefined) throw new C8yError('PASSWORD_REQUIRED', { path: ks.path, role: 'keystore', password: 'keystore' });
-    const keysAhead = !passwords.given('key');
-    return { store: await openKeystore(ks.path, { type: ks.type, password, role: 'keystore', warn: io.warn, signal: io.signal, keysAhead }), password };
+    return { store: await openKeystore(ks.path, { type: ks.type, password, role: 'keystore', warn: io.warn, signal: io.signal, keysAhead: !keyPasswordGiven }), password };
   });
   const entry = selectKeyEntry(store.store, ks.alias);
   const source = `${ks.path} (entry "${entry.alias}")`;
-  // The store password doubles as the key password unless one is given (as Java's tools do); on a
-  // terminal a separate key password is asked for when the store password does not open the key.
+  // On a terminal a separate key password is asked for when the store password does not open the key.
   let key: KeyObject;
-  if (passwords.given('key')) {
+  if (keyPasswordGiven) {
     key = await passwords.with('key', source, async (password) => entry.decryptKey(password ?? store.password));
   } else {
     try {
